@@ -1,0 +1,45 @@
+import type { Actor, ConferenceMode, ConferenceStreamType } from '@parley/contracts';
+
+/**
+ * Commands the Conference decider accepts. Who (`actor`) and when (`now`) come in with
+ * every command, and so do generated ids, so `decide` stays pure and tests exact.
+ */
+interface Base {
+  conferenceId: string;
+  actor: Actor;
+  /** ISO-8601 instant of the decision. */
+  now: string;
+}
+
+export type ConferenceCommand = Base &
+  (
+    | {
+        kind: 'create';
+        organizationId: string;
+        mode: ConferenceMode;
+        creatorEndpoint?: string;
+        interactionId?: string;
+        metadata: Record<string, string>;
+      }
+    | { kind: 'join'; userEndpointId: string; metadata: Record<string, unknown> }
+    | { kind: 'leave'; userEndpointId: string; reason?: string }
+    | { kind: 'end'; userEndpointId: string; reason?: string }
+    | { kind: 'setInteraction'; interactionId: string; userEndpointId?: string }
+    | { kind: 'updateMetadata'; userEndpointId: string; operation: 'SET' | 'REMOVE'; key: string; value?: string }
+    | { kind: 'updateParticipantMetadata'; userEndpointId: string; metadata: Record<string, unknown> }
+    | { kind: 'updateStreamMetadata'; userEndpointId: string; streamId: string; metadata: Record<string, unknown> }
+    | { kind: 'updateBitrate'; userEndpointId: string; streamId?: string; videoBitrate: number }
+    | {
+        kind: 'publishStream';
+        userEndpointId: string;
+        streamId: string;
+        streamType: ConferenceStreamType;
+        metadata: Record<string, unknown>;
+        videoBitrate?: number;
+      }
+    | { kind: 'unpublishStream'; userEndpointId: string; streamId: string }
+    | { kind: 'viewStream'; userEndpointId: string; streamId: string; viewerId: string }
+    | { kind: 'stopViewStream'; userEndpointId: string; streamId: string; viewerId: string }
+  );
+
+export type ConferenceCommandKind = ConferenceCommand['kind'];

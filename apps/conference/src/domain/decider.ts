@@ -1,0 +1,357 @@
+import { type Actor, type ConferenceDomainEvent, ParleyError, hasRole, isPrivileged } from '@parley/contracts';
+import type { Decider } from '@parley/eventsourcing';
+import type { ConferenceCommand } from './commands';
+import { type ConferenceState, type ParticipantStateRecord, findParticipant, findStream, initialState } from './state';
+
+/**
+ * The Conference aggregate as a pure decider. No I/O, no clock, no id generation:
+ * everything comes in with the command. Errors are ParleyErrors whose codes become the
+ * HTTP statuses the spec documents.
+ */
+
+const notFound = (conferenceId: string) => new ParleyError('NOT_FOUND', `Conference ${conferenceId} not found`);
+
+function assertExists(state: ConferenceState, actor: Actor, conferenceId: string): void {
+  // Another organization's conference is indistinguishable from a missing one.
+  if (state.status === 'none' || state.organizationId !== actor.organizationId) throw notFound(conferenceId);
+  if (state.status === 'ended') throw new ParleyError('CONFLICT', `Conference ${conferenceId} has ended; it accepts no more commands`);
+}
+
+function joinedParticipant(state: ConferenceState, userEndpointId: string): ParticipantStateRecord {
+  const p = findParticipant(state, userEndpointId);
+  if (!p) throw new ParleyError('NOT_FOUND', `User endpoint ${userEndpointId} has not joined conference ${state.id}`);
+  return p;
+}
+
+/** The caller acts for `userEndpointId`: it must be joined and be the caller's own (SERVICE and ADMIN may act for anyone). */
+function ownParticipant(state: ConferenceState, actor: Actor, userEndpointId: string): ParticipantStateRecord {
+  const p = joinedParticipant(state, userEndpointId);
+  if (p.userId !== actor.userId && !isPrivileged(actor)) {
+    throw new ParleyError('FORBIDDEN', `User endpoint ${userEndpointId} belongs to another user`);
+  }
+  return p;
+}
+
+/** Conference-wide changes: the creator, any participant, an agent, or a service/admin. */
+function assertMayManage(state: ConferenceState, actor: Actor): void {
+  const member = state.creator === actor.userId || state.participants.some((p) => p.userId === actor.userId);
+  if (!member && !hasRole(actor, 'AGENT', 'SERVICE', 'ADMIN')) {
+    throw new ParleyError('FORBIDDEN', `Only the creator, a participant, an agent or a service may change conference ${state.id}`);
+  }
+}
+
+function by(p: { userEndpointId: string }, actor: Actor) {
+  return { userEndpointId: p.userEndpointId, userId: actor.userId };
+}
+
+export function decide(cmd: ConferenceCommand, state: ConferenceState): ConferenceDomainEvent[] {
+  if (cmd.kind === 'create') {
+    if (state.status !== 'none') throw new ParleyError('CONFLICT', `Conference id ${cmd.conferenceId} is already taken`);
+    if (cmd.mode !== 'ROUTER') throw new ParleyError('BAD_REQUEST', `mode ${cmd.mode} is not supported: only ROUTER conferences are`);
+    const metadata = Object.fromEntries(
+      Object.entries(cmd.metadata).map(([k, value]) => [
+        k,
+        { value, userId: cmd.actor.userId, ...(cmd.creatorEndpoint ? { userEndpointId: cmd.creatorEndpoint } : {}), lastModified: cmd.now },
+      ]),
+    );
+    return [
+      {
+        type: 'ConferenceCreatedEvent',
+        schemaVersion: 2,
+        data: {
+          conferenceId: cmd.conferenceId,
+          organizationId: cmd.organizationId,
+          mode: cmd.mode,
+          creator: cmd.actor.userId,
+          ...(cmd.creatorEndpoint !== undefined ? { creatorEndpoint: cmd.creatorEndpoint } : {}),
+          ...(cmd.interactionId !== undefined ? { interactionId: cmd.interactionId } : {}),
+          metadata,
+        },
+      },
+    ];
+  }
+
+  assertExists(state, cmd.actor, cmd.conferenceId);
+  const { actor } = cmd;
+
+  switch (cmd.kind) {
+    case 'join': {
+      const existing = findParticipant(state, cmd.userEndpointId);
+      if (existing && existing.userId === actor.userId) {
+        throw new ParleyError('UNPROCESSABLE', `Conference ${state.id} already joined from user ${actor.userId} and endpoint ${cmd.userEndpointId}`);
+      }
+      if (existing) throw new ParleyError('CONFLICT', `User endpoint ${cmd.userEndpointId} is already joined by another user`);
+      return [
+        {
+          type: 'ConferenceJoinedEvent',
+          schemaVersion: 1,
+          data: { userEndpointId: cmd.userEndpointId, userId: actor.userId, metadata: cmd.metadata, state: 'HEALTHY' },
+        },
+      ];
+    }
+    case 'leave': {
+      const p = ownParticipant(state, actor, cmd.userEndpointId);
+      return [
+        ...p.streams.map(
+          (s): ConferenceDomainEvent => ({
+            type: 'ConferenceStreamUnpublishedEvent',
+            schemaVersion: 1,
+            data: { userEndpointId: p.userEndpointId, userId: p.userId, streamId: s.id, streamType: s.type, reason: 'left' },
+          }),
+        ),
+        {
+          type: 'ConferenceLeftEvent',
+          schemaVersion: 1,
+          data: { userEndpointId: p.userEndpointId, userId: p.userId, ...(cmd.reason !== undefined ? { reason: cmd.reason } : {}) },
+        },
+      ];
+    }
+    case 'end': {
+      assertMayManage(state, actor);
+      return [
+        {
+          type: 'ConferenceEndedEvent',
+          schemaVersion: 1,
+          data: { userEndpointId: cmd.userEndpointId, userId: actor.userId, ...(cmd.reason !== undefined ? { reason: cmd.reason } : {}) },
+        },
+      ];
+    }
+    case 'setInteraction': {
+      assertMayManage(state, actor);
+      if (state.interactionId === cmd.interactionId) return [];
+      return [
+        {
+          type: 'ConferenceInteractionSetEvent',
+          schemaVersion: 1,
+          data: { interactionId: cmd.interactionId, userId: actor.userId, ...(cmd.userEndpointId !== undefined ? { userEndpointId: cmd.userEndpointId } : {}) },
+        },
+      ];
+    }
+    case 'updateMetadata': {
+      assertMayManage(state, actor);
+      if (cmd.operation === 'SET') {
+        if (cmd.value === undefined) throw new ParleyError('BAD_REQUEST', 'value is required when operation is SET');
+        return [
+          {
+            type: 'ConferenceMetadataUpdatedEvent',
+            schemaVersion: 1,
+            data: { operation: 'SET', key: cmd.key, value: cmd.value, userEndpointId: cmd.userEndpointId, userId: actor.userId, lastModified: cmd.now },
+          },
+        ];
+      }
+      if (!(cmd.key in state.metadata)) throw new ParleyError('NOT_FOUND', `Conference ${state.id} has no metadata key "${cmd.key}"`);
+      return [
+        {
+          type: 'ConferenceMetadataUpdatedEvent',
+          schemaVersion: 1,
+          data: { operation: 'REMOVE', key: cmd.key, userEndpointId: cmd.userEndpointId, userId: actor.userId, lastModified: cmd.now },
+        },
+      ];
+    }
+    case 'updateParticipantMetadata': {
+      const p = ownParticipant(state, actor, cmd.userEndpointId);
+      return [{ type: 'ConferenceParticipantMetadataUpdatedEvent', schemaVersion: 1, data: { ...by(p, actor), metadata: cmd.metadata } }];
+    }
+    case 'updateStreamMetadata': {
+      const p = ownParticipant(state, actor, cmd.userEndpointId);
+      const stream = p.streams.find((s) => s.id === cmd.streamId);
+      if (!stream) throw new ParleyError('NOT_FOUND', `User endpoint ${cmd.userEndpointId} publishes no stream ${cmd.streamId}`);
+      return [{ type: 'ConferenceStreamMetadataUpdatedEvent', schemaVersion: 1, data: { ...by(p, actor), streamId: stream.id, metadata: cmd.metadata } }];
+    }
+    case 'updateBitrate': {
+      const p = ownParticipant(state, actor, cmd.userEndpointId);
+      const streams = cmd.streamId === undefined ? p.streams : p.streams.filter((s) => s.id === cmd.streamId);
+      if (cmd.streamId !== undefined && streams.length === 0) {
+        throw new ParleyError('NOT_FOUND', `User endpoint ${cmd.userEndpointId} publishes no stream ${cmd.streamId}`);
+      }
+      if (streams.length === 0) throw new ParleyError('NOT_FOUND', `User endpoint ${cmd.userEndpointId} publishes no stream`);
+      return streams.map((s) => ({
+        type: 'ConferenceStreamBitrateUpdatedEvent',
+        schemaVersion: 1,
+        data: { ...by(p, actor), streamId: s.id, videoBitrate: cmd.videoBitrate },
+      }));
+    }
+    case 'publishStream': {
+      const p = ownParticipant(state, actor, cmd.userEndpointId);
+      if (findStream(state, cmd.streamId)) throw new ParleyError('CONFLICT', `Stream ${cmd.streamId} is already published in conference ${state.id}`);
+      if (cmd.streamType === 'UNKNOWN') throw new ParleyError('BAD_REQUEST', 'conferenceStreamType must be one of: MIC, CAM, SCREEN, MIC_AND_CAM');
+      return [
+        {
+          type: 'ConferenceStreamPublishedEvent',
+          schemaVersion: 1,
+          data: {
+            ...by(p, actor),
+            streamId: cmd.streamId,
+            streamType: cmd.streamType,
+            metadata: cmd.metadata,
+            ...(cmd.videoBitrate !== undefined ? { videoBitrate: cmd.videoBitrate } : {}),
+          },
+        },
+      ];
+    }
+    case 'unpublishStream': {
+      const p = ownParticipant(state, actor, cmd.userEndpointId);
+      const stream = p.streams.find((s) => s.id === cmd.streamId);
+      if (!stream) throw new ParleyError('NOT_FOUND', `User endpoint ${cmd.userEndpointId} publishes no stream ${cmd.streamId}`);
+      return [
+        {
+          type: 'ConferenceStreamUnpublishedEvent',
+          schemaVersion: 1,
+          data: { ...by(p, actor), streamId: stream.id, streamType: stream.type, reason: 'unpublished' },
+        },
+      ];
+    }
+    case 'viewStream': {
+      const viewer = ownParticipant(state, actor, cmd.userEndpointId);
+      const found = findStream(state, cmd.streamId);
+      if (!found) throw new ParleyError('NOT_FOUND', `Stream ${cmd.streamId} is not published in conference ${state.id}`);
+      if (found.stream.viewers[cmd.viewerId]) throw new ParleyError('CONFLICT', `Viewer ${cmd.viewerId} already views stream ${cmd.streamId}`);
+      return [
+        {
+          type: 'ConferenceStreamViewStartedEvent',
+          schemaVersion: 1,
+          data: { ...by(viewer, actor), streamId: cmd.streamId, viewerId: cmd.viewerId, publisherEndpointId: found.participant.userEndpointId },
+        },
+      ];
+    }
+    case 'stopViewStream': {
+      const viewer = ownParticipant(state, actor, cmd.userEndpointId);
+      assertViewer(state, cmd.streamId, cmd.viewerId, viewer.userEndpointId);
+      return [{ type: 'ConferenceStreamViewStoppedEvent', schemaVersion: 1, data: { ...by(viewer, actor), streamId: cmd.streamId, viewerId: cmd.viewerId } }];
+    }
+    default:
+      return assertNever(cmd);
+  }
+}
+
+/** The stream is published and `viewerId` views it from `userEndpointId`; else 404. */
+export function assertViewer(state: ConferenceState, streamId: string, viewerId: string, userEndpointId: string): void {
+  const found = findStream(state, streamId);
+  if (!found) throw new ParleyError('NOT_FOUND', `Stream ${streamId} is not published in conference ${state.id}`);
+  const v = found.stream.viewers[viewerId];
+  if (!v || v.userEndpointId !== userEndpointId) {
+    throw new ParleyError('NOT_FOUND', `Viewer ${viewerId} of stream ${streamId} not found for user endpoint ${userEndpointId}`);
+  }
+}
+
+/** Checks that may precede a media call without producing events (ICE candidates). */
+export const guards = {
+  publishedStreamOf(state: ConferenceState, actor: Actor, conferenceId: string, userEndpointId: string, streamId: string): void {
+    assertExists(state, actor, conferenceId);
+    const p = ownParticipant(state, actor, userEndpointId);
+    if (!p.streams.some((s) => s.id === streamId)) throw new ParleyError('NOT_FOUND', `User endpoint ${userEndpointId} publishes no stream ${streamId}`);
+  },
+  viewerOf(state: ConferenceState, actor: Actor, conferenceId: string, userEndpointId: string, streamId: string, viewerId: string): void {
+    assertExists(state, actor, conferenceId);
+    ownParticipant(state, actor, userEndpointId);
+    assertViewer(state, streamId, viewerId, userEndpointId);
+  },
+  /** The endpoints a conference sendEvent reaches. */
+  joinedEndpoints(state: ConferenceState, actor: Actor, conferenceId: string): { userEndpointId: string; userId: string }[] {
+    assertExists(state, actor, conferenceId);
+    return state.participants.map((p) => ({ userEndpointId: p.userEndpointId, userId: p.userId }));
+  },
+  readable(state: ConferenceState, actor: Actor, conferenceId: string): void {
+    if (state.status === 'none' || state.organizationId !== actor.organizationId) throw notFound(conferenceId);
+  },
+};
+
+const mapParticipant = (s: ConferenceState, userEndpointId: string, f: (p: ParticipantStateRecord) => ParticipantStateRecord): ConferenceState => ({
+  ...s,
+  participants: s.participants.map((p) => (p.userEndpointId === userEndpointId ? f(p) : p)),
+});
+
+const mapStream = (s: ConferenceState, streamId: string, f: (x: ParticipantStateRecord['streams'][number]) => ParticipantStateRecord['streams'][number]): ConferenceState => ({
+  ...s,
+  participants: s.participants.map((p) => (p.streams.some((x) => x.id === streamId) ? { ...p, streams: p.streams.map((x) => (x.id === streamId ? f(x) : x)) } : p)),
+});
+
+/** Removes every view held by `userEndpointId`. */
+const dropViewsOf = (s: ConferenceState, userEndpointId: string): ConferenceState => ({
+  ...s,
+  participants: s.participants.map((p) => ({
+    ...p,
+    streams: p.streams.map((x) => ({ ...x, viewers: Object.fromEntries(Object.entries(x.viewers).filter(([, v]) => v.userEndpointId !== userEndpointId)) })),
+  })),
+});
+
+export function evolve(state: ConferenceState, event: ConferenceDomainEvent): ConferenceState {
+  const s = { ...state, version: state.version + 1 };
+  switch (event.type) {
+    case 'ConferenceCreatedEvent': {
+      const d = event.data;
+      return {
+        ...s,
+        status: 'active',
+        id: d.conferenceId,
+        organizationId: d.organizationId,
+        mode: d.mode,
+        creator: d.creator,
+        ...(d.creatorEndpoint !== undefined ? { creatorEndpoint: d.creatorEndpoint } : {}),
+        ...(d.interactionId !== undefined ? { interactionId: d.interactionId } : {}),
+        metadata: d.metadata,
+      };
+    }
+    case 'ConferenceJoinedEvent':
+      return {
+        ...s,
+        participants: [
+          ...s.participants,
+          { userEndpointId: event.data.userEndpointId, userId: event.data.userId, state: event.data.state, metadata: event.data.metadata, streams: [] },
+        ],
+      };
+    case 'ConferenceLeftEvent': {
+      const without = { ...s, participants: s.participants.filter((p) => p.userEndpointId !== event.data.userEndpointId) };
+      return dropViewsOf(without, event.data.userEndpointId);
+    }
+    case 'ConferenceEndedEvent':
+      return { ...s, status: 'ended' };
+    case 'ConferenceInteractionSetEvent':
+      return { ...s, interactionId: event.data.interactionId };
+    case 'ConferenceMetadataUpdatedEvent': {
+      const d = event.data;
+      if (d.operation === 'REMOVE') {
+        const { [d.key]: _removed, ...rest } = s.metadata;
+        return { ...s, metadata: rest };
+      }
+      return {
+        ...s,
+        metadata: { ...s.metadata, [d.key]: { value: d.value ?? '', userId: d.userId, userEndpointId: d.userEndpointId, lastModified: d.lastModified } },
+      };
+    }
+    case 'ConferenceParticipantMetadataUpdatedEvent':
+      return mapParticipant(s, event.data.userEndpointId, (p) => ({ ...p, metadata: event.data.metadata }));
+    case 'ConferenceStreamMetadataUpdatedEvent':
+      return mapStream(s, event.data.streamId, (x) => ({ ...x, metadata: event.data.metadata }));
+    case 'ConferenceStreamBitrateUpdatedEvent':
+      return mapStream(s, event.data.streamId, (x) => ({ ...x, videoBitrate: event.data.videoBitrate }));
+    case 'ConferenceStreamPublishedEvent': {
+      const d = event.data;
+      return mapParticipant(s, d.userEndpointId, (p) => ({
+        ...p,
+        streams: [...p.streams, { id: d.streamId, type: d.streamType, metadata: d.metadata, ...(d.videoBitrate !== undefined ? { videoBitrate: d.videoBitrate } : {}), viewers: {} }],
+      }));
+    }
+    case 'ConferenceStreamUnpublishedEvent':
+      return mapParticipant(s, event.data.userEndpointId, (p) => ({ ...p, streams: p.streams.filter((x) => x.id !== event.data.streamId) }));
+    case 'ConferenceStreamViewStartedEvent': {
+      const d = event.data;
+      return mapStream(s, d.streamId, (x) => ({ ...x, viewers: { ...x.viewers, [d.viewerId]: { userEndpointId: d.userEndpointId, userId: d.userId } } }));
+    }
+    case 'ConferenceStreamViewStoppedEvent': {
+      const d = event.data;
+      return mapStream(s, d.streamId, (x) => {
+        const { [d.viewerId]: _gone, ...viewers } = x.viewers;
+        return { ...x, viewers };
+      });
+    }
+    default:
+      return assertNever(event);
+  }
+}
+
+function assertNever(x: never): never {
+  throw new Error(`unhandled case: ${JSON.stringify(x)}`);
+}
+
+export const conferenceDecider: Decider<ConferenceCommand, ConferenceDomainEvent, ConferenceState> = { initialState, decide, evolve };

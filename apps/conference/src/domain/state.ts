@@ -1,0 +1,56 @@
+import type { ConferenceMode, ConferenceStreamType, MetadataEntry, ParticipantState } from '@parley/contracts';
+
+/** The Conference aggregate's state, folded from its events. Plain data, never mutated in place. */
+export interface StreamState {
+  id: string;
+  type: ConferenceStreamType;
+  metadata: Record<string, unknown>;
+  videoBitrate?: number;
+  /** viewerId → the viewing endpoint. */
+  viewers: Record<string, { userEndpointId: string; userId: string }>;
+}
+
+export interface ParticipantStateRecord {
+  userEndpointId: string;
+  userId: string;
+  state: ParticipantState;
+  metadata: Record<string, unknown>;
+  /** In publication order. */
+  streams: StreamState[];
+}
+
+export interface ConferenceState {
+  status: 'none' | 'active' | 'ended';
+  version: number;
+  id: string;
+  organizationId: string;
+  mode: ConferenceMode;
+  creator: string;
+  creatorEndpoint?: string;
+  interactionId?: string;
+  metadata: Record<string, MetadataEntry>;
+  /** In join order. */
+  participants: ParticipantStateRecord[];
+}
+
+export const initialState = (): ConferenceState => ({
+  status: 'none',
+  version: 0,
+  id: '',
+  organizationId: '',
+  mode: 'ROUTER',
+  creator: '',
+  metadata: {},
+  participants: [],
+});
+
+export const findParticipant = (s: ConferenceState, userEndpointId: string): ParticipantStateRecord | undefined =>
+  s.participants.find((p) => p.userEndpointId === userEndpointId);
+
+export const findStream = (s: ConferenceState, streamId: string): { participant: ParticipantStateRecord; stream: StreamState } | undefined => {
+  for (const participant of s.participants) {
+    const stream = participant.streams.find((x) => x.id === streamId);
+    if (stream) return { participant, stream };
+  }
+  return undefined;
+};

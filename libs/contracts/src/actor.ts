@@ -1,0 +1,18 @@
+/** The authenticated caller, taken from the bearer token at the gateway and carried in NATS headers. */
+export const Roles = ['AGENT', 'CUSTOMER', 'SERVICE', 'ADMIN'] as const;
+export type Role = (typeof Roles)[number];
+
+export interface Actor {
+  userId: string;
+  organizationId: string;
+  roles: string[];
+}
+
+export interface RequestContext {
+  actor: Actor;
+  correlationId: string;
+  causationId: string;
+}
+
+export const hasRole = (actor: Actor, ...roles: Role[]): boolean => roles.some((r) => actor.roles.includes(r));
+export const isPrivileged = (actor: Actor): boolean => hasRole(actor, 'SERVICE', 'ADMIN');

@@ -1,0 +1,114 @@
+import type { ConferenceMode, ConferenceStreamType } from './web-commands';
+import type { ParticipantState } from './views';
+
+/**
+ * The conference's events: stable type names, each with its schema version.
+ * Old shapes stay here beside new ones; the conference service upcasts them on read.
+ * Other services (media, presence) consume these from JetStream.
+ */
+export interface MetadataEntry {
+  value: string;
+  userId: string;
+  userEndpointId?: string;
+  lastModified: string;
+}
+
+interface ByEndpoint {
+  userEndpointId: string;
+  userId: string;
+}
+
+export interface ConferenceCreatedV1 {
+  conferenceId: string;
+  organizationId: string;
+  mode: ConferenceMode;
+  creator: string;
+  creatorEndpoint?: string;
+  interactionId?: string;
+  /** v1 kept bare strings; v2 keeps who set each value and when. */
+  metadata: Record<string, string>;
+}
+export interface ConferenceCreatedV2 extends Omit<ConferenceCreatedV1, 'metadata'> {
+  metadata: Record<string, MetadataEntry>;
+}
+export interface ConferenceJoined extends ByEndpoint {
+  metadata: Record<string, unknown>;
+  state: ParticipantState;
+}
+export interface ConferenceLeft extends ByEndpoint {
+  reason?: string;
+}
+export interface ConferenceEnded extends Partial<ByEndpoint> {
+  reason?: string;
+}
+export interface ConferenceInteractionSet {
+  interactionId: string;
+  userId: string;
+  userEndpointId?: string;
+}
+export interface ConferenceMetadataUpdated extends ByEndpoint {
+  operation: 'SET' | 'REMOVE';
+  key: string;
+  value?: string;
+  lastModified: string;
+}
+export interface ConferenceParticipantMetadataUpdated extends ByEndpoint {
+  metadata: Record<string, unknown>;
+}
+export interface ConferenceStreamMetadataUpdated extends ByEndpoint {
+  streamId: string;
+  metadata: Record<string, unknown>;
+}
+export interface ConferenceStreamBitrateUpdated extends ByEndpoint {
+  streamId: string;
+  videoBitrate: number;
+}
+export interface ConferenceStreamPublished extends ByEndpoint {
+  streamId: string;
+  streamType: ConferenceStreamType;
+  metadata: Record<string, unknown>;
+  videoBitrate?: number;
+}
+export interface ConferenceStreamUnpublished extends ByEndpoint {
+  streamId: string;
+  streamType: ConferenceStreamType;
+  /** 'unpublished' (asked for), 'left' (its publisher left). */
+  reason: 'unpublished' | 'left';
+}
+export interface ConferenceStreamViewStarted extends ByEndpoint {
+  streamId: string;
+  viewerId: string;
+  /** The endpoint that publishes the stream. */
+  publisherEndpointId: string;
+}
+export interface ConferenceStreamViewStopped extends ByEndpoint {
+  streamId: string;
+  viewerId: string;
+}
+
+type Ev<T extends string, V extends number, D> = { type: T; schemaVersion: V; data: D };
+
+/** The current shapes the decider emits. */
+export type ConferenceDomainEvent =
+  | Ev<'ConferenceCreatedEvent', 2, ConferenceCreatedV2>
+  | Ev<'ConferenceJoinedEvent', 1, ConferenceJoined>
+  | Ev<'ConferenceLeftEvent', 1, ConferenceLeft>
+  | Ev<'ConferenceEndedEvent', 1, ConferenceEnded>
+  | Ev<'ConferenceInteractionSetEvent', 1, ConferenceInteractionSet>
+  | Ev<'ConferenceMetadataUpdatedEvent', 1, ConferenceMetadataUpdated>
+  | Ev<'ConferenceParticipantMetadataUpdatedEvent', 1, ConferenceParticipantMetadataUpdated>
+  | Ev<'ConferenceStreamMetadataUpdatedEvent', 1, ConferenceStreamMetadataUpdated>
+  | Ev<'ConferenceStreamBitrateUpdatedEvent', 1, ConferenceStreamBitrateUpdated>
+  | Ev<'ConferenceStreamPublishedEvent', 1, ConferenceStreamPublished>
+  | Ev<'ConferenceStreamUnpublishedEvent', 1, ConferenceStreamUnpublished>
+  | Ev<'ConferenceStreamViewStartedEvent', 1, ConferenceStreamViewStarted>
+  | Ev<'ConferenceStreamViewStoppedEvent', 1, ConferenceStreamViewStopped>;
+
+export type ConferenceEventType = ConferenceDomainEvent['type'];
+
+/** Older shapes still readable from the store. */
+export type ConferenceLegacyEvent = Ev<'ConferenceCreatedEvent', 1, ConferenceCreatedV1>;
+
+/** The stream id of a conference in the event store. */
+export const conferenceStreamId = (conferenceId: string): string => `conference-${conferenceId}`;
+export const CONFERENCE_STREAM_PREFIX = 'conference-';

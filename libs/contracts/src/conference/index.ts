@@ -1,0 +1,3 @@
+export * from './web-commands';
+export * from './views';
+export * from './events';

@@ -1,0 +1,170 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { IsJsonObject, IsParleyId, IsStringRecord } from '../validation';
+
+/** The request bodies of the spec's /conferences endpoints (names as in the spec). */
+
+export const CONFERENCE_MODES = ['P2P', 'ROUTER', 'UNKNOWN'] as const;
+export type ConferenceMode = (typeof CONFERENCE_MODES)[number];
+export const STREAM_TYPES = ['MIC', 'CAM', 'SCREEN', 'MIC_AND_CAM', 'UNKNOWN'] as const;
+export type ConferenceStreamType = (typeof STREAM_TYPES)[number];
+export const METADATA_OPERATIONS = ['SET', 'REMOVE', 'UNKNOWN'] as const;
+export type MetadataOperation = (typeof METADATA_OPERATIONS)[number];
+export const QOS_LEVELS = ['BEST_EFFORT', 'AT_LEAST_ONCE'] as const;
+export type Qos = (typeof QOS_LEVELS)[number];
+
+const conferenceId = { description: 'The conference id.', example: 'c-7f3a' };
+const userEndpointId = { description: "The caller's user endpoint id.", example: 'ep-agent-1' };
+
+export class CreateConferenceWebCommand {
+  @ApiPropertyOptional({ description: 'Supply the conferenceId, or leave it empty and the server produces one.' })
+  @IsOptional() @IsParleyId()
+  conferenceId?: string;
+
+  @ApiPropertyOptional({ enum: CONFERENCE_MODES, default: 'ROUTER', description: 'Conference mode. Only ROUTER is supported.' })
+  @IsOptional() @IsIn(CONFERENCE_MODES)
+  mode?: ConferenceMode;
+
+  @ApiPropertyOptional({ description: "Organization id, for internal use only: only a SERVICE caller may set it; others get their token's organization." })
+  @IsOptional() @IsParleyId()
+  organizationId?: string;
+
+  @ApiPropertyOptional({ description: "The creator's user endpoint id." })
+  @IsOptional() @IsParleyId()
+  creatorEndpoint?: string;
+
+  @ApiPropertyOptional({ description: 'Interaction id related to this conference.' })
+  @IsOptional() @IsString() @IsNotEmpty() @MaxLength(256)
+  interactionId?: string;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, description: 'Conference metadata (string values).' })
+  @IsOptional() @IsStringRecord()
+  metadata?: Record<string, string>;
+}
+
+export class JoinConferenceWebCommand {
+  @ApiProperty(conferenceId) @IsParleyId() conferenceId!: string;
+  @ApiProperty(userEndpointId) @IsParleyId() userEndpointId!: string;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'Metadata of the participant.' })
+  @IsOptional() @IsJsonObject()
+  metadata?: Record<string, unknown>;
+}
+
+export class LeaveConferenceWebCommand {
+  @ApiProperty(conferenceId) @IsParleyId() conferenceId!: string;
+  @ApiProperty(userEndpointId) @IsParleyId() userEndpointId!: string;
+  @ApiPropertyOptional({ description: 'A reason for leaving.' }) @IsOptional() @IsString() @MaxLength(1024) reason?: string;
+}
+
+export class EndConferenceWebCommand {
+  @ApiProperty(conferenceId) @IsParleyId() conferenceId!: string;
+  @ApiProperty(userEndpointId) @IsParleyId() userEndpointId!: string;
+  @ApiPropertyOptional({ description: 'A reason for ending.' }) @IsOptional() @IsString() @MaxLength(1024) reason?: string;
+}
+
+export class SetInteractionIdWebCommand {
+  @ApiProperty(conferenceId) @IsParleyId() conferenceId!: string;
+  @ApiProperty({ description: 'The interaction id.' }) @IsString() @IsNotEmpty() @MaxLength(256) interactionId!: string;
+  @ApiPropertyOptional(userEndpointId) @IsOptional() @IsParleyId() userEndpointId?: string;
+}
+
+export class UpdateConferenceMetadataWebCommand {
+  @ApiProperty(conferenceId) @IsParleyId() conferenceId!: string;
+  @ApiProperty(userEndpointId) @IsParleyId() userEndpointId!: string;
+  @ApiProperty({ enum: ['SET', 'REMOVE'], description: 'SET or REMOVE.' }) @IsIn(['SET', 'REMOVE'], { message: 'operation must be one of: SET, REMOVE' }) operation!: MetadataOperation;
+  @ApiProperty({ description: 'The key.' }) @IsString() @IsNotEmpty() @MaxLength(256) key!: string;
+  @ApiPropertyOptional({ description: 'The value; required for SET, ignored for REMOVE.' }) @IsOptional() @IsString() @MaxLength(65536) value?: string;
+}
+
+export class UpdateConferenceParticipantMetadataWebCommand {
+  @ApiProperty(conferenceId) @IsParleyId() conferenceId!: string;
+  @ApiProperty(userEndpointId) @IsParleyId() userEndpointId!: string;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'The new metadata of the participant (replaces the old).' })
+  @IsJsonObject()
+  newMetadata!: Record<string, unknown>;
+}
+
+export class UpdateConferenceStreamMetadataWebCommand {
+  @ApiProperty(conferenceId) @IsParleyId() conferenceId!: string;
+  @ApiProperty(userEndpointId) @IsParleyId() userEndpointId!: string;
+  @ApiProperty({ description: 'The stream id.' }) @IsParleyId() streamId!: string;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'The new metadata of the stream (replaces the old).' })
+  @IsOptional() @IsJsonObject()
+  newMetadata?: Record<string, unknown>;
+}
+
+export class ConferenceUpdatePublishedStreamBitrateWebCommand {
+  @ApiProperty(conferenceId) @IsParleyId() conferenceId!: string;
+  @ApiProperty(userEndpointId) @IsParleyId() userEndpointId!: string;
+  @ApiPropertyOptional({ description: "The stream id; when absent, every stream the endpoint publishes." }) @IsOptional() @IsParleyId() streamId?: string;
+  @ApiProperty({ description: 'Maximum incoming video bitrate, bits per second.', example: 300000 })
+  @IsInt() @Min(1000) @Max(100_000_000)
+  videoBitrate!: number;
+}
+
+export class ConferencePublishStreamWebCommand {
+  @ApiProperty(conferenceId) @IsParleyId() conferenceId!: string;
+  @ApiProperty(userEndpointId) @IsParleyId() userEndpointId!: string;
+  @ApiPropertyOptional({ description: 'The stream id; generated when absent.' }) @IsOptional() @IsParleyId() streamId?: string;
+  @ApiProperty({ enum: ['MIC', 'CAM', 'SCREEN', 'MIC_AND_CAM'] })
+  @IsIn(['MIC', 'CAM', 'SCREEN', 'MIC_AND_CAM'], { message: 'conferenceStreamType must be one of: MIC, CAM, SCREEN, MIC_AND_CAM' })
+  conferenceStreamType!: ConferenceStreamType;
+  @ApiProperty({ description: "The browser's SDP offer." }) @IsString() @IsNotEmpty() @MaxLength(262144) sdpOffer!: string;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true }) @IsOptional() @IsJsonObject() metadata?: Record<string, unknown>;
+  @ApiPropertyOptional({ description: 'Maximum video bitrate, bits per second.' }) @IsOptional() @IsInt() @Min(1000) @Max(100_000_000) videoBitrate?: number;
+}
+
+export class ConferenceUnpublishStreamWebCommand {
+  @ApiProperty(conferenceId) @IsParleyId() conferenceId!: string;
+  @ApiProperty(userEndpointId) @IsParleyId() userEndpointId!: string;
+  @ApiProperty({ description: 'The stream to unpublish.' }) @IsParleyId() streamId!: string;
+}
+
+export class ConferenceViewStreamWebCommand {
+  @ApiProperty(conferenceId) @IsParleyId() conferenceId!: string;
+  @ApiProperty({ description: "The viewer's user endpoint id." }) @IsParleyId() userEndpointId!: string;
+  @ApiProperty({ description: 'The stream to view.' }) @IsParleyId() streamId!: string;
+  @ApiProperty({ description: "The viewer's recvonly SDP offer." }) @IsString() @IsNotEmpty() @MaxLength(262144) sdpOffer!: string;
+  @ApiPropertyOptional({ description: 'The viewer id; generated when absent.' }) @IsOptional() @IsParleyId() viewerId?: string;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' } }) @IsOptional() @IsStringRecord() metadata?: Record<string, string>;
+}
+
+export class ConferenceStopViewStreamWebCommand {
+  @ApiProperty(conferenceId) @IsParleyId() conferenceId!: string;
+  @ApiProperty(userEndpointId) @IsParleyId() userEndpointId!: string;
+  @ApiProperty({ description: 'The viewed stream.' }) @IsParleyId() streamId!: string;
+  @ApiProperty({ description: 'The viewer id answered by viewStream.' }) @IsParleyId() viewerId!: string;
+}
+
+export class IceCandidate {
+  @ApiProperty({ example: 'candidate:1 1 udp 2122260223 192.0.2.10 54321 typ host' }) @IsString() @IsNotEmpty() @MaxLength(1024) candidate!: string;
+  @ApiPropertyOptional({ example: '0' }) @IsOptional() @IsString() @MaxLength(64) sdpMid?: string;
+  @ApiPropertyOptional({ example: 0 }) @IsOptional() @IsInt() @Min(0) @Max(1024) sdpMLineIndex?: number;
+}
+
+export class ConferencePublishStreamIceCandidatesWebCommand {
+  @ApiProperty(conferenceId) @IsParleyId() conferenceId!: string;
+  @ApiProperty(userEndpointId) @IsParleyId() userEndpointId!: string;
+  @ApiProperty({ description: 'The published stream id.' }) @IsParleyId() streamId!: string;
+  @ApiProperty({ type: [IceCandidate] }) @IsArray() @ArrayMaxSize(256) @ValidateNested({ each: true }) @Type(() => IceCandidate) iceCandidates!: IceCandidate[];
+}
+
+export class ConferenceViewStreamIceCandidatesWebCommand {
+  @ApiProperty(conferenceId) @IsParleyId() conferenceId!: string;
+  @ApiProperty(userEndpointId) @IsParleyId() userEndpointId!: string;
+  @ApiProperty({ description: 'The viewed stream id.' }) @IsParleyId() streamId!: string;
+  @ApiProperty({ description: 'The viewer id.' }) @IsParleyId() viewerId!: string;
+  @ApiProperty({ type: [IceCandidate] }) @IsArray() @ArrayMaxSize(256) @ValidateNested({ each: true }) @Type(() => IceCandidate) iceCandidates!: IceCandidate[];
+}
+
+export class SendEventToConferenceWebCommand {
+  @ApiProperty(conferenceId) @IsParleyId() conferenceId!: string;
+  @ApiPropertyOptional({ enum: QOS_LEVELS, default: 'BEST_EFFORT' }) @IsOptional() @IsIn(QOS_LEVELS, { message: 'qos must be one of: BEST_EFFORT, AT_LEAST_ONCE' }) qos?: Qos;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'The event: at least `type` (e.g. "ChatMessageSentEvent") and an ISO-8601 `timestamp`.' })
+  @IsJsonObject()
+  event!: Record<string, unknown>;
+  @ApiPropertyOptional({ type: [String], description: 'JSONPath expressions of string fields to mask where the event is stored or logged.' })
+  @IsOptional() @IsArray() @ArrayMaxSize(64) @IsString({ each: true }) @MaxLength(512, { each: true })
+  masks?: string[];
+}

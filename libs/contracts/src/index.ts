@@ -1,0 +1,6 @@
+export * from './subjects';
+export * from './errors';
+export * from './actor';
+export * from './validation';
+export * from './media';
+export * from './conference';

@@ -1,0 +1,52 @@
+import { ValidationOptions, registerDecorator, ValidationArguments, Matches } from 'class-validator';
+
+/**
+ * Ids that end up in NATS subjects and URLs: letters, digits, '-' and '_', at most 128.
+ * (A '.', '*', '>' or space would change the subject's meaning.)
+ */
+export const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+export const IsParleyId = (options?: ValidationOptions) =>
+  Matches(ID_PATTERN, { message: '$property must be 1 to 128 letters, digits, "-" or "_"', ...options });
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A JSON object whose values are all strings (e.g. conference metadata at creation). */
+export function IsStringRecord(options?: ValidationOptions) {
+  return (object: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isStringRecord',
+      target: object.constructor,
+      propertyName,
+      options: { message: (a: ValidationArguments) => `${a.property} must be an object whose values are strings`, ...options },
+      validator: { validate: (v: unknown) => isPlainObject(v) && Object.values(v).every((x) => typeof x === 'string') },
+    });
+}
+
+/** A JSON object (not an array, not null). */
+export function IsJsonObject(options?: ValidationOptions) {
+  return (object: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isJsonObject',
+      target: object.constructor,
+      propertyName,
+      options: { message: (a: ValidationArguments) => `${a.property} must be a JSON object`, ...options },
+      validator: { validate: (v: unknown) => isPlainObject(v) },
+    });
+}
+
+/** Event type names: capitalized camel case of at least a noun and a verb, ending in "Event" (spec). */
+export const EVENT_TYPE_PATTERN = /^(?:[A-Z][a-z0-9]+){2,}Event$/;
+/** ISO-8601 instant, e.g. 2011-12-03T10:15:30Z or with milliseconds / an offset. */
+export const ISO_INSTANT_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * Checks a client-supplied event for sendEvent: returns the problem, or null when it is fine.
+ */
+export function problemWithClientEvent(event: Record<string, unknown>): string | null {
+  const { type, timestamp } = event;
+  if (typeof type !== 'string') return 'event.type is required and must be a string';
+  if (!EVENT_TYPE_PATTERN.test(type)) return `event.type "${type}" must begin with a capital, be camel case of at least a noun and a verb, and end with "Event" (e.g. "ChatMessageSentEvent")`;
+  if (typeof timestamp !== 'string') return 'event.timestamp is required and must be an ISO-8601 instant string';
+  if (!ISO_INSTANT_PATTERN.test(timestamp) || Number.isNaN(Date.parse(timestamp))) return `event.timestamp "${timestamp}" must be an ISO-8601 instant such as 2011-12-03T10:15:30Z`;
+  return null;
+}
