@@ -13,13 +13,20 @@ const swc = [
   },
 ];
 const moduleNameMapper = { '^@parley/(contracts|eventsourcing|messaging|auth|testing)$': '<rootDir>/libs/$1/src/index.ts' };
-const base = { transform: { '^.+\\.ts$': swc }, moduleNameMapper, testEnvironment: 'node', roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test'] };
+// Some dependencies ship ES modules only (Node 20.19 requires them natively; jest's module
+// system does not), so jest compiles those few to CommonJS too.
+const esmOnly = ['content-disposition'];
+const base = {
+  transform: { '^.+\\.ts$': swc, '^.+\\.js$': swc },
+  transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
+  moduleNameMapper, testEnvironment: 'node', roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test'] };
 
 module.exports = {
+  // Integration and end-to-end tests start real servers; unit tests finish far sooner.
+  testTimeout: 120000,
   projects: [
     { ...base, displayName: 'unit', testMatch: ['**/*.unit.spec.ts'] },
-    { ...base, displayName: 'int', testMatch: ['**/*.int.spec.ts'], testTimeout: 60000 },
-    { ...base, displayName: 'e2e', testMatch: ['**/*.e2e.spec.ts'], testTimeout: 120000 },
+    { ...base, displayName: 'int', testMatch: ['**/*.int.spec.ts'] },
+    { ...base, displayName: 'e2e', testMatch: ['**/*.e2e.spec.ts'] },
   ],
-  reporters: ['default', '<rootDir>/scripts/summary-reporter.js'],
 };

@@ -50,3 +50,24 @@ export function problemWithClientEvent(event: Record<string, unknown>): string |
   if (!ISO_INSTANT_PATTERN.test(timestamp) || Number.isNaN(Date.parse(timestamp))) return `event.timestamp "${timestamp}" must be an ISO-8601 instant such as 2011-12-03T10:15:30Z`;
   return null;
 }
+
+/** One line naming every failing field, e.g. "conferenceId must be a string; iceCandidates.0.candidate should not be empty". */
+export function describeValidationErrors(errors: import('class-validator').ValidationError[], prefix = ''): string {
+  const parts: string[] = [];
+  for (const e of errors) {
+    const path = prefix ? `${prefix}.${e.property}` : e.property;
+    if (e.constraints) {
+      for (const msg of Object.values(e.constraints)) parts.push(prefix ? msg.replace(e.property, path) : msg);
+    }
+    if (e.children?.length) parts.push(describeValidationErrors(e.children, path));
+  }
+  return parts.filter(Boolean).join('; ');
+}
+
+/** The field paths that failed, for the error envelope's details. */
+export function failedFields(errors: import('class-validator').ValidationError[], prefix = ''): string[] {
+  return errors.flatMap((e) => {
+    const path = prefix ? `${prefix}.${e.property}` : e.property;
+    return [...(e.constraints ? [path] : []), ...failedFields(e.children ?? [], path)];
+  });
+}

@@ -99,6 +99,37 @@ export interface EventStore {
   /** Runs `fn` in one transaction (used by projections and checkpoints). */
   transaction<T>(fn: (sql: SqlExecutor) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+
+  /**
+   * Optional capability: a named, exclusive lock held until released or until its holder dies,
+   * so that exactly one replica runs a singleton job (the relay, a projection). Resolves with
+   * null when someone else holds it. Adapters that cannot offer it leave it out; callers then
+   * behave as if they always held it.
+   */
+  acquireLeadership?(name: string): Promise<Leadership | null>;
+  /** Optional capability, see {@link CheckpointStore}. */
+  loadCheckpoint?(name: string, sql?: SqlExecutor): Promise<AllStreamPosition>;
+  /** Optional capability, see {@link CheckpointStore}. */
+  saveCheckpoint?(name: string, position: AllStreamPosition, sql?: SqlExecutor): Promise<void>;
+}
+
+/** A held leadership lock. */
+export interface Leadership {
+  /** Gives the lock up. Idempotent. */
+  release(): Promise<void>;
+  /**
+   * Resolves if the lock is lost without release() being called (its database connection
+   * died, so another process may now hold it). Stays pending after a normal release.
+   */
+  readonly lost: Promise<void>;
+}
+
+/** Named all-stream positions, for readers (relays, projections) that resume where they left off. */
+export interface CheckpointStore {
+  /** The saved position, or {@link START} when none was saved. Pass `sql` to read inside your transaction. */
+  loadCheckpoint(name: string, sql?: SqlExecutor): Promise<AllStreamPosition>;
+  /** Upserts the position. Pass `sql` to save it atomically with a projection's own writes. */
+  saveCheckpoint(name: string, position: AllStreamPosition, sql?: SqlExecutor): Promise<void>;
 }
 
 export class ConcurrencyError extends Error {

@@ -43,3 +43,6 @@ export type ConferenceCommand = Base &
   );
 
 export type ConferenceCommandKind = ConferenceCommand['kind'];
+
+/** A command without the parts every command carries (what a handler fills in). */
+export type ConferenceCommandBody = ConferenceCommand extends infer C ? (C extends unknown ? Omit<C, 'actor' | 'now' | 'conferenceId'> : never) : never;

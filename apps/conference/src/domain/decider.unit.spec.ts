@@ -1,5 +1,5 @@
 import type { Actor, ConferenceDomainEvent } from '@parley/contracts';
-import { deciderSpec } from '../../../../libs/eventsourcing/src/decider-spec';
+import { deciderSpec } from '@parley/eventsourcing';
 import type { ConferenceCommand } from './commands';
 import { conferenceDecider, guards } from './decider';
 import { toConferenceView, toSimpleView } from './views';

@@ -168,3 +168,12 @@ export class SendEventToConferenceWebCommand {
   @IsOptional() @IsArray() @ArrayMaxSize(64) @IsString({ each: true }) @MaxLength(512, { each: true })
   masks?: string[];
 }
+
+/** Query payloads (NATS only; the gateway fills them from the path and query string). */
+export class ConferenceIdQuery {
+  @IsParleyId() conferenceId!: string;
+}
+export class ConferenceEventsQuery {
+  @IsParleyId() conferenceId!: string;
+  @IsInt() @Min(0) afterVersion!: number;
+}

@@ -1,0 +1,67 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { type MicroserviceOptions, Transport } from '@nestjs/microservices';
+import { Logger } from 'nestjs-pino';
+import { connect } from 'nats';
+import { CONFERENCE_STREAM_PREFIX, ConferenceCommands } from '@parley/contracts';
+import { EventRelay, PgliteEventStore, PostgresEventStore, type SqlEventStore, UpcasterRegistry, ensureEventsStream, eventSubject } from '@parley/eventsourcing';
+import { RpcErrorFilter } from '@parley/messaging';
+import type { ConferenceConfig } from './config';
+import { ConferenceModule } from './conference.module';
+import { conferenceUpcasters } from './domain/upcasters';
+import { prepareConferenceViews } from './infra/conference-views';
+
+export interface RunningConferenceService {
+  close(): Promise<void>;
+}
+
+export function makeConferenceStore(config: ConferenceConfig): SqlEventStore {
+  const upcasters = new UpcasterRegistry();
+  for (const u of conferenceUpcasters) upcasters.register(u);
+  return config.databaseUrl ? new PostgresEventStore(config.databaseUrl, { upcasters }) : new PgliteEventStore(config.dataDir, { upcasters });
+}
+
+/**
+ * Starts the conference service: event store (PostgreSQL or embedded PGlite), the read
+ * model, the relay to JetStream, and the NATS handlers (queue group "conference", so
+ * replicas share the load).
+ */
+export async function startConferenceService(config: ConferenceConfig): Promise<RunningConferenceService> {
+  const nc = await connect({ servers: config.natsUrl, name: 'parley-conference' });
+  await ensureEventsStream(await nc.jetstreamManager());
+  const store = makeConferenceStore(config);
+  await store.init();
+  await prepareConferenceViews(store);
+
+  const relay = new EventRelay({
+    store,
+    nats: nc,
+    name: 'conference',
+    pollIntervalMs: config.relayPollMs,
+    subjectFor: (e) => eventSubject('conference', e.streamId.slice(CONFERENCE_STREAM_PREFIX.length), e.type),
+  });
+  relay.start();
+
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(ConferenceModule.forRoot({ config, store, nc, kickRelay: () => relay.kick() }), {
+    transport: Transport.NATS,
+    options: { servers: [config.natsUrl], queue: 'conference', name: 'parley-conference-rpc' },
+    bufferLogs: true,
+  });
+  const logger = app.get(Logger);
+  app.useLogger(logger);
+  app.useGlobalFilters(new RpcErrorFilter());
+  await app.listen();
+  logger.log(`conference service listening on ${config.natsUrl} (${Object.keys(ConferenceCommands).length} commands), store: ${config.databaseUrl ? 'PostgreSQL' : `PGlite ${config.dataDir}`}`);
+
+  let closed = false;
+  return {
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.close();
+      await relay.stop();
+      await nc.drain();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,313 @@
+import { randomUUID } from 'node:crypto';
+import { Controller, Inject } from '@nestjs/common';
+import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
+import type { NatsConnection } from 'nats';
+import {
+  type Conference,
+  type ConferenceEvent,
+  ConferencePublishStreamIceCandidatesWebCommand,
+  type ConferencePublishResult,
+  ConferencePublishStreamWebCommand,
+  ConferenceQueries,
+  ConferenceCommands,
+  type ConferenceSimpleView,
+  ConferenceStopViewStreamWebCommand,
+  type ConferenceStreamViewResult,
+  type ConferenceSummary,
+  ConferenceUnpublishStreamWebCommand,
+  ConferenceUpdatePublishedStreamBitrateWebCommand,
+  ConferenceViewStreamIceCandidatesWebCommand,
+  ConferenceViewStreamWebCommand,
+  CreateConferenceWebCommand,
+  EndConferenceWebCommand,
+  JoinConferenceWebCommand,
+  LeaveConferenceWebCommand,
+  MediaCommands,
+  type MediaPublishResponse,
+  type MediaViewResponse,
+  ParleyError,
+  type RequestContext,
+  SendEventToConferenceWebCommand,
+  type SendEventResponse,
+  SetInteractionIdWebCommand,
+  UpdateConferenceMetadataWebCommand,
+  UpdateConferenceParticipantMetadataWebCommand,
+  UpdateConferenceStreamMetadataWebCommand,
+  endpointDeliverySubject,
+  hasRole,
+  problemWithClientEvent,
+  ConferenceEventsQuery,
+  ConferenceIdQuery,
+} from '@parley/contracts';
+import { type NatsRpcClient, parleyValidationPipe, requestContextOf } from '@parley/messaging';
+import { JSONCodec } from 'nats';
+import type { ConferenceCommand, ConferenceCommandBody } from './domain/commands';
+import { guards } from './domain/decider';
+import type { ConferenceState } from './domain/state';
+import { ConferenceService } from './conference.service';
+import { CONFERENCE_CONFIG, NATS_CONNECTION, RPC_CLIENT } from './tokens';
+import type { ConferenceConfig } from './config';
+
+const valid = parleyValidationPipe();
+const json = JSONCodec<unknown>();
+
+/** The conference service's NATS handlers: payloads are the spec's web commands, the caller comes in the headers. */
+@Controller()
+export class ConferenceController {
+  constructor(
+    private readonly conferences: ConferenceService,
+    @Inject(RPC_CLIENT) private readonly rpc: NatsRpcClient,
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(CONFERENCE_CONFIG) private readonly config: ConferenceConfig,
+  ) {}
+
+  private cmd(ctx: RequestContext, conferenceId: string, c: ConferenceCommandBody): ConferenceCommand {
+    return { ...c, conferenceId, actor: ctx.actor, now: new Date().toISOString() } as ConferenceCommand;
+  }
+
+  private summary(s: ConferenceState): ConferenceSummary {
+    return { id: s.id, version: s.version, mode: s.mode };
+  }
+
+  /** A media call; "nobody answers" gets a message that says what is missing. */
+  private async media<T>(subject: string, payload: unknown, ctx: RequestContext): Promise<T> {
+    try {
+      return await this.rpc.request<T>(subject, payload, ctx, { timeoutMs: this.config.mediaTimeoutMs });
+    } catch (e) {
+      if (e instanceof ParleyError && (e.code === 'UNAVAILABLE' || e.code === 'TIMEOUT')) {
+        throw new ParleyError('UNAVAILABLE', `The media service (SFU) did not answer (${e.message}); media requests need it running`, { subject });
+      }
+      throw e;
+    }
+  }
+
+  @MessagePattern(ConferenceCommands.create)
+  async create(@Payload(valid) dto: CreateConferenceWebCommand, @Ctx() nats: NatsContext): Promise<ConferenceSummary> {
+    const ctx = requestContextOf(nats);
+    if (dto.organizationId !== undefined && dto.organizationId !== ctx.actor.organizationId && !hasRole(ctx.actor, 'SERVICE')) {
+      throw new ParleyError('FORBIDDEN', 'Only a SERVICE caller may create a conference for another organization (organizationId)');
+    }
+    const conferenceId = dto.conferenceId ?? randomUUID();
+    const { state } = await this.conferences.execute(
+      this.cmd(ctx, conferenceId, {
+        kind: 'create',
+        organizationId: dto.organizationId ?? ctx.actor.organizationId,
+        mode: dto.mode ?? 'ROUTER',
+        ...(dto.creatorEndpoint !== undefined ? { creatorEndpoint: dto.creatorEndpoint } : {}),
+        ...(dto.interactionId !== undefined ? { interactionId: dto.interactionId } : {}),
+        metadata: dto.metadata ?? {},
+      }),
+      ctx,
+    );
+    return this.summary(state);
+  }
+
+  @MessagePattern(ConferenceCommands.join)
+  async join(@Payload(valid) dto: JoinConferenceWebCommand, @Ctx() nats: NatsContext): Promise<ConferenceSummary> {
+    const ctx = requestContextOf(nats);
+    const { state } = await this.conferences.execute(this.cmd(ctx, dto.conferenceId, { kind: 'join', userEndpointId: dto.userEndpointId, metadata: dto.metadata ?? {} }), ctx);
+    return this.summary(state);
+  }
+
+  @MessagePattern(ConferenceCommands.leave)
+  async leave(@Payload(valid) dto: LeaveConferenceWebCommand, @Ctx() nats: NatsContext): Promise<null> {
+    const ctx = requestContextOf(nats);
+    await this.conferences.execute(this.cmd(ctx, dto.conferenceId, { kind: 'leave', userEndpointId: dto.userEndpointId, ...(dto.reason !== undefined ? { reason: dto.reason } : {}) }), ctx);
+    return null;
+  }
+
+  @MessagePattern(ConferenceCommands.end)
+  async end(@Payload(valid) dto: EndConferenceWebCommand, @Ctx() nats: NatsContext): Promise<null> {
+    const ctx = requestContextOf(nats);
+    await this.conferences.execute(this.cmd(ctx, dto.conferenceId, { kind: 'end', userEndpointId: dto.userEndpointId, ...(dto.reason !== undefined ? { reason: dto.reason } : {}) }), ctx);
+    return null;
+  }
+
+  @MessagePattern(ConferenceCommands.setInteraction)
+  async setInteraction(@Payload(valid) dto: SetInteractionIdWebCommand, @Ctx() nats: NatsContext): Promise<null> {
+    const ctx = requestContextOf(nats);
+    await this.conferences.execute(
+      this.cmd(ctx, dto.conferenceId, { kind: 'setInteraction', interactionId: dto.interactionId, ...(dto.userEndpointId !== undefined ? { userEndpointId: dto.userEndpointId } : {}) }),
+      ctx,
+    );
+    return null;
+  }
+
+  @MessagePattern(ConferenceCommands.updateMetadata)
+  async updateMetadata(@Payload(valid) dto: UpdateConferenceMetadataWebCommand, @Ctx() nats: NatsContext): Promise<null> {
+    const ctx = requestContextOf(nats);
+    await this.conferences.execute(
+      this.cmd(ctx, dto.conferenceId, {
+        kind: 'updateMetadata',
+        userEndpointId: dto.userEndpointId,
+        operation: dto.operation as 'SET' | 'REMOVE',
+        key: dto.key,
+        ...(dto.value !== undefined ? { value: dto.value } : {}),
+      }),
+      ctx,
+    );
+    return null;
+  }
+
+  @MessagePattern(ConferenceCommands.updateParticipantMetadata)
+  async updateParticipantMetadata(@Payload(valid) dto: UpdateConferenceParticipantMetadataWebCommand, @Ctx() nats: NatsContext): Promise<null> {
+    const ctx = requestContextOf(nats);
+    await this.conferences.execute(this.cmd(ctx, dto.conferenceId, { kind: 'updateParticipantMetadata', userEndpointId: dto.userEndpointId, metadata: dto.newMetadata }), ctx);
+    return null;
+  }
+
+  @MessagePattern(ConferenceCommands.updateStreamMetadata)
+  async updateStreamMetadata(@Payload(valid) dto: UpdateConferenceStreamMetadataWebCommand, @Ctx() nats: NatsContext): Promise<null> {
+    const ctx = requestContextOf(nats);
+    await this.conferences.execute(
+      this.cmd(ctx, dto.conferenceId, { kind: 'updateStreamMetadata', userEndpointId: dto.userEndpointId, streamId: dto.streamId, metadata: dto.newMetadata ?? {} }),
+      ctx,
+    );
+    return null;
+  }
+
+  @MessagePattern(ConferenceCommands.updatePublishedStreamBitrate)
+  async updateBitrate(@Payload(valid) dto: ConferenceUpdatePublishedStreamBitrateWebCommand, @Ctx() nats: NatsContext): Promise<null> {
+    const ctx = requestContextOf(nats);
+    await this.conferences.execute(
+      this.cmd(ctx, dto.conferenceId, { kind: 'updateBitrate', userEndpointId: dto.userEndpointId, videoBitrate: dto.videoBitrate, ...(dto.streamId !== undefined ? { streamId: dto.streamId } : {}) }),
+      ctx,
+      {
+        // The limit is applied by the SFU first; the event records what was applied.
+        before: async (_state, events) => {
+          for (const e of events) {
+            if (e.type !== 'ConferenceStreamBitrateUpdatedEvent') continue;
+            await this.media(MediaCommands.setPublishedBitrate, { conferenceId: dto.conferenceId, streamId: e.data.streamId, videoBitrate: dto.videoBitrate }, ctx);
+          }
+        },
+      },
+    );
+    return null;
+  }
+
+  @MessagePattern(ConferenceCommands.publishStream)
+  async publishStream(@Payload(valid) dto: ConferencePublishStreamWebCommand, @Ctx() nats: NatsContext): Promise<ConferencePublishResult> {
+    const ctx = requestContextOf(nats);
+    const streamId = dto.streamId ?? randomUUID();
+    const { result } = await this.conferences.execute<MediaPublishResponse>(
+      this.cmd(ctx, dto.conferenceId, {
+        kind: 'publishStream',
+        userEndpointId: dto.userEndpointId,
+        streamId,
+        streamType: dto.conferenceStreamType,
+        metadata: dto.metadata ?? {},
+        ...(dto.videoBitrate !== undefined ? { videoBitrate: dto.videoBitrate } : {}),
+      }),
+      ctx,
+      {
+        before: (state) =>
+          this.media<MediaPublishResponse>(
+            MediaCommands.publish,
+            {
+              conferenceId: dto.conferenceId,
+              organizationId: state.organizationId,
+              userEndpointId: dto.userEndpointId,
+              streamId,
+              streamType: dto.conferenceStreamType,
+              sdpOffer: dto.sdpOffer,
+              ...(dto.videoBitrate !== undefined ? { videoBitrate: dto.videoBitrate } : {}),
+            },
+            ctx,
+          ),
+        abandon: () => this.media(MediaCommands.release, { conferenceId: dto.conferenceId, streamId }, ctx),
+      },
+    );
+    return { streamId, sdpAnswer: (result as MediaPublishResponse).sdpAnswer };
+  }
+
+  @MessagePattern(ConferenceCommands.unpublishStream)
+  async unpublishStream(@Payload(valid) dto: ConferenceUnpublishStreamWebCommand, @Ctx() nats: NatsContext): Promise<null> {
+    const ctx = requestContextOf(nats);
+    await this.conferences.execute(this.cmd(ctx, dto.conferenceId, { kind: 'unpublishStream', userEndpointId: dto.userEndpointId, streamId: dto.streamId }), ctx);
+    return null;
+  }
+
+  @MessagePattern(ConferenceCommands.viewStream)
+  async viewStream(@Payload(valid) dto: ConferenceViewStreamWebCommand, @Ctx() nats: NatsContext): Promise<ConferenceStreamViewResult> {
+    const ctx = requestContextOf(nats);
+    const viewerId = dto.viewerId ?? randomUUID();
+    const { result } = await this.conferences.execute<MediaViewResponse>(
+      this.cmd(ctx, dto.conferenceId, { kind: 'viewStream', userEndpointId: dto.userEndpointId, streamId: dto.streamId, viewerId }),
+      ctx,
+      {
+        before: (state) =>
+          this.media<MediaViewResponse>(
+            MediaCommands.view,
+            { conferenceId: dto.conferenceId, organizationId: state.organizationId, userEndpointId: dto.userEndpointId, streamId: dto.streamId, viewerId, sdpOffer: dto.sdpOffer },
+            ctx,
+          ),
+        abandon: () => this.media(MediaCommands.release, { conferenceId: dto.conferenceId, streamId: dto.streamId, viewerId }, ctx),
+      },
+    );
+    return { viewerId, sdpAnswer: (result as MediaViewResponse).sdpAnswer };
+  }
+
+  @MessagePattern(ConferenceCommands.stopViewStream)
+  async stopViewStream(@Payload(valid) dto: ConferenceStopViewStreamWebCommand, @Ctx() nats: NatsContext): Promise<null> {
+    const ctx = requestContextOf(nats);
+    await this.conferences.execute(this.cmd(ctx, dto.conferenceId, { kind: 'stopViewStream', userEndpointId: dto.userEndpointId, streamId: dto.streamId, viewerId: dto.viewerId }), ctx);
+    return null;
+  }
+
+  @MessagePattern(ConferenceCommands.addPublishStreamIceCandidates)
+  async addPublishStreamIceCandidates(@Payload(valid) dto: ConferencePublishStreamIceCandidatesWebCommand, @Ctx() nats: NatsContext): Promise<null> {
+    const ctx = requestContextOf(nats);
+    const state = await this.conferences.load(dto.conferenceId);
+    guards.publishedStreamOf(state, ctx.actor, dto.conferenceId, dto.userEndpointId, dto.streamId);
+    await this.media(MediaCommands.addPublishIceCandidates, { conferenceId: dto.conferenceId, streamId: dto.streamId, candidates: dto.iceCandidates }, ctx);
+    return null;
+  }
+
+  @MessagePattern(ConferenceCommands.addViewStreamIceCandidates)
+  async addViewStreamIceCandidates(@Payload(valid) dto: ConferenceViewStreamIceCandidatesWebCommand, @Ctx() nats: NatsContext): Promise<null> {
+    const ctx = requestContextOf(nats);
+    const state = await this.conferences.load(dto.conferenceId);
+    guards.viewerOf(state, ctx.actor, dto.conferenceId, dto.userEndpointId, dto.streamId, dto.viewerId);
+    await this.media(MediaCommands.addViewIceCandidates, { conferenceId: dto.conferenceId, streamId: dto.streamId, viewerId: dto.viewerId, candidates: dto.iceCandidates }, ctx);
+    return null;
+  }
+
+  /** SERVICE only: sends a client event to every endpoint joined to the conference (not stored). */
+  @MessagePattern(ConferenceCommands.sendEvent)
+  async sendEvent(@Payload(valid) dto: SendEventToConferenceWebCommand, @Ctx() nats: NatsContext): Promise<SendEventResponse> {
+    const ctx = requestContextOf(nats);
+    if (!hasRole(ctx.actor, 'SERVICE')) throw new ParleyError('FORBIDDEN', 'Only a SERVICE caller may send events to a conference');
+    const problem = problemWithClientEvent(dto.event);
+    if (problem) throw new ParleyError('BAD_REQUEST', problem, { fields: ['event'] });
+    const state = await this.conferences.load(dto.conferenceId);
+    const endpoints = guards.joinedEndpoints(state, ctx.actor, dto.conferenceId);
+    for (const ep of endpoints) {
+      this.nc.publish(
+        endpointDeliverySubject(state.organizationId, ep.userEndpointId),
+        json.encode({ conferenceId: dto.conferenceId, userId: ep.userId, userEndpointId: ep.userEndpointId, qos: dto.qos ?? 'BEST_EFFORT', masks: dto.masks ?? [], event: dto.event }),
+      );
+    }
+    await this.nc.flush();
+    return { eventsSent: endpoints.length };
+  }
+
+  @MessagePattern(ConferenceQueries.get)
+  get(@Payload(valid) q: ConferenceIdQuery, @Ctx() nats: NatsContext): Promise<Conference> {
+    return this.conferences.view(q.conferenceId, requestContextOf(nats));
+  }
+
+  @MessagePattern(ConferenceQueries.simpleView)
+  simpleView(@Payload(valid) q: ConferenceIdQuery, @Ctx() nats: NatsContext): Promise<ConferenceSimpleView> {
+    return this.conferences.simpleView(q.conferenceId, requestContextOf(nats));
+  }
+
+  @MessagePattern(ConferenceQueries.active)
+  active(@Ctx() nats: NatsContext): Promise<Conference[]> {
+    return this.conferences.active(requestContextOf(nats));
+  }
+
+  @MessagePattern(ConferenceQueries.events)
+  events(@Payload(valid) q: ConferenceEventsQuery, @Ctx() nats: NatsContext): Promise<ConferenceEvent[]> {
+    return this.conferences.events(q.conferenceId, q.afterVersion, requestContextOf(nats));
+  }
+}

@@ -1,0 +1,67 @@
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import type { NatsConnection, Subscription } from 'nats';
+import { EVENTS_SUBJECT_ROOT } from '@parley/contracts';
+import { NATS_CONNECTION } from './tokens';
+
+/**
+ * Wakes long-poll requests when their conference has a new event. One NATS subscription per
+ * gateway (the relay's JetStream publishes reach core subscribers too), fanned out in process,
+ * so thousands of waiting clients cost a map entry each, not a subscription each.
+ */
+@Injectable()
+export class ConferenceEventsHub implements OnModuleInit, OnModuleDestroy {
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private sub?: Subscription;
+
+  constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {}
+
+  onModuleInit(): void {
+    const sub = this.nc.subscribe(`${EVENTS_SUBJECT_ROOT}.conference.>`);
+    this.sub = sub;
+    void (async () => {
+      for await (const m of sub) {
+        const conferenceId = m.subject.split('.')[3];
+        const set = this.waiters.get(conferenceId);
+        if (!set) continue;
+        this.waiters.delete(conferenceId);
+        for (const wake of set) wake();
+      }
+    })();
+  }
+
+  /** Resolves true at the conference's next event, false at the deadline or when `abort` fires. */
+  next(conferenceId: string, timeoutMs: number, abort?: AbortSignal): Promise<boolean> {
+    return new Promise((resolve) => {
+      let set = this.waiters.get(conferenceId);
+      if (!set) this.waiters.set(conferenceId, (set = new Set()));
+      const done = (woken: boolean) => {
+        clearTimeout(timer);
+        abort?.removeEventListener('abort', onAbort);
+        const s = this.waiters.get(conferenceId);
+        s?.delete(wake);
+        if (s && s.size === 0) this.waiters.delete(conferenceId);
+        resolve(woken);
+      };
+      const wake = () => done(true);
+      const onAbort = () => done(false);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      abort?.addEventListener('abort', onAbort, { once: true });
+      set.add(wake);
+    });
+  }
+
+  /** Subscribed and registered with the server: events published from now on will be seen. */
+  async ready(): Promise<void> {
+    await this.nc.flush();
+  }
+
+  get waiting(): number {
+    let n = 0;
+    for (const s of this.waiters.values()) n += s.size;
+    return n;
+  }
+
+  onModuleDestroy(): void {
+    this.sub?.unsubscribe();
+  }
+}

@@ -1,0 +1,250 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiBearerAuth, ApiForbiddenResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags, ApiUnprocessableEntityResponse, ApiConflictResponse, ApiServiceUnavailableResponse, ApiOAuth2 } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import {
+  Conference,
+  ConferenceCommands,
+  ConferenceEvent,
+  ConferencePublishResult,
+  ConferencePublishStreamIceCandidatesWebCommand,
+  ConferencePublishStreamWebCommand,
+  ConferenceQueries,
+  ConferenceSimpleView,
+  ConferenceStopViewStreamWebCommand,
+  ConferenceStreamViewResult,
+  ConferenceSummary,
+  ConferenceUnpublishStreamWebCommand,
+  ConferenceUpdatePublishedStreamBitrateWebCommand,
+  ConferenceViewStreamIceCandidatesWebCommand,
+  ConferenceViewStreamWebCommand,
+  CreateConferenceWebCommand,
+  EndConferenceWebCommand,
+  JoinConferenceWebCommand,
+  LeaveConferenceWebCommand,
+  ParleyError,
+  type RequestContext,
+  SendEventResponse,
+  SendEventToConferenceWebCommand,
+  SetInteractionIdWebCommand,
+  UpdateConferenceMetadataWebCommand,
+  UpdateConferenceParticipantMetadataWebCommand,
+  UpdateConferenceStreamMetadataWebCommand,
+  ID_PATTERN,
+} from '@parley/contracts';
+import { Roles } from '@parley/auth';
+import type { NatsRpcClient } from '@parley/messaging';
+import { ConferenceEventsHub } from './conference-events.hub';
+import type { GatewayConfig } from './config';
+import { Ctx } from './request-context';
+import { GATEWAY_CONFIG, RPC_CLIENT } from './tokens';
+
+const ICE_NOTE =
+  'Parley\'s SFU (mediasoup) is ICE-lite: it learns the browser\'s address from the browser\'s own connectivity checks, so candidates are validated and recorded but are not needed for the media to flow.';
+
+function conferenceIdParam(id: string): string {
+  if (!ID_PATTERN.test(id)) throw new ParleyError('BAD_REQUEST', 'id must be 1 to 128 letters, digits, "-" or "_"', { fields: ['id'] });
+  return id;
+}
+
+/** The spec's /conferences endpoints: validated here, decided by the conference service over NATS. */
+@ApiTags('Conferences')
+@ApiBearerAuth()
+@ApiOAuth2([])
+@ApiBadRequestResponse({ description: 'Malformed body: the message names each field.' })
+@ApiNotFoundResponse({ description: 'No such conference in your organization.' })
+@Controller('conferences')
+export class ConferencesController {
+  constructor(
+    @Inject(RPC_CLIENT) private readonly rpc: NatsRpcClient,
+    private readonly hub: ConferenceEventsHub,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+  ) {}
+
+  private send<T>(subject: string, body: unknown, ctx: RequestContext): Promise<T> {
+    return this.rpc.request<T>(subject, body, ctx, { timeoutMs: this.config.rpcTimeoutMs });
+  }
+
+  @Post('create')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Creates a conference.', description: 'The organization is the token\'s; only a SERVICE caller may name another. Only ROUTER mode is supported.' })
+  @ApiOkResponse({ type: ConferenceSummary })
+  @ApiConflictResponse({ description: 'The conference id is taken.' })
+  create(@Body() body: CreateConferenceWebCommand, @Ctx() ctx: RequestContext): Promise<ConferenceSummary> {
+    return this.send(ConferenceCommands.create, body, ctx);
+  }
+
+  @Post('join')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Joins a conference.' })
+  @ApiOkResponse({ type: ConferenceSummary })
+  @ApiUnprocessableEntityResponse({ description: 'Conference already joined from the same user and endpoint.' })
+  @ApiConflictResponse({ description: 'The conference has ended, or the endpoint id is joined by another user.' })
+  join(@Body() body: JoinConferenceWebCommand, @Ctx() ctx: RequestContext): Promise<ConferenceSummary> {
+    return this.send(ConferenceCommands.join, body, ctx);
+  }
+
+  @Post('leave')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Leaves a conference; the participant\'s streams are unpublished.' })
+  @ApiNoContentResponse()
+  async leave(@Body() body: LeaveConferenceWebCommand, @Ctx() ctx: RequestContext): Promise<void> {
+    await this.send(ConferenceCommands.leave, body, ctx);
+  }
+
+  @Post('end')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Ends a conference. No command is accepted afterwards (409).' })
+  @ApiNoContentResponse()
+  @ApiForbiddenResponse({ description: 'Only the creator, a participant, an agent or a service may end it.' })
+  async end(@Body() body: EndConferenceWebCommand, @Ctx() ctx: RequestContext): Promise<void> {
+    await this.send(ConferenceCommands.end, body, ctx);
+  }
+
+  @Post('interaction')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Sets the interaction id of a conference.' })
+  @ApiNoContentResponse()
+  async interaction(@Body() body: SetInteractionIdWebCommand, @Ctx() ctx: RequestContext): Promise<void> {
+    await this.send(ConferenceCommands.setInteraction, body, ctx);
+  }
+
+  @Post('updateMetadata')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Updates conference metadata (SET or REMOVE one key).' })
+  @ApiNoContentResponse()
+  async updateMetadata(@Body() body: UpdateConferenceMetadataWebCommand, @Ctx() ctx: RequestContext): Promise<void> {
+    await this.send(ConferenceCommands.updateMetadata, body, ctx);
+  }
+
+  @Post('updateParticipantMetadata')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Replaces the metadata of the caller\'s participant.' })
+  @ApiNoContentResponse()
+  async updateParticipantMetadata(@Body() body: UpdateConferenceParticipantMetadataWebCommand, @Ctx() ctx: RequestContext): Promise<void> {
+    await this.send(ConferenceCommands.updateParticipantMetadata, body, ctx);
+  }
+
+  @Post('updateStreamMetadata')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Replaces the metadata of a stream the caller publishes.' })
+  @ApiNoContentResponse()
+  async updateStreamMetadata(@Body() body: UpdateConferenceStreamMetadataWebCommand, @Ctx() ctx: RequestContext): Promise<void> {
+    await this.send(ConferenceCommands.updateStreamMetadata, body, ctx);
+  }
+
+  @Post('updatePublishedStreamBitrate')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Limits the video bitrate of a published stream (applied by the SFU).' })
+  @ApiNoContentResponse()
+  @ApiServiceUnavailableResponse({ description: 'The media service is not running.' })
+  async updatePublishedStreamBitrate(@Body() body: ConferenceUpdatePublishedStreamBitrateWebCommand, @Ctx() ctx: RequestContext): Promise<void> {
+    await this.send(ConferenceCommands.updatePublishedStreamBitrate, body, ctx);
+  }
+
+  @Post('publishStream')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Publishes a stream: SDP offer in, the SFU\'s SDP answer out.' })
+  @ApiOkResponse({ type: ConferencePublishResult })
+  @ApiServiceUnavailableResponse({ description: 'The media service is not running.' })
+  publishStream(@Body() body: ConferencePublishStreamWebCommand, @Ctx() ctx: RequestContext): Promise<ConferencePublishResult> {
+    return this.send(ConferenceCommands.publishStream, body, ctx);
+  }
+
+  @Post('unpublishStream')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Unpublishes a stream.' })
+  @ApiNoContentResponse()
+  async unpublishStream(@Body() body: ConferenceUnpublishStreamWebCommand, @Ctx() ctx: RequestContext): Promise<void> {
+    await this.send(ConferenceCommands.unpublishStream, body, ctx);
+  }
+
+  @Post('viewStream')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Views a published stream: the viewer\'s recvonly offer in, the SFU\'s answer out.' })
+  @ApiOkResponse({ type: ConferenceStreamViewResult })
+  @ApiServiceUnavailableResponse({ description: 'The media service is not running.' })
+  viewStream(@Body() body: ConferenceViewStreamWebCommand, @Ctx() ctx: RequestContext): Promise<ConferenceStreamViewResult> {
+    return this.send(ConferenceCommands.viewStream, body, ctx);
+  }
+
+  @Post('stopViewStream')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Stops viewing a stream.' })
+  @ApiNoContentResponse()
+  async stopViewStream(@Body() body: ConferenceStopViewStreamWebCommand, @Ctx() ctx: RequestContext): Promise<void> {
+    await this.send(ConferenceCommands.stopViewStream, body, ctx);
+  }
+
+  @Post('addPublishStreamIceCandidates')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Adds ICE candidates of a published stream.', description: ICE_NOTE })
+  @ApiNoContentResponse()
+  async addPublishStreamIceCandidates(@Body() body: ConferencePublishStreamIceCandidatesWebCommand, @Ctx() ctx: RequestContext): Promise<void> {
+    await this.send(ConferenceCommands.addPublishStreamIceCandidates, body, ctx);
+  }
+
+  @Post('addViewStreamIceCandidates')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Adds ICE candidates of a view.', description: ICE_NOTE })
+  @ApiNoContentResponse()
+  async addViewStreamIceCandidates(@Body() body: ConferenceViewStreamIceCandidatesWebCommand, @Ctx() ctx: RequestContext): Promise<void> {
+    await this.send(ConferenceCommands.addViewStreamIceCandidates, body, ctx);
+  }
+
+  @Post('sendEvent')
+  @HttpCode(200)
+  @Roles('SERVICE')
+  @ApiOperation({ summary: 'Sends an event to every endpoint joined to the conference. SERVICE only.', description: 'Answers the number of endpoints it was sent to.' })
+  @ApiOkResponse({ type: SendEventResponse })
+  sendEvent(@Body() body: SendEventToConferenceWebCommand, @Ctx() ctx: RequestContext): Promise<SendEventResponse> {
+    return this.send(ConferenceCommands.sendEvent, body, ctx);
+  }
+
+  @Get('active')
+  @ApiOperation({ summary: "The active conferences of the caller's organization." })
+  @ApiOkResponse({ type: [Conference] })
+  active(@Ctx() ctx: RequestContext): Promise<Conference[]> {
+    return this.send(ConferenceQueries.active, {}, ctx);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'The conference aggregate.' })
+  @ApiOkResponse({ type: Conference })
+  get(@Param('id') id: string, @Ctx() ctx: RequestContext): Promise<Conference> {
+    return this.send(ConferenceQueries.get, { conferenceId: conferenceIdParam(id) }, ctx);
+  }
+
+  @Get(':id/simpleView')
+  @ApiOperation({ summary: 'The conference with participants grouped by user.' })
+  @ApiOkResponse({ type: ConferenceSimpleView })
+  simpleView(@Param('id') id: string, @Ctx() ctx: RequestContext): Promise<ConferenceSimpleView> {
+    return this.send(ConferenceQueries.simpleView, { conferenceId: conferenceIdParam(id) }, ctx);
+  }
+
+  @Get(':id/events')
+  @ApiOperation({
+    summary: 'The conference\'s events with conferenceVersion > v, in order (long poll).',
+    description: 'When there are none it waits (LONG_POLL_TIMEOUT_MS, 5 s by default) and answers as soon as one is committed, else [].',
+  })
+  @ApiQuery({ name: 'v', type: Number, required: true, description: 'The last conference version the client has seen (0 for all).' })
+  @ApiOkResponse({ type: [ConferenceEvent] })
+  async events(@Param('id') id: string, @Query('v') v: string | undefined, @Ctx() ctx: RequestContext, @Req() req: FastifyRequest): Promise<ConferenceEvent[]> {
+    const conferenceId = conferenceIdParam(id);
+    if (v === undefined || !/^\d{1,15}$/.test(v)) throw new ParleyError('BAD_REQUEST', 'v must be a non-negative integer (the last conference version seen)', { fields: ['v'] });
+    const query = { conferenceId, afterVersion: Number(v) };
+    const deadline = Date.now() + this.config.longPollTimeoutMs;
+    const gone = new AbortController();
+    req.raw.once('close', () => gone.abort());
+    for (;;) {
+      // Register before asking, so an event committed between the answer and the wait still wakes us.
+      const abandon = new AbortController();
+      const woken = this.hub.next(conferenceId, Math.max(0, deadline - Date.now()), AbortSignal.any([gone.signal, abandon.signal]));
+      const events = await this.send<ConferenceEvent[]>(ConferenceQueries.events, query, ctx);
+      if (events.length > 0 || Date.now() >= deadline || gone.signal.aborted) {
+        abandon.abort();
+        return events;
+      }
+      if (!(await woken)) return [];
+    }
+  }
+}

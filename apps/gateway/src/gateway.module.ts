@@ -1,0 +1,53 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { LoggerModule } from 'nestjs-pino';
+import type { NatsConnection } from 'nats';
+import { type AuthConfig, AuthGuard, AuthModule } from '@parley/auth';
+import { NatsRpcClient, parleyValidationPipe } from '@parley/messaging';
+import { ConferenceEventsHub } from './conference-events.hub';
+import { ConferencesController } from './conferences.controller';
+import type { GatewayConfig } from './config';
+import { HealthController } from './health.controller';
+import { HttpErrorFilter } from './http-error.filter';
+import { Metrics } from './metrics';
+import { OAuthController } from './oauth.controller';
+import { GATEWAY_CONFIG, NATS_CONNECTION, RPC_CLIENT } from './tokens';
+
+export interface GatewayModuleDeps {
+  config: GatewayConfig;
+  auth: AuthConfig;
+  nc: NatsConnection;
+}
+
+/** The only HTTP entry: authentication, validation, docs, and the long-poll feed. Holds no domain state. */
+@Module({})
+export class GatewayModule {
+  static forRoot(deps: GatewayModuleDeps): DynamicModule {
+    return {
+      module: GatewayModule,
+      imports: [
+        AuthModule.forRoot(deps.auth),
+        LoggerModule.forRoot({
+          pinoHttp: {
+            level: deps.config.logLevel,
+            name: 'gateway',
+            // Never log bearer tokens or client secrets.
+            redact: ['req.headers.authorization', 'req.headers.cookie'],
+            autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
+          },
+        }),
+      ],
+      controllers: [ConferencesController, OAuthController, HealthController],
+      providers: [
+        ConferenceEventsHub,
+        Metrics,
+        { provide: GATEWAY_CONFIG, useValue: deps.config },
+        { provide: NATS_CONNECTION, useValue: deps.nc },
+        { provide: RPC_CLIENT, useValue: new NatsRpcClient(deps.nc, deps.config.rpcTimeoutMs) },
+        { provide: APP_GUARD, useExisting: AuthGuard },
+        { provide: APP_PIPE, useValue: parleyValidationPipe() },
+        { provide: APP_FILTER, useClass: HttpErrorFilter },
+      ],
+    };
+  }
+}

@@ -1,0 +1,21 @@
+import { eventSubject } from './event-subjects';
+
+describe('eventSubject', () => {
+  it('builds parley.evt.<context>.<id>.<Type>', () => {
+    expect(eventSubject('conference', '4f1c2a9e-7d1b-4c1e-9a55-0a4b2b1c3d4e', 'ConferenceJoinedEvent')).toBe(
+      'parley.evt.conference.4f1c2a9e-7d1b-4c1e-9a55-0a4b2b1c3d4e.ConferenceJoinedEvent',
+    );
+  });
+
+  it.each([
+    ['a dot', 'conf.erence', 'id', 'T'],
+    ['a star', 'conference', 'id*', 'T'],
+    ['a greater-than', 'conference', 'id', 'T>'],
+    ['a space', 'conference', 'an id', 'T'],
+    ['a tab', 'conference', 'id', 'T\t'],
+    ['a newline', 'conference', 'id\n', 'T'],
+    ['an empty token', 'conference', '', 'T'],
+  ])('rejects %s', (_what, context, id, type) => {
+    expect(() => eventSubject(context, id, type)).toThrow('invalid');
+  });
+});

@@ -1,0 +1,224 @@
+import { headers, type JetStreamClient, type JetStreamOptions, type NatsConnection } from 'nats';
+import { positionOf } from './checkpoints';
+import { encodeRelayedEvent, EVENT_TYPE_HEADER, STREAM_ID_HEADER, STREAM_VERSION_HEADER } from './relayed-event';
+import type { AllStreamPosition, CheckpointStore, EventStore, Leadership, RecordedEvent } from './types';
+
+/** pino's Logger fits; so does console-like anything with these methods. */
+export interface RelayLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  debug?(obj: object, msg?: string): void;
+}
+
+export type RelayStore = EventStore & CheckpointStore;
+
+export interface EventRelayOptions {
+  store: RelayStore;
+  nats: NatsConnection;
+  /** Names the checkpoint (`relay:<name>`) and the leadership lock, e.g. the bounded context. */
+  name: string;
+  /** The subject of an event, usually via eventSubject(context, id, type). */
+  subjectFor(event: RecordedEvent): string;
+  /** Events read and published per round. Default 256. */
+  batchSize?: number;
+  /** How long to wait for new events when there are none (unless kicked). Default 200 ms. */
+  pollIntervalMs?: number;
+  /** How often a relay that is not the leader tries to become it. Default 3 s. */
+  leadershipRetryMs?: number;
+  /** The longest back-off after repeated errors. Default 5 s. */
+  maxBackoffMs?: number;
+  logger?: RelayLogger;
+  /** Passed to nc.jetstream(), e.g. a publish `timeout`. */
+  jetStreamOptions?: JetStreamOptions;
+}
+
+export interface RelayStats {
+  /** Events acknowledged by JetStream (including ones it dropped as duplicates). */
+  published: number;
+  /** Acknowledgements that said "duplicate": the event was already in the stream. */
+  duplicates: number;
+  /** Batches whose checkpoint was saved. */
+  batches: number;
+  errors: number;
+  leader: boolean;
+}
+
+const INITIAL_BACKOFF_MS = 100;
+
+const consoleLogger: RelayLogger = {
+  info: () => undefined,
+  warn: (obj, msg) => console.warn(msg, obj),
+  error: (obj, msg) => console.error(msg, obj),
+};
+
+/** Stands in for a lock when the store has no leadership capability: held for ever. */
+const ALWAYS_LEADER: Leadership = { release: async () => undefined, lost: new Promise<void>(() => undefined) };
+
+/**
+ * Publishes every committed event, in commit order, to JetStream: the outbox pattern with the
+ * events table as the outbox.
+ *
+ * Delivery is at least once from the relay and exactly once into the stream: a batch is
+ * published, every acknowledgement awaited, and only then is the checkpoint saved. A crash in
+ * between publishes the batch again on restart, and JetStream drops the repeats because each
+ * message carries Nats-Msg-Id = event id (within the stream's duplicate window).
+ *
+ * Only the holder of the `relay:<name>` leadership publishes, so replicas of a service can all
+ * run a relay; the others wait and take over when the holder dies.
+ */
+export class EventRelay {
+  private readonly store: RelayStore;
+  private readonly js: JetStreamClient;
+  private readonly checkpointName: string;
+  private readonly batchSize: number;
+  private readonly pollIntervalMs: number;
+  private readonly leadershipRetryMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly logger: RelayLogger;
+
+  private loop?: Promise<void>;
+  private stopping = false;
+  private leadership?: Leadership;
+  private leadershipLost = false;
+  private position?: AllStreamPosition;
+  private kicked = false;
+  private wake?: (kick: boolean) => void;
+  private readonly counters = { published: 0, duplicates: 0, batches: 0, errors: 0 };
+
+  constructor(private readonly options: EventRelayOptions) {
+    this.store = options.store;
+    this.js = options.nats.jetstream(options.jetStreamOptions);
+    this.checkpointName = `relay:${options.name}`;
+    this.batchSize = options.batchSize ?? 256;
+    this.pollIntervalMs = options.pollIntervalMs ?? 200;
+    this.leadershipRetryMs = options.leadershipRetryMs ?? 3000;
+    this.maxBackoffMs = options.maxBackoffMs ?? 5000;
+    this.logger = options.logger ?? consoleLogger;
+  }
+
+  get stats(): RelayStats {
+    return { ...this.counters, leader: this.leadership !== undefined && !this.leadershipLost };
+  }
+
+  /** Starts the loop in the background. Idempotent. */
+  start(): void {
+    if (this.loop) return;
+    this.stopping = false;
+    this.loop = this.run().finally(() => (this.loop = undefined));
+  }
+
+  /** Finishes the batch in flight (publish, acks, checkpoint), then gives up leadership. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake?.(false);
+    await this.loop;
+    await this.resign();
+  }
+
+  /**
+   * Wakes the loop now instead of at the next poll. The command path calls it right after a
+   * commit, so delivery takes milliseconds. A relay that is not the leader ignores it (its
+   * leadership retries keep their own pace).
+   */
+  kick(): void {
+    this.kicked = true;
+    this.wake?.(true);
+  }
+
+  private async run(): Promise<void> {
+    let backoffMs = INITIAL_BACKOFF_MS;
+    while (!this.stopping) {
+      try {
+        if (this.leadershipLost) await this.resign();
+        if (!this.leadership && !(await this.lead())) {
+          await this.pause(this.leadershipRetryMs, false);
+          continue;
+        }
+        this.position ??= await this.store.loadCheckpoint(this.checkpointName);
+        const batch = await this.store.readAll(this.position, this.batchSize);
+        if (batch.length === 0) {
+          await this.pause(this.pollIntervalMs, true);
+          continue;
+        }
+        await this.publish(batch);
+        // Whoever holds the lock now may be ahead of us; its checkpoint must not be rewound.
+        if (this.leadershipLost) continue;
+        const next = positionOf(batch[batch.length - 1]);
+        await this.store.saveCheckpoint(this.checkpointName, next);
+        this.position = next;
+        this.counters.batches++;
+        backoffMs = INITIAL_BACKOFF_MS;
+      } catch (err) {
+        // The checkpoint did not move, so the next round retries the same batch.
+        this.counters.errors++;
+        this.logger.error({ err, relay: this.options.name, retryInMs: backoffMs }, 'event relay round failed; retrying');
+        await this.pause(backoffMs, false);
+        backoffMs = Math.min(backoffMs * 2, this.maxBackoffMs);
+      }
+    }
+  }
+
+  private async lead(): Promise<boolean> {
+    const leadership = this.store.acquireLeadership ? await this.store.acquireLeadership(this.checkpointName) : ALWAYS_LEADER;
+    if (!leadership) return false;
+    this.leadership = leadership;
+    this.leadershipLost = false;
+    this.position = undefined; // the previous leader may have moved it
+    void leadership.lost.then(() => {
+      if (this.leadership !== leadership) return;
+      this.leadershipLost = true;
+      this.logger.warn({ relay: this.options.name }, 'event relay lost its leadership');
+      this.wake?.(false);
+    });
+    this.logger.info({ relay: this.options.name }, 'event relay is the leader');
+    return true;
+  }
+
+  private async resign(): Promise<void> {
+    const leadership = this.leadership;
+    this.leadership = undefined;
+    this.leadershipLost = false;
+    this.position = undefined;
+    await leadership?.release().catch((err: unknown) => this.logger.warn({ err }, 'event relay could not release its leadership'));
+  }
+
+  private async publish(batch: RecordedEvent[]): Promise<void> {
+    // Subjects first: a throwing subjectFor must not leave publishes of the batch un-awaited.
+    const subjects = batch.map((event) => this.options.subjectFor(event));
+    // All publishes go out on one connection in order, so JetStream stores them in order even
+    // though the acknowledgements are awaited together.
+    const acks = batch.map((event, i) => {
+      const h = headers();
+      h.set(EVENT_TYPE_HEADER, event.type);
+      h.set(STREAM_ID_HEADER, event.streamId);
+      h.set(STREAM_VERSION_HEADER, String(event.streamVersion));
+      return this.js.publish(subjects[i], encodeRelayedEvent(event), { msgID: event.eventId, headers: h });
+    });
+    const results = await Promise.all(acks);
+    this.counters.published += results.length;
+    this.counters.duplicates += results.filter((ack) => ack.duplicate).length;
+  }
+
+  /** Sleeps for `ms`, or less when stopped, or (if `kickable`) when kicked. */
+  private pause(ms: number, kickable: boolean): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    if (kickable && this.kicked) {
+      this.kicked = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = (kick) => {
+        if (kick && !kickable) return;
+        if (kick) this.kicked = false;
+        done();
+      };
+    });
+  }
+}

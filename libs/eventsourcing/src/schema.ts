@@ -1,0 +1,39 @@
+import type { SqlExecutor } from './types';
+
+/**
+ * The store's schema. `transaction_id` records the writing transaction (xid8), which is what
+ * lets all-stream readers follow commit order rather than global_position order (see readAll).
+ */
+const SCHEMA_STATEMENTS = [
+  `CREATE TABLE IF NOT EXISTS events (
+     global_position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     stream_id text NOT NULL,
+     stream_version int NOT NULL CHECK (stream_version > 0),
+     event_id uuid NOT NULL UNIQUE,
+     type text NOT NULL,
+     schema_version int NOT NULL,
+     data jsonb NOT NULL,
+     metadata jsonb NOT NULL,
+     created_at timestamptz NOT NULL DEFAULT now(),
+     transaction_id xid8 NOT NULL DEFAULT pg_current_xact_id(),
+     UNIQUE (stream_id, stream_version)
+   )`,
+  // The all-stream read scans in (transaction_id, global_position) order.
+  `CREATE INDEX IF NOT EXISTS events_commit_order_idx ON events (transaction_id, global_position)`,
+  `CREATE TABLE IF NOT EXISTS checkpoints (
+     name text PRIMARY KEY,
+     transaction_id xid8 NOT NULL,
+     global_position bigint NOT NULL,
+     updated_at timestamptz NOT NULL DEFAULT now()
+   )`,
+];
+
+/**
+ * Creates the schema if needed. Runs inside the caller's transaction: the advisory lock makes
+ * two processes starting at once take turns, because concurrent `CREATE ... IF NOT EXISTS`
+ * of the same table can still fail on the catalog's unique indexes.
+ */
+export async function createSchema(sql: SqlExecutor): Promise<void> {
+  await sql.query(`SELECT pg_advisory_xact_lock(hashtext('parley.eventsourcing.schema'))`);
+  for (const statement of SCHEMA_STATEMENTS) await sql.query(statement);
+}

@@ -1,0 +1,182 @@
+import { loadCheckpoint, saveCheckpoint } from './checkpoints';
+import { EVENT_COLUMNS, toRecordedEvent, type EventRow } from './row-mapping';
+import { createSchema } from './schema';
+import { isUniqueViolation, type SqlDriver } from './sql-driver';
+import {
+  ConcurrencyError,
+  type AllStreamPosition,
+  type AppendOptions,
+  type AppendResult,
+  type CheckpointStore,
+  type EventStore,
+  type Leadership,
+  type NewEvent,
+  type RecordedEvent,
+  type SqlExecutor,
+} from './types';
+import type { UpcasterRegistry } from './upcasters';
+
+export interface EventStoreOptions {
+  /** Applied to every event read back (readStream, readAll, append results). */
+  upcasters?: UpcasterRegistry;
+}
+
+// The batch travels as one JSON text parameter, which both drivers pass through unchanged
+// (array parameters are serialized differently by node-postgres and PGlite).
+const INSERT_EVENTS = `
+  INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
+  SELECT $1, $2::int + e.ord::int, (e.v->>'eventId')::uuid, e.v->>'type', (e.v->>'schemaVersion')::int,
+         e.v->'data', e.v->'metadata'
+  FROM jsonb_array_elements($3::text::jsonb) WITH ORDINALITY AS e(v, ord)
+  ORDER BY e.ord
+  RETURNING ${EVENT_COLUMNS}`;
+
+const STREAM_VERSION = `SELECT coalesce(max(stream_version), 0) AS version FROM events WHERE stream_id = $1`;
+
+const READ_STREAM = `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version`;
+
+const EVENTS_BY_ID = `
+  SELECT ${EVENT_COLUMNS} FROM events
+  WHERE event_id IN (SELECT value::uuid FROM jsonb_array_elements_text($1::text::jsonb))`;
+
+/*
+ * Commit order, not global_position order. Identity values are handed out when a row is
+ * inserted, but transactions commit in their own order, so a reader that checkpointed
+ * global_position 10 could later see 9 appear. Ordering by the writing transaction's id and
+ * returning only transactions older than the oldest one still running (the snapshot's xmin)
+ * means everything returned is committed (or rolled back) for good, and nothing can later
+ * appear before the position a reader saved.
+ *
+ * The ORDER BY is qualified on purpose: a bare `global_position` there would name the *output*
+ * column, which is cast to text, and sort '10' before '9'.
+ */
+const READ_ALL = `
+  SELECT ${EVENT_COLUMNS} FROM events AS e
+  WHERE (e.transaction_id, e.global_position) > ($1::text::xid8, $2::text::bigint)
+    AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+  ORDER BY e.transaction_id, e.global_position
+  LIMIT $3::int`;
+
+/**
+ * The one SQL implementation of the event store, shared by the node-postgres and PGlite
+ * adapters; subclasses supply the {@link SqlDriver}, leadership and close().
+ */
+export abstract class SqlEventStore implements EventStore, CheckpointStore {
+  private readonly upcasters?: UpcasterRegistry;
+
+  protected constructor(
+    protected readonly driver: SqlDriver,
+    options: EventStoreOptions = {},
+  ) {
+    this.upcasters = options.upcasters;
+  }
+
+  abstract close(): Promise<void>;
+  abstract acquireLeadership(name: string): Promise<Leadership | null>;
+
+  async init(): Promise<void> {
+    await this.driver.transaction((sql) => createSchema(sql));
+  }
+
+  async append(streamId: string, expectedVersion: number, events: NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
+    if (!Number.isInteger(expectedVersion) || expectedVersion < 0) {
+      throw new RangeError(`expectedVersion must be a non-negative integer, got ${expectedVersion}`);
+    }
+    // Nothing to write, and nothing to check: the caller decided no events.
+    if (events.length === 0) return { nextVersion: expectedVersion, events: [], duplicate: false };
+
+    const batch = JSON.stringify(
+      events.map((e) => ({
+        eventId: e.eventId,
+        type: e.event.type,
+        schemaVersion: e.event.schemaVersion,
+        data: e.event.data ?? null,
+        metadata: e.metadata,
+      })),
+    );
+
+    // Only a unique violation of our own INSERT means "someone else wrote first"; one raised by
+    // the inTransaction hook (say, a projection's constraint) is the hook's error and propagates.
+    let insertConflicted = false;
+    let written: RecordedEvent[] | undefined;
+    try {
+      written = await this.driver.transaction(async (sql) => {
+        // Checked first so that a stale expectedVersion needs no failed INSERT, and so that an
+        // expectedVersion *ahead* of the stream cannot leave a gap in its versions.
+        if ((await this.streamVersion(sql, streamId)) !== expectedVersion) return undefined;
+        let rows: EventRow[];
+        try {
+          ({ rows } = await sql.query<EventRow>(INSERT_EVENTS, [streamId, expectedVersion, batch]));
+        } catch (err) {
+          insertConflicted = isUniqueViolation(err);
+          throw err;
+        }
+        const recorded = rows.map(toRecordedEvent).sort((a, b) => a.streamVersion - b.streamVersion).map((e) => this.upcast(e));
+        if (options.inTransaction) await options.inTransaction(sql, recorded);
+        return recorded;
+      });
+    } catch (err) {
+      if (!insertConflicted) throw err;
+    }
+    if (written) return { nextVersion: expectedVersion + events.length, events: written, duplicate: false };
+
+    // A conflict. The transaction above is gone, so these reads see what the winner committed.
+    const duplicate = await this.findIdempotentRetry(streamId, expectedVersion, events);
+    if (duplicate) return duplicate;
+    const actualVersion = await this.streamVersion(this.driver, streamId);
+    const error = new ConcurrencyError(streamId, expectedVersion, actualVersion);
+    if (actualVersion === expectedVersion) {
+      error.message = `stream ${streamId}: an event id of the batch is already stored elsewhere (version ${actualVersion} is as expected)`;
+    }
+    throw error;
+  }
+
+  async readStream(streamId: string, fromVersion = 1): Promise<RecordedEvent[]> {
+    const { rows } = await this.driver.query<EventRow>(READ_STREAM, [streamId, fromVersion]);
+    return rows.map((row) => this.upcast(toRecordedEvent(row)));
+  }
+
+  async readAll(after: AllStreamPosition, limit: number): Promise<RecordedEvent[]> {
+    const { rows } = await this.driver.query<EventRow>(READ_ALL, [after.transactionId, after.globalPosition.toString(), limit]);
+    return rows.map((row) => this.upcast(toRecordedEvent(row)));
+  }
+
+  transaction<T>(fn: (sql: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.driver.transaction(fn);
+  }
+
+  loadCheckpoint(name: string, sql: SqlExecutor = this.driver): Promise<AllStreamPosition> {
+    return loadCheckpoint(sql, name);
+  }
+
+  saveCheckpoint(name: string, position: AllStreamPosition, sql: SqlExecutor = this.driver): Promise<void> {
+    return saveCheckpoint(sql, name, position);
+  }
+
+  private async streamVersion(sql: SqlExecutor, streamId: string): Promise<number> {
+    const { rows } = await sql.query<{ version: number }>(STREAM_VERSION, [streamId]);
+    return Number(rows[0]?.version ?? 0);
+  }
+
+  /**
+   * The batch is an idempotent retry when every one of its event ids is already stored in
+   * this stream at exactly the version this append would have given it. Then the stored
+   * events are the answer, and `nextVersion` is the version that original append produced.
+   */
+  private async findIdempotentRetry(streamId: string, expectedVersion: number, events: NewEvent[]): Promise<AppendResult | undefined> {
+    const ids = events.map((e) => e.eventId);
+    const { rows } = await this.driver.query<EventRow>(EVENTS_BY_ID, [JSON.stringify(ids)]);
+    const byId = new Map(rows.map((row) => [row.event_id.toLowerCase(), toRecordedEvent(row)]));
+    const stored: RecordedEvent[] = [];
+    for (const [i, id] of ids.entries()) {
+      const event = byId.get(id.toLowerCase());
+      if (!event || event.streamId !== streamId || event.streamVersion !== expectedVersion + i + 1) return undefined;
+      stored.push(event);
+    }
+    return { nextVersion: expectedVersion + events.length, events: stored.map((e) => this.upcast(e)), duplicate: true };
+  }
+
+  private upcast(event: RecordedEvent): RecordedEvent {
+    return this.upcasters ? this.upcasters.upcast(event) : event;
+  }
+}

@@ -1,0 +1,4 @@
+export * from './rpc-client';
+export * from './rpc-server';
+export * from './durable-consumer';
+export * from './validation-pipe';

@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import { type NatsConnection, ErrorCode as NatsErrorCode, JSONCodec, NatsError, headers as natsHeaders } from 'nats';
+import { type ErrorEnvelope, Headers, ParleyError, type RequestContext, isErrorEnvelope } from '@parley/contracts';
+
+const codec = JSONCodec<unknown>();
+
+/** The packet shape of @nestjs/microservices' NATS transport (request and response). */
+interface NestRequestPacket {
+  pattern: string;
+  data: unknown;
+  id: string;
+}
+interface NestResponsePacket {
+  id: string;
+  response?: unknown;
+  err?: unknown;
+  isDisposed?: boolean;
+}
+
+export interface RequestOptions {
+  /** Mandatory upper bound; default from the client. */
+  timeoutMs?: number;
+}
+
+/**
+ * Request/reply over NATS to services built on @nestjs/microservices.
+ *
+ * Written on the plain nats client (not Nest's ClientNats) because Nest's client publishes
+ * without a request, so it cannot tell "nobody listens" from "slow": here NATS's
+ * no-responders answer becomes an immediate UNAVAILABLE (503), a timeout a TIMEOUT (504),
+ * and the service's error envelope the ParleyError it describes.
+ */
+export class NatsRpcClient {
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly defaultTimeoutMs = 5000,
+  ) {}
+
+  async request<T>(subject: string, payload: unknown, ctx: RequestContext, options: RequestOptions = {}): Promise<T> {
+    const h = natsHeaders();
+    h.set(Headers.correlationId, ctx.correlationId);
+    h.set(Headers.causationId, ctx.causationId);
+    h.set(Headers.userId, ctx.actor.userId);
+    h.set(Headers.organizationId, ctx.actor.organizationId);
+    h.set(Headers.roles, ctx.actor.roles.join(','));
+    const packet: NestRequestPacket = { pattern: subject, data: payload, id: randomUUID() };
+    const timeout = options.timeoutMs ?? this.defaultTimeoutMs;
+    let reply;
+    try {
+      reply = await this.nc.request(subject, codec.encode(packet), { timeout, headers: h });
+    } catch (e) {
+      if (e instanceof NatsError && e.code === NatsErrorCode.NoResponders) {
+        throw new ParleyError('UNAVAILABLE', `No service is answering ${subject}; is it running?`, { subject });
+      }
+      if (e instanceof NatsError && e.code === NatsErrorCode.Timeout) {
+        throw new ParleyError('TIMEOUT', `${subject} did not answer within ${timeout} ms`, { subject });
+      }
+      throw e;
+    }
+    const res = codec.decode(reply.data) as NestResponsePacket;
+    if (res.err !== undefined && res.err !== null) throw toParleyError(res.err, subject);
+    return res.response as T;
+  }
+}
+
+function toParleyError(err: unknown, subject: string): ParleyError {
+  if (isErrorEnvelope(err)) return ParleyError.fromEnvelope(err as ErrorEnvelope);
+  const message = typeof err === 'string' ? err : ((err as { message?: string })?.message ?? 'internal error');
+  return new ParleyError('INTERNAL', `${subject} failed: ${message}`);
+}

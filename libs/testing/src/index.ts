@@ -1,0 +1,5 @@
+export { freePort } from './free-port';
+export { startNats, type NatsServerHandle, type StartNatsOptions } from './nats-server';
+export { startPostgres, type PostgresHandle, type StartPostgresOptions } from './postgres-server';
+export { spawnTs, type SpawnTsOptions, type TsChildHandle } from './spawn-ts';
+export { waitFor, sleep, type WaitForOptions } from './wait-for';

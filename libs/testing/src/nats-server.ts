@@ -1,0 +1,136 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from 'nats';
+import { exitOf, OutputTail, terminate } from './child-output';
+import { freePort } from './free-port';
+import { trackResource, untrackResource, updateResource } from './process-registry';
+
+export interface StartNatsOptions {
+  /** Enables JetStream with a temp store dir. Default true. */
+  jetstream?: boolean;
+  /** The nats-server binary; default `$NATS_SERVER_BIN` or Debian's /usr/sbin/nats-server. */
+  binary?: string;
+  /** How long to wait for the server to accept connections. Default 15 s. */
+  startTimeoutMs?: number;
+}
+
+export interface NatsServerHandle {
+  /** nats://127.0.0.1:PORT */
+  readonly url: string;
+  readonly port: number;
+  /** The JetStream store dir (exists even without JetStream; removed by stop()). */
+  readonly storeDir: string;
+  /** Graceful shutdown (SIGTERM, SIGKILL after 5 s), then removes the store dir. Idempotent. */
+  stop(): Promise<void>;
+  /** SIGKILL, as a crash would. The store dir stays so that restart() finds its data. */
+  kill(): Promise<void>;
+  /** Stops the server if it runs (gracefully) and starts it again on the same port and store dir. */
+  restart(): Promise<void>;
+}
+
+const BIND_RETRIES = 3;
+
+function natsArgs(port: number, storeDir: string, jetstream: boolean): string[] {
+  const args = ['-a', '127.0.0.1', '-p', String(port)];
+  if (jetstream) args.push('-js', '-sd', storeDir);
+  return args;
+}
+
+/** Resolves once a client can connect (and, with JetStream, talk to the JetStream API). */
+async function waitUntilReady(child: ChildProcess, url: string, jetstream: boolean, tail: OutputTail, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`nats-server exited during start-up (${child.exitCode ?? child.signalCode}):\n${tail}`);
+    }
+    try {
+      const nc = await connect({ servers: url, reconnect: false, timeout: 1000 });
+      try {
+        // The JetStream API can lag the client listener; an account-info round trip proves it is up.
+        if (jetstream) await (await nc.jetstreamManager()).getAccountInfo();
+      } finally {
+        await nc.close();
+      }
+      return;
+    } catch (err) {
+      lastError = err;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  throw new Error(`nats-server at ${url} not ready after ${timeoutMs} ms: ${String(lastError)}\n${tail}`);
+}
+
+export async function startNats(options: StartNatsOptions = {}): Promise<NatsServerHandle> {
+  const jetstream = options.jetstream ?? true;
+  const binary = options.binary ?? process.env.NATS_SERVER_BIN ?? '/usr/sbin/nats-server';
+  const startTimeoutMs = options.startTimeoutMs ?? 15_000;
+  const storeDir = await mkdtemp(join(tmpdir(), 'parley-nats-'));
+  const resourceId = trackResource({ signal: 'SIGKILL', dir: storeDir });
+
+  let child: ChildProcess | undefined;
+  let port = 0;
+
+  const launch = async (onPort: number): Promise<void> => {
+    const tail = new OutputTail();
+    const proc = spawn(binary, natsArgs(onPort, storeDir, jetstream), { stdio: ['ignore', 'pipe', 'pipe'] });
+    proc.on('error', () => undefined); // surfaced by waitUntilReady as an early exit
+    tail.attach(proc);
+    child = proc;
+    updateResource(resourceId, { pid: proc.pid });
+    try {
+      await waitUntilReady(proc, `nats://127.0.0.1:${onPort}`, jetstream, tail, startTimeoutMs);
+    } catch (err) {
+      await terminate(proc, 'SIGKILL', 0);
+      throw err;
+    }
+  };
+
+  try {
+    for (let attempt = 1; ; attempt++) {
+      port = await freePort();
+      try {
+        await launch(port);
+        break;
+      } catch (err) {
+        // Someone took the port between freePort() and the bind: try another one.
+        const raced = String(err).includes('address already in use');
+        if (!raced || attempt >= BIND_RETRIES) throw err;
+      }
+    }
+  } catch (err) {
+    await rm(storeDir, { recursive: true, force: true });
+    untrackResource(resourceId);
+    throw err;
+  }
+
+  let stopping: Promise<void> | undefined;
+  const handle: NatsServerHandle = {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    storeDir,
+    stop() {
+      stopping ??= (async () => {
+        if (child) await terminate(child, 'SIGTERM', 5000);
+        await rm(storeDir, { recursive: true, force: true });
+        untrackResource(resourceId);
+      })();
+      return stopping;
+    },
+    async kill() {
+      if (stopping) return stopping;
+      if (child) {
+        child.kill('SIGKILL');
+        await exitOf(child);
+      }
+    },
+    async restart() {
+      if (stopping) throw new Error('nats-server was stopped; start a new one');
+      if (child) await terminate(child, 'SIGTERM', 5000);
+      await launch(port);
+    },
+  };
+  return handle;
+}

@@ -1,0 +1,112 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { exitOf, OutputTail, terminate } from './child-output';
+import { trackResource, untrackResource } from './process-registry';
+
+export interface SpawnTsOptions {
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+export interface TsChildHandle {
+  readonly child: ChildProcess;
+  /** The last few kilobytes the child wrote to stdout/stderr. */
+  output(): string;
+  /** Resolves with the child's exit code or signal. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Sends `signal` (SIGKILL by default, i.e. a crash) and waits for the exit. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Resolves with the first IPC message (`process.send`) that satisfies `predicate`. */
+  message<T = unknown>(predicate?: (msg: T) => boolean, timeoutMs?: number): Promise<T>;
+}
+
+function findRepoRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'tsconfig.base.json'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no tsconfig.base.json above ${from}`);
+  }
+}
+
+/**
+ * The child's bootstrap, run through `node -e`: compiles `.ts` files on require with
+ * @swc/core (the same settings jest uses) and maps `@parley/<lib>` to the lib's source, so a
+ * test can run a real service or relay in a separate process and SIGKILL it.
+ */
+const bootstrap = (root: string) => `
+const fs = require('node:fs');
+const path = require('node:path');
+const Module = require('node:module');
+const root = ${JSON.stringify(root)};
+const swc = require(require.resolve('@swc/core', { paths: [root] }));
+const swcOptions = {
+  jsc: { parser: { syntax: 'typescript', decorators: true }, transform: { legacyDecorator: true, decoratorMetadata: true }, target: 'es2022', keepClassNames: true },
+  module: { type: 'commonjs' },
+  sourceMaps: 'inline',
+};
+require.extensions['.ts'] = (module, filename) => {
+  const { code } = swc.transformSync(fs.readFileSync(filename, 'utf8'), { ...swcOptions, filename });
+  module._compile(code, filename);
+};
+const resolve = Module._resolveFilename;
+Module._resolveFilename = function (request, ...rest) {
+  const lib = /^@parley\\/([a-z0-9-]+)$/.exec(request);
+  return resolve.call(this, lib ? path.join(root, 'libs', lib[1], 'src', 'index.ts') : request, ...rest);
+};
+require(path.resolve(process.argv[1]));
+`;
+
+/** Runs a TypeScript file in a child Node process (with an IPC channel), killed when the test process exits. */
+export function spawnTs(file: string, options: SpawnTsOptions = {}): TsChildHandle {
+  const root = findRepoRoot(__dirname);
+  const child = spawn(process.execPath, ['--enable-source-maps', '-e', bootstrap(root), file, ...(options.args ?? [])], {
+    cwd: options.cwd ?? root,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  const tail = new OutputTail(16_384);
+  tail.attach(child);
+  const resourceId = trackResource({ pid: child.pid, signal: 'SIGKILL' });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => {
+      untrackResource(resourceId);
+      resolve({ code, signal });
+    });
+  });
+  child.on('error', () => undefined);
+
+  return {
+    child,
+    exited,
+    output: () => tail.toString(),
+    async kill(signal: NodeJS.Signals = 'SIGKILL') {
+      await terminate(child, signal, 5000);
+      await exitOf(child);
+    },
+    message<T>(predicate: (msg: T) => boolean = () => true, timeoutMs = 15_000) {
+      return new Promise<T>((resolve, reject) => {
+        const onMessage = (msg: unknown) => {
+          if (!predicate(msg as T)) return;
+          cleanup();
+          resolve(msg as T);
+        };
+        const onExit = () => {
+          cleanup();
+          reject(new Error(`child exited before sending the expected message:\n${tail}`));
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`no matching message from the child within ${timeoutMs} ms:\n${tail}`));
+        }, timeoutMs);
+        const cleanup = () => {
+          clearTimeout(timer);
+          child.off('message', onMessage);
+          child.off('exit', onExit);
+        };
+        child.on('message', onMessage);
+        child.once('exit', onExit);
+      });
+    },
+  };
+}

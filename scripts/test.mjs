@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// `npm test`: installs what the suite needs, type-checks and builds, runs every jest tier,
+// and ends with one line "N passed, N failed" taken from jest's own results.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureDebianPackages, ensureNodeModules, log, natsPackage, postgresPackage, root, run } from './lib.mjs';
+
+ensureDebianPackages([natsPackage, postgresPackage]);
+ensureNodeModules();
+log('type-checking and building (tsc -b)');
+run('npx', ['tsc', '-b', 'tsconfig.build.json']);
+run('npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']);
+
+const out = mkdtempSync(join(tmpdir(), 'parley-jest-'));
+const resultsFile = join(out, 'results.json');
+const jest = spawnSync('npx', ['jest', '--maxWorkers=2', '--json', `--outputFile=${resultsFile}`, ...process.argv.slice(2)], { stdio: 'inherit', cwd: root });
+let passed = 0;
+let failed = 0;
+try {
+  const r = JSON.parse(readFileSync(resultsFile, 'utf8'));
+  passed = r.numPassedTests;
+  failed = r.numFailedTests + r.numRuntimeErrorTestSuites;
+} catch {
+  failed = Math.max(1, failed);
+}
+rmSync(out, { recursive: true, force: true });
+const ok = jest.status === 0 && failed === 0;
+process.stdout.write(`\n${passed} passed, ${failed} failed\n`);
+process.exit(ok ? 0 : 1);
