@@ -3,9 +3,9 @@ import { NestFactory } from '@nestjs/core';
 import { type MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { Logger } from 'nestjs-pino';
 import { connect } from 'nats';
-import { CONFERENCE_STREAM_PREFIX, ConferenceCommands } from '@parley/contracts';
+import { CONFERENCE_STREAM_PREFIX, ConferenceCommands, ConferenceQueries } from '@parley/contracts';
 import { EventRelay, PgliteEventStore, PostgresEventStore, type SqlEventStore, UpcasterRegistry, ensureEventsStream, eventSubject } from '@parley/eventsourcing';
-import { RpcErrorFilter } from '@parley/messaging';
+import { RpcErrorFilter, waitUntilAnswered } from '@parley/messaging';
 import type { ConferenceConfig } from './config';
 import { ConferenceModule } from './conference.module';
 import { conferenceUpcasters } from './domain/upcasters';
@@ -51,6 +51,7 @@ export async function startConferenceService(config: ConferenceConfig): Promise<
   app.useLogger(logger);
   app.useGlobalFilters(new RpcErrorFilter());
   await app.listen();
+  await waitUntilAnswered(nc, ConferenceQueries.health);
   logger.log(`conference service listening on ${config.natsUrl} (${Object.keys(ConferenceCommands).length} commands), store: ${config.databaseUrl ? 'PostgreSQL' : `PGlite ${config.dataDir}`}`);
 
   let closed = false;

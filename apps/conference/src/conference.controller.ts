@@ -291,6 +291,11 @@ export class ConferenceController {
     return { eventsSent: endpoints.length };
   }
 
+  @MessagePattern(ConferenceQueries.health)
+  health(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
   @MessagePattern(ConferenceQueries.get)
   get(@Payload(valid) q: ConferenceIdQuery, @Ctx() nats: NatsContext): Promise<Conference> {
     return this.conferences.view(q.conferenceId, requestContextOf(nats));

@@ -30,6 +30,8 @@ export const ConferenceQueries = {
   simpleView: 'parley.conference.qry.simpleView',
   active: 'parley.conference.qry.active',
   events: 'parley.conference.qry.events',
+  /** Answers { status: 'ok' } once the service's handlers are subscribed (readiness). */
+  health: 'parley.conference.qry.health',
 } as const;
 
 /** Requests the conference service makes of the media service (the SFU). */

@@ -68,3 +68,20 @@ function toParleyError(err: unknown, subject: string): ParleyError {
   const message = typeof err === 'string' ? err : ((err as { message?: string })?.message ?? 'internal error');
   return new ParleyError('INTERNAL', `${subject} failed: ${message}`);
 }
+
+/**
+ * Resolves once `subject` is answered: a service's handlers are subscribed on the server, not
+ * just queued in its client's buffer. Used before a service reports itself ready.
+ */
+export async function waitUntilAnswered(nc: NatsConnection, subject: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await nc.request(subject, codec.encode({ pattern: subject, data: {}, id: randomUUID() }), { timeout: 1000 });
+      return;
+    } catch (e) {
+      if (Date.now() > deadline) throw new Error(`${subject} was not answered within ${timeoutMs} ms: ${String(e)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
