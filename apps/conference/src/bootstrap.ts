@@ -5,7 +5,7 @@ import { Logger } from 'nestjs-pino';
 import { connect } from 'nats';
 import { CONFERENCE_STREAM_PREFIX, ConferenceCommands, ConferenceQueries } from '@parley/contracts';
 import { EventRelay, PgliteEventStore, PostgresEventStore, type SqlEventStore, UpcasterRegistry, ensureEventsStream, eventSubject } from '@parley/eventsourcing';
-import { RpcErrorFilter, waitUntilAnswered } from '@parley/messaging';
+import { RpcErrorFilter, natsServers, waitUntilAnswered } from '@parley/messaging';
 import type { ConferenceConfig } from './config';
 import { ConferenceModule } from './conference.module';
 import { conferenceUpcasters } from './domain/upcasters';
@@ -27,8 +27,8 @@ export function makeConferenceStore(config: ConferenceConfig): SqlEventStore {
  * replicas share the load).
  */
 export async function startConferenceService(config: ConferenceConfig): Promise<RunningConferenceService> {
-  const nc = await connect({ servers: config.natsUrl, name: 'parley-conference' });
-  await ensureEventsStream(await nc.jetstreamManager());
+  const nc = await connect({ servers: natsServers(config.natsUrl), name: 'parley-conference' });
+  await ensureEventsStream(await nc.jetstreamManager(), { replicas: config.eventsStreamReplicas });
   const store = makeConferenceStore(config);
   await store.init();
   await prepareConferenceViews(store);
@@ -44,7 +44,7 @@ export async function startConferenceService(config: ConferenceConfig): Promise<
 
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(ConferenceModule.forRoot({ config, store, nc, kickRelay: () => relay.kick() }), {
     transport: Transport.NATS,
-    options: { servers: [config.natsUrl], queue: 'conference', name: 'parley-conference-rpc' },
+    options: { servers: natsServers(config.natsUrl), queue: 'conference', name: 'parley-conference-rpc' },
     bufferLogs: true,
   });
   const logger = app.get(Logger);

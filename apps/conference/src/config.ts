@@ -2,6 +2,7 @@ import { join } from 'node:path';
 
 /** The conference service's settings, from the environment (see the README's table). */
 export interface ConferenceConfig {
+  /** One NATS URL, or several of a cluster separated by commas. */
   natsUrl: string;
   /** PostgreSQL connection string; when absent the service embeds PGlite under `dataDir`. */
   databaseUrl?: string;
@@ -13,6 +14,8 @@ export interface ConferenceConfig {
   relayPollMs: number;
   /** Conferences whose state is kept in memory between commands. */
   stateCacheSize: number;
+  /** Copies JetStream keeps of PARLEY_EVENTS (3 on a production cluster). */
+  eventsStreamReplicas: number;
 }
 
 export function conferenceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ConferenceConfig {
@@ -31,5 +34,6 @@ export function conferenceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): C
     mediaTimeoutMs: int('MEDIA_TIMEOUT_MS', 10_000),
     relayPollMs: int('RELAY_POLL_MS', 250),
     stateCacheSize: int('CONFERENCE_CACHE_SIZE', 10_000),
+    eventsStreamReplicas: int('EVENTS_STREAM_REPLICAS', 1),
   };
 }

@@ -5,6 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { connect } from 'nats';
 import { type AuthConfig } from '@parley/auth';
+import { natsServers } from '@parley/messaging';
 import type { GatewayConfig } from './config';
 import { GatewayModule } from './gateway.module';
 import { Metrics } from './metrics';
@@ -20,7 +21,7 @@ export const API_PREFIX = 'rtc-api';
 
 /** Starts the HTTP gateway: Fastify, the /rtc-api routes, OpenAPI at /rtc-api/docs, /health and /metrics. */
 export async function startGateway(config: GatewayConfig, auth: AuthConfig): Promise<RunningGateway> {
-  const nc = await connect({ servers: config.natsUrl, name: 'parley-gateway' });
+  const nc = await connect({ servers: natsServers(config.natsUrl), name: 'parley-gateway' });
   const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, trustProxy: true });
   // Nest's Fastify adapter parses JSON and form bodies (the OAuth token endpoint) itself.
   const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot({ config, auth, nc }), adapter, { bufferLogs: true });

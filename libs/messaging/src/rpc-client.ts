@@ -85,3 +85,10 @@ export async function waitUntilAnswered(nc: NatsConnection, subject: string, tim
     }
   }
 }
+
+/** NATS_URL may list several servers of a cluster, comma-separated; the client tries each. */
+export const natsServers = (url: string): string[] =>
+  url
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
