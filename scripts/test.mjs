@@ -12,6 +12,8 @@ ensureNodeModules();
 log('type-checking and building (tsc -b)');
 run('npx', ['tsc', '-b', 'tsconfig.build.json']);
 run('npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']);
+log('linting (module boundaries between apps and libs, TypeScript rules)');
+run('npm', ['run', '-s', 'lint']);
 
 const out = mkdtempSync(join(tmpdir(), 'parley-jest-'));
 const resultsFile = join(out, 'results.json');

@@ -145,10 +145,11 @@ describe('EventRelay', () => {
     cleanups.push(() => child.kill());
     await child.message<RelayChildMessage>((m) => m.type === 'started', 20_000);
 
-    let successor: EventRelay | undefined;
+    // Assigned once the first relay is dead; the writers kick whichever relay is alive.
+    const next: { relay?: EventRelay } = {};
     let killed!: () => void;
     const afterKill = new Promise<void>((resolve) => (killed = resolve));
-    const writing = write(store, streams, 20, { halfway: afterKill, afterCommit: () => successor?.kick() });
+    const writing = write(store, streams, 20, { halfway: afterKill, afterCommit: () => next.relay?.kick() });
 
     // The child's third batch is published and acknowledged, but its checkpoint save hangs: kill it there.
     const hang = await child.message<RelayChildMessage>((m) => m.type === 'hanging', 20_000);
@@ -160,7 +161,8 @@ describe('EventRelay', () => {
 
     // A new relay takes over (once PostgreSQL has noticed the dead session and freed the lock)
     // while the writers carry on.
-    successor = relay();
+    const successor = relay();
+    next.relay = successor;
     successor.start();
     killed();
     const written = await writing;
@@ -172,7 +174,7 @@ describe('EventRelay', () => {
     expectDeliveredExactlyOnceInOrder(consumer.received, written);
     // It did publish the unsaved batch again, and JetStream dropped the copies.
     const newInStream = written.length - inStreamAtKill;
-    await waitFor(() => successor!.stats.published - successor!.stats.duplicates >= newInStream, { description: 'acks counted' });
+    await waitFor(() => successor.stats.published - successor.stats.duplicates >= newInStream, { description: 'acks counted' });
     expect(successor.stats.duplicates).toBeGreaterThan(0);
     expect(successor.stats.published - successor.stats.duplicates).toBe(newInStream);
   });

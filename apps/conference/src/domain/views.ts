@@ -42,11 +42,9 @@ export function toSimpleView(s: ConferenceState): ConferenceSimpleView {
   return { id: s.id, mode: s.mode, metadata: s.metadata, participants: [...byUser.values()], version: s.version };
 }
 
-/** One item of the long-poll feed: the event's data, then the spec's fields (which win). */
+/** One item of the long-poll feed: the spec's fields first, then the event's own data. */
 export function toFeedEvent(conferenceId: string, e: RecordedEvent): ConferenceEvent {
-  const data = (e.data ?? {}) as Record<string, unknown>;
-  return {
-    ...data,
+  const base = {
     id: e.eventId,
     type: e.type,
     timestamp: new Date(e.metadata.time).toISOString(),
@@ -54,4 +52,6 @@ export function toFeedEvent(conferenceId: string, e: RecordedEvent): ConferenceE
     organizationId: e.metadata.organizationId,
     conferenceVersion: e.streamVersion,
   };
+  const data = Object.fromEntries(Object.entries((e.data ?? {}) as Record<string, unknown>).filter(([k]) => !(k in base)));
+  return { ...base, ...data };
 }
