@@ -31,6 +31,7 @@ export class ConferenceEventsHub implements OnModuleInit, OnModuleDestroy {
 
   /** Resolves true at the conference's next event, false at the deadline or when `abort` fires. */
   next(conferenceId: string, timeoutMs: number, abort?: AbortSignal): Promise<boolean> {
+    if (abort?.aborted) return Promise.resolve(false);
     return new Promise((resolve) => {
       let set = this.waiters.get(conferenceId);
       if (!set) this.waiters.set(conferenceId, (set = new Set()));

@@ -1,6 +1,6 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiBearerAuth, ApiForbiddenResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags, ApiUnprocessableEntityResponse, ApiConflictResponse, ApiServiceUnavailableResponse, ApiOAuth2 } from '@nestjs/swagger';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import {
   Conference,
   ConferenceCommands,
@@ -228,13 +228,14 @@ export class ConferencesController {
   })
   @ApiQuery({ name: 'v', type: Number, required: true, description: 'The last conference version the client has seen (0 for all).' })
   @ApiOkResponse({ type: [ConferenceEvent] })
-  async events(@Param('id') id: string, @Query('v') v: string | undefined, @Ctx() ctx: RequestContext, @Req() req: FastifyRequest): Promise<ConferenceEvent[]> {
+  async events(@Param('id') id: string, @Query('v') v: string | undefined, @Ctx() ctx: RequestContext, @Res({ passthrough: true }) reply: FastifyReply): Promise<ConferenceEvent[]> {
     const conferenceId = conferenceIdParam(id);
     if (v === undefined || !/^\d{1,15}$/.test(v)) throw new ParleyError('BAD_REQUEST', 'v must be a non-negative integer (the last conference version seen)', { fields: ['v'] });
     const query = { conferenceId, afterVersion: Number(v) };
     const deadline = Date.now() + this.config.longPollTimeoutMs;
     const gone = new AbortController();
-    req.raw.once('close', () => gone.abort());
+    // The response's 'close' before it was sent means the client went away: stop waiting for it.
+    reply.raw.once('close', () => gone.abort());
     for (;;) {
       // Register before asking, so an event committed between the answer and the wait still wakes us.
       const abandon = new AbortController();

@@ -1,0 +1,124 @@
+import 'reflect-metadata';
+import { Controller } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Ctx, MessagePattern, type MicroserviceOptions, NatsContext, Payload, Transport } from '@nestjs/microservices';
+import { type NatsConnection, connect } from 'nats';
+import { ParleyError, type RequestContext } from '@parley/contracts';
+import { ensureEventsStream } from '@parley/eventsourcing';
+import { type NatsServerHandle, startNats, waitFor } from '@parley/testing';
+import { DurableConsumer } from './durable-consumer';
+import { NatsRpcClient, natsServers, waitUntilAnswered } from './rpc-client';
+import { RpcErrorFilter, requestContextOf } from './rpc-server';
+
+const ctx: RequestContext = { actor: { userId: 'u1', organizationId: 'o1', roles: ['AGENT', 'SERVICE'] }, correlationId: 'corr-1', causationId: 'cause-1' };
+
+@Controller()
+class EchoController {
+  @MessagePattern('test.echo')
+  echo(@Payload() data: unknown, @Ctx() nats: NatsContext) {
+    return { data, ctx: requestContextOf(nats) };
+  }
+  @MessagePattern('test.fail')
+  fail(): never {
+    throw new ParleyError('CONFLICT', 'it clashed', { with: 'x' });
+  }
+  @MessagePattern('test.crash')
+  crash(): never {
+    throw new Error('secret internals');
+  }
+  @MessagePattern('test.slow')
+  async slow() {
+    await new Promise((r) => setTimeout(r, 500));
+    return 'late';
+  }
+}
+
+describe('messaging over a real nats-server', () => {
+  let server: NatsServerHandle;
+  let nc: NatsConnection;
+  let app: Awaited<ReturnType<typeof NestFactory.createMicroservice>>;
+  let rpc: NatsRpcClient;
+
+  beforeAll(async () => {
+    server = await startNats();
+    nc = await connect({ servers: server.url });
+    app = await NestFactory.createMicroservice<MicroserviceOptions>({ module: class {}, controllers: [EchoController] } as never, {
+      transport: Transport.NATS,
+      options: { servers: [server.url], queue: 'test' },
+      logger: false,
+    });
+    app.useGlobalFilters(new RpcErrorFilter());
+    await app.listen();
+    await waitUntilAnswered(nc, 'test.echo');
+    rpc = new NatsRpcClient(nc, 200);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await nc?.drain();
+    await server?.stop();
+  });
+
+  it('carries the payload and the caller (headers) to a Nest handler and back', async () => {
+    const res = await rpc.request<{ data: unknown; ctx: RequestContext }>('test.echo', { a: 1 }, ctx);
+    expect(res).toEqual({ data: { a: 1 }, ctx });
+  });
+  it("turns the service's ParleyError into the same ParleyError", async () => {
+    await expect(rpc.request('test.fail', {}, ctx)).rejects.toMatchObject({ code: 'CONFLICT', message: 'it clashed', details: { with: 'x' } });
+  });
+  it('hides an unexpected error behind INTERNAL', async () => {
+    const err = await rpc.request('test.crash', {}, ctx).catch((e) => e);
+    expect(err).toBeInstanceOf(ParleyError);
+    expect(err.code).toBe('INTERNAL');
+    expect(err.message).not.toMatch(/secret internals/);
+  });
+  it('answers UNAVAILABLE at once when nobody listens, TIMEOUT when the service is too slow', async () => {
+    const t0 = Date.now();
+    await expect(rpc.request('test.nobody', {}, ctx, { timeoutMs: 5000 })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(Date.now() - t0).toBeLessThan(5000);
+    await expect(rpc.request('test.slow', {}, ctx, { timeoutMs: 100 })).rejects.toMatchObject({ code: 'TIMEOUT' });
+  });
+  it('splits a comma-separated NATS_URL into servers', () => {
+    expect(natsServers('nats://a:4222, nats://b:4222,')).toEqual(['nats://a:4222', 'nats://b:4222']);
+  });
+
+  it('a durable consumer acks what its handler took, redelivers what failed, and dead-letters a poison message', async () => {
+    await ensureEventsStream(await nc.jetstreamManager());
+    const js = nc.jetstream();
+    const seen: string[] = [];
+    const dead: string[] = [];
+    const dlq = nc.subscribe('parley.dlq.test-consumer', {
+      callback: (_e, m) => dead.push(m.json<{ n: string }>().n),
+    });
+    let flaky = 0;
+    const consumer = new DurableConsumer<{ n: string }>({
+      nc,
+      stream: 'PARLEY_EVENTS',
+      durable: 'test-consumer',
+      filterSubject: 'parley.evt.test.>',
+      maxDeliver: 3,
+      backoffMs: [10],
+      handle: async ({ n }) => {
+        if (n === 'poison') throw new Error('never works');
+        if (n === 'flaky' && flaky++ < 2) throw new Error('not yet');
+        seen.push(n);
+      },
+    });
+    await consumer.start();
+    for (const n of ['one', 'flaky', 'poison', 'two']) await js.publish(`parley.evt.test.s1.${n}`, JSON.stringify({ n }));
+    await waitFor(() => seen.length === 3 && dead.length === 1, { description: 'three handled, one dead-lettered' });
+    expect(seen.sort()).toEqual(['flaky', 'one', 'two']);
+    expect(dead).toEqual(['poison']);
+    expect(flaky).toBe(3);
+    await consumer.stop();
+
+    // Durable: a new consumer instance resumes after what was acknowledged.
+    await js.publish('parley.evt.test.s1.three', JSON.stringify({ n: 'three' }));
+    const again: string[] = [];
+    const resumed = new DurableConsumer<{ n: string }>({ nc, stream: 'PARLEY_EVENTS', durable: 'test-consumer', filterSubject: 'parley.evt.test.>', handle: async ({ n }) => void again.push(n) });
+    await resumed.start();
+    await waitFor(() => again.includes('three'), { description: 'the new message' });
+    expect(again).toEqual(['three']);
+    await resumed.stop();
+    dlq.unsubscribe();
+  });
+});
