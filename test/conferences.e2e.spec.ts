@@ -1,3 +1,5 @@
+import { connect } from 'nats';
+import { waitFor } from '@parley/testing';
 import { Api, Stack } from './support/stack';
 
 /**
@@ -252,13 +254,22 @@ describe('conferences over HTTP', () => {
   });
 
   describe('sendEvent', () => {
-    it('SERVICE only; answers the number of joined endpoints; validates the event', async () => {
+    it('SERVICE only; answers the number of joined endpoints and publishes the event on NATS for each; validates the event', async () => {
       const id = await createCall();
       await customer.post('/conferences/join', { conferenceId: id, userEndpointId: 'ep-c' });
       await agent.post('/conferences/join', { conferenceId: id, userEndpointId: 'ep-a' });
-      const ok = await service.post('/conferences/sendEvent', { conferenceId: id, qos: 'BEST_EFFORT', event: { type: 'ChatMessageSentEvent', timestamp: '2026-11-21T10:00:00Z', text: 'hi' } });
+      const nc = await connect({ servers: stack.nats.url });
+      const delivered: { subject: string; body: any }[] = [];
+      nc.subscribe('parley.deliver.org-a.*', { callback: (_e, m) => delivered.push({ subject: m.subject, body: m.json() }) });
+      await nc.flush();
+      const event = { type: 'ChatMessageSentEvent', timestamp: '2026-11-21T10:00:00Z', text: 'hi' };
+      const ok = await service.post('/conferences/sendEvent', { conferenceId: id, qos: 'BEST_EFFORT', event });
       expect(ok.status).toBe(200);
       expect(ok.body).toEqual({ eventsSent: 2 });
+      await waitFor(() => delivered.length === 2, { description: 'two deliveries' });
+      expect(delivered.map((d) => d.subject).sort()).toEqual(['parley.deliver.org-a.ep-a', 'parley.deliver.org-a.ep-c']);
+      expect(delivered[0].body).toMatchObject({ conferenceId: id, qos: 'BEST_EFFORT', event });
+      await nc.drain();
       const badType = await service.post('/conferences/sendEvent', { conferenceId: id, event: { type: 'chat', timestamp: '2026-11-21T10:00:00Z' } });
       expect(badType.status).toBe(400);
       expect(badType.body.message).toMatch(/event.type/);

@@ -19,8 +19,14 @@ import { KeyedMutex } from './infra/keyed-mutex';
 import { CONFERENCE_CONFIG, EVENT_STORE, RELAY_KICK } from './tokens';
 import type { ConferenceConfig } from './config';
 
-/** Bounded retry on version conflicts with other writers (other replicas of this service). */
-const MAX_ATTEMPTS = 10;
+/**
+ * Bounded retry on version conflicts with other writers (other replicas of this service).
+ * A replica working through a queue of commands to one conference appends back to back with
+ * a warm cache, so the other replica can lose several rounds in a row: the retries back off
+ * exponentially with jitter (capped) until that queue drains, about 2 s at worst.
+ */
+const MAX_ATTEMPTS = 25;
+const backoffMs = (attempt: number) => Math.random() * Math.min(100, 2 ** attempt);
 
 export interface ExecuteOptions<R> {
   /**
@@ -78,7 +84,7 @@ export class ConferenceService {
             if (attempt >= MAX_ATTEMPTS) {
               throw new ParleyError('CONFLICT', `Conference ${cmd.conferenceId} is changing too fast; ${cmd.kind} was not applied, try again`);
             }
-            await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
+            await new Promise((r) => setTimeout(r, backoffMs(attempt)));
             continue;
           }
           this.remember(cmd.conferenceId, next);
