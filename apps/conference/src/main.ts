@@ -1,19 +1,5 @@
-import { conferenceConfigFromEnv } from './config';
+import { runService } from '@parley/messaging';
 import { startConferenceService } from './bootstrap';
+import { conferenceConfigFromEnv } from './config';
 
-async function main() {
-  const service = await startConferenceService(conferenceConfigFromEnv());
-  // A supervisor that started us with an IPC channel (npm start, the tests) learns we are ready.
-  process.send?.({ ready: 'conference' });
-  const stop = async () => {
-    await service.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-}
-
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+runService('conference', () => startConferenceService(conferenceConfigFromEnv()));

@@ -1,21 +1,10 @@
 import { authConfigFromEnv } from '@parley/auth';
+import { runService } from '@parley/messaging';
 import { startGateway } from './bootstrap';
 import { gatewayConfigFromEnv } from './config';
 
-async function main() {
+runService('gateway', async () => {
   const gateway = await startGateway(gatewayConfigFromEnv(), authConfigFromEnv());
   console.log(`Parley gateway listening on ${gateway.url} (API ${gateway.url}/rtc-api, docs ${gateway.url}/rtc-api/docs)`);
-  // A supervisor that started us with an IPC channel (npm start, the tests) learns we are ready.
-  process.send?.({ ready: 'gateway', url: gateway.url });
-  const stop = async () => {
-    await gateway.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-}
-
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
+  return gateway;
 });

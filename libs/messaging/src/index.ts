@@ -2,3 +2,4 @@ export * from './rpc-client';
 export * from './rpc-server';
 export * from './durable-consumer';
 export * from './validation-pipe';
+export * from './run-service';
