@@ -1,4 +1,5 @@
 import { AckPolicy, DeliverPolicy, connect, type NatsConnection } from 'nats';
+import { Client } from 'pg';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,7 +30,7 @@ describe('conference service durability', () => {
 
   const env = () => ({ NATS_URL: stack.nats.url, DATABASE_URL: stack.conferenceConfig.databaseUrl! });
 
-  it('a new process on the same PostgreSQL database serves an identical conference after a SIGKILL', async () => {
+  it('a new process on the same PostgreSQL database serves an identical conference after a SIGKILL, and rebuilds a lost read model', async () => {
     const first = await spawnConferenceService(env());
     children.push(first);
     const { body: created } = await agent.post('/conferences/create', { creatorEndpoint: 'ep-a', interactionId: 'int-1', metadata: { topic: 'billing', lang: 'en' } });
@@ -43,6 +44,11 @@ describe('conference service durability', () => {
     const eventsBefore = await agent.get(`/conferences/${id}/events?v=0`);
     expect(before.body.version).toBe(5);
     await first.kill('SIGKILL');
+    // Lose the read model too: the new process rebuilds it from the events.
+    const db = new Client({ connectionString: stack.conferenceConfig.databaseUrl });
+    await db.connect();
+    await db.query('delete from conference_views');
+    await db.end();
 
     const second = await spawnConferenceService(env());
     children.push(second);
