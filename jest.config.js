@@ -1,17 +1,5 @@
 // One jest run, three tiers chosen by file suffix (see DESIGN.md): unit, int, e2e.
-const swc = [
-  '@swc/jest',
-  {
-    jsc: {
-      parser: { syntax: 'typescript', decorators: true },
-      transform: { legacyDecorator: true, decoratorMetadata: true },
-      target: 'es2022',
-      keepClassNames: true,
-    },
-    module: { type: 'commonjs' },
-    sourceMaps: 'inline',
-  },
-];
+const swc = ['@swc/jest', require('./scripts/swc-options.cjs')];
 const moduleNameMapper = { '^@parley/(contracts|eventsourcing|messaging|auth|testing)$': '<rootDir>/libs/$1/src/index.ts' };
 // Some dependencies ship ES modules only (Node 20.19 requires them natively; jest's module
 // system does not), so jest compiles those few to CommonJS too.

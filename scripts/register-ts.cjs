@@ -3,10 +3,9 @@
 //   node -r ./scripts/register-ts.cjs bench/main.ts
 //   node -r ./scripts/register-ts.cjs apps/conference/src/main.ts
 //
-// `.ts` files are compiled on require with @swc/core, with the options jest.config.js gives
-// @swc/jest (legacy decorators with metadata, so Nest's dependency injection works), and
-// `@parley/<lib>` resolves to libs/<lib>/src/index.ts as in tsconfig.base.json's paths.
-// libs/testing/src/spawn-ts.ts inlines the same bootstrap for the test harness's children.
+// `.ts` files are compiled on require with @swc/core (scripts/swc-options.cjs, as jest does),
+// and `@parley/<lib>` resolves to libs/<lib>/src/index.ts as in tsconfig.base.json's paths.
+// The test harness's spawnTs runs its children with this preload too.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -15,16 +14,7 @@ const Module = require('node:module');
 const root = path.resolve(__dirname, '..');
 const swc = require(require.resolve('@swc/core', { paths: [root] }));
 
-const swcOptions = {
-  jsc: {
-    parser: { syntax: 'typescript', decorators: true },
-    transform: { legacyDecorator: true, decoratorMetadata: true },
-    target: 'es2022',
-    keepClassNames: true,
-  },
-  module: { type: 'commonjs' },
-  sourceMaps: 'inline',
-};
+const swcOptions = require('./swc-options.cjs');
 
 require.extensions['.ts'] = (module, filename) => {
   const { code } = swc.transformSync(fs.readFileSync(filename, 'utf8'), { ...swcOptions, filename });

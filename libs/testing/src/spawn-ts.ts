@@ -29,38 +29,12 @@ function findRepoRoot(from: string): string {
   }
 }
 
-/**
- * The child's bootstrap, run through `node -e`: compiles `.ts` files on require with
- * @swc/core (the same settings jest uses) and maps `@parley/<lib>` to the lib's source, so a
- * test can run a real service or relay in a separate process and SIGKILL it.
- */
-const bootstrap = (root: string) => `
-const fs = require('node:fs');
-const path = require('node:path');
-const Module = require('node:module');
-const root = ${JSON.stringify(root)};
-const swc = require(require.resolve('@swc/core', { paths: [root] }));
-const swcOptions = {
-  jsc: { parser: { syntax: 'typescript', decorators: true }, transform: { legacyDecorator: true, decoratorMetadata: true }, target: 'es2022', keepClassNames: true },
-  module: { type: 'commonjs' },
-  sourceMaps: 'inline',
-};
-require.extensions['.ts'] = (module, filename) => {
-  const { code } = swc.transformSync(fs.readFileSync(filename, 'utf8'), { ...swcOptions, filename });
-  module._compile(code, filename);
-};
-const resolve = Module._resolveFilename;
-Module._resolveFilename = function (request, ...rest) {
-  const lib = /^@parley\\/([a-z0-9-]+)$/.exec(request);
-  return resolve.call(this, lib ? path.join(root, 'libs', lib[1], 'src', 'index.ts') : request, ...rest);
-};
-require(path.resolve(process.argv[1]));
-`;
-
 /** Runs a TypeScript file in a child Node process (with an IPC channel), killed when the test process exits. */
 export function spawnTs(file: string, options: SpawnTsOptions = {}): TsChildHandle {
   const root = findRepoRoot(__dirname);
-  const child = spawn(process.execPath, ['--enable-source-maps', '-e', bootstrap(root), file, ...(options.args ?? [])], {
+  // The repository's preload compiles .ts with @swc/core (as jest does) and maps @parley/<lib> to
+  // the lib's source, so a test can run a real service in a separate process and SIGKILL it.
+  const child = spawn(process.execPath, ['--enable-source-maps', '-r', join(root, 'scripts', 'register-ts.cjs'), file, ...(options.args ?? [])], {
     cwd: options.cwd ?? root,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

@@ -1,0 +1,161 @@
+/**
+ * `npm run bench`: conference commands end to end over HTTP (on PostgreSQL and on PGlite),
+ * a raw node-postgres INSERT baseline, and long-poll delivery latency. Prints the tables and
+ * rewrites BENCHMARKS.md (keeping its hand-written introduction). Run through
+ * scripts/register-ts.cjs: `node -r ./scripts/register-ts.cjs bench/main.ts`.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TokenIssuer, authConfigFromEnv } from '@parley/auth';
+import { type PostgresHandle, startNats, startPostgres } from '@parley/testing';
+import { type LoadResult, type InsertResult, conferenceLoad, insertLoad, longPollLatency, prepareBaseline } from './load';
+import { baseMachineInfo, type MachineInfo, natsServerVersion, pgliteVersion, postgresVersion } from './machine';
+import { type BenchResults, type Scenario, readIntro, renderMarkdown, tables } from './report';
+import { ROOT, startServices } from './services';
+
+const JWT_SECRET = `bench-${Math.random().toString(36).slice(2)}-0123456789abcdef0123456789`;
+/** The harness turns durability off for test speed; a benchmark of commits needs it on. */
+const DURABLE = { fsync: 'on', synchronous_commit: 'on', full_page_writes: 'on' };
+
+function intList(name: string, dflt: number[]): number[] {
+  const raw = process.env[name];
+  if (!raw) return dflt;
+  const list = raw.split(',').map((s) => Number(s.trim()));
+  if (list.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`${name} must be positive integers separated by commas, got "${raw}"`);
+  return list;
+}
+const int = (name: string, dflt: number) => intList(name, [dflt])[0];
+
+const settings = {
+  concurrency: intList('BENCH_CONCURRENCY', [1, 8, 32]),
+  iterationsPerPhase: int('BENCH_ITERATIONS', 1500),
+  phaseSeconds: int('BENCH_PHASE_SECONDS', 30),
+  longPollSamples: int('BENCH_LONGPOLL_SAMPLES', 250),
+  parkMs: int('BENCH_LONGPOLL_PARK_MS', 50),
+  warmupIterations: int('BENCH_WARMUP_ITERATIONS', 40),
+};
+const OUTPUT = process.env.BENCH_OUTPUT ?? join(ROOT, 'BENCHMARKS.md');
+
+const log = (msg: string) => process.stdout.write(`[bench] ${msg}\n`);
+
+/** Undo actions, run last-in first-out on success, failure or a signal. */
+const cleanups: { name: string; run: () => Promise<void> }[] = [];
+function onCleanup(name: string, run: () => Promise<void>): () => Promise<void> {
+  const entry = { name, run };
+  cleanups.push(entry);
+  return async () => {
+    const i = cleanups.indexOf(entry);
+    if (i >= 0) cleanups.splice(i, 1);
+    await run();
+  };
+}
+async function cleanupAll(): Promise<void> {
+  while (cleanups.length > 0) {
+    const { name, run } = cleanups.pop()!;
+    await run().catch((e) => log(`cleanup of ${name} failed: ${String(e)}`));
+  }
+}
+
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (interrupted) return;
+    interrupted = true;
+    log(`${signal}: stopping and cleaning up`);
+    void cleanupAll().finally(() => process.exit(130));
+  });
+}
+
+const tempDir = (prefix: string) => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, release: onCleanup(dir, async () => rmSync(dir, { recursive: true, force: true })) };
+};
+
+const perClient = (c: number) => Math.max(1, Math.ceil(settings.iterationsPerPhase / c));
+
+function describeLoad(l: LoadResult): string {
+  const rate = l.commands / (l.wallMs / 1000);
+  const p = (k: keyof LoadResult['latency']) => `${k} p50 ${l.latency[k].percentile(50).toFixed(1)} p99 ${l.latency[k].percentile(99).toFixed(1)} ms`;
+  return `C=${l.clients}: ${l.commands} commands in ${(l.wallMs / 1000).toFixed(1)} s = ${rate.toFixed(0)}/s; ${p('create')}; ${p('join')}; ${p('leave')}${l.errors ? `; ${l.errors} errors, first: ${l.firstError}` : ''}`;
+}
+
+/** The stack on a fresh nats-server: warm-up, each concurrency, then long-poll latency. */
+async function scenario(store: string, pg: PostgresHandle | undefined, issuer: TokenIssuer): Promise<Scenario> {
+  log(`— conference service on ${store}`);
+  const nats = await startNats();
+  const releaseNats = onCleanup('nats-server', () => nats.stop());
+  const data = tempDir('parley-bench-data-');
+  const databaseUrl = pg ? await pg.createDatabase() : undefined;
+  const started = performance.now();
+  const services = await startServices({ natsUrl: nats.url, databaseUrl, dataDir: data.dir, jwtSecret: JWT_SECRET });
+  const releaseServices = onCleanup('services', () => services.stop());
+  log(`stack up in ${((performance.now() - started) / 1000).toFixed(1)} s: gateway ${services.url}, nats ${nats.url}`);
+
+  const maxC = Math.max(...settings.concurrency, 4);
+  const tokens = await Promise.all(Array.from({ length: maxC }, async (_, i) => (await issuer.issue({ userId: `bench-agent-${i}`, organizationId: 'bench-org', roles: ['AGENT'] })).access_token));
+
+  const warm = await conferenceLoad({ baseUrl: services.url, tokens: tokens.slice(0, 4), iterationsPerClient: Math.ceil(settings.warmupIterations / 4), deadline: performance.now() + 30_000 });
+  if (warm.errors > 0) throw new Error(`warm-up failed: ${warm.firstError}`);
+  log(`warm-up: ${warm.iterations} iterations`);
+
+  const loads: LoadResult[] = [];
+  for (const c of settings.concurrency) {
+    const l = await conferenceLoad({ baseUrl: services.url, tokens: tokens.slice(0, c), iterationsPerClient: perClient(c), deadline: performance.now() + settings.phaseSeconds * 1000 });
+    log(describeLoad(l));
+    loads.push(l);
+  }
+
+  const longPoll = await longPollLatency(services.url, tokens[1], tokens[0], settings.longPollSamples, settings.parkMs, performance.now() + 60_000);
+  log(`long poll: ${longPoll.samples} samples, from sent p50 ${longPoll.fromSent.percentile(50).toFixed(2)} p99 ${longPoll.fromSent.percentile(99).toFixed(2)} ms; from command response p50 ${longPoll.fromCommandResponse.percentile(50).toFixed(2)} p99 ${longPoll.fromCommandResponse.percentile(99).toFixed(2)} ms`);
+
+  await releaseServices();
+  await releaseNats();
+  await data.release();
+  return { store, loads, longPoll };
+}
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  log(`settings: ${JSON.stringify(settings)}`);
+  const base = baseMachineInfo();
+  const issuer = new TokenIssuer(authConfigFromEnv({ JWT_SECRET }));
+
+  const pg = await startPostgres({ settings: DURABLE });
+  onCleanup('PostgreSQL', () => pg.stop());
+  const pgInfo = await postgresVersion(pg.url);
+  const machine: MachineInfo = { ...base, natsServer: await natsServerVersion(), postgres: pgInfo.version, postgresSettings: pgInfo.settings, pglite: await pgliteVersion() };
+  log(`PostgreSQL: ${pgInfo.version}; ${JSON.stringify(pgInfo.settings)}`);
+
+  const scenarios: Scenario[] = [];
+  scenarios.push(await scenario('PostgreSQL', pg, issuer));
+
+  log('— baseline: single-row INSERTs with node-postgres');
+  const baselineUrl = await pg.createDatabase('bench_baseline');
+  await prepareBaseline(baselineUrl);
+  const baseline: InsertResult[] = [];
+  for (const load of scenarios[0].loads) {
+    const b = await insertLoad(baselineUrl, load.clients, load.commands);
+    log(`C=${b.clients}: ${b.inserts} inserts in ${(b.wallMs / 1000).toFixed(1)} s = ${(b.inserts / (b.wallMs / 1000)).toFixed(0)}/s; p50 ${b.latency.percentile(50).toFixed(2)} p99 ${b.latency.percentile(99).toFixed(2)} ms`);
+    baseline.push(b);
+  }
+
+  scenarios.push(await scenario('PGlite (embedded)', undefined, issuer));
+
+  await cleanupAll();
+  const results: BenchResults = { machine, settings, scenarios, baseline, durationMs: performance.now() - t0 };
+  const markdown = renderMarkdown(readIntro(OUTPUT), results);
+  writeFileSync(OUTPUT, markdown);
+  process.stdout.write(`\n${tables(results)}\n\n`);
+  log(`wrote ${OUTPUT} (${(results.durationMs / 1000).toFixed(0)} s)`);
+}
+
+main().then(
+  () => process.exit(0),
+  async (err) => {
+    if (interrupted) return;
+    console.error(err);
+    await cleanupAll();
+    process.exit(1);
+  },
+);

@@ -1,0 +1,70 @@
+import { join, resolve } from 'node:path';
+import { freePort, sleep, spawnTs, type TsChildHandle } from '@parley/testing';
+
+export const ROOT = resolve(__dirname, '..');
+
+export interface ServicesOptions {
+  natsUrl: string;
+  /** PostgreSQL database for the conference service; without it the service embeds PGlite under dataDir. */
+  databaseUrl?: string;
+  /** DATA_DIR of the conference service (its PGlite lives in dataDir/conference). */
+  dataDir: string;
+  jwtSecret: string;
+}
+
+export interface RunningServices {
+  /** The gateway, e.g. http://127.0.0.1:41234 */
+  url: string;
+  stop(): Promise<void>;
+}
+
+const alive = (h: TsChildHandle) => h.child.exitCode === null && h.child.signalCode === null;
+
+/** Polls GET /health until the gateway answers 200, failing early if the child exits. */
+async function untilHealthy(url: string, gateway: TsChildHandle, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!alive(gateway)) throw new Error(`the gateway exited while starting:\n${gateway.output()}`);
+    try {
+      const res = await fetch(`${url}/health`);
+      await res.arrayBuffer();
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  throw new Error(`the gateway did not answer ${url}/health within ${timeoutMs} ms:\n${gateway.output()}`);
+}
+
+/**
+ * The conference service and the gateway as two child processes, the way production runs
+ * them (apps/<app>/src/main.ts with their environment variables), TypeScript compiled on load.
+ * Both are registered with the harness's reaper, so they die with the bench even if it is killed.
+ */
+export async function startServices(options: ServicesOptions): Promise<RunningServices> {
+  const common = { NATS_URL: options.natsUrl, JWT_SECRET: options.jwtSecret, LOG_LEVEL: 'warn' };
+  const started: TsChildHandle[] = [];
+  const stop = async () => {
+    // Gateway first, so it stops taking requests; SIGTERM lets each drain its NATS connection (SIGKILL after 5 s).
+    for (const child of [...started].reverse()) await child.kill('SIGTERM').catch(() => undefined);
+  };
+  try {
+    const conference = spawnTs(join(ROOT, 'apps/conference/src/main.ts'), {
+      // An empty DATABASE_URL counts as unset: the service then uses PGlite under DATA_DIR.
+      env: { ...common, DATABASE_URL: options.databaseUrl ?? '', DATA_DIR: options.dataDir },
+    });
+    started.push(conference);
+    await conference.message<{ ready?: string }>((m) => m?.ready === 'conference', 90_000);
+
+    const port = await freePort();
+    const gateway = spawnTs(join(ROOT, 'apps/gateway/src/main.ts'), { env: { ...common, HOST: '127.0.0.1', PORT: String(port) } });
+    started.push(gateway);
+    const url = `http://127.0.0.1:${port}`;
+    await untilHealthy(url, gateway, 90_000);
+    return { url, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
