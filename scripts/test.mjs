@@ -5,10 +5,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureDebianPackages, ensureNodeModules, log, natsPackage, postgresPackage, root, run } from './lib.mjs';
+import { ensureDebianPackages, ensureNodeModules, log, natsPackage, postgresBinDir, postgresPackage, root, run } from './lib.mjs';
 
 ensureDebianPackages([natsPackage, postgresPackage]);
 ensureNodeModules();
+// The harness's throw-away clusters use the newest installed PostgreSQL server binaries.
+process.env.PG_BIN_DIR ??= postgresBinDir();
 log('type-checking and building (tsc -b)');
 run('npx', ['tsc', '-b', 'tsconfig.build.json']);
 run('npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']);
