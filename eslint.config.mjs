@@ -23,6 +23,7 @@ export default [
             // Each service is its own scope: it may use shared libs, never another service.
             { sourceTag: 'scope:gateway', onlyDependOnLibsWithTags: ['scope:shared', 'scope:gateway'] },
             { sourceTag: 'scope:conference', onlyDependOnLibsWithTags: ['scope:shared', 'scope:conference'] },
+            { sourceTag: 'scope:media', onlyDependOnLibsWithTags: ['scope:shared', 'scope:media'] },
           ],
         },
       ],

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// `npm start`: installs what is missing, builds, starts nats-server (unless NATS_URL is set)
-// and every service on the embedded defaults (PGlite under .data/), prints the URL, and
+// `npm start`: installs what is missing (including a build of mediasoup's worker), builds,
+// starts nats-server (unless NATS_URL is set) and every service on the embedded defaults (PGlite under .data/), prints the URL, and
 // stops everything on Ctrl-C.
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { ensureDebianPackages, ensureNodeModules, log, natsPackage, root, run, which } from './lib.mjs';
+import { ensureMediasoupWorker } from './mediasoup-worker.mjs';
 
 const children = [];
 let stopping = false;
@@ -122,6 +123,11 @@ try {
 
   const conference = start('conference', process.execPath, ['--enable-source-maps', 'apps/conference/dist/main.js'], env);
   await ready(conference, 'conference');
+
+  // The SFU: mediasoup's worker, built once from Debian's libraries and cached outside the repository.
+  const workerBin = await ensureMediasoupWorker();
+  const media = start('media', process.execPath, ['--enable-source-maps', 'apps/media/dist/main.js'], { ...env, MEDIASOUP_WORKER_BIN: workerBin });
+  await ready(media, 'media');
 
   const port = process.env.PORT || '8080';
   const gateway = start('gateway', process.execPath, ['--enable-source-maps', 'apps/gateway/dist/main.js'], { ...env, PORT: port });

@@ -5,12 +5,18 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureDebianPackages, ensureNodeModules, log, natsPackage, postgresBinDir, postgresPackage, root, run } from './lib.mjs';
+import { ensureDebianPackages, ensureNodeModules, log, natsPackage, postgresBinDir, postgresPackage, root, run, which } from './lib.mjs';
+import { ensureMediasoupWorker } from './mediasoup-worker.mjs';
 
-ensureDebianPackages([natsPackage, postgresPackage]);
+// Browser tests drive Debian's Chromium; the TURN test starts a real coturn.
+const chromiumPackage = { pkg: 'chromium', present: () => !!which('chromium') };
+const coturnPackage = { pkg: 'coturn', present: () => !!which('turnserver') };
+ensureDebianPackages([natsPackage, postgresPackage, chromiumPackage, coturnPackage]);
 ensureNodeModules();
 // The harness's throw-away clusters use the newest installed PostgreSQL server binaries.
 process.env.PG_BIN_DIR ??= postgresBinDir();
+// The SFU's tests need mediasoup's worker: built once from Debian's libraries, cached by version.
+process.env.MEDIASOUP_WORKER_BIN = await ensureMediasoupWorker();
 log('type-checking and building (tsc -b)');
 run('npx', ['tsc', '-b', 'tsconfig.build.json']);
 run('npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']);

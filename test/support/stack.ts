@@ -5,12 +5,16 @@ import { type AuthConfig, TokenIssuer, authConfigFromEnv } from '@parley/auth';
 import { type NatsServerHandle, type PostgresHandle, startNats, startPostgres } from '@parley/testing';
 import { type RunningConferenceService, conferenceConfigFromEnv, startConferenceService, type ConferenceConfig } from '../../apps/conference/src';
 import { type RunningGateway, gatewayConfigFromEnv, startGateway, type GatewayConfig } from '../../apps/gateway/src';
+import type { MediaConfig, RunningMediaService } from '../../apps/media/src';
+import { mediasoupWorkerBin } from '@parley/testing';
 
 export interface StackOptions {
   /** A throw-away PostgreSQL cluster instead of embedded PGlite. */
   postgres?: boolean;
   gateway?: Partial<GatewayConfig>;
   conference?: Partial<ConferenceConfig> | false;
+  /** The media service (mediasoup SFU) too. */
+  media?: Partial<MediaConfig>;
 }
 
 export interface ApiResponse<T = any> {
@@ -61,6 +65,7 @@ export class Api {
  */
 export class Stack {
   conference?: RunningConferenceService;
+  media?: RunningMediaService;
   private constructor(
     readonly nats: NatsServerHandle,
     readonly pg: PostgresHandle | undefined,
@@ -88,6 +93,12 @@ export class Stack {
     const gateway = await startGateway({ ...gatewayConfigFromEnv({}), host: '127.0.0.1', port: 0, natsUrl: nats.url, logLevel: 'warn', ...options.gateway }, auth);
     const stack = new Stack(nats, pg, conferenceConfig, gateway, auth, dataDir);
     stack.conference = conference;
+    if (options.media) {
+      // mediasoup reads MEDIASOUP_WORKER_BIN when it is first loaded.
+      process.env.MEDIASOUP_WORKER_BIN = mediasoupWorkerBin();
+      const { mediaConfigFromEnv, startMediaService } = await import('../../apps/media/src');
+      stack.media = await startMediaService({ ...mediaConfigFromEnv({}), natsUrl: nats.url, workers: 1, logLevel: 'warn', ...options.media });
+    }
     return stack;
   }
 
@@ -105,6 +116,7 @@ export class Stack {
 
   async stop(): Promise<void> {
     await this.gateway.close().catch(() => undefined);
+    await this.media?.close().catch(() => undefined);
     await this.conference?.close().catch(() => undefined);
     await this.pg?.stop();
     await this.nats.stop();

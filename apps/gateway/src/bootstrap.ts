@@ -7,6 +7,7 @@ import { connect } from 'nats';
 import { type AuthConfig } from '@parley/auth';
 import { natsServers } from '@parley/messaging';
 import type { GatewayConfig } from './config';
+import { DEMO_DIR } from './demo.controller';
 import { GatewayModule } from './gateway.module';
 import { Metrics } from './metrics';
 
@@ -19,14 +20,15 @@ export interface RunningGateway {
 
 export const API_PREFIX = 'rtc-api';
 
-/** Starts the HTTP gateway: Fastify, the /rtc-api routes, OpenAPI at /rtc-api/docs, /health and /metrics. */
+/** Starts the HTTP gateway: Fastify, the /rtc-api routes, OpenAPI at /rtc-api/docs, /health, /metrics and the demo page at /. */
 export async function startGateway(config: GatewayConfig, auth: AuthConfig): Promise<RunningGateway> {
   const nc = await connect({ servers: natsServers(config.natsUrl), name: 'parley-gateway' });
   const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, trustProxy: true });
   // Nest's Fastify adapter parses JSON and form bodies (the OAuth token endpoint) itself.
   const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot({ config, auth, nc }), adapter, { bufferLogs: true });
   app.useLogger(app.get(Logger));
-  app.setGlobalPrefix(API_PREFIX, { exclude: ['health', 'metrics'] });
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['health', 'metrics', '/'] });
+  app.useStaticAssets({ root: DEMO_DIR, prefix: '/demo/', decorateReply: false });
   app.enableShutdownHooks();
 
   const metrics = app.get(Metrics);

@@ -7,8 +7,10 @@ import { NatsRpcClient, parleyValidationPipe } from '@parley/messaging';
 import { ConferenceEventsHub } from './conference-events.hub';
 import { ConferencesController } from './conferences.controller';
 import type { GatewayConfig } from './config';
+import { DemoController } from './demo.controller';
 import { HealthController } from './health.controller';
 import { HttpErrorFilter } from './http-error.filter';
+import { IceServersController } from './ice-servers.controller';
 import { Metrics } from './metrics';
 import { OAuthController } from './oauth.controller';
 import { GATEWAY_CONFIG, NATS_CONNECTION, RPC_CLIENT } from './tokens';
@@ -37,7 +39,7 @@ export class GatewayModule {
           },
         }),
       ],
-      controllers: [ConferencesController, OAuthController, HealthController],
+      controllers: [ConferencesController, IceServersController, OAuthController, HealthController, DemoController],
       providers: [
         ConferenceEventsHub,
         Metrics,

@@ -1,42 +1,50 @@
-import type { ConferenceStreamType } from './conference/web-commands';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { type ConferenceStreamType, IceCandidate } from './conference/web-commands';
+import { IsParleyId } from './validation';
 
 /** Requests from the conference service to the media service (see MediaCommands subjects). */
-export interface MediaPublishRequest {
-  conferenceId: string;
-  organizationId: string;
-  userEndpointId: string;
-  streamId: string;
-  streamType: ConferenceStreamType;
-  sdpOffer: string;
-  videoBitrate?: number;
+
+export class MediaPublishRequest {
+  @IsParleyId() conferenceId!: string;
+  @IsParleyId() organizationId!: string;
+  @IsParleyId() userEndpointId!: string;
+  @IsParleyId() streamId!: string;
+  @IsIn(['MIC', 'CAM', 'SCREEN', 'MIC_AND_CAM']) streamType!: ConferenceStreamType;
+  @IsString() @IsNotEmpty() @MaxLength(262144) sdpOffer!: string;
+  @IsOptional() @IsInt() @Min(1000) @Max(100_000_000) videoBitrate?: number;
 }
 export interface MediaPublishResponse {
   sdpAnswer: string;
 }
-export interface MediaViewRequest {
-  conferenceId: string;
-  organizationId: string;
-  userEndpointId: string;
-  streamId: string;
-  viewerId: string;
-  sdpOffer: string;
+
+export class MediaViewRequest {
+  @IsParleyId() conferenceId!: string;
+  @IsParleyId() organizationId!: string;
+  @IsParleyId() userEndpointId!: string;
+  @IsParleyId() streamId!: string;
+  @IsParleyId() viewerId!: string;
+  @IsString() @IsNotEmpty() @MaxLength(262144) sdpOffer!: string;
 }
 export interface MediaViewResponse {
   sdpAnswer: string;
 }
-export interface MediaIceCandidatesRequest {
-  conferenceId: string;
-  streamId: string;
-  viewerId?: string;
-  candidates: { candidate: string; sdpMid?: string; sdpMLineIndex?: number }[];
+
+export class MediaIceCandidatesRequest {
+  @IsParleyId() conferenceId!: string;
+  @IsParleyId() streamId!: string;
+  @IsOptional() @IsParleyId() viewerId?: string;
+  @IsArray() @ArrayMaxSize(256) @ValidateNested({ each: true }) @Type(() => IceCandidate) candidates!: IceCandidate[];
 }
-export interface MediaBitrateRequest {
-  conferenceId: string;
-  streamId: string;
-  videoBitrate: number;
+
+export class MediaBitrateRequest {
+  @IsParleyId() conferenceId!: string;
+  @IsParleyId() streamId!: string;
+  @IsInt() @Min(1000) @Max(100_000_000) videoBitrate!: number;
 }
-export interface MediaReleaseRequest {
-  conferenceId: string;
-  streamId: string;
-  viewerId?: string;
+
+export class MediaReleaseRequest {
+  @IsParleyId() conferenceId!: string;
+  @IsParleyId() streamId!: string;
+  @IsOptional() @IsParleyId() viewerId?: string;
 }

@@ -43,6 +43,10 @@ export const MediaCommands = {
   setPublishedBitrate: 'parley.media.cmd.setPublishedBitrate',
   /** Best-effort clean-up when a publish/view answered but its event could not be stored. */
   release: 'parley.media.cmd.release',
+  /** Answers { status: 'ok' } once the service's handlers are subscribed (readiness). */
+  health: 'parley.media.qry.health',
+  /** STUN/TURN servers and time-limited TURN credentials for the caller. */
+  iceServers: 'parley.media.qry.iceServers',
 } as const;
 
 /** Events of one conference: `parley.evt.conference.<conferenceId>.<Type>`. */

@@ -13,6 +13,8 @@ export interface DurableConsumerOptions<T> {
   backoffMs?: number[];
   /** Where a message that kept failing is published (default `parley.dlq.<durable>`). */
   deadLetterSubject?: string;
+  /** A new consumer starts at messages published from now on, not at the stream's start. */
+  deliverNew?: boolean;
   log?: (msg: string, err?: unknown) => void;
 }
 
@@ -34,7 +36,7 @@ export class DurableConsumer<T = unknown> {
     await jsm.consumers.add(this.o.stream, {
       durable_name: this.o.durable,
       ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
+      deliver_policy: this.o.deliverNew ? DeliverPolicy.New : DeliverPolicy.All,
       filter_subject: this.o.filterSubject,
       max_deliver: maxDeliver + 1, // the extra delivery is the one we dead-letter
       ack_wait: nanos(30_000),

@@ -3,3 +3,4 @@ export { startNats, type NatsServerHandle, type StartNatsOptions } from './nats-
 export { startPostgres, type PostgresHandle, type StartPostgresOptions } from './postgres-server';
 export { spawnTs, type SpawnTsOptions, type TsChildHandle } from './spawn-ts';
 export { waitFor, sleep, type WaitForOptions } from './wait-for';
+export { mediasoupWorkerBin } from './mediasoup-worker';

@@ -1,0 +1,78 @@
+import { Controller, Inject } from '@nestjs/common';
+import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
+import {
+  MediaBitrateRequest,
+  MediaCommands,
+  MediaIceCandidatesRequest,
+  MediaPublishRequest,
+  type MediaPublishResponse,
+  MediaReleaseRequest,
+  MediaViewRequest,
+  type MediaViewResponse,
+} from '@parley/contracts';
+import { parleyValidationPipe, requestContextOf } from '@parley/messaging';
+import type { MediaConfig } from './config';
+import { type IceServersResultV2, iceServersFor } from './ice-servers';
+import { Sfu } from './sfu/sfu';
+import { MEDIA_CONFIG } from './tokens';
+
+const valid = parleyValidationPipe();
+
+/**
+ * The SFU's NATS handlers. Only the conference service calls them, after it has checked the
+ * caller against the conference; the SFU checks what is its own (SDP, streams, viewers).
+ */
+@Controller()
+export class MediaController {
+  constructor(
+    @Inject(Sfu) private readonly sfu: Sfu,
+    @Inject(MEDIA_CONFIG) private readonly config: MediaConfig,
+  ) {}
+
+  @MessagePattern(MediaCommands.iceServers)
+  iceServers(@Ctx() nats: NatsContext): IceServersResultV2 {
+    return iceServersFor(this.config.iceServers, requestContextOf(nats).actor.userId, Math.floor(Date.now() / 1000));
+  }
+
+  @MessagePattern(MediaCommands.publish)
+  publish(@Payload(valid) req: MediaPublishRequest, @Ctx() nats: NatsContext): Promise<MediaPublishResponse> {
+    requestContextOf(nats);
+    return this.sfu.publish(req);
+  }
+
+  @MessagePattern(MediaCommands.view)
+  view(@Payload(valid) req: MediaViewRequest, @Ctx() nats: NatsContext): Promise<MediaViewResponse> {
+    requestContextOf(nats);
+    return this.sfu.view(req);
+  }
+
+  @MessagePattern(MediaCommands.addPublishIceCandidates)
+  addPublishIceCandidates(@Payload(valid) req: MediaIceCandidatesRequest): null {
+    this.sfu.addIceCandidates({ conferenceId: req.conferenceId, streamId: req.streamId, candidates: req.candidates });
+    return null;
+  }
+
+  @MessagePattern(MediaCommands.addViewIceCandidates)
+  addViewIceCandidates(@Payload(valid) req: MediaIceCandidatesRequest): null {
+    this.sfu.addIceCandidates(req);
+    return null;
+  }
+
+  @MessagePattern(MediaCommands.setPublishedBitrate)
+  async setPublishedBitrate(@Payload(valid) req: MediaBitrateRequest): Promise<null> {
+    await this.sfu.setMaxIncomingBitrate(req);
+    return null;
+  }
+
+  @MessagePattern(MediaCommands.release)
+  release(@Payload(valid) req: MediaReleaseRequest): null {
+    if (req.viewerId) this.sfu.stopView(req.conferenceId, req.streamId, req.viewerId);
+    else this.sfu.unpublish(req.conferenceId, req.streamId);
+    return null;
+  }
+
+  @MessagePattern(MediaCommands.health)
+  health(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+}

@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# Builds mediasoup's C++ worker (`mediasoup-worker`) from node_modules/mediasoup/worker with
+# Debian's meson and ninja against Debian 12's system libraries, and writes it to OUTPUT_PATH.
+#
+#   scripts/build-mediasoup-worker.sh OUTPUT_PATH
+#
+# mediasoup's own postinstall would download a prebuilt worker (or the sources of its
+# dependencies) from the internet; we cannot reach it. Instead (see DESIGN.md, "Media"):
+#   - the worker sources are copied to a temporary directory (node_modules is never touched);
+#   - worker/meson.build's `meson_version: '>= 1.1.0'` is lowered to '>= 1.0.0' (Debian 12
+#     ships meson 1.0.1, which builds it);
+#   - for every worker/subprojects/*.wrap, the directory its `directory =` names is created
+#     as a small local meson project (a shim) that finds the system library with pkg-config
+#     and provides the variables and options the parent's meson files read. Because the
+#     directory exists, meson uses it and, with --wrap-mode=nodownload, fetches nothing;
+#   - `meson setup` + `ninja mediasoup-worker`, then the binary is stripped and moved to
+#     OUTPUT_PATH atomically (temp name in the same directory, then mv).
+#
+# This script installs nothing: it checks that its tools and libraries are there and fails
+# naming the missing Debian packages. scripts/mediasoup-worker.mjs installs them and caches
+# the result.
+#
+# Environment: MEDIASOUP_WORKER_SRC (default: <repo>/node_modules/mediasoup/worker),
+#              MEDIASOUP_BUILD_JOBS (default 2), KEEP_BUILD_DIR=1 keeps the temp build dir.
+set -euo pipefail
+
+die() { printf 'build-mediasoup-worker: %s\n' "$*" >&2; exit 1; }
+say() { printf '[build-mediasoup-worker] %s\n' "$*" >&2; }
+
+[ $# -eq 1 ] && [ -n "$1" ] || die "usage: $0 OUTPUT_PATH"
+output=$1
+case $output in /*) ;; *) output="$PWD/$output" ;; esac
+
+repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+src=${MEDIASOUP_WORKER_SRC:-$repo_root/node_modules/mediasoup/worker}
+jobs=${MEDIASOUP_BUILD_JOBS:-2}
+[ -f "$src/meson.build" ] || die "no mediasoup worker sources at $src (run npm ci first)"
+
+# --- Tools and libraries, each with the Debian package that provides it. ---------------------
+missing=()
+need_cmd() { command -v "$1" >/dev/null 2>&1 || missing+=("$2"); }
+need_cmd meson meson
+need_cmd ninja ninja-build
+need_cmd pkg-config pkg-config
+need_cmd cc gcc
+need_cmd g++ g++
+need_cmd strip binutils
+need_cmd python3 python3
+if command -v pkg-config >/dev/null 2>&1; then
+  need_pc() { pkg-config --exists "$1" || missing+=("$2"); }
+  need_pc openssl libssl-dev
+  need_pc nlohmann_json nlohmann-json3-dev
+  need_pc libuv libuv1-dev
+  need_pc libsrtp2 libsrtp2-dev
+  need_pc usrsctp libusrsctp-dev
+  for m in absl_flat_hash_map absl_flat_hash_set absl_btree absl_inlined_vector absl_memory absl_strings absl_optional; do
+    need_pc "$m" libabsl-dev
+  done
+else
+  missing+=(libssl-dev nlohmann-json3-dev libuv1-dev libsrtp2-dev libusrsctp-dev libabsl-dev)
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  pkgs=$(printf '%s\n' "${missing[@]}" | awk '!seen[$0]++' | tr '\n' ' ' | sed 's/ $//')
+  die "missing Debian packages: $pkgs
+  install them with: sudo apt-get install -y $pkgs"
+fi
+meson_version=$(meson --version)
+case $meson_version in
+  0.*) die "meson $meson_version is too old (need >= 1.0; Debian 12's meson package is 1.0.1)" ;;
+esac
+
+# --- Copy the sources to a temporary build directory. ----------------------------------------
+work=$(mktemp -d "${TMPDIR:-/tmp}/mediasoup-worker-build.XXXXXX")
+tmp_out=
+cleanup() {
+  [ -z "$tmp_out" ] || rm -f "$tmp_out"
+  if [ "${KEEP_BUILD_DIR:-}" = 1 ]; then say "build directory kept: $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+cp -a "$src" "$work/worker"
+# A previous in-tree build (mediasoup's Makefile uses worker/out) must not leak in.
+rm -rf "$work/worker/out" "$work/worker/subprojects/packagecache"
+w=$work/worker
+
+# --- meson_version: '>= 1.1.0' -> '>= 1.0.0'. ------------------------------------------------
+sed -E -i "s/(meson_version[[:space:]]*:[[:space:]]*)'>=[[:space:]]*1\.[0-9]+\.[0-9]+'/\1'>= 1.0.0'/" "$w/meson.build"
+grep -q "meson_version: '>= 1.0.0'" "$w/meson.build" \
+  || die "could not lower meson_version in worker/meson.build (its project() changed?)"
+
+# --- One shim subproject per wrap. -----------------------------------------------------------
+# Every dependency() is looked up with pkg-config only and never falls back to a wrap, so
+# nothing can be downloaded and the system's shared libraries are linked. The `*_lib` and
+# bare-name variables only go into link_whole of libmediasoup-worker (a target we do not
+# build), so an empty static library serves for them.
+
+write_shim() { # WRAP_NAME DIR
+  local name=$1 dir=$2
+  mkdir -p "$dir"
+  # An empty C file for the placeholder static libraries.
+  printf 'int parley_mediasoup_shim_%s(void) { return 0; }\n' "${name//-/_}" > "$dir/shim.c"
+  local pc="method: 'pkg-config', allow_fallback: false"
+  {
+    printf "# Generated by scripts/build-mediasoup-worker.sh: uses the system library instead of\n"
+    printf "# building %s from source.\n" "$name"
+    printf "project('%s-system', 'c')\n\n" "$name"
+    case $name in
+      openssl)
+        cat <<EOF
+openssl_dep = dependency('openssl', $pc)
+libcrypto_dep = dependency('libcrypto', $pc)
+libssl_dep = dependency('libssl', $pc)
+libcrypto_lib = static_library('crypto_shim', 'shim.c')
+libssl_lib = static_library('ssl_shim', 'shim.c')
+EOF
+        ;;
+      nlohmann_json)
+        cat <<EOF
+nlohmann_json_dep = dependency('nlohmann_json', $pc)
+EOF
+        ;;
+      libuv)
+        cat <<EOF
+libuv_dep = dependency('libuv', $pc)
+libuv = static_library('uv_shim', 'shim.c')
+EOF
+        cat > "$dir/meson_options.txt" <<'EOF'
+option('build_tests', type: 'boolean', value: false)
+option('build_benchmarks', type: 'boolean', value: false)
+EOF
+        ;;
+      libsrtp2)
+        # Debian installs the headers in <includedir>/srtp2; the worker includes <srtp.h>.
+        cat <<EOF
+_srtp = dependency('libsrtp2', $pc)
+libsrtp2_dep = declare_dependency(
+  dependencies: _srtp,
+  compile_args: ['-I' + _srtp.get_variable(pkgconfig: 'includedir') / 'srtp2'],
+)
+libsrtp2 = static_library('srtp2_shim', 'shim.c')
+EOF
+        cat > "$dir/meson_options.txt" <<'EOF'
+option('crypto-library', type: 'combo', choices: ['none', 'openssl', 'nss', 'mbedtls'], value: 'none')
+option('crypto-library-kdf', type: 'feature', value: 'auto')
+option('tests', type: 'feature', value: 'auto')
+EOF
+        ;;
+      usrsctp)
+        cat <<EOF
+usrsctp_dep = dependency('usrsctp', $pc)
+usrsctp = static_library('usrsctp_shim', 'shim.c')
+EOF
+        cat > "$dir/meson_options.txt" <<'EOF'
+option('sctp_build_programs', type: 'boolean', value: false)
+EOF
+        ;;
+      abseil-cpp)
+        cat <<EOF
+absl_container_dep = declare_dependency(dependencies: [
+  dependency('absl_flat_hash_map', $pc),
+  dependency('absl_flat_hash_set', $pc),
+  dependency('absl_btree', $pc),
+  dependency('absl_inlined_vector', $pc),
+  dependency('absl_memory', $pc),
+])
+absl_container_lib = static_library('absl_container_shim', 'shim.c')
+absl_strings_dep = dependency('absl_strings', $pc)
+absl_types_dep = dependency('absl_optional', $pc)
+EOF
+        ;;
+      catch2)
+        # Only mediasoup-worker-test uses it, which this build never compiles.
+        cat <<EOF
+catch2_dep = declare_dependency()
+EOF
+        ;;
+      wingetopt)
+        cat <<EOF
+error('wingetopt is only used on Windows')
+EOF
+        ;;
+      *)
+        die "worker/subprojects/$name.wrap is new to this script: add a shim for it"
+        ;;
+    esac
+  } > "$dir/meson.build"
+}
+
+shopt -s nullglob
+wraps=("$w"/subprojects/*.wrap)
+[ ${#wraps[@]} -gt 0 ] || die "no wrap files in $src/subprojects"
+for wrap in "${wraps[@]}"; do
+  name=$(basename "$wrap" .wrap)
+  dir=$(sed -nE 's/^[[:space:]]*directory[[:space:]]*=[[:space:]]*([^[:space:]]+)[[:space:]]*$/\1/p' "$wrap" | head -n 1)
+  [ -n "$dir" ] || die "$wrap has no 'directory =' line"
+  write_shim "$name" "$w/subprojects/$dir"
+done
+
+# --- Configure and build. --------------------------------------------------------------------
+say "meson $meson_version: configuring $w"
+(cd "$w" && meson setup --wrap-mode=nodownload -Dbuildtype=release "$work/build") >&2
+say "compiling mediasoup-worker with ninja -j$jobs"
+ninja -C "$work/build" -j "$jobs" mediasoup-worker >&2
+built=$work/build/mediasoup-worker
+[ -x "$built" ] || die "ninja finished but $built is missing"
+if ldd "$built" | grep -q 'not found'; then
+  ldd "$built" >&2
+  die "the built worker has unresolved shared libraries"
+fi
+
+# --- Install atomically. ---------------------------------------------------------------------
+outdir=$(dirname "$output")
+mkdir -p "$outdir"
+tmp_out=$(mktemp "$outdir/.mediasoup-worker.XXXXXX")
+cp "$built" "$tmp_out"
+strip "$tmp_out"
+chmod 0755 "$tmp_out"
+mv -f "$tmp_out" "$output"
+tmp_out=
+say "wrote $output"

@@ -1,0 +1,164 @@
+import type { Browser, Page } from 'playwright-core';
+import { waitFor } from '@parley/testing';
+import { launchChromium, inboundStats } from './support/browser';
+import { Stack } from './support/stack';
+
+/**
+ * Two Chromium pages as two users in one ROUTER conference, through the whole stack: the
+ * gateway, the conference service, the media service's mediasoup SFU. Page A publishes its
+ * (fake) camera and microphone; page B views them.
+ */
+describe('a browser call through the SFU', () => {
+  let stack: Stack;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    stack = await Stack.start({ media: {} });
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  async function openPage(userId: string, roles: string[]): Promise<Page> {
+    const page = await (await browser.newContext()).newPage();
+    page.on('pageerror', (e) => console.warn(`[${userId}] ${e.message}`));
+    await page.goto(stack.gateway.url);
+    await page.evaluate((token) => ((globalThis as any).testToken = token), await stack.token(userId, 'org-a', roles));
+    return page;
+  }
+
+  /** Two seconds apart, the viewer's inbound video bytes and decoded frames and its audio bytes have all grown. */
+  async function expectMediaFlowing(viewer: Page) {
+    await waitFor(async () => (await inboundStats(viewer)).framesDecoded > 0, { timeoutMs: 20_000, description: 'decoded video frames at the viewer' });
+    const first = await inboundStats(viewer);
+    await new Promise((r) => setTimeout(r, 2000));
+    const later = await inboundStats(viewer);
+    expect(later.videoBytes).toBeGreaterThan(first.videoBytes);
+    expect(later.framesDecoded).toBeGreaterThan(first.framesDecoded);
+    expect(later.audioBytes).toBeGreaterThan(first.audioBytes);
+  }
+
+  it('through API calls: A publishes, B views and receives video and audio; A unpublishes and B is told', async () => {
+    const agent = await stack.api('agent-1', 'org-a', ['AGENT']);
+    const { body: conf } = await agent.post('/conferences/create', {});
+    const a = await openPage('agent-1', ['AGENT']);
+    const b = await openPage('cust-1', ['CUSTOMER']);
+
+    const published = await a.evaluate(async (conferenceId) => {
+      const g = globalThis as any;
+      const call = (path: string, body: unknown) =>
+        fetch(`/rtc-api${path}`, { method: 'POST', headers: { authorization: `Bearer ${g.testToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r: any): Promise<any> | null => (r.status === 204 ? null : r.json()));
+      await call('/conferences/join', { conferenceId, userEndpointId: 'ep-a' });
+      const stream = await g.navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+      const pc = new g.RTCPeerConnection();
+      for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+      await pc.setLocalDescription(await pc.createOffer());
+      const res = await call('/conferences/publishStream', { conferenceId, userEndpointId: 'ep-a', conferenceStreamType: 'MIC_AND_CAM', sdpOffer: pc.localDescription.sdp });
+      await pc.setRemoteDescription({ type: 'answer', sdp: res.sdpAnswer });
+      g.publisherPc = pc;
+      return res.streamId as string;
+    }, conf.id);
+
+    await b.evaluate(
+      async ({ conferenceId, streamId }) => {
+        const g = globalThis as any;
+        const call = (path: string, body: unknown) =>
+          fetch(`/rtc-api${path}`, { method: 'POST', headers: { authorization: `Bearer ${g.testToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r: any): Promise<any> | null => (r.status === 204 ? null : r.json()));
+        await call('/conferences/join', { conferenceId, userEndpointId: 'ep-b' });
+        const pc = new g.RTCPeerConnection();
+        pc.addTransceiver('audio', { direction: 'recvonly' });
+        pc.addTransceiver('video', { direction: 'recvonly' });
+        await pc.setLocalDescription(await pc.createOffer());
+        const res = await call('/conferences/viewStream', { conferenceId, userEndpointId: 'ep-b', streamId, sdpOffer: pc.localDescription.sdp });
+        await pc.setRemoteDescription({ type: 'answer', sdp: res.sdpAnswer });
+        g.viewerPc = pc;
+      },
+      { conferenceId: conf.id, streamId: published },
+    );
+    await expectMediaFlowing(b);
+
+    // B follows the feed; A unpublishes; B sees ConferenceStreamUnpublishedEvent for the stream.
+    const version = (await agent.get(`/conferences/${conf.id}`)).body.version;
+    const told = b.evaluate(
+      async ({ conferenceId, v }) => {
+        const g = globalThis as any;
+        for (let seen = v; ; ) {
+          const events = await fetch(`/rtc-api/conferences/${conferenceId}/events?v=${seen}`, { headers: { authorization: `Bearer ${g.testToken}` } }).then((r: any): Promise<any[]> => r.json());
+          for (const e of events) {
+            seen = e.conferenceVersion;
+            if (e.type === 'ConferenceStreamUnpublishedEvent') return e.streamId as string;
+          }
+        }
+      },
+      { conferenceId: conf.id, v: version },
+    );
+    await a.evaluate(async ({ conferenceId, streamId }) => {
+      const g = globalThis as any;
+      await fetch('/rtc-api/conferences/unpublishStream', { method: 'POST', headers: { authorization: `Bearer ${g.testToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ conferenceId, userEndpointId: 'ep-a', streamId }) });
+    }, { conferenceId: conf.id, streamId: published });
+    expect(await told).toBe(published);
+  });
+
+  it("through the demo page's own buttons: A creates and publishes, B joins and sees A's video, then loses it when A stops", async () => {
+    const a = await openPage('agent-2', ['AGENT']);
+    const b = await openPage('cust-2', ['CUSTOMER']);
+    for (const page of [a, b]) {
+      await page.fill('#token', await page.evaluate(() => (globalThis as any).testToken));
+      await page.click('#signin-button');
+      await page.waitForSelector('#call:not([hidden])');
+    }
+    await a.click('#create-button');
+    await a.waitForFunction(() => (globalThis as any).parley.joined);
+    const conferenceId = await a.inputValue('#conference-id');
+    expect(conferenceId).toMatch(/^[0-9a-f-]{36}$/);
+    await a.click('#publish-button');
+    await a.waitForSelector('#unpublish-button:not([disabled])');
+
+    await b.fill('#conference-id', conferenceId);
+    await b.click('#join-button');
+    const tile = b.locator('#videos figure[data-stream-id]');
+    await tile.waitFor({ timeout: 20_000 });
+    await b.waitForFunction(() => {
+      const g = globalThis as any;
+      const view = [...g.parley.views.values()][0];
+      if (view?.viewerId) g.viewerPc = view.pc;
+      return !!g.viewerPc;
+    });
+    await expectMediaFlowing(b);
+
+    await a.click('#unpublish-button');
+    await tile.waitFor({ state: 'detached', timeout: 10_000 });
+    expect(await b.locator('#log').innerText()).toMatch(/ConferenceStreamUnpublishedEvent/);
+  });
+
+  it('after the conference ends, the worker holds no router, transport, producer or consumer for it', async () => {
+    const agent = await stack.api('agent-3', 'org-a', ['AGENT']);
+    const { body: conf } = await agent.post('/conferences/create', {});
+    const a = await openPage('agent-3', ['AGENT']);
+    await a.evaluate(async (conferenceId) => {
+      const g = globalThis as any;
+      const call = (path: string, body: unknown) =>
+        fetch(`/rtc-api${path}`, { method: 'POST', headers: { authorization: `Bearer ${g.testToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r: any): Promise<any> | null => (r.status === 204 ? null : r.json()));
+      await call('/conferences/join', { conferenceId, userEndpointId: 'ep-a3' });
+      const stream = await g.navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+      const pc = new g.RTCPeerConnection();
+      for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+      await pc.setLocalDescription(await pc.createOffer());
+      const res = await call('/conferences/publishStream', { conferenceId, userEndpointId: 'ep-a3', conferenceStreamType: 'MIC_AND_CAM', sdpOffer: pc.localDescription.sdp });
+      await pc.setRemoteDescription({ type: 'answer', sdp: res.sdpAnswer });
+    }, conf.id);
+    const sfu = stack.media!.sfu;
+    expect(sfu.hasRouter(conf.id)).toBe(true);
+    const worker = sfu.workerList[0];
+    const routerIds = async () => (await worker.dump()).routerIds;
+    const before = await routerIds();
+
+    expect((await agent.post('/conferences/end', { conferenceId: conf.id, userEndpointId: 'ep-a3' })).status).toBe(204);
+    // The media service closes the router when the conference's ConferenceEndedEvent arrives.
+    await waitFor(async () => !sfu.hasRouter(conf.id) && (await routerIds()).length === before.length - 1, { description: "the conference's router closed" });
+    const usage = await worker.getResourceUsage();
+    expect(usage.ru_maxrss).toBeGreaterThan(0);
+  });
+});
