@@ -25,8 +25,33 @@ describe('a browser call through the SFU', () => {
     const page = await (await browser.newContext()).newPage();
     page.on('pageerror', (e) => console.warn(`[${userId}] ${e.message}`));
     await page.goto(stack.gateway.url);
-    await page.evaluate((token) => ((globalThis as any).testToken = token), await stack.token(userId, 'org-a', roles));
+    await page.evaluate((token) => {
+      const g = globalThis as any;
+      g.testToken = token;
+      // POST to the API as this page's user; 204 answers null.
+      g.call = (path: string, body: unknown) =>
+        fetch(`/rtc-api${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r: any): Promise<any> | null => (r.status === 204 ? null : r.json()));
+    }, await stack.token(userId, 'org-a', roles));
     return page;
+  }
+
+  /** The page joins from `userEndpointId` and publishes its camera and microphone; answers the stream id. */
+  function joinAndPublish(page: Page, conferenceId: string, userEndpointId: string): Promise<string> {
+    return page.evaluate(
+      async ({ conferenceId, userEndpointId }) => {
+        const g = globalThis as any;
+        await g.call('/conferences/join', { conferenceId, userEndpointId });
+        const stream = await g.navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+        const pc = new g.RTCPeerConnection();
+        for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+        await pc.setLocalDescription(await pc.createOffer());
+        const res = await g.call('/conferences/publishStream', { conferenceId, userEndpointId, conferenceStreamType: 'MIC_AND_CAM', sdpOffer: pc.localDescription.sdp });
+        await pc.setRemoteDescription({ type: 'answer', sdp: res.sdpAnswer });
+        g.publisherPc = pc;
+        return res.streamId as string;
+      },
+      { conferenceId, userEndpointId },
+    );
   }
 
   /** Two seconds apart, the viewer's inbound video bytes and decoded frames and its audio bytes have all grown. */
@@ -46,32 +71,17 @@ describe('a browser call through the SFU', () => {
     const a = await openPage('agent-1', ['AGENT']);
     const b = await openPage('cust-1', ['CUSTOMER']);
 
-    const published = await a.evaluate(async (conferenceId) => {
-      const g = globalThis as any;
-      const call = (path: string, body: unknown) =>
-        fetch(`/rtc-api${path}`, { method: 'POST', headers: { authorization: `Bearer ${g.testToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r: any): Promise<any> | null => (r.status === 204 ? null : r.json()));
-      await call('/conferences/join', { conferenceId, userEndpointId: 'ep-a' });
-      const stream = await g.navigator.mediaDevices.getUserMedia({ audio: true, video: true });
-      const pc = new g.RTCPeerConnection();
-      for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
-      await pc.setLocalDescription(await pc.createOffer());
-      const res = await call('/conferences/publishStream', { conferenceId, userEndpointId: 'ep-a', conferenceStreamType: 'MIC_AND_CAM', sdpOffer: pc.localDescription.sdp });
-      await pc.setRemoteDescription({ type: 'answer', sdp: res.sdpAnswer });
-      g.publisherPc = pc;
-      return res.streamId as string;
-    }, conf.id);
+    const published = await joinAndPublish(a, conf.id, 'ep-a');
 
     await b.evaluate(
       async ({ conferenceId, streamId }) => {
         const g = globalThis as any;
-        const call = (path: string, body: unknown) =>
-          fetch(`/rtc-api${path}`, { method: 'POST', headers: { authorization: `Bearer ${g.testToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r: any): Promise<any> | null => (r.status === 204 ? null : r.json()));
-        await call('/conferences/join', { conferenceId, userEndpointId: 'ep-b' });
+        await g.call('/conferences/join', { conferenceId, userEndpointId: 'ep-b' });
         const pc = new g.RTCPeerConnection();
         pc.addTransceiver('audio', { direction: 'recvonly' });
         pc.addTransceiver('video', { direction: 'recvonly' });
         await pc.setLocalDescription(await pc.createOffer());
-        const res = await call('/conferences/viewStream', { conferenceId, userEndpointId: 'ep-b', streamId, sdpOffer: pc.localDescription.sdp });
+        const res = await g.call('/conferences/viewStream', { conferenceId, userEndpointId: 'ep-b', streamId, sdpOffer: pc.localDescription.sdp });
         await pc.setRemoteDescription({ type: 'answer', sdp: res.sdpAnswer });
         g.viewerPc = pc;
       },
@@ -96,7 +106,7 @@ describe('a browser call through the SFU', () => {
     );
     await a.evaluate(async ({ conferenceId, streamId }) => {
       const g = globalThis as any;
-      await fetch('/rtc-api/conferences/unpublishStream', { method: 'POST', headers: { authorization: `Bearer ${g.testToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ conferenceId, userEndpointId: 'ep-a', streamId }) });
+      await g.call('/conferences/unpublishStream', { conferenceId, userEndpointId: 'ep-a', streamId });
     }, { conferenceId: conf.id, streamId: published });
     expect(await told).toBe(published);
   });
@@ -137,18 +147,7 @@ describe('a browser call through the SFU', () => {
     const agent = await stack.api('agent-3', 'org-a', ['AGENT']);
     const { body: conf } = await agent.post('/conferences/create', {});
     const a = await openPage('agent-3', ['AGENT']);
-    await a.evaluate(async (conferenceId) => {
-      const g = globalThis as any;
-      const call = (path: string, body: unknown) =>
-        fetch(`/rtc-api${path}`, { method: 'POST', headers: { authorization: `Bearer ${g.testToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r: any): Promise<any> | null => (r.status === 204 ? null : r.json()));
-      await call('/conferences/join', { conferenceId, userEndpointId: 'ep-a3' });
-      const stream = await g.navigator.mediaDevices.getUserMedia({ audio: true, video: true });
-      const pc = new g.RTCPeerConnection();
-      for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
-      await pc.setLocalDescription(await pc.createOffer());
-      const res = await call('/conferences/publishStream', { conferenceId, userEndpointId: 'ep-a3', conferenceStreamType: 'MIC_AND_CAM', sdpOffer: pc.localDescription.sdp });
-      await pc.setRemoteDescription({ type: 'answer', sdp: res.sdpAnswer });
-    }, conf.id);
+    await joinAndPublish(a, conf.id, 'ep-a3');
     const sfu = stack.media!.sfu;
     expect(sfu.hasRouter(conf.id)).toBe(true);
     const worker = sfu.workerList[0];
