@@ -12,6 +12,11 @@ const base = {
 module.exports = {
   // Integration and end-to-end tests start real servers; unit tests finish far sooner.
   testTimeout: 120000,
+  // A fresh worker process for every test file: @roamhq/wrtc (libwebrtc) does not survive being
+  // loaded again into a process whose earlier test file used it (jest gives each file its own
+  // module registry): the worker crashed with SIGSEGV in a later wrtc test. Recycling costs a
+  // worker start per file.
+  workerIdleMemoryLimit: '1MB',
   projects: [
     { ...base, displayName: 'unit', testMatch: ['**/*.unit.spec.ts'] },
     { ...base, displayName: 'int', testMatch: ['**/*.int.spec.ts'] },

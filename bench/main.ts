@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: conference commands end to end over HTTP (on PostgreSQL and on PGlite),
- * a raw node-postgres INSERT baseline, and long-poll delivery latency. Prints the tables and
+ * a raw node-postgres INSERT baseline, long-poll delivery latency, and the SFU's fan-out of one
+ * video stream to N WebRTC viewers. Prints the tables and
  * rewrites BENCHMARKS.md (keeping its hand-written introduction). Run through
  * scripts/register-ts.cjs: `node -r ./scripts/register-ts.cjs bench/main.ts`.
  */
@@ -13,6 +14,7 @@ import { type LoadResult, type InsertResult, conferenceLoad, insertLoad, longPol
 import { baseMachineInfo, type MachineInfo, natsServerVersion, pgliteVersion, postgresVersion } from './machine';
 import { type BenchResults, type Scenario, readIntro, renderMarkdown, tables } from './report';
 import { ROOT, startServices } from './services';
+import { type SfuResult, sfuFanout } from './sfu';
 
 const JWT_SECRET = `bench-${Math.random().toString(36).slice(2)}-0123456789abcdef0123456789`;
 /** The harness turns durability off for test speed; a benchmark of commits needs it on. */
@@ -27,13 +29,34 @@ function intList(name: string, dflt: number[]): number[] {
 }
 const int = (name: string, dflt: number) => intList(name, [dflt])[0];
 
+const SECTIONS = ['conference', 'sfu'] as const;
+function sections(): Set<string> {
+  const raw = (process.env.BENCH_SECTIONS ?? SECTIONS.join(',')).split(',').map((x) => x.trim());
+  const unknown = raw.filter((x) => !(SECTIONS as readonly string[]).includes(x));
+  if (unknown.length > 0) throw new Error(`BENCH_SECTIONS: unknown ${unknown.join(', ')} (known: ${SECTIONS.join(', ')})`);
+  return new Set(raw);
+}
+
+function size(name: string, dflt: string): { width: number; height: number } {
+  const raw = process.env[name] ?? dflt;
+  const m = /^(\d+)x(\d+)$/.exec(raw);
+  if (!m) throw new Error(`${name} must be WIDTHxHEIGHT, got "${raw}"`);
+  return { width: Number(m[1]), height: Number(m[2]) };
+}
+
 const settings = {
+  sections: [...sections()],
   concurrency: intList('BENCH_CONCURRENCY', [1, 8, 32]),
   iterationsPerPhase: int('BENCH_ITERATIONS', 1500),
   phaseSeconds: int('BENCH_PHASE_SECONDS', 30),
   longPollSamples: int('BENCH_LONGPOLL_SAMPLES', 250),
   parkMs: int('BENCH_LONGPOLL_PARK_MS', 50),
   warmupIterations: int('BENCH_WARMUP_ITERATIONS', 40),
+  sfuViewers: intList('BENCH_SFU_VIEWERS', [1, 10, 25, 50, 100, 150, 200, 300, 400]),
+  sfuSeconds: int('BENCH_SFU_SECONDS', 5),
+  sfuVideo: size('BENCH_SFU_VIDEO', '160x120'),
+  sfuFps: int('BENCH_SFU_FPS', 15),
+  sfuBitrate: int('BENCH_SFU_BITRATE', 300_000),
 };
 const OUTPUT = process.env.BENCH_OUTPUT ?? join(ROOT, 'BENCHMARKS.md');
 
@@ -128,22 +151,39 @@ async function main(): Promise<void> {
   log(`PostgreSQL: ${pgInfo.version}; ${JSON.stringify(pgInfo.settings)}`);
 
   const scenarios: Scenario[] = [];
-  scenarios.push(await scenario('PostgreSQL', pg, issuer));
-
-  log('— baseline: single-row INSERTs with node-postgres');
-  const baselineUrl = await pg.createDatabase('bench_baseline');
-  await prepareBaseline(baselineUrl);
   const baseline: InsertResult[] = [];
-  for (const load of scenarios[0].loads) {
-    const b = await insertLoad(baselineUrl, load.clients, load.commands);
-    log(`C=${b.clients}: ${b.inserts} inserts in ${(b.wallMs / 1000).toFixed(1)} s = ${(b.inserts / (b.wallMs / 1000)).toFixed(0)}/s; p50 ${b.latency.percentile(50).toFixed(2)} p99 ${b.latency.percentile(99).toFixed(2)} ms`);
-    baseline.push(b);
+  if (settings.sections.includes('conference')) {
+    scenarios.push(await scenario('PostgreSQL', pg, issuer));
+
+    log('— baseline: single-row INSERTs with node-postgres');
+    const baselineUrl = await pg.createDatabase('bench_baseline');
+    await prepareBaseline(baselineUrl);
+    for (const load of scenarios[0].loads) {
+      const b = await insertLoad(baselineUrl, load.clients, load.commands);
+      log(`C=${b.clients}: ${b.inserts} inserts in ${(b.wallMs / 1000).toFixed(1)} s = ${(b.inserts / (b.wallMs / 1000)).toFixed(0)}/s; p50 ${b.latency.percentile(50).toFixed(2)} p99 ${b.latency.percentile(99).toFixed(2)} ms`);
+      baseline.push(b);
+    }
+
+    scenarios.push(await scenario('PGlite (embedded)', undefined, issuer));
   }
 
-  scenarios.push(await scenario('PGlite (embedded)', undefined, issuer));
+  let sfu: SfuResult | undefined;
+  if (settings.sections.includes('sfu')) {
+    log('— SFU fan-out: one video stream, N WebRTC viewers');
+    sfu = await sfuFanout({
+      steps: settings.sfuViewers,
+      seconds: settings.sfuSeconds,
+      ...settings.sfuVideo,
+      fps: settings.sfuFps,
+      bitrate: settings.sfuBitrate,
+      deadline: performance.now() + 10 * 60_000,
+      log,
+    });
+    log(sfu.stoppedBecause);
+  }
 
   await cleanupAll();
-  const results: BenchResults = { machine, settings, scenarios, baseline, durationMs: performance.now() - t0 };
+  const results: BenchResults = { machine, settings, scenarios, baseline, sfu, durationMs: performance.now() - t0 };
   const markdown = renderMarkdown(readIntro(OUTPUT), results);
   writeFileSync(OUTPUT, markdown);
   process.stdout.write(`\n${tables(results)}\n\n`);

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { InsertResult, LoadResult, LongPollResult } from './load';
 import type { MachineInfo } from './machine';
+import { KEPT_UP, PUBLISHER_KEPT_UP, type SfuResult, keptUp } from './sfu';
 import { fmtMs, fmtPair, fmtRate, markdownTable } from './stats';
 
 export const MARKER = '<!-- `npm run bench` regenerates everything below this line; edit only the introduction above it. -->';
@@ -32,9 +33,10 @@ export interface Scenario {
 
 export interface BenchResults {
   machine: MachineInfo;
-  settings: { concurrency: number[]; iterationsPerPhase: number; phaseSeconds: number; longPollSamples: number; parkMs: number; warmupIterations: number };
+  settings: { sections: string[]; concurrency: number[]; iterationsPerPhase: number; phaseSeconds: number; longPollSamples: number; parkMs: number; warmupIterations: number };
   scenarios: Scenario[];
   baseline: InsertResult[];
+  sfu?: SfuResult;
   durationMs: number;
 }
 
@@ -59,10 +61,34 @@ export function machineSection(m: MachineInfo, durationMs: number): string {
 }
 
 export function methodSection(r: BenchResults): string {
-  const s = r.settings;
   return [
     '## Method',
     '',
+    ...(r.scenarios.length > 0 ? conferenceMethod(r) : []),
+    ...(r.sfu ? ['', sfuMethod(r.sfu)] : []),
+  ].join('\n');
+}
+
+/** mediasoup's own guidance, https://mediasoup.org/documentation/v3/scalability/ */
+const MEDIASOUP_FIGURE = 'mediasoup\'s documentation: "Depending on the host CPU capabilities, a mediasoup C++ subprocess can typically handle over ~500 consumers in total" (https://mediasoup.org/documentation/v3/scalability/)';
+
+function sfuMethod(f: SfuResult): string {
+  const o = f.options;
+  return (
+    `**SFU fan-out.** The media service's \`Sfu\` class runs in the bench process with one mediasoup worker (3.12.16, built from Debian's libraries); NATS and the conference service are not on the media path and are left out. ` +
+    `One @roamhq/wrtc peer, in a child process of its own (so the viewers' work cannot starve its frame timer), publishes a CAM stream: ${o.width}×${o.height} at ${o.fps} frames/s of a moving gradient under random grain (so the VP8 encoder spends its whole allowance), capped at ${fmtRate(o.bitrate / 1000)} kbit/s by \`setMaxIncomingBitrate\` on its transport (the API's videoBitrate). ` +
+    `N wrtc peers in the bench process view it (one video m-section each, over 127.0.0.1), N stepped through ${o.steps.join(', ')}. ` +
+    `At each step, once every viewer receives and 3 s have passed, a ${o.seconds} s window measures: the worker's CPU time over wall time (\`worker.getResourceUsage()\`, the worker's own getrusage; 1 = a whole core), the load generator's CPU the same way (the bench process with the viewers' decoders, plus the publisher's process with its encoder), ` +
+    `bytes the publisher's transport received and the viewers' transports sent (mediasoup's transport counters, RTP + RTCP + ICE + DTLS), and the bytes each viewer's getStats counted. ` +
+    `The SFU neither decodes nor cares about the picture size: what loads it is packets and bytes, so the picture is small and the bitrate a camera's, which keeps the viewers' decoders (on the same ${f.cpuCount} CPUs as the worker) cheap enough for many viewers. ` +
+    `The stepping stops when the worker reaches 80 % of a core, or when the load generator no longer keeps up (the publisher sends under ${PUBLISHER_KEPT_UP * 100} % of its cap, or the median viewer receives under ${KEPT_UP * 100} % of what the publisher sends, or a new viewer receives nothing within a minute): past that the load generator, not the SFU, is what is measured. ` +
+    `The N at 80 % is read between two steps when the worker got there, else extrapolated from a least-squares line through the steps the viewers kept up with. Beside it: ${MEDIASOUP_FIGURE}.`
+  );
+}
+
+function conferenceMethod(r: BenchResults): string[] {
+  const s = r.settings;
+  return [
     `nats-server (JetStream) and a throw-away PostgreSQL cluster are started by the test harness (\`@parley/testing\`) on free ports; ` +
       `the conference service and the gateway run as two child processes from \`apps/<app>/src/main.ts\` with \`LOG_LEVEL=warn\`, as in production. ` +
       `The scenario runs twice: the conference service on that PostgreSQL (\`DATABASE_URL\`), then on embedded PGlite (no \`DATABASE_URL\`, a temp \`DATA_DIR\`), each with a fresh nats-server. ` +
@@ -82,7 +108,7 @@ export function methodSection(r: BenchResults): string {
       `then another client commits the next event (alternately a join and a leave). "From sent" is the poll's response time − the instant the command was sent (an upper bound of commit → delivery); ` +
       `"from command response" is the poll's response time − the command's response time (the commit happened before it; negative when the poll answered first). ` +
       `Up to ${s.longPollSamples} samples, one at a time, on an otherwise idle stack (the command is then slower than in the C = 1 load: the delivery of its event to the waiter runs on the same two CPUs at the same moment).`,
-  ].join('\n');
+  ];
 }
 
 function loadTable(loads: LoadResult[]): string {
@@ -145,8 +171,45 @@ function longPollTable(r: BenchResults): string {
   );
 }
 
+const pct = (x: number) => `${(x * 100).toFixed(1)}`;
+const kbps = (bps: number) => fmtRate(bps / 1000);
+
+function sfuSection(f: SfuResult): string {
+  const kept = (s: SfuResult['steps'][number]) => keptUp(s, f.options.bitrate);
+  const table = markdownTable(
+    ['viewers (N)', 'worker CPU, % of a core', 'load generator CPU, % of a core', 'publisher in, kbit/s', 'forwarded, Mbit/s', 'forwarded per viewer, kbit/s', 'received per viewer, median / lowest kbit/s', 'worker CPU per viewer, % of a core'],
+    f.steps.map((s) => [
+      `${s.viewers}${kept(s) ? '' : ' ¹'}`,
+      pct(s.workerCpu),
+      fmtRate(s.generatorCpu * 100),
+      kbps(s.ingestBps),
+      (s.forwardedBps / 1e6).toFixed(2),
+      kbps(s.forwardedBps / s.viewers),
+      `${kbps(s.viewerMedianBps)} / ${kbps(s.viewerMinBps)}`,
+      (s.workerCpu * 100 / s.viewers).toFixed(3),
+    ]),
+  );
+  const lines = ['## 3. SFU fan-out: one video stream to N WebRTC viewers (one mediasoup worker)', '', table, ''];
+  if (f.steps.some((s) => !kept(s))) lines.push(`¹ The load generator no longer kept up (the publisher under ${PUBLISHER_KEPT_UP * 100} % of its cap, or the median viewer under ${KEPT_UP * 100} % of the publisher's rate); shown, but left out of the fit.`, '');
+  lines.push(`Stopped: ${f.stoppedBecause}.`, '');
+  if (f.fit) lines.push(`- Worker CPU ≈ ${pct(f.fit.base)} % + ${(f.fit.perViewer * 100).toFixed(3)} % of a core per viewer of this ${fmtRate(f.options.bitrate / 1000)} kbit/s stream (least squares over the steps the viewers kept up with).`);
+  if (f.fitPerMbps && f.fitPerMbps.perViewer > 0) {
+    const mbps = (0.8 - f.fitPerMbps.base) / f.fitPerMbps.perViewer;
+    lines.push(`- Per forwarded Mbit/s: ${(f.fitPerMbps.perViewer * 100).toFixed(2)} % of a core, so 80 % of a core ≈ ${fmtRate(mbps)} Mbit/s forwarded: ≈ ${fmtRate(mbps)} viewers of a 1 Mbit/s camera, ≈ ${fmtRate(mbps / 0.3)} of a 300 kbit/s one (extrapolated).`);
+  }
+  if (f.at80) lines.push(`- **N at 80 % of a core: ${f.at80.viewers} viewers (${f.at80.how})** at this stream's rate, beside mediasoup's figure of about 500 consumers per worker.`);
+  return lines.join('\n');
+}
+
 /** The tables alone (for stdout). */
 export function tables(r: BenchResults): string {
+  const parts: string[] = [];
+  if (r.scenarios.length > 0) parts.push(...conferenceTables(r));
+  if (r.sfu) parts.push('', sfuSection(r.sfu));
+  return parts.join('\n').trim();
+}
+
+function conferenceTables(r: BenchResults): string[] {
   const parts: string[] = ['## 1. Conference commands over HTTP (create → join → leave)', ''];
   for (const s of r.scenarios) parts.push(`### Conference service on ${s.store}`, '', loadTable(s.loads), '');
   const pg = r.machine.postgresSettings;
@@ -163,7 +226,7 @@ export function tables(r: BenchResults): string {
     '',
     longPollTable(r),
   );
-  return parts.join('\n');
+  return parts;
 }
 
 export function renderMarkdown(intro: string, r: BenchResults): string {

@@ -1,12 +1,15 @@
 #!/usr/bin/env node
-// `npm run bench`: makes sure nats-server, PostgreSQL and node_modules are there, then runs
+// `npm run bench`: makes sure nats-server, PostgreSQL, node_modules and the mediasoup worker are there, then runs
 // bench/main.ts (through the scripts/register-ts.cjs preload, no build step). The bench starts
 // its own servers and services on free ports, prints its tables and rewrites BENCHMARKS.md.
 //
 // Knobs (environment): BENCH_CONCURRENCY=1,8,32  BENCH_ITERATIONS=<iterations per client>
 // BENCH_PHASE_SECONDS=<time cap per load phase>  BENCH_LONGPOLL_SAMPLES=<n>  BENCH_OUTPUT=<file>
+// BENCH_SECTIONS=conference,sfu  BENCH_SFU_VIEWERS=1,10,25,...  BENCH_SFU_SECONDS=<window per step>
+// BENCH_SFU_VIDEO=160x120  BENCH_SFU_FPS=15  BENCH_SFU_BITRATE=<publisher cap, bit/s>
 import { spawn } from 'node:child_process';
 import { ensureDebianPackages, ensureNodeModules, log, natsPackage, postgresBinDir, postgresPackage, root } from './lib.mjs';
+import { ensureMediasoupWorker } from './mediasoup-worker.mjs';
 
 ensureDebianPackages([natsPackage, postgresPackage]);
 ensureNodeModules();
@@ -14,6 +17,7 @@ ensureNodeModules();
 const env = { ...process.env };
 // startPostgres defaults to Debian's PostgreSQL 15; use whichever major version is installed.
 if (!env.PG_BIN_DIR) env.PG_BIN_DIR = postgresBinDir();
+if (!env.MEDIASOUP_WORKER_BIN) env.MEDIASOUP_WORKER_BIN = await ensureMediasoupWorker();
 
 log('running bench/main.ts');
 const child = spawn(process.execPath, ['-r', './scripts/register-ts.cjs', 'bench/main.ts', ...process.argv.slice(2)], { cwd: root, env, stdio: 'inherit' });

@@ -1,15 +1,15 @@
-import * as wrtc from '@roamhq/wrtc';
+import { peerConnection } from '@parley/testing';
 import { startCoturn, type CoturnHandle } from './support/coturn';
 import { Stack } from './support/stack';
 
 /** The ICE candidates a real WebRTC peer gathers through only the given TURN server (relay policy). */
 async function relayCandidates(turn: { urls: string; username: string; credential: string }): Promise<string[]> {
-  const pc = new (wrtc as any).RTCPeerConnection({ iceServers: [turn], iceTransportPolicy: 'relay' });
+  const pc = peerConnection({ iceServers: [turn], iceTransportPolicy: 'relay' });
   const candidates: string[] = [];
   try {
     pc.createDataChannel('probe');
     const done = new Promise<void>((resolve) => {
-      pc.onicecandidate = (e: any) => (e.candidate ? candidates.push(e.candidate.candidate) : resolve());
+      pc.onicecandidate = (e) => (e.candidate ? candidates.push(e.candidate.candidate) : resolve());
       setTimeout(resolve, 8000);
     });
     await pc.setLocalDescription(await pc.createOffer());

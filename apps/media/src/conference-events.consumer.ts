@@ -10,9 +10,11 @@ interface RelayedConferenceEvent {
 }
 
 /**
- * Media follows the conference's events too, so that what the conference service recorded
- * (an unpublish, a leave, the end) closes the media even when the request that caused it never
- * reached the SFU, or crashed half way: no orphan transports.
+ * Closing media follows the conference's events, and only them: what the conference service
+ * recorded (an unpublish, a stopped view, a leave, the end) closes the media, whichever request
+ * or replica recorded it, and even when that request crashed half way: no orphan transports.
+ * One path instead of a direct call plus the event; the cost is the relay's latency (about 10
+ * ms, BENCHMARKS.md) between the 204 and the transports closing.
  */
 export function consumeConferenceEvents(nc: NatsConnection, sfu: Sfu, log: (msg: string, err?: unknown) => void): DurableConsumer<RelayedConferenceEvent> {
   return new DurableConsumer<RelayedConferenceEvent>({

@@ -4,3 +4,4 @@ export { startPostgres, type PostgresHandle, type StartPostgresOptions } from '.
 export { spawnTs, type SpawnTsOptions, type TsChildHandle } from './spawn-ts';
 export { waitFor, sleep, type WaitForOptions } from './wait-for';
 export { mediasoupWorkerBin } from './mediasoup-worker';
+export { peerConnection, syntheticMedia, inboundTotals, outboundTotals, sendOffer, receiveOffer, type WrtcPeerConnection, type SyntheticMedia, type SyntheticMediaOptions, type RtpTotals } from './wrtc';

@@ -1,55 +1,12 @@
-import * as wrtc from '@roamhq/wrtc';
-import { mediasoupWorkerBin } from '@parley/testing';
+import { type WrtcPeerConnection, inboundTotals, mediasoupWorkerBin, peerConnection, receiveOffer, sendOffer, sleep, syntheticMedia, waitFor } from '@parley/testing';
 import type { Sfu as SfuType } from './sfu';
 
-/**
- * A real WebRTC peer (libwebrtc through @roamhq/wrtc) sending synthetic video (I420 frames) and
- * audio. One kind per peer connection here: with an audio and a video m-section in one
- * connection, this older libwebrtc drops the second one's packets although the SFU sends them
- * (its stats count them) on the SSRC the answer signals; Debian's Chromium receives both (see
- * test/browser-call.e2e.spec.ts), so the camera-and-microphone case is tested there.
- */
-function syntheticMedia() {
-  const video = new (wrtc.nonstandard as any).RTCVideoSource();
-  const audio = new (wrtc.nonstandard as any).RTCAudioSource();
-  const width = 320;
-  const height = 240;
-  const frame = { width, height, data: new Uint8ClampedArray(width * height * 1.5) };
-  let n = 0;
-  const timer = setInterval(() => {
-    frame.data.fill(n++ % 255, 0, width * height); // a changing luma plane
-    video.onFrame(frame);
-    const samples = new Int16Array(480);
-    for (let i = 0; i < samples.length; i++) samples[i] = Math.round(8000 * Math.sin((2 * Math.PI * 440 * (n * 480 + i)) / 48000));
-    audio.onData({ samples, sampleRate: 48000, bitsPerSample: 16, channelCount: 1, numberOfFrames: 480 });
-  }, 10);
-  return { videoTrack: video.createTrack(), audioTrack: audio.createTrack(), stop: () => clearInterval(timer) };
-}
-
-async function inbound(pc: any): Promise<{ video: number; audio: number; frames: number }> {
-  const stats = await pc.getStats();
-  const out = { video: 0, audio: 0, frames: 0 };
-  stats.forEach((s: any) => {
-    if (s.type !== 'inbound-rtp') return;
-    if (s.kind === 'video' || s.mediaType === 'video') {
-      out.video += s.bytesReceived ?? 0;
-      out.frames += s.framesDecoded ?? 0;
-    } else out.audio += s.bytesReceived ?? 0;
-  });
-  return out;
-}
-
-const waitFor = async (probe: () => Promise<boolean>, what: string, ms = 15000) => {
-  const deadline = Date.now() + ms;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
+/** Real WebRTC peers (@roamhq/wrtc, one kind per connection: see libs/testing/src/wrtc.ts) through the SFU. */
+const within15s = (description: string) => ({ timeoutMs: 15_000, intervalMs: 100, description });
 
 describe('the SFU with real WebRTC peers', () => {
   let sfu: SfuType;
-  const peers: any[] = [];
+  const peers: WrtcPeerConnection[] = [];
   const stops: (() => void)[] = [];
 
   beforeAll(async () => {
@@ -67,27 +24,23 @@ describe('the SFU with real WebRTC peers', () => {
     await sfu.close();
   });
 
-  async function publisher(conferenceId: string, streamId: string, streamType: 'MIC' | 'CAM' | 'MIC_AND_CAM' = 'MIC_AND_CAM') {
+  async function publisher(conferenceId: string, streamId: string, streamType: 'MIC' | 'CAM' | 'MIC_AND_CAM' = 'MIC_AND_CAM', userEndpointId = 'ep-pub') {
     const media = syntheticMedia();
     stops.push(media.stop);
-    const pc = new (wrtc as any).RTCPeerConnection();
+    const pc = peerConnection();
     peers.push(pc);
-    if (streamType !== 'CAM') pc.addTransceiver(media.audioTrack, { direction: 'sendonly' });
-    if (streamType !== 'MIC') pc.addTransceiver(media.videoTrack, { direction: 'sendonly' });
-    const offer = await pc.createOffer();
-    await pc.setLocalDescription(offer);
-    const { sdpAnswer } = await sfu.publish({ conferenceId, streamId, userEndpointId: 'ep-pub', streamType, sdpOffer: pc.localDescription.sdp });
+    const tracks = [...(streamType !== 'CAM' ? [media.audioTrack] : []), ...(streamType !== 'MIC' ? [media.videoTrack] : [])];
+    const sdpOffer = await sendOffer(pc, tracks);
+    const { sdpAnswer } = await sfu.publish({ conferenceId, streamId, userEndpointId, streamType, sdpOffer });
     await pc.setRemoteDescription({ type: 'answer', sdp: sdpAnswer });
     return pc;
   }
 
-  async function viewer(conferenceId: string, streamId: string, viewerId: string, kinds: ('audio' | 'video')[] = ['audio', 'video']) {
-    const pc = new (wrtc as any).RTCPeerConnection();
+  async function viewer(conferenceId: string, streamId: string, viewerId: string, kinds: ('audio' | 'video')[] = ['audio', 'video'], userEndpointId = 'ep-view') {
+    const pc = peerConnection();
     peers.push(pc);
-    for (const kind of kinds) pc.addTransceiver(kind, { direction: 'recvonly' });
-    const offer = await pc.createOffer();
-    await pc.setLocalDescription(offer);
-    const { sdpAnswer } = await sfu.view({ conferenceId, streamId, viewerId, userEndpointId: 'ep-view', sdpOffer: pc.localDescription.sdp });
+    const sdpOffer = await receiveOffer(pc, kinds);
+    const { sdpAnswer } = await sfu.view({ conferenceId, streamId, viewerId, userEndpointId, sdpOffer });
     await pc.setRemoteDescription({ type: 'answer', sdp: sdpAnswer });
     return pc;
   }
@@ -95,31 +48,55 @@ describe('the SFU with real WebRTC peers', () => {
   it('forwards a published camera stream to a viewer: video bytes and decoded frames', async () => {
     await publisher('conf-v', 's-v', 'CAM');
     const pc = await viewer('conf-v', 's-v', 'v-v', ['video']);
-    await waitFor(async () => (await inbound(pc)).frames > 5, 'decoded frames at the viewer');
-    const first = await inbound(pc);
-    await new Promise((r) => setTimeout(r, 2000));
-    const later = await inbound(pc);
-    expect(later.video).toBeGreaterThan(first.video);
-    expect(later.frames).toBeGreaterThan(first.frames);
+    await waitFor(async () => (await inboundTotals(pc)).framesDecoded > 5, within15s('decoded frames at the viewer'));
+    const first = await inboundTotals(pc);
+    await sleep(2000);
+    const later = await inboundTotals(pc);
+    expect(later.videoBytes).toBeGreaterThan(first.videoBytes);
+    expect(later.framesDecoded).toBeGreaterThan(first.framesDecoded);
   });
 
   it('forwards a published microphone stream to a viewer: audio bytes', async () => {
     await publisher('conf-a', 's-a', 'MIC');
     const pc = await viewer('conf-a', 's-a', 'v-a', ['audio']);
-    await waitFor(async () => (await inbound(pc)).audio > 0, 'audio at the viewer');
-    const first = await inbound(pc);
-    await new Promise((r) => setTimeout(r, 2000));
-    expect((await inbound(pc)).audio).toBeGreaterThan(first.audio);
+    await waitFor(async () => (await inboundTotals(pc)).audioBytes > 0, within15s('audio at the viewer'));
+    const first = await inboundTotals(pc);
+    await sleep(2000);
+    expect((await inboundTotals(pc)).audioBytes).toBeGreaterThan(first.audioBytes);
   });
 
   it('rejects what it cannot answer, with the reason', async () => {
     await expect(sfu.publish({ conferenceId: 'conf-2', streamId: 's', userEndpointId: 'e', streamType: 'CAM', sdpOffer: 'hello' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
-    const pc = new (wrtc as any).RTCPeerConnection();
+    const pc = peerConnection();
     peers.push(pc);
     pc.addTransceiver('audio', { direction: 'sendonly' });
     const offer = await pc.createOffer();
     await expect(sfu.publish({ conferenceId: 'conf-2', streamId: 's', userEndpointId: 'e', streamType: 'CAM', sdpOffer: offer.sdp })).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/CAM needs sending m-sections \[video\]/) });
     await expect(sfu.view({ conferenceId: 'conf-2', streamId: 'nope', viewerId: 'v', userEndpointId: 'e', sdpOffer: offer.sdp })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('stopView, leave and unpublish close exactly what they name, as the worker itself reports', async () => {
+    await publisher('conf-4', 's-a', 'CAM', 'ep-1');
+    await publisher('conf-4', 's-b', 'CAM', 'ep-2');
+    await viewer('conf-4', 's-a', 'v-1', ['video'], 'ep-2');
+    await viewer('conf-4', 's-a', 'v-2', ['video'], 'ep-3');
+    await viewer('conf-4', 's-b', 'v-3', ['video'], 'ep-1');
+    expect(await sfu.usage('conf-4')).toEqual({ router: true, transports: 5, producers: 2, consumers: 3 });
+
+    sfu.stopView('conf-4', 's-a', 'v-2');
+    expect(await sfu.usage('conf-4')).toEqual({ router: true, transports: 4, producers: 2, consumers: 2 });
+
+    // ep-1 publishes s-a (viewed by ep-2 as v-1) and views s-b (as v-3): all three transports go.
+    sfu.leave('conf-4', 'ep-1');
+    expect(await sfu.usage('conf-4')).toEqual({ router: true, transports: 1, producers: 1, consumers: 0 });
+    await expect(sfu.view({ conferenceId: 'conf-4', streamId: 's-a', viewerId: 'v-9', userEndpointId: 'ep-2', sdpOffer: 'v=0' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+
+    sfu.unpublish('conf-4', 's-b');
+    expect(await sfu.usage('conf-4')).toEqual({ router: true, transports: 0, producers: 0, consumers: 0 });
+    await expect(sfu.setMaxIncomingBitrate({ conferenceId: 'conf-4', streamId: 's-b', videoBitrate: 100_000 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    // Idempotent: what is gone stays gone without an error.
+    sfu.unpublish('conf-4', 's-b');
+    sfu.stopView('conf-4', 's-a', 'v-2');
   });
 
   it('leaves no router, transport, producer or consumer after the conference ends', async () => {
@@ -133,7 +110,9 @@ describe('the SFU with real WebRTC peers', () => {
     sfu.end('conf-2');
     sfu.end('conf-v');
     sfu.end('conf-a');
-    await waitFor(async () => (await worker.dump()).routerIds.length === 0, 'no routers');
+    sfu.end('conf-4');
+    await waitFor(async () => (await worker.dump()).routerIds.length === 0, within15s('no routers'));
     expect(sfu.hasRouter('conf-3')).toBe(false);
+    expect(await sfu.usage('conf-3')).toEqual({ router: false, transports: 0, producers: 0, consumers: 0 });
   });
 });

@@ -69,8 +69,8 @@ interface View {
   streamId: string;
   viewerId: string;
   userEndpointId: string;
+  /** Its consumers live on it and close with it. */
   transport: ms.WebRtcTransport;
-  consumers: ms.Consumer[];
   iceCandidates: number;
 }
 
@@ -218,8 +218,8 @@ export class Sfu {
         consumers.set(String(m.mid), consumer);
       }
       const sdpAnswer = viewAnswer(offer, consumers, req.streamId, sdpParametersOf(transport));
-      this.views.set(vk, { ...req, transport, consumers: [...consumers.values()], iceCandidates: 0 });
-      // Consumers close with their producer; the view goes with the last of them.
+      // mediasoup closes consumers with their producer, not the viewer's transport: unpublish() closes the stream's views.
+      this.views.set(vk, { ...req, transport, iceCandidates: 0 });
       return { sdpAnswer };
     } catch (e) {
       transport.close();
@@ -282,4 +282,39 @@ export class Sfu {
   hasRouter(conferenceId: string): boolean {
     return this.routers.has(conferenceId);
   }
+
+  /**
+   * What the worker holds for a conference, counted from the worker's own dump of the router
+   * (not from this class's bookkeeping): the router, its transports, producers and consumers.
+   */
+  async usage(conferenceId: string): Promise<ConferenceMediaUsage> {
+    const entry = this.routers.get(conferenceId);
+    if (!entry || entry.router.closed) return { router: false, transports: 0, producers: 0, consumers: 0 };
+    const dump = (await entry.router.dump()) as { transportIds: string[]; mapProducerIdConsumerIds: Record<string, string[]>; mapConsumerIdProducerId: Record<string, string> };
+    return {
+      router: true,
+      transports: dump.transportIds.length,
+      producers: Object.keys(dump.mapProducerIdConsumerIds).length,
+      consumers: Object.keys(dump.mapConsumerIdProducerId).length,
+    };
+  }
+
+  /**
+   * Bytes on the wire so far (RTP, RTCP, ICE and DTLS) of a conference's transports: received
+   * from its publishers, sent to its viewers.
+   */
+  async traffic(conferenceId: string): Promise<{ fromPublishers: number; toViewers: number }> {
+    const of = (transports: ms.WebRtcTransport[]) => Promise.all(transports.filter((t) => !t.closed).map((t) => t.getStats()));
+    const pubs = await of([...this.publications.values()].filter((p) => p.conferenceId === conferenceId).map((p) => p.transport));
+    const views = await of([...this.views.values()].filter((v) => v.conferenceId === conferenceId).map((v) => v.transport));
+    const sum = (stats: ms.WebRtcTransportStat[][], field: 'bytesReceived' | 'bytesSent') => stats.reduce((n, s) => n + (s[0]?.[field] ?? 0), 0);
+    return { fromPublishers: sum(pubs, 'bytesReceived'), toViewers: sum(views, 'bytesSent') };
+  }
+}
+
+export interface ConferenceMediaUsage {
+  router: boolean;
+  transports: number;
+  producers: number;
+  consumers: number;
 }

@@ -138,7 +138,11 @@ export class ConferenceStopViewStreamWebCommand {
 }
 
 export class IceCandidate {
-  @ApiProperty({ example: 'candidate:1 1 udp 2122260223 192.0.2.10 54321 typ host' }) @IsString() @IsNotEmpty() @MaxLength(1024) candidate!: string;
+  /** An RTCIceCandidate's `candidate` line; the empty string is a browser's end-of-candidates marker and is accepted. */
+  @ApiProperty({ example: 'candidate:1 1 udp 2122260223 192.0.2.10 54321 typ host', description: "An RTCIceCandidate's candidate line; '' (a browser's end-of-candidates) is accepted." })
+  @IsString()
+  @MaxLength(1024)
+  candidate!: string;
   @ApiPropertyOptional({ example: '0' }) @IsOptional() @IsString() @MaxLength(64) sdpMid?: string;
   @ApiPropertyOptional({ example: 0 }) @IsOptional() @IsInt() @Min(0) @Max(1024) sdpMLineIndex?: number;
 }
