@@ -33,6 +33,7 @@ import {
   UpdateConferenceMetadataWebCommand,
   UpdateConferenceParticipantMetadataWebCommand,
   UpdateConferenceStreamMetadataWebCommand,
+  UpdateParticipantStateCommand,
   endpointDeliverySubject,
   hasRole,
   problemWithClientEvent,
@@ -269,6 +270,13 @@ export class ConferenceController {
     const state = await this.conferences.load(dto.conferenceId);
     guards.viewerOf(state, ctx.actor, dto.conferenceId, dto.userEndpointId, dto.streamId, dto.viewerId);
     await this.media(MediaCommands.addViewIceCandidates, { conferenceId: dto.conferenceId, streamId: dto.streamId, viewerId: dto.viewerId, candidates: dto.iceCandidates }, ctx);
+    return null;
+  }
+
+  @MessagePattern(ConferenceCommands.updateParticipantState)
+  async updateParticipantState(@Payload(valid) dto: UpdateParticipantStateCommand, @Ctx() nats: NatsContext): Promise<null> {
+    const ctx = requestContextOf(nats);
+    await this.conferences.execute(this.cmd(ctx, dto.conferenceId, { kind: 'updateParticipantState', userEndpointId: dto.userEndpointId, state: dto.state }), ctx);
     return null;
   }
 

@@ -8,14 +8,15 @@ import {
   ParleyError,
   type RequestContext,
   conferenceStreamId,
+  toFeedEvent,
 } from '@parley/contracts';
 import { ConcurrencyError, type EventStore, type NewEvent } from '@parley/eventsourcing';
 import type { ConferenceCommand } from './domain/commands';
 import { decide, evolve, guards } from './domain/decider';
 import { type ConferenceState, initialState } from './domain/state';
-import { toConferenceView, toFeedEvent, toSimpleView } from './domain/views';
+import { toConferenceView, toSimpleView } from './domain/views';
 import { activeConferences, saveConferenceView } from './infra/conference-views';
-import { KeyedMutex } from './infra/keyed-mutex';
+import { KeyedMutex } from '@parley/eventsourcing';
 import { CONFERENCE_CONFIG, EVENT_STORE, RELAY_KICK } from './tokens';
 import type { ConferenceConfig } from './config';
 

@@ -4,3 +4,4 @@ export * from './actor';
 export * from './validation';
 export * from './media';
 export * from './conference';
+export * from './presence';

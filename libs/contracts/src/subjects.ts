@@ -23,6 +23,8 @@ export const ConferenceCommands = {
   addPublishStreamIceCandidates: 'parley.conference.cmd.addPublishStreamIceCandidates',
   addViewStreamIceCandidates: 'parley.conference.cmd.addViewStreamIceCandidates',
   sendEvent: 'parley.conference.cmd.sendEvent',
+  /** From the presence service only (SERVICE): a participant's endpoint turned SICK or HEALTHY. No HTTP route. */
+  updateParticipantState: 'parley.conference.cmd.updateParticipantState',
 } as const;
 
 export const ConferenceQueries = {

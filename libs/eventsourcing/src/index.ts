@@ -19,3 +19,5 @@ export {
   STREAM_VERSION_HEADER,
   type RelayedEvent,
 } from './relayed-event';
+export { KeyedMutex } from './keyed-mutex';
+export { AggregateRepository, type AggregateRepositoryOptions, type ExecuteOptions } from './aggregate-repository';

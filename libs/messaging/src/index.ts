@@ -3,3 +3,4 @@ export * from './rpc-server';
 export * from './durable-consumer';
 export * from './validation-pipe';
 export * from './run-service';
+export * from './endpoint-delivery';

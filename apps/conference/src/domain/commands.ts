@@ -40,6 +40,7 @@ export type ConferenceCommand = Base &
     | { kind: 'unpublishStream'; userEndpointId: string; streamId: string }
     | { kind: 'viewStream'; userEndpointId: string; streamId: string; viewerId: string }
     | { kind: 'stopViewStream'; userEndpointId: string; streamId: string; viewerId: string }
+    | { kind: 'updateParticipantState'; userEndpointId: string; state: 'HEALTHY' | 'SICK' }
   );
 
 export type ConferenceCommandKind = ConferenceCommand['kind'];

@@ -219,6 +219,13 @@ export function decide(cmd: ConferenceCommand, state: ConferenceState): Conferen
       assertViewer(state, cmd.streamId, cmd.viewerId, viewer.userEndpointId);
       return [{ type: 'ConferenceStreamViewStoppedEvent', schemaVersion: 1, data: { ...by(viewer, actor), streamId: cmd.streamId, viewerId: cmd.viewerId } }];
     }
+    case 'updateParticipantState': {
+      // The presence service's verdict on the endpoint's keepalives; nobody else's to give.
+      if (!hasRole(actor, 'SERVICE')) throw new ParleyError('FORBIDDEN', 'Only a SERVICE caller may set a participant\'s state');
+      const p = joinedParticipant(state, cmd.userEndpointId);
+      if (p.state === cmd.state) return [];
+      return [{ type: 'ConferenceParticipantStateUpdatedEvent', schemaVersion: 1, data: { userEndpointId: p.userEndpointId, userId: p.userId, state: cmd.state } }];
+    }
     default:
       return assertNever(cmd);
   }
@@ -345,6 +352,8 @@ export function evolve(state: ConferenceState, event: ConferenceDomainEvent): Co
         return { ...x, viewers };
       });
     }
+    case 'ConferenceParticipantStateUpdatedEvent':
+      return mapParticipant(s, event.data.userEndpointId, (p) => ({ ...p, state: event.data.state }));
     default:
       return assertNever(event);
   }

@@ -183,6 +183,25 @@ describe('Conference decider', () => {
     });
   });
 
+  describe('updateParticipantState (from the presence service)', () => {
+    const sick: ConferenceDomainEvent = { type: 'ConferenceParticipantStateUpdatedEvent', schemaVersion: 1, data: { userEndpointId: 'ep-c', userId: 'cust-1', state: 'SICK' } };
+    it('a SERVICE marks a participant SICK and HEALTHY again; the view shows it', () => {
+      const s = spec.given([created, joined(customer, 'ep-c')]).when(cmd(service, { kind: 'updateParticipantState', userEndpointId: 'ep-c', state: 'SICK' })).then([sick]);
+      expect(toConferenceView(s).participants[0].state).toBe('SICK');
+      spec
+        .given([created, joined(customer, 'ep-c'), sick])
+        .when(cmd(service, { kind: 'updateParticipantState', userEndpointId: 'ep-c', state: 'HEALTHY' }))
+        .then([{ type: 'ConferenceParticipantStateUpdatedEvent', schemaVersion: 1, data: { userEndpointId: 'ep-c', userId: 'cust-1', state: 'HEALTHY' } }]);
+    });
+    it('the same state again changes nothing', () => {
+      spec.given([created, joined(customer, 'ep-c'), sick]).when(cmd(service, { kind: 'updateParticipantState', userEndpointId: 'ep-c', state: 'SICK' })).then([]);
+    });
+    it('only a SERVICE may; an endpoint that has not joined is 404', () => {
+      spec.given([created, joined(customer, 'ep-c')]).when(cmd(agent, { kind: 'updateParticipantState', userEndpointId: 'ep-c', state: 'SICK' })).thenFails({ code: 'FORBIDDEN' });
+      spec.given([created]).when(cmd(service, { kind: 'updateParticipantState', userEndpointId: 'ep-c', state: 'SICK' })).thenFails({ code: 'NOT_FOUND' });
+    });
+  });
+
   describe('streams', () => {
     const withStream = [...inCall, published(customer, 'ep-c', 's-1')];
 

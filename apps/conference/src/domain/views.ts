@@ -1,5 +1,4 @@
-import type { Conference, ConferenceEvent, ConferenceSimpleView, ConferenceSimpleViewParticipant } from '@parley/contracts';
-import type { RecordedEvent } from '@parley/eventsourcing';
+import type { Conference, ConferenceSimpleView, ConferenceSimpleViewParticipant } from '@parley/contracts';
 import type { ConferenceState } from './state';
 
 /** Pure projections of the Conference aggregate into the spec's response shapes. */
@@ -40,18 +39,4 @@ export function toSimpleView(s: ConferenceState): ConferenceSimpleView {
     });
   }
   return { id: s.id, mode: s.mode, metadata: s.metadata, participants: [...byUser.values()], version: s.version };
-}
-
-/** One item of the long-poll feed: the spec's fields first, then the event's own data. */
-export function toFeedEvent(conferenceId: string, e: RecordedEvent): ConferenceEvent {
-  const base = {
-    id: e.eventId,
-    type: e.type,
-    timestamp: new Date(e.metadata.time).toISOString(),
-    conferenceId,
-    organizationId: e.metadata.organizationId,
-    conferenceVersion: e.streamVersion,
-  };
-  const data = Object.fromEntries(Object.entries((e.data ?? {}) as Record<string, unknown>).filter(([k]) => !(k in base)));
-  return { ...base, ...data };
 }

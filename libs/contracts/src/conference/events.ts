@@ -85,6 +85,10 @@ export interface ConferenceStreamViewStopped extends ByEndpoint {
   streamId: string;
   viewerId: string;
 }
+/** The participant's endpoint missed its keepalive deadline (SICK) or kept alive again (HEALTHY); set by the presence service. */
+export interface ConferenceParticipantStateUpdated extends ByEndpoint {
+  state: ParticipantState;
+}
 
 type Ev<T extends string, V extends number, D> = { type: T; schemaVersion: V; data: D };
 
@@ -102,7 +106,8 @@ export type ConferenceDomainEvent =
   | Ev<'ConferenceStreamPublishedEvent', 1, ConferenceStreamPublished>
   | Ev<'ConferenceStreamUnpublishedEvent', 1, ConferenceStreamUnpublished>
   | Ev<'ConferenceStreamViewStartedEvent', 1, ConferenceStreamViewStarted>
-  | Ev<'ConferenceStreamViewStoppedEvent', 1, ConferenceStreamViewStopped>;
+  | Ev<'ConferenceStreamViewStoppedEvent', 1, ConferenceStreamViewStopped>
+  | Ev<'ConferenceParticipantStateUpdatedEvent', 1, ConferenceParticipantStateUpdated>;
 
 export type ConferenceEventType = ConferenceDomainEvent['type'];
 

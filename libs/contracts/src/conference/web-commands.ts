@@ -173,6 +173,13 @@ export class SendEventToConferenceWebCommand {
   masks?: string[];
 }
 
+/** NATS only (the presence service): a participant's endpoint missed its keepalive deadline, or kept alive again. */
+export class UpdateParticipantStateCommand {
+  @IsParleyId() conferenceId!: string;
+  @IsParleyId() userEndpointId!: string;
+  @IsIn(['HEALTHY', 'SICK'], { message: 'state must be HEALTHY or SICK' }) state!: 'HEALTHY' | 'SICK';
+}
+
 /** Query payloads (NATS only; the gateway fills them from the path and query string). */
 export class ConferenceIdQuery {
   @IsParleyId() conferenceId!: string;

@@ -1,5 +1,5 @@
 /**
- * Runs tasks one at a time per key, in arrival order. Commands to one conference inside one
+ * Runs tasks one at a time per key, in arrival order. Commands to one aggregate inside one
  * process queue here instead of racing to a version conflict; optimistic concurrency in the
  * store still serializes writers across processes.
  */

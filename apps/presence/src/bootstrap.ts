@@ -1,0 +1,82 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { type MicroserviceOptions, Transport } from '@nestjs/microservices';
+import { Logger } from 'nestjs-pino';
+import { connect } from 'nats';
+import { PresenceCommands, PresenceQueries, USER_ENDPOINT_STREAM_PREFIX, USER_EVENT_STREAM_PREFIX } from '@parley/contracts';
+import { EventRelay, PgliteEventStore, PostgresEventStore, type SqlEventStore, ensureEventsStream, eventSubject } from '@parley/eventsourcing';
+import { NatsRpcClient, RpcErrorFilter, ensureDeliveryStream, natsServers, waitUntilAnswered } from '@parley/messaging';
+import { type Clock, type PresenceConfig, systemClock } from './config';
+import { consumeConferenceEvents } from './conference-events.consumer';
+import { preparePresenceViews } from './infra/presence-views';
+import { PresenceModule } from './presence.module';
+import { PresenceService } from './presence.service';
+import { consumeOwnEvents } from './reactions.consumer';
+import { DeadlineScheduler } from './scheduler';
+
+export interface RunningPresenceService {
+  /** One scheduler pass now (tests that move the clock use it instead of waiting for the next tick). */
+  tick(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** `userendpoint/<org>/<id>` → `parley.evt.userendpoint.<org>/<id>.<Type>`; `userevent/<id>` likewise. */
+function subjectFor(e: { streamId: string; type: string }): string {
+  if (e.streamId.startsWith(USER_ENDPOINT_STREAM_PREFIX)) return eventSubject('userendpoint', e.streamId.slice(USER_ENDPOINT_STREAM_PREFIX.length), e.type);
+  if (e.streamId.startsWith(USER_EVENT_STREAM_PREFIX)) return eventSubject('userevent', e.streamId.slice(USER_EVENT_STREAM_PREFIX.length), e.type);
+  throw new Error(`presence relay: unknown stream ${e.streamId}`);
+}
+
+/**
+ * Starts the presence service: event store (PostgreSQL or embedded PGlite) with its read
+ * models, the relay to JetStream, the NATS handlers (queue group "presence"), the deadline
+ * scheduler, and the two consumers (conference events; its own events' consequences).
+ */
+export async function startPresenceService(config: PresenceConfig, clock: Clock = systemClock): Promise<RunningPresenceService> {
+  const nc = await connect({ servers: natsServers(config.natsUrl), name: 'parley-presence' });
+  const jsm = await nc.jetstreamManager();
+  await ensureEventsStream(jsm, { replicas: config.streamReplicas });
+  await ensureDeliveryStream(jsm, { replicas: config.streamReplicas });
+  const store: SqlEventStore = config.databaseUrl ? new PostgresEventStore(config.databaseUrl) : new PgliteEventStore(config.dataDir);
+  await store.init();
+  await preparePresenceViews(store);
+
+  const relay = new EventRelay({ store, nats: nc, name: 'presence', pollIntervalMs: config.relayPollMs, subjectFor });
+  relay.start();
+
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(PresenceModule.forRoot({ config, store, nc, clock, kickRelay: () => relay.kick() }), {
+    transport: Transport.NATS,
+    options: { servers: natsServers(config.natsUrl), queue: 'presence', name: 'parley-presence-rpc' },
+    bufferLogs: true,
+  });
+  const logger = app.get(Logger);
+  app.useLogger(logger);
+  app.useGlobalFilters(new RpcErrorFilter());
+  await app.listen();
+  await waitUntilAnswered(nc, PresenceQueries.health);
+
+  const log = (msg: string, err?: unknown) => logger.warn(err ? `${msg}: ${err instanceof Error ? err.message : String(err)}` : msg, 'presence');
+  const conferenceEvents = consumeConferenceEvents(nc, store, clock, log);
+  await conferenceEvents.start();
+  const reactions = consumeOwnEvents(nc, store, new NatsRpcClient(nc, config.rpcTimeoutMs), log);
+  await reactions.start();
+  const scheduler = new DeadlineScheduler(store, app.get(PresenceService), clock, config.tickMs, log);
+  scheduler.start();
+  logger.log(`presence service listening on ${config.natsUrl} (${Object.keys(PresenceCommands).length} commands), store: ${config.databaseUrl ? 'PostgreSQL' : `PGlite ${config.dataDir}`}`, 'presence');
+
+  let closed = false;
+  return {
+    tick: () => scheduler.tick(),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await scheduler.stop();
+      await reactions.stop();
+      await conferenceEvents.stop();
+      await app.close();
+      await relay.stop();
+      await nc.drain();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,49 @@
+import type { NatsConnection } from 'nats';
+import { CONFERENCE_STREAM_PREFIX, EVENTS_STREAM, EVENTS_SUBJECT_ROOT, type ConferenceDomainEvent, toFeedEvent } from '@parley/contracts';
+import type { EventStore, RelayedEvent } from '@parley/eventsourcing';
+import { DurableConsumer, deliverToEndpoints } from '@parley/messaging';
+import type { Clock } from './config';
+import { addParticipation, endConference, endpointsInConference, removeParticipation } from './infra/presence-views';
+
+/** Events older than this when first seen are not pushed (a new consumer replaying history builds participations only). */
+const PUSH_HORIZON_MS = 5 * 60 * 1000;
+
+/**
+ * Follows the conference service's events (durable consumer "presence", in order):
+ * - keeps `presence_participations` (joined, left, ended), so an expiring endpoint knows which
+ *   conferences to leave without asking the conference service's database;
+ * - pushes every conference event (in the feed's shape) to the endpoints joined to it, qos 0:
+ *   the joining endpoint gets its own ConferenceJoinedEvent, the leaving one its ConferenceLeftEvent.
+ */
+export function consumeConferenceEvents(nc: NatsConnection, store: EventStore, clock: Clock, log: (msg: string, err?: unknown) => void): DurableConsumer<RelayedEvent> {
+  return new DurableConsumer<RelayedEvent>({
+    nc,
+    stream: EVENTS_STREAM,
+    durable: 'presence',
+    filterSubject: `${EVENTS_SUBJECT_ROOT}.conference.>`,
+    maxDeliver: 20,
+    backoffMs: [100, 500, 2000, 5000, 15000],
+    log,
+    handle: async (e) => {
+      const conferenceId = e.streamId.slice(CONFERENCE_STREAM_PREFIX.length);
+      const organizationId = e.metadata.organizationId;
+      const event = e as unknown as ConferenceDomainEvent & RelayedEvent;
+      const endpointOf = (event.data as { userEndpointId?: string }).userEndpointId;
+      if (event.type === 'ConferenceJoinedEvent' && endpointOf) await store.transaction((sql) => addParticipation(sql, organizationId, endpointOf, conferenceId));
+
+      if (clock.now() - Date.parse(e.metadata.time) < PUSH_HORIZON_MS) {
+        const joined = await store.transaction((sql) => endpointsInConference(sql, organizationId, conferenceId));
+        if (joined.length > 0) {
+          await deliverToEndpoints(
+            nc,
+            joined.map((userEndpointId) => ({ organizationId, userEndpointId })),
+            { id: e.eventId, qos: 0, event: toFeedEvent(conferenceId, e) as unknown as Record<string, unknown> },
+          );
+        }
+      }
+
+      if (event.type === 'ConferenceLeftEvent' && endpointOf) await store.transaction((sql) => removeParticipation(sql, organizationId, endpointOf, conferenceId));
+      if (event.type === 'ConferenceEndedEvent') await store.transaction((sql) => endConference(sql, organizationId, conferenceId));
+    },
+  });
+}

@@ -1,0 +1,147 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { NatsConnection } from 'nats';
+import {
+  type KeepUserEndpointAliveWebCommand,
+  ParleyError,
+  type RegisterUserEndpointWebCommand,
+  type RequestContext,
+  type SendEventToUserWebCommand,
+  USER_EVENT_STREAM_PREFIX,
+  type UnregisterUserEndpointWebCommand,
+  type UserEndpointDomainEvent,
+  type UserEndpointView,
+  type UserEventDomainEvent,
+  hasRole,
+  problemWithClientEvent,
+  qosLevel,
+  userEndpointStreamId,
+} from '@parley/contracts';
+import { AggregateRepository, type EventMetadata, type EventStore, type NewEvent } from '@parley/eventsourcing';
+import { deliverToEndpoints, maskEvent, problemWithMasks } from '@parley/messaging';
+import type { Clock, PresenceConfig } from './config';
+import { type EndpointCommand, type EndpointState, endpointDecider } from './domain/decider';
+import { type EndpointKey, endpointsOfUser, findEndpoint, saveEndpoint } from './infra/presence-views';
+import { CLOCK, EVENT_STORE, NATS_CONNECTION, PRESENCE_CONFIG, RELAY_KICK } from './tokens';
+
+/** The presence service's own identity on the events its scheduler records. */
+export const PRESENCE_ACTOR = 'presence';
+
+/**
+ * User endpoints: load, decide, append (the `presence_endpoints` row in the same transaction),
+ * and the routing of user sendEvent. Time comes from the injected clock.
+ */
+@Injectable()
+export class PresenceService {
+  private readonly logger = new Logger(PresenceService.name);
+  private readonly endpoints: AggregateRepository<EndpointCommand, UserEndpointDomainEvent, EndpointState>;
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(RELAY_KICK) private readonly kickRelay: () => void,
+    @Inject(PRESENCE_CONFIG) config: PresenceConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+  ) {
+    this.endpoints = new AggregateRepository({
+      store,
+      decider: endpointDecider,
+      cacheSize: config.stateCacheSize,
+      onCommitted: kickRelay,
+      tooManyConflicts: (streamId) => new ParleyError('CONFLICT', `${streamId} is changing too fast; try again`),
+    });
+  }
+
+  private now(): string {
+    return new Date(this.clock.now()).toISOString();
+  }
+
+  private execute(cmd: EndpointCommand, meta: Pick<EventMetadata, 'correlationId' | 'causationId' | 'userId'>): Promise<{ state: EndpointState; events: UserEndpointDomainEvent[] }> {
+    return this.endpoints.execute(
+      userEndpointStreamId(cmd.organizationId, cmd.userEndpointId),
+      cmd,
+      (event) => ({ eventId: randomUUID(), event, metadata: { ...meta, organizationId: cmd.organizationId, time: cmd.now } }),
+      { inTransaction: saveEndpoint },
+    );
+  }
+
+  private static meta(ctx: RequestContext) {
+    return { correlationId: ctx.correlationId, causationId: ctx.causationId, userId: ctx.actor.userId };
+  }
+
+  async register(dto: RegisterUserEndpointWebCommand, ctx: RequestContext): Promise<string> {
+    const userEndpointId = dto.userEndpointId ?? randomUUID();
+    await this.execute(
+      {
+        kind: 'register',
+        userEndpointId,
+        organizationId: ctx.actor.organizationId,
+        now: this.now(),
+        actor: ctx.actor,
+        keepAliveSeconds: dto.keepAliveSeconds,
+        reminderOn: dto.serverKeepAliveReminderOn ?? false,
+      },
+      PresenceService.meta(ctx),
+    );
+    return userEndpointId;
+  }
+
+  async keepAlive(dto: KeepUserEndpointAliveWebCommand, ctx: RequestContext): Promise<void> {
+    await this.execute({ kind: 'keepAlive', userEndpointId: dto.userEndpointId, organizationId: ctx.actor.organizationId, now: this.now(), actor: ctx.actor }, PresenceService.meta(ctx));
+  }
+
+  async unregister(dto: UnregisterUserEndpointWebCommand, ctx: RequestContext): Promise<void> {
+    await this.execute(
+      { kind: 'unregister', userEndpointId: dto.userEndpointId, organizationId: ctx.actor.organizationId, now: this.now(), actor: ctx.actor, ...(dto.reason !== undefined ? { reason: dto.reason } : {}) },
+      PresenceService.meta(ctx),
+    );
+  }
+
+  /** The scheduler's call for an endpoint whose `next_due` has come. */
+  async checkDeadlines(key: EndpointKey): Promise<UserEndpointDomainEvent[]> {
+    const id = randomUUID();
+    const { events } = await this.execute({ kind: 'checkDeadlines', ...key, now: this.now() }, { correlationId: id, causationId: id, userId: PRESENCE_ACTOR });
+    return events;
+  }
+
+  /** A registered endpoint of the caller's organization; anything else is 404. */
+  async endpoint(userEndpointId: string, ctx: RequestContext): Promise<UserEndpointView> {
+    const view = await this.store.transaction((sql) => findEndpoint(sql, ctx.actor.organizationId, userEndpointId));
+    if (!view) throw new ParleyError('NOT_FOUND', `User endpoint ${userEndpointId} is not registered`);
+    return view;
+  }
+
+  /**
+   * Sends a client's event to one endpoint of a user or to all of them. The stored copy (a
+   * UserEventSentEvent) and the log line carry the event with its masks applied; the
+   * recipients get it as sent.
+   */
+  async sendEvent(dto: SendEventToUserWebCommand, ctx: RequestContext): Promise<number> {
+    const problem = problemWithClientEvent(dto.event) ?? problemWithMasks(dto.masks ?? []);
+    if (problem) throw new ParleyError('BAD_REQUEST', problem, { fields: [problem.startsWith('mask') ? 'masks' : 'event'] });
+    let organizationId = ctx.actor.organizationId;
+    if (hasRole(ctx.actor, 'SERVICE')) {
+      if (!dto.organizationId) throw new ParleyError('BAD_REQUEST', 'organizationId is required for a SERVICE caller: it names the recipient\'s organization', { fields: ['organizationId'] });
+      organizationId = dto.organizationId;
+    }
+    const targets = await this.store.transaction((sql) => endpointsOfUser(sql, organizationId, dto.userId, dto.userEndpointId));
+    if (dto.userEndpointId && targets.length === 0) throw new ParleyError('NOT_FOUND', `User endpoint ${dto.userEndpointId} of user ${dto.userId} is not registered`);
+    if (targets.length === 0) return 0;
+
+    const qos = qosLevel(dto.qos);
+    const deliveryId = randomUUID();
+    const masks = dto.masks ?? [];
+    const masked = maskEvent(dto.event, masks);
+    const sent: UserEventDomainEvent = {
+      type: 'UserEventSentEvent',
+      schemaVersion: 1,
+      data: { organizationId, userId: dto.userId, userEndpointIds: targets, qos, deliveryId, event: masked, masks },
+    };
+    const record: NewEvent = { eventId: randomUUID(), event: sent, metadata: { ...PresenceService.meta(ctx), organizationId, time: this.now() } };
+    await this.store.append(`${USER_EVENT_STREAM_PREFIX}${deliveryId}`, 0, [record]);
+    this.kickRelay();
+    this.logger.log(`sendEvent ${deliveryId} to ${targets.length} endpoint(s) of ${organizationId}/${dto.userId}, qos ${qos}: ${JSON.stringify(masked)}`);
+    await deliverToEndpoints(this.nc, targets.map((userEndpointId) => ({ organizationId, userEndpointId })), { id: deliveryId, qos, event: dto.event });
+    return targets.length;
+  }
+}

@@ -1,0 +1,169 @@
+import { createHash } from 'node:crypto';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsBoolean, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsJsonObject, IsParleyId } from './validation';
+
+/**
+ * The presence service: user endpoints (register, keepalive, expiry, unregister) and the
+ * routing of events to them. Subjects follow `parley.<service>.cmd|qry.<name>`.
+ */
+export const PresenceCommands = {
+  register: 'parley.presence.cmd.register',
+  keepAlive: 'parley.presence.cmd.keepAlive',
+  unregister: 'parley.presence.cmd.unregister',
+  sendEvent: 'parley.presence.cmd.sendEvent',
+} as const;
+
+export const PresenceQueries = {
+  /** One endpoint of the caller's organization (the gateway binds a socket to it). */
+  endpoint: 'parley.presence.qry.endpoint',
+  /** Answers { status: 'ok' } once the service's handlers are subscribed (readiness). */
+  health: 'parley.presence.qry.health',
+} as const;
+
+/** Event streams of the presence service: `userendpoint-<org>-<id>` would be ambiguous, so a '/' separates. */
+export const USER_ENDPOINT_STREAM_PREFIX = 'userendpoint/';
+export const userEndpointStreamId = (organizationId: string, userEndpointId: string): string => `${USER_ENDPOINT_STREAM_PREFIX}${organizationId}/${userEndpointId}`;
+export const USER_EVENT_STREAM_PREFIX = 'userevent/';
+
+/**
+ * Delivery to endpoints. qos 0 travels on core NATS (`parley.deliver.<org>.<endpoint>`) and
+ * reaches whichever gateway holds the endpoint's socket at that moment; qos 1 is stored in the
+ * JetStream stream PARLEY_DELIVERY (`parley.deliverq.<org>.<endpoint>`) until the client
+ * acknowledges it. `parley.session.<org>.<endpoint>` carries session control between gateways
+ * and from the presence service (a newer socket replaces an older one; unregistering closes it).
+ */
+export const DELIVERY_STREAM = 'PARLEY_DELIVERY';
+export const endpointQueuedSubject = (organizationId: string, userEndpointId: string): string => `parley.deliverq.${organizationId}.${userEndpointId}`;
+export const endpointSessionSubject = (organizationId: string, userEndpointId: string): string => `parley.session.${organizationId}.${userEndpointId}`;
+
+/**
+ * The durable JetStream consumer that holds one endpoint's qos 1 position: a hash, because
+ * consumer names are file names on the server and `<org>-<endpoint>` could be ambiguous.
+ */
+export const deliveryConsumerName = (organizationId: string, userEndpointId: string): string =>
+  `ep_${createHash('sha256').update(`${organizationId}\u0000${userEndpointId}`).digest('hex').slice(0, 40)}`;
+
+/** What a client receives for each event, over the socket or the long-poll fallback. */
+export class EndpointDelivery {
+  @ApiProperty({ description: 'Delivery id; a qos 1 delivery is acknowledged with it.' }) id!: string;
+  @ApiProperty({ enum: [0, 1] }) qos!: 0 | 1;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'The event as sent (never masked).' }) event!: Record<string, unknown>;
+}
+
+/** Session control (`endpointSessionSubject`). */
+export type EndpointSessionControl = { kind: 'opened'; sessionId: string } | { kind: 'unregistered'; reason: string };
+
+const keepAliveSeconds = { description: 'How long before this endpoint is considered gone if no keepalive request is sent (1..3600). Mandatory.', minimum: 1, maximum: 3600, example: 30 };
+const userEndpointIdDesc = { description: 'The user endpoint id (letters, digits, "-" and "_").', example: 'ep-4c1d' };
+
+export class RegisterUserEndpointWebCommand {
+  @ApiPropertyOptional({ ...userEndpointIdDesc, description: 'Supply the id, or leave it out and the server makes one.' })
+  @IsOptional() @IsParleyId() userEndpointId?: string;
+  @ApiProperty(keepAliveSeconds)
+  @IsInt({ message: 'keepAliveSeconds must be an integer number of seconds' }) @Min(1) @Max(3600)
+  keepAliveSeconds!: number;
+  @ApiPropertyOptional({ description: 'When true, the endpoint is sent a UserEndpointKeepAliveRequestedEvent when two thirds of keepAliveSeconds have passed without a keepalive.', default: false })
+  @IsOptional() @IsBoolean() serverKeepAliveReminderOn?: boolean;
+}
+
+export class KeepUserEndpointAliveWebCommand {
+  @ApiProperty(userEndpointIdDesc) @IsParleyId() userEndpointId!: string;
+}
+
+export class UnregisterUserEndpointWebCommand {
+  @ApiProperty(userEndpointIdDesc) @IsParleyId() userEndpointId!: string;
+  @ApiPropertyOptional({ description: 'Why; recorded, and the reason the endpoint leaves its conferences with.' }) @IsOptional() @IsString() @MaxLength(1024) reason?: string;
+}
+
+export class SendEventToUserWebCommand {
+  @ApiProperty({ description: 'The user that receives the event.' }) @IsParleyId() userId!: string;
+  @ApiPropertyOptional({ description: "Only for SERVICE callers, which must name the recipient's organization; a user's own organization (from its token) is used otherwise." })
+  @IsOptional() @IsParleyId() organizationId?: string;
+  @ApiPropertyOptional({ description: 'One endpoint of the user; when absent, every registered endpoint of the user.' }) @IsOptional() @IsParleyId() userEndpointId?: string;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'The event: at least `type` (capitalized camel case ending in "Event", e.g. "ChatMessageSentEvent") and an ISO-8601 `timestamp`.' })
+  @IsJsonObject()
+  event!: Record<string, unknown>;
+  @ApiPropertyOptional({ type: [String], description: 'JSONPath expressions (e.g. "$.card.number") of string fields replaced by same-length filler wherever the event is stored or logged; the recipient gets them unmasked.' })
+  @IsOptional() @IsArray() @ArrayMaxSize(64) @IsString({ each: true }) @MaxLength(512, { each: true })
+  masks?: string[];
+  @ApiPropertyOptional({ description: '0 best effort, 1 at least once (kept until the client acknowledges it, or the endpoint expires); other values are best effort.', default: 0 })
+  @IsOptional() @Type(() => Number) @IsInt() qos?: number;
+}
+
+export class UserEndpointQuery {
+  @IsParleyId() userEndpointId!: string;
+}
+
+/** The long-poll fallback: `ack` lists qos 1 delivery ids the client has handled. */
+export class UserEndpointEventsQuery {
+  @IsParleyId() userEndpointId!: string;
+  @IsOptional() @IsArray() @ArrayMaxSize(1000) @IsString({ each: true }) ack?: string[];
+}
+
+export class RegisterResult {
+  @ApiProperty({ description: 'The user endpoint id.' }) id!: string;
+}
+
+export const ENDPOINT_HEALTH = ['HEALTHY', 'SICK'] as const;
+export type EndpointHealth = (typeof ENDPOINT_HEALTH)[number];
+
+export class UserEndpointView {
+  @ApiProperty() id!: string;
+  @ApiProperty() userId!: string;
+  @ApiProperty() organizationId!: string;
+  @ApiProperty({ enum: ENDPOINT_HEALTH }) state!: EndpointHealth;
+  @ApiProperty() keepAliveSeconds!: number;
+  @ApiProperty() serverKeepAliveReminderOn!: boolean;
+  @ApiProperty({ description: 'The last register or keepalive.' }) lastSeen!: string;
+}
+
+/** The presence service's events. */
+interface EndpointRef {
+  userEndpointId: string;
+  organizationId: string;
+  userId: string;
+}
+export interface UserEndpointRegistered extends EndpointRef {
+  keepAliveSeconds: number;
+  serverKeepAliveReminderOn: boolean;
+  at: string;
+}
+export interface UserEndpointKeptAlive extends EndpointRef {
+  at: string;
+}
+export interface UserEndpointKeepAliveRequested extends EndpointRef {
+  /** The instant the endpoint turns SICK without a keepalive. */
+  deadline: string;
+}
+export interface UserEndpointStateChanged extends EndpointRef {
+  state: EndpointHealth;
+}
+export interface UserEndpointUnregistered extends EndpointRef {
+  /** The client's reason, or 'expired' when the endpoint was silent for twice its keepAliveSeconds. */
+  reason: string;
+}
+export interface UserEventSent {
+  organizationId: string;
+  /** The recipient user. */
+  userId: string;
+  userEndpointIds: string[];
+  qos: 0 | 1;
+  deliveryId: string;
+  /** The event with its masks applied: what is stored and logged. */
+  event: Record<string, unknown>;
+  masks: string[];
+}
+
+type Ev<T extends string, V extends number, D> = { type: T; schemaVersion: V; data: D };
+export type UserEndpointDomainEvent =
+  | Ev<'UserEndpointRegisteredEvent', 1, UserEndpointRegistered>
+  | Ev<'UserEndpointKeptAliveEvent', 1, UserEndpointKeptAlive>
+  | Ev<'UserEndpointKeepAliveRequestedEvent', 1, UserEndpointKeepAliveRequested>
+  | Ev<'UserEndpointStateChangedEvent', 1, UserEndpointStateChanged>
+  | Ev<'UserEndpointUnregisteredEvent', 1, UserEndpointUnregistered>;
+export type UserEventDomainEvent = Ev<'UserEventSentEvent', 1, UserEventSent>;
+
+/** qos of the spec's user sendEvent (0/1, others best effort) and of conference sendEvent (names). */
+export const qosLevel = (qos: unknown): 0 | 1 => (qos === 1 || qos === 'AT_LEAST_ONCE' ? 1 : 0);

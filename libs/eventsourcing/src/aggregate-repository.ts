@@ -1,0 +1,76 @@
+import { KeyedMutex } from './keyed-mutex';
+import { ConcurrencyError, type Decider, type DomainEvent, type EventStore, type NewEvent, type SqlExecutor } from './types';
+
+export interface AggregateRepositoryOptions<C, E extends DomainEvent, S extends { version: number }> {
+  store: EventStore;
+  decider: Decider<C, E, S>;
+  /** Aggregates whose state is kept in memory between commands (least recently used go first). */
+  cacheSize: number;
+  /** Called after every commit (e.g. to wake the relay). */
+  onCommitted?: () => void;
+  /** Tries against version conflicts with other writers (other replicas); default 25. */
+  maxAttempts?: number;
+  /** The error thrown when every try met a conflict. */
+  tooManyConflicts: (streamId: string) => Error;
+}
+
+export interface ExecuteOptions<S> {
+  /** Inline projection: runs in the append's transaction with the state after the events. */
+  inTransaction?: (sql: SqlExecutor, next: S) => Promise<void>;
+}
+
+/**
+ * Load (cached fold + the stream's new events), decide, append with the version decided on,
+ * retry on conflict with capped exponential back-off and jitter. Commands to one stream inside
+ * one process queue on a mutex instead of racing each other to a conflict.
+ */
+export class AggregateRepository<C, E extends DomainEvent, S extends { version: number }> {
+  private readonly cache = new Map<string, S>();
+  private readonly mutex = new KeyedMutex();
+
+  constructor(private readonly o: AggregateRepositoryOptions<C, E, S>) {}
+
+  async load(streamId: string): Promise<S> {
+    const cached = this.cache.get(streamId) ?? this.o.decider.initialState();
+    const events = await this.o.store.readStream(streamId, cached.version + 1);
+    const state = events.reduce((s, e) => this.o.decider.evolve(s, e as unknown as E), cached);
+    if (state.version > 0) this.remember(streamId, state);
+    return state;
+  }
+
+  /** `envelope` turns each decided event into what is appended (ids, metadata). */
+  execute(streamId: string, command: C, envelope: (event: E, next: S) => NewEvent, options: ExecuteOptions<S> = {}): Promise<{ state: S; events: E[] }> {
+    const maxAttempts = this.o.maxAttempts ?? 25;
+    return this.mutex.run(streamId, async () => {
+      for (let attempt = 1; ; attempt++) {
+        const state = await this.load(streamId);
+        const events = this.o.decider.decide(command, state);
+        if (events.length === 0) return { state, events };
+        const next = events.reduce(this.o.decider.evolve, state);
+        try {
+          await this.o.store.append(
+            streamId,
+            state.version,
+            events.map((e) => envelope(e, next)),
+            options.inTransaction ? { inTransaction: (sql) => options.inTransaction!(sql, next) } : {},
+          );
+        } catch (e) {
+          if (!(e instanceof ConcurrencyError)) throw e;
+          this.cache.delete(streamId);
+          if (attempt >= maxAttempts) throw this.o.tooManyConflicts(streamId);
+          await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 2 ** attempt)));
+          continue;
+        }
+        this.remember(streamId, next);
+        this.o.onCommitted?.();
+        return { state: next, events };
+      }
+    });
+  }
+
+  private remember(streamId: string, state: S): void {
+    this.cache.delete(streamId); // re-insert: Map order doubles as recency
+    this.cache.set(streamId, state);
+    if (this.cache.size > this.o.cacheSize) this.cache.delete(this.cache.keys().next().value as string);
+  }
+}
