@@ -268,7 +268,8 @@ describe('conferences over HTTP', () => {
       expect(ok.body).toEqual({ eventsSent: 2 });
       await waitFor(() => delivered.length === 2, { description: 'two deliveries' });
       expect(delivered.map((d) => d.subject).sort()).toEqual(['parley.deliver.org-a.ep-a', 'parley.deliver.org-a.ep-c']);
-      expect(delivered[0].body).toMatchObject({ conferenceId: id, qos: 'BEST_EFFORT', event });
+      expect(delivered[0].body).toMatchObject({ qos: 0, event });
+      expect(delivered[0].body.id).toBe(delivered[1].body.id);
       await nc.drain();
       const badType = await service.post('/conferences/sendEvent', { conferenceId: id, event: { type: 'chat', timestamp: '2026-11-21T10:00:00Z' } });
       expect(badType.status).toBe(400);

@@ -6,6 +6,7 @@ import { type NatsServerHandle, type PostgresHandle, startNats, startPostgres } 
 import { type RunningConferenceService, conferenceConfigFromEnv, startConferenceService, type ConferenceConfig } from '../../apps/conference/src';
 import { type RunningGateway, gatewayConfigFromEnv, startGateway, type GatewayConfig } from '../../apps/gateway/src';
 import type { MediaConfig, RunningMediaService } from '../../apps/media/src';
+import { type Clock, type PresenceConfig, type RunningPresenceService, presenceConfigFromEnv, startPresenceService } from '../../apps/presence/src';
 import { mediasoupWorkerBin } from '@parley/testing';
 
 export interface StackOptions {
@@ -15,6 +16,8 @@ export interface StackOptions {
   conference?: Partial<ConferenceConfig> | false;
   /** The media service (mediasoup SFU) too. */
   media?: Partial<MediaConfig>;
+  /** The presence service too, reading time from `clock` when given (tests move it). */
+  presence?: Partial<PresenceConfig> & { clock?: Clock };
 }
 
 export interface ApiResponse<T = any> {
@@ -66,6 +69,8 @@ export class Api {
 export class Stack {
   conference?: RunningConferenceService;
   media?: RunningMediaService;
+  presence?: RunningPresenceService;
+  presenceConfig?: PresenceConfig;
   private constructor(
     readonly nats: NatsServerHandle,
     readonly pg: PostgresHandle | undefined,
@@ -99,7 +104,25 @@ export class Stack {
       const { mediaConfigFromEnv, startMediaService } = await import('../../apps/media/src');
       stack.media = await startMediaService({ ...mediaConfigFromEnv({}), natsUrl: nats.url, workers: 1, logLevel: 'warn', ...options.media });
     }
+    if (options.presence) await stack.startPresence(options.presence);
     return stack;
+  }
+
+  /** (Re)starts the presence service on the stack's NATS and its own database (kept across restarts). */
+  async startPresence(options: Partial<PresenceConfig> & { clock?: Clock } = {}): Promise<RunningPresenceService> {
+    const { clock, ...config } = options;
+    this.presenceConfig ??= {
+      ...presenceConfigFromEnv({}),
+      natsUrl: this.nats.url,
+      dataDir: join(this.dataDir, 'presence'),
+      databaseUrl: this.pg ? await this.pg.createDatabase() : undefined,
+      tickMs: 50,
+      rpcTimeoutMs: 5000,
+      logLevel: 'warn',
+      ...config,
+    };
+    this.presence = await startPresenceService(this.presenceConfig, clock);
+    return this.presence;
   }
 
   async token(userId: string, organizationId: string, roles: string[]): Promise<string> {
@@ -117,6 +140,7 @@ export class Stack {
   async stop(): Promise<void> {
     await this.gateway.close().catch(() => undefined);
     await this.media?.close().catch(() => undefined);
+    await this.presence?.close().catch(() => undefined);
     await this.conference?.close().catch(() => undefined);
     await this.pg?.stop();
     await this.nats.stop();

@@ -5,7 +5,7 @@ import { Logger } from 'nestjs-pino';
 import { connect } from 'nats';
 import { CONFERENCE_STREAM_PREFIX, ConferenceCommands, ConferenceQueries } from '@parley/contracts';
 import { EventRelay, PgliteEventStore, PostgresEventStore, type SqlEventStore, UpcasterRegistry, ensureEventsStream, eventSubject } from '@parley/eventsourcing';
-import { RpcErrorFilter, natsServers, waitUntilAnswered } from '@parley/messaging';
+import { RpcErrorFilter, ensureDeliveryStream, natsServers, waitUntilAnswered } from '@parley/messaging';
 import type { ConferenceConfig } from './config';
 import { ConferenceModule } from './conference.module';
 import { conferenceUpcasters } from './domain/upcasters';
@@ -28,7 +28,9 @@ export function makeConferenceStore(config: ConferenceConfig): SqlEventStore {
  */
 export async function startConferenceService(config: ConferenceConfig): Promise<RunningConferenceService> {
   const nc = await connect({ servers: natsServers(config.natsUrl), name: 'parley-conference' });
-  await ensureEventsStream(await nc.jetstreamManager(), { replicas: config.eventsStreamReplicas });
+  const jsm = await nc.jetstreamManager();
+  await ensureEventsStream(jsm, { replicas: config.eventsStreamReplicas });
+  await ensureDeliveryStream(jsm, { replicas: config.eventsStreamReplicas }); // sendEvent's qos 1
   const store = makeConferenceStore(config);
   await store.init();
   await prepareConferenceViews(store);

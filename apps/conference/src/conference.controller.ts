@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Controller, Inject } from '@nestjs/common';
+import { Controller, Inject, Logger } from '@nestjs/common';
 import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
 import type { NatsConnection } from 'nats';
 import {
@@ -34,14 +34,13 @@ import {
   UpdateConferenceParticipantMetadataWebCommand,
   UpdateConferenceStreamMetadataWebCommand,
   UpdateParticipantStateCommand,
-  endpointDeliverySubject,
+  qosLevel,
   hasRole,
   problemWithClientEvent,
   ConferenceEventsQuery,
   ConferenceIdQuery,
 } from '@parley/contracts';
-import { type NatsRpcClient, parleyValidationPipe, requestContextOf } from '@parley/messaging';
-import { JSONCodec } from 'nats';
+import { type NatsRpcClient, deliverToEndpoints, maskEvent, parleyValidationPipe, problemWithMasks, requestContextOf } from '@parley/messaging';
 import type { ConferenceCommand, ConferenceCommandBody } from './domain/commands';
 import { guards } from './domain/decider';
 import type { ConferenceState } from './domain/state';
@@ -50,11 +49,11 @@ import { CONFERENCE_CONFIG, NATS_CONNECTION, RPC_CLIENT } from './tokens';
 import type { ConferenceConfig } from './config';
 
 const valid = parleyValidationPipe();
-const json = JSONCodec<unknown>();
 
 /** The conference service's NATS handlers: payloads are the spec's web commands, the caller comes in the headers. */
 @Controller()
 export class ConferenceController {
+  private readonly logger = new Logger('ConferenceController');
   constructor(
     private readonly conferences: ConferenceService,
     @Inject(RPC_CLIENT) private readonly rpc: NatsRpcClient,
@@ -287,15 +286,14 @@ export class ConferenceController {
     if (!hasRole(ctx.actor, 'SERVICE')) throw new ParleyError('FORBIDDEN', 'Only a SERVICE caller may send events to a conference');
     const problem = problemWithClientEvent(dto.event);
     if (problem) throw new ParleyError('BAD_REQUEST', problem, { fields: ['event'] });
+    const maskProblem = problemWithMasks(dto.masks ?? []);
+    if (maskProblem) throw new ParleyError('BAD_REQUEST', maskProblem, { fields: ['masks'] });
     const state = await this.conferences.load(dto.conferenceId);
     const endpoints = guards.joinedEndpoints(state, ctx.actor, dto.conferenceId);
-    for (const ep of endpoints) {
-      this.nc.publish(
-        endpointDeliverySubject(state.organizationId, ep.userEndpointId),
-        json.encode({ conferenceId: dto.conferenceId, userId: ep.userId, userEndpointId: ep.userEndpointId, qos: dto.qos ?? 'BEST_EFFORT', masks: dto.masks ?? [], event: dto.event }),
-      );
-    }
-    await this.nc.flush();
+    const delivery = { id: randomUUID(), qos: qosLevel(dto.qos), event: dto.event };
+    // The log line carries the masked copy; the endpoints get the event as sent.
+    this.logger.log(`sendEvent ${delivery.id} to ${endpoints.length} endpoint(s) of conference ${dto.conferenceId}, qos ${delivery.qos}: ${JSON.stringify(maskEvent(dto.event, dto.masks ?? []))}`);
+    await deliverToEndpoints(this.nc, endpoints.map((ep) => ({ organizationId: state.organizationId, userEndpointId: ep.userEndpointId })), delivery);
     return { eventsSent: endpoints.length };
   }
 

@@ -4,12 +4,14 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { connect } from 'nats';
-import { type AuthConfig } from '@parley/auth';
-import { natsServers } from '@parley/messaging';
+import { type AuthConfig, TokenVerifier } from '@parley/auth';
+import { NatsRpcClient, natsServers } from '@parley/messaging';
 import type { GatewayConfig } from './config';
 import { DEMO_DIR } from './demo.controller';
+import { EndpointSessions } from './endpoint-sessions';
 import { GatewayModule } from './gateway.module';
 import { Metrics } from './metrics';
+import { registerWebSocketChannel } from './ws-channel';
 
 export interface RunningGateway {
   /** e.g. http://127.0.0.1:8080 */
@@ -37,6 +39,13 @@ export async function startGateway(config: GatewayConfig, auth: AuthConfig): Pro
     const route = req.routeOptions.url ?? 'unmatched';
     metrics.httpDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
     if (reply.statusCode >= 400) metrics.httpErrors.inc({ route, status: String(reply.statusCode) });
+  });
+
+  await registerWebSocketChannel(fastify, API_PREFIX, {
+    verifier: app.get(TokenVerifier),
+    rpc: new NatsRpcClient(nc, config.rpcTimeoutMs),
+    sessions: app.get(EndpointSessions),
+    rpcTimeoutMs: config.rpcTimeoutMs,
   });
 
   const document = SwaggerModule.createDocument(

@@ -8,12 +8,15 @@ import { ConferenceEventsHub } from './conference-events.hub';
 import { ConferencesController } from './conferences.controller';
 import type { GatewayConfig } from './config';
 import { DemoController } from './demo.controller';
+import { EndpointSessions } from './endpoint-sessions';
 import { HealthController } from './health.controller';
 import { HttpErrorFilter } from './http-error.filter';
 import { IceServersController } from './ice-servers.controller';
+import { LongPollSessions } from './long-poll-sessions';
 import { Metrics } from './metrics';
 import { OAuthController } from './oauth.controller';
 import { GATEWAY_CONFIG, NATS_CONNECTION, RPC_CLIENT } from './tokens';
+import { UsersController } from './users.controller';
 
 export interface GatewayModuleDeps {
   config: GatewayConfig;
@@ -39,9 +42,11 @@ export class GatewayModule {
           },
         }),
       ],
-      controllers: [ConferencesController, IceServersController, OAuthController, HealthController, DemoController],
+      controllers: [ConferencesController, UsersController, IceServersController, OAuthController, HealthController, DemoController],
       providers: [
         ConferenceEventsHub,
+        EndpointSessions,
+        LongPollSessions,
         Metrics,
         { provide: GATEWAY_CONFIG, useValue: deps.config },
         { provide: NATS_CONNECTION, useValue: deps.nc },

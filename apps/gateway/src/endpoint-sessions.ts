@@ -1,0 +1,166 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { AckPolicy, type ConsumerMessages, DeliverPolicy, type JsMsg, type NatsConnection, type Subscription, nanos } from 'nats';
+import {
+  DELIVERY_STREAM,
+  type EndpointDelivery,
+  type EndpointSessionControl,
+  deliveryConsumerName,
+  endpointDeliverySubject,
+  endpointQueuedSubject,
+  endpointSessionSubject,
+} from '@parley/contracts';
+import { NATS_CONNECTION } from './tokens';
+
+/** How an endpoint's deliveries leave this gateway: a socket, or the long-poll buffer. */
+export interface DeliverySink {
+  push(delivery: EndpointDelivery): void;
+  /** The session ended from outside: a newer session of the endpoint opened, or the endpoint was unregistered. */
+  ended(why: 'replaced' | 'unregistered', reason?: string): void;
+}
+
+/** An unacknowledged qos 1 message is delivered again after this long, even to a session that stays open. */
+const ACK_WAIT_MS = 30_000;
+
+const decoder = new TextDecoder();
+
+/**
+ * One endpoint's delivery session on this gateway:
+ * - qos 0: a core subscription to `parley.deliver.<org>.<endpoint>`, pushed as it comes;
+ * - qos 1: the endpoint's durable consumer on PARLEY_DELIVERY; each message is acknowledged to
+ *   JetStream only when the client acknowledges its delivery id, and what is unacknowledged
+ *   when the session closes is handed back (nak) so the next session gets it at once;
+ * - control: a newer session of the same endpoint (on any gateway) replaces this one, and the
+ *   presence service closes it when the endpoint is unregistered or expires.
+ */
+export class EndpointSession {
+  readonly id = randomUUID();
+  private subs: Subscription[] = [];
+  private messages?: ConsumerMessages;
+  private readonly unacked = new Map<string, JsMsg>();
+  private closed = false;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    readonly organizationId: string,
+    readonly userEndpointId: string,
+    private readonly sink: DeliverySink,
+  ) {}
+
+  async open(): Promise<void> {
+    const { organizationId: org, userEndpointId: ep } = this;
+    const control = this.nc.subscribe(endpointSessionSubject(org, ep), {
+      callback: (_err, m) => {
+        const c = JSON.parse(decoder.decode(m.data)) as EndpointSessionControl;
+        if (c.kind === 'opened' && c.sessionId !== this.id) this.end('replaced');
+        if (c.kind === 'unregistered') this.end('unregistered', c.reason);
+      },
+    });
+    const best = this.nc.subscribe(endpointDeliverySubject(org, ep), {
+      callback: (_err, m) => {
+        if (!this.closed) this.sink.push(JSON.parse(decoder.decode(m.data)) as EndpointDelivery);
+      },
+    });
+    this.subs = [control, best];
+    await this.nc.flush(); // subscribed on the server before anything is announced
+    this.nc.publish(endpointSessionSubject(org, ep), JSON.stringify({ kind: 'opened', sessionId: this.id } satisfies EndpointSessionControl));
+
+    const name = deliveryConsumerName(org, ep);
+    const jsm = await this.nc.jetstreamManager();
+    await jsm.consumers.add(DELIVERY_STREAM, {
+      durable_name: name,
+      filter_subject: endpointQueuedSubject(org, ep),
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(ACK_WAIT_MS),
+      max_ack_pending: 1000,
+    });
+    if (this.closed) return;
+    const consumer = await this.nc.jetstream().consumers.get(DELIVERY_STREAM, name);
+    const messages = await consumer.consume({ max_messages: 100 });
+    this.messages = messages;
+    void (async () => {
+      for await (const m of messages) {
+        if (this.closed) {
+          m.nak();
+          continue;
+        }
+        const delivery = m.json<EndpointDelivery>();
+        this.unacked.set(delivery.id, m);
+        this.sink.push(delivery);
+      }
+    })();
+  }
+
+  /** The client handled these qos 1 deliveries. Unknown ids (already acknowledged, another session's) are ignored. */
+  ack(ids: string[]): void {
+    for (const id of ids) {
+      const m = this.unacked.get(id);
+      if (!m) continue;
+      m.ack();
+      this.unacked.delete(id);
+    }
+  }
+
+  get pendingAcks(): number {
+    return this.unacked.size;
+  }
+
+  private end(why: 'replaced' | 'unregistered', reason?: string): void {
+    if (this.closed) return;
+    this.close();
+    this.sink.ended(why, reason);
+  }
+
+  /** Stops delivering; unacknowledged qos 1 messages go back to JetStream for the next session. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const s of this.subs) s.unsubscribe();
+    this.messages?.stop();
+    for (const m of this.unacked.values()) m.nak();
+    this.unacked.clear();
+  }
+}
+
+/** The sessions this gateway holds, for metrics and orderly shutdown. */
+@Injectable()
+export class EndpointSessions implements OnModuleDestroy {
+  private readonly logger = new Logger(EndpointSessions.name);
+  private readonly open = new Set<EndpointSession>();
+
+  constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {}
+
+  async start(organizationId: string, userEndpointId: string, sink: DeliverySink): Promise<EndpointSession> {
+    const session = new EndpointSession(this.nc, organizationId, userEndpointId, {
+      push: (d) => sink.push(d),
+      ended: (why, reason) => {
+        this.open.delete(session);
+        sink.ended(why, reason);
+      },
+    });
+    this.open.add(session);
+    try {
+      await session.open();
+    } catch (err) {
+      this.close(session);
+      throw err;
+    }
+    return session;
+  }
+
+  close(session: EndpointSession): void {
+    session.close();
+    this.open.delete(session);
+  }
+
+  get count(): number {
+    return this.open.size;
+  }
+
+  onModuleDestroy(): void {
+    this.logger.log(`closing ${this.open.size} endpoint session(s)`);
+    for (const s of this.open) s.close();
+    this.open.clear();
+  }
+}

@@ -1,0 +1,285 @@
+import { connect, type NatsConnection } from 'nats';
+import { waitFor } from '@parley/testing';
+import { gatewayConfigFromEnv, startGateway, type RunningGateway } from '../apps/gateway/src';
+import { EndpointSocket } from './support/endpoint-socket';
+import { type Api, Stack } from './support/stack';
+
+/** The presence service's time: the tests move it, the scheduler reads it. */
+const clock = { t: Date.now(), now() { return this.t; } };
+const event = (type: string, extra: Record<string, unknown> = {}) => ({ type, timestamp: new Date().toISOString(), ...extra });
+
+describe('presence: user endpoints, keepalive, delivery', () => {
+  let stack: Stack;
+  let agent: Api;
+  let customer: Api;
+  let service: Api;
+  let outsider: Api;
+  let nc: NatsConnection;
+
+  beforeAll(async () => {
+    stack = await Stack.start({ presence: { clock } });
+    agent = await stack.api('agent-1', 'org-a', ['AGENT']);
+    customer = await stack.api('cust-1', 'org-a', ['CUSTOMER']);
+    service = await stack.api('crm', 'org-a', ['SERVICE']);
+    outsider = await stack.api('agent-x', 'org-b', ['AGENT']);
+    nc = await connect({ servers: stack.nats.url });
+  });
+  afterAll(async () => {
+    await nc?.drain();
+    await stack?.stop();
+  });
+
+  /** Moves the presence clock and runs the scheduler once. */
+  const advance = async (seconds: number) => {
+    clock.t += seconds * 1000;
+    await stack.presence!.tick();
+  };
+  const register = async (api: Api, userEndpointId: string, keepAliveSeconds = 30, serverKeepAliveReminderOn = false) => {
+    const r = await api.post('/users/endpoints/register', { userEndpointId, keepAliveSeconds, serverKeepAliveReminderOn });
+    expect(r.status).toBe(200);
+    return r.body.id as string;
+  };
+  const socket = async (api: Api, ep: string) => EndpointSocket.open(stack.gateway.url, api.token!, ep);
+  const participant = async (conferenceId: string, ep: string) => {
+    const r = await agent.get(`/conferences/${conferenceId}`);
+    return (r.body.participants as { id: string; state: string }[]).find((p) => p.id === ep);
+  };
+
+  describe('registration', () => {
+    it('POST /users/endpoints answers the id as a JSON string (server-made when absent); /register answers {id}', async () => {
+      const made = await agent.post('/users/endpoints', { keepAliveSeconds: 30 });
+      expect(made.status).toBe(200);
+      expect(made.headers.get('content-type')).toMatch(/application\/json/);
+      expect(typeof made.body).toBe('string');
+      expect(made.body.length).toBeGreaterThan(8);
+      const named = await agent.post('/users/endpoints', { userEndpointId: 'ep-named', keepAliveSeconds: 30 });
+      expect(named.body).toBe('ep-named');
+      const ios = await agent.post('/users/endpoints/register', { userEndpointId: 'ep-ios', keepAliveSeconds: 5, serverKeepAliveReminderOn: true });
+      expect(ios.body).toEqual({ id: 'ep-ios' });
+    });
+
+    it('400 naming the field for a missing or out-of-range keepAliveSeconds, a bad id or a non-boolean reminder flag', async () => {
+      for (const [body, field] of [
+        [{}, 'keepAliveSeconds'],
+        [{ keepAliveSeconds: 0 }, 'keepAliveSeconds'],
+        [{ keepAliveSeconds: 3601 }, 'keepAliveSeconds'],
+        [{ keepAliveSeconds: 1.5 }, 'keepAliveSeconds'],
+        [{ keepAliveSeconds: 30, userEndpointId: 'a.b' }, 'userEndpointId'],
+        [{ keepAliveSeconds: 30, serverKeepAliveReminderOn: 'yes' }, 'serverKeepAliveReminderOn'],
+      ] as const) {
+        const r = await agent.post('/users/endpoints', body);
+        expect(r.status).toBe(400);
+        expect(r.body.message).toContain(field);
+      }
+    });
+
+    it("409 for an id another user registered; 404 for keepalive or unregister of someone else's endpoint", async () => {
+      await register(agent, 'ep-owned');
+      expect((await customer.post('/users/endpoints', { userEndpointId: 'ep-owned', keepAliveSeconds: 30 })).status).toBe(409);
+      expect((await customer.post('/users/endpoints/keepalive', { userEndpointId: 'ep-owned' })).status).toBe(404);
+      expect((await customer.post('/users/endpoints/unregister', { userEndpointId: 'ep-owned' })).status).toBe(404);
+      expect((await agent.post('/users/endpoints/keepalive', { userEndpointId: 'ep-owned' })).status).toBe(204);
+      expect((await agent.post('/users/endpoints/unregister', { userEndpointId: 'ep-owned', reason: 'logout' })).status).toBe(204);
+      expect((await agent.post('/users/endpoints/keepalive', { userEndpointId: 'ep-owned' })).status).toBe(404);
+    });
+  });
+
+  describe('keepalive, SICK and expiry (the test moves the clock)', () => {
+    it('a missed deadline makes the participation SICK, a keepalive HEALTHY again; silence for 2k expires it and it leaves with reason "expired"', async () => {
+      const conf = (await agent.post('/conferences/create', {})).body.id as string;
+      await register(customer, 'ep-sick', 10);
+      expect((await customer.post('/conferences/join', { conferenceId: conf, userEndpointId: 'ep-sick' })).status).toBe(200);
+      await waitFor(async () => (await participant(conf, 'ep-sick'))?.state === 'HEALTHY', { description: 'joined' });
+
+      await advance(9.9);
+      expect((await participant(conf, 'ep-sick'))?.state).toBe('HEALTHY');
+      await advance(0.2);
+      await waitFor(async () => (await participant(conf, 'ep-sick'))?.state === 'SICK', { description: 'SICK after the deadline' });
+
+      expect((await customer.post('/users/endpoints/keepalive', { userEndpointId: 'ep-sick' })).status).toBe(204);
+      await waitFor(async () => (await participant(conf, 'ep-sick'))?.state === 'HEALTHY', { description: 'HEALTHY after a keepalive' });
+
+      await advance(19.9);
+      expect(await participant(conf, 'ep-sick')).toBeDefined();
+      await advance(0.2);
+      await waitFor(async () => (await participant(conf, 'ep-sick')) === undefined, { description: 'left on expiry' });
+      const feed = await agent.get(`/conferences/${conf}/events?v=0`);
+      expect(feed.body.find((e: { type: string }) => e.type === 'ConferenceLeftEvent')).toMatchObject({ userEndpointId: 'ep-sick', reason: 'expired' });
+      expect((await customer.post('/users/endpoints/keepalive', { userEndpointId: 'ep-sick' })).status).toBe(404);
+    });
+
+    it('with serverKeepAliveReminderOn, the endpoint is reminded before its deadline', async () => {
+      await register(customer, 'ep-remind', 30, true);
+      const ws = await socket(customer, 'ep-remind');
+      await advance(20);
+      const reminder = await ws.next((d) => d.event.type === 'UserEndpointKeepAliveRequestedEvent', 0, 'the reminder');
+      expect(reminder.event).toMatchObject({ userEndpointId: 'ep-remind', deadline: new Date(clock.t + 10_000).toISOString() });
+      await ws.close();
+    });
+
+    it('endpoint state survives a presence restart, and expiry happens on time afterwards', async () => {
+      const conf = (await agent.post('/conferences/create', {})).body.id as string;
+      await register(customer, 'ep-restart', 10);
+      await register(agent, 'ep-stays', 40);
+      await customer.post('/conferences/join', { conferenceId: conf, userEndpointId: 'ep-restart' });
+      await agent.post('/conferences/join', { conferenceId: conf, userEndpointId: 'ep-stays' });
+      await waitFor(async () => (await participant(conf, 'ep-stays')) !== undefined, { description: 'joined' });
+
+      await stack.presence!.close();
+      clock.t += 25_000; // while it is down: ep-restart is overdue (2k = 20 s), ep-stays is fine (k = 40 s)
+      await stack.startPresence({ clock });
+      await stack.presence!.tick();
+      await waitFor(async () => (await participant(conf, 'ep-restart')) === undefined, { description: 'ep-restart expired after the restart' });
+      expect((await participant(conf, 'ep-stays'))?.state).toBe('HEALTHY');
+      await advance(15.1);
+      await waitFor(async () => (await participant(conf, 'ep-stays'))?.state === 'SICK', { description: 'ep-stays SICK at its deadline' });
+    });
+  });
+
+  describe('delivery', () => {
+    it('sendEvent reaches every endpoint of the user over its socket and answers the count; a named endpoint only it', async () => {
+      await register(customer, 'ep-d1');
+      await register(customer, 'ep-d2');
+      const [a, b] = [await socket(customer, 'ep-d1'), await socket(customer, 'ep-d2')];
+      const all = await agent.post('/users/endpoints/sendEvent', { userId: 'cust-1', event: event('AgentMessageSentEvent', { text: 'hello' }) });
+      expect(all.status).toBe(200);
+      expect(all.body).toBeGreaterThanOrEqual(2);
+      await a.next((d) => d.event.text === 'hello');
+      await b.next((d) => d.event.text === 'hello');
+      const one = await agent.post('/users/endpoints/sendEvent', { userId: 'cust-1', userEndpointId: 'ep-d2', event: event('AgentMessageSentEvent', { text: 'only you' }) });
+      expect(one.body).toBe(1);
+      await b.next((d) => d.event.text === 'only you');
+      expect(a.received.some((d) => d.event.text === 'only you')).toBe(false);
+      await Promise.all([a.close(), b.close()]);
+    });
+
+    it('400 naming the problem for a bad event type, timestamp or mask; 404 for an endpoint the user does not have', async () => {
+      const bad = async (body: Record<string, unknown>, pattern: RegExp) => {
+        const r = await agent.post('/users/endpoints/sendEvent', { userId: 'cust-1', ...body });
+        expect(r.status).toBe(400);
+        expect(r.body.message).toMatch(pattern);
+      };
+      await bad({ event: { type: 'hello', timestamp: new Date().toISOString() } }, /event.type/);
+      await bad({ event: { type: 'MessageEvent', timestamp: new Date().toISOString() } }, /event.type/);
+      await bad({ event: { type: 'AgentMessageSentEvent', timestamp: '21/11/2026' } }, /event.timestamp/);
+      await bad({ event: { type: 'AgentMessageSentEvent' } }, /event.timestamp/);
+      await bad({ event: event('AgentMessageSentEvent'), masks: ['card.number'] }, /mask/);
+      await bad({ event: 'text' }, /event/);
+      expect((await agent.post('/users/endpoints/sendEvent', { userId: 'cust-1', userEndpointId: 'ep-nope', event: event('AgentMessageSentEvent') })).status).toBe(404);
+      expect((await service.post('/users/endpoints/sendEvent', { userId: 'cust-1', event: event('AgentMessageSentEvent') })).status).toBe(400);
+    });
+
+    it('qos 1 is delivered again after a reconnect until acknowledged; qos 0 is not', async () => {
+      await register(customer, 'ep-q');
+      let ws = await socket(customer, 'ep-q');
+      await agent.post('/users/endpoints/sendEvent', { userId: 'cust-1', userEndpointId: 'ep-q', qos: 0, event: event('NoteAddedEvent', { n: 'best-effort' }) });
+      await agent.post('/users/endpoints/sendEvent', { userId: 'cust-1', userEndpointId: 'ep-q', qos: 1, event: event('NoteAddedEvent', { n: 'at-least-once' }) });
+      const first = await ws.next((d) => d.event.n === 'at-least-once');
+      expect(first.qos).toBe(1);
+      await ws.next((d) => d.event.n === 'best-effort');
+      await ws.close(); // without acknowledging
+
+      ws = await socket(customer, 'ep-q');
+      const again = await ws.next((d) => d.event.n === 'at-least-once', 0, 'the qos 1 event again');
+      expect(again.id).toBe(first.id);
+      ws.ack(again.id);
+      // A marker sent after the reconnect: by the time it arrives, a qos 0 redelivery would have too.
+      await agent.post('/users/endpoints/sendEvent', { userId: 'cust-1', userEndpointId: 'ep-q', event: event('NoteAddedEvent', { n: 'marker-1' }) });
+      await ws.next((d) => d.event.n === 'marker-1');
+      expect(ws.received.filter((d) => d.event.n === 'best-effort')).toEqual([]);
+      await ws.close();
+
+      ws = await socket(customer, 'ep-q');
+      await agent.post('/users/endpoints/sendEvent', { userId: 'cust-1', userEndpointId: 'ep-q', qos: 1, event: event('NoteAddedEvent', { n: 'marker-2' }) });
+      await ws.next((d) => d.event.n === 'marker-2');
+      expect(ws.received.filter((d) => d.event.n === 'at-least-once')).toEqual([]); // acknowledged: gone
+      await ws.close();
+    });
+
+    it('masks: the stored copy is masked, the delivered copy is not', async () => {
+      await register(customer, 'ep-mask');
+      const ws = await socket(customer, 'ep-mask');
+      const stored: any[] = [];
+      const sub = nc.subscribe('parley.evt.userevent.>', { callback: (_e, m) => stored.push(m.json()) });
+      await nc.flush();
+      const secret = event('PaymentTakenEvent', { card: { number: '4111111111111111', holder: 'Ada' } });
+      expect((await agent.post('/users/endpoints/sendEvent', { userId: 'cust-1', userEndpointId: 'ep-mask', masks: ['$.card.number'], event: secret })).body).toBe(1);
+      const got = await ws.next((d) => d.event.type === 'PaymentTakenEvent');
+      expect(got.event.card).toEqual({ number: '4111111111111111', holder: 'Ada' });
+      const record = await waitFor(() => stored.find((s) => s.data.deliveryId === got.id), { description: 'the stored UserEventSentEvent' });
+      expect(record.data.event.card).toEqual({ number: '****************', holder: 'Ada' });
+      expect(JSON.stringify(record)).not.toContain('4111111111111111');
+      sub.unsubscribe();
+      await ws.close();
+    });
+
+    it('conference events and conference sendEvent reach every joined endpoint', async () => {
+      await register(agent, 'ep-ca');
+      await register(customer, 'ep-cc');
+      const conf = (await agent.post('/conferences/create', {})).body.id as string;
+      await agent.post('/conferences/join', { conferenceId: conf, userEndpointId: 'ep-ca' });
+      const ws = await socket(agent, 'ep-ca');
+      await customer.post('/conferences/join', { conferenceId: conf, userEndpointId: 'ep-cc' });
+      const joined = await ws.next((d) => d.event.type === 'ConferenceJoinedEvent' && d.event.userEndpointId === 'ep-cc', 0, "the customer's join");
+      expect(joined.event).toMatchObject({ conferenceId: conf, organizationId: 'org-a', userId: 'cust-1' });
+      const r = await service.post('/conferences/sendEvent', { conferenceId: conf, qos: 'AT_LEAST_ONCE', event: event('CobrowseStartedEvent') });
+      expect(r.body).toEqual({ eventsSent: 2 });
+      const sent = await ws.next((d) => d.event.type === 'CobrowseStartedEvent');
+      expect(sent.qos).toBe(1);
+      ws.ack(sent.id);
+      await ws.close();
+    });
+
+    it('the long-poll fallback serves the same deliveries, and acknowledges qos 1 with ?ack=', async () => {
+      await register(customer, 'ep-lp');
+      const empty = customer.get('/users/endpoints/ep-lp/events'); // opens the session, waits
+      await waitFor(async () => (await agent.post('/users/endpoints/sendEvent', { userId: 'cust-1', userEndpointId: 'ep-lp', qos: 1, event: event('NoteAddedEvent', { n: 'lp' }) })).body === 1);
+      const first = await empty;
+      expect(first.status).toBe(200);
+      const got = first.body.length ? first.body : (await customer.get('/users/endpoints/ep-lp/events')).body;
+      expect(got[0]).toMatchObject({ qos: 1, event: { n: 'lp' } });
+      await agent.post('/users/endpoints/sendEvent', { userId: 'cust-1', userEndpointId: 'ep-lp', event: event('NoteAddedEvent', { n: 'lp-2' }) });
+      const next = await customer.get(`/users/endpoints/ep-lp/events?ack=${got[0].id}`);
+      expect(next.body.map((d: { event: { n: string } }) => d.event.n)).toEqual(['lp-2']);
+    });
+
+    it('two gateways on one NATS: an endpoint connected to one receives what is sent through the other', async () => {
+      const second: RunningGateway = await startGateway({ ...gatewayConfigFromEnv({}), host: '127.0.0.1', port: 0, natsUrl: stack.nats.url, logLevel: 'warn' }, stack.auth);
+      try {
+        await register(customer, 'ep-far');
+        const ws = await EndpointSocket.open(second.url, customer.token!, 'ep-far');
+        expect((await agent.post('/users/endpoints/sendEvent', { userId: 'cust-1', userEndpointId: 'ep-far', event: event('NoteAddedEvent', { n: 'across' }) })).body).toBe(1);
+        await ws.next((d) => d.event.n === 'across');
+        // A newer socket on the first gateway replaces the one on the second.
+        const near = await socket(customer, 'ep-far');
+        await waitFor(() => ws.closeCode === 4001, { description: 'the older socket closed as replaced' });
+        await agent.post('/users/endpoints/sendEvent', { userId: 'cust-1', userEndpointId: 'ep-far', event: event('NoteAddedEvent', { n: 'back' }) });
+        await near.next((d) => d.event.n === 'back');
+        await near.close();
+      } finally {
+        await second.close();
+      }
+    });
+  });
+
+  describe('organization isolation', () => {
+    it('a user of organization B cannot send to, connect to, or read the events of an endpoint of organization A', async () => {
+      await register(customer, 'ep-private');
+      const send = await outsider.post('/users/endpoints/sendEvent', { userId: 'cust-1', userEndpointId: 'ep-private', event: event('NoteAddedEvent') });
+      expect(send.status).toBe(404);
+      const toUser = await outsider.post('/users/endpoints/sendEvent', { userId: 'cust-1', organizationId: 'org-a', event: event('NoteAddedEvent') });
+      expect(toUser.body).toBe(0); // a user's own organization is the token's, whatever the body says
+      await expect(socket(outsider, 'ep-private')).rejects.toMatchObject({ status: 404 });
+      expect((await outsider.get('/users/endpoints/ep-private/events')).status).toBe(404);
+      expect((await outsider.post('/users/endpoints/keepalive', { userEndpointId: 'ep-private' })).status).toBe(404);
+      // ...and the same id is free in organization B: ids are scoped to an organization.
+      expect((await outsider.post('/users/endpoints', { userEndpointId: 'ep-private', keepAliveSeconds: 30 })).body).toBe('ep-private');
+    });
+
+    it('the socket refuses a missing or bad token (401) and an endpoint of another user (404)', async () => {
+      await register(customer, 'ep-mine');
+      await expect(EndpointSocket.open(stack.gateway.url, 'not-a-token', 'ep-mine')).rejects.toMatchObject({ status: 401 });
+      await expect(socket(agent, 'ep-mine')).rejects.toMatchObject({ status: 404 });
+    });
+  });
+});
