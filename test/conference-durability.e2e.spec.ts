@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '@parley/testing';
 import { Api, Stack } from './support/stack';
-import { spawnConferenceService } from './support/conference-process';
+import { spawnConferenceService } from './support/service-process';
 
 /**
  * What survives a crash: the conference service runs in its own process on a real database;

@@ -292,7 +292,7 @@ export class ConferenceController {
     const endpoints = guards.joinedEndpoints(state, ctx.actor, dto.conferenceId);
     const delivery = { id: randomUUID(), qos: qosLevel(dto.qos), event: dto.event };
     // The log line carries the masked copy; the endpoints get the event as sent.
-    this.logger.log(`sendEvent ${delivery.id} to ${endpoints.length} endpoint(s) of conference ${dto.conferenceId}, qos ${delivery.qos}: ${JSON.stringify(maskEvent(dto.event, dto.masks ?? []))}`);
+    this.logger.log({ msg: 'sendEvent', deliveryId: delivery.id, conferenceId: dto.conferenceId, endpoints: endpoints.length, qos: delivery.qos, event: maskEvent(dto.event, dto.masks ?? []) });
     await deliverToEndpoints(this.nc, endpoints.map((ep) => ({ organizationId: state.organizationId, userEndpointId: ep.userEndpointId })), delivery);
     return { eventsSent: endpoints.length };
   }

@@ -140,7 +140,7 @@ export class PresenceService {
     const record: NewEvent = { eventId: randomUUID(), event: sent, metadata: { ...PresenceService.meta(ctx), organizationId, time: this.now() } };
     await this.store.append(`${USER_EVENT_STREAM_PREFIX}${deliveryId}`, 0, [record]);
     this.kickRelay();
-    this.logger.log(`sendEvent ${deliveryId} to ${targets.length} endpoint(s) of ${organizationId}/${dto.userId}, qos ${qos}: ${JSON.stringify(masked)}`);
+    this.logger.log({ msg: 'sendEvent', deliveryId, organizationId, userId: dto.userId, endpoints: targets.length, qos, event: masked });
     await deliverToEndpoints(this.nc, targets.map((userEndpointId) => ({ organizationId, userEndpointId })), { id: deliveryId, qos, event: dto.event });
     return targets.length;
   }
