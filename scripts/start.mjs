@@ -123,6 +123,8 @@ try {
 
   const conference = start('conference', process.execPath, ['--enable-source-maps', 'apps/conference/dist/main.js'], env);
   await ready(conference, 'conference');
+  const presence = start('presence', process.execPath, ['--enable-source-maps', 'apps/presence/dist/main.js'], env);
+  await ready(presence, 'presence');
 
   // The SFU: mediasoup's worker, built once from Debian's libraries and cached outside the repository.
   const workerBin = await ensureMediasoupWorker();
@@ -136,6 +138,7 @@ try {
   log('');
   log(`Parley is running: ${url}`);
   log(`  API      ${url}/rtc-api   (OpenAPI and Swagger UI: ${url}/rtc-api/docs)`);
+  log(`  push     ${url.replace(/^http/, 'ws')}/rtc-api/ws?userEndpointId=…   (after POST /rtc-api/users/endpoints)`);
   log(`  health   ${url}/health    metrics: ${url}/metrics`);
   log(`  a token  npm run -s token -- --user agent-1 --org org-1 --roles AGENT`);
   log('Ctrl-C stops everything.');

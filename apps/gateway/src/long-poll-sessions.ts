@@ -48,21 +48,23 @@ export class LongPollSessions implements OnModuleDestroy {
     const key = `${organizationId}/${userEndpointId}`;
     let state = this.polls.get(key);
     if (!state) {
-      const s: Partial<PollState> = { buffer: [] };
-      s.session = await this.sessions.start(organizationId, userEndpointId, {
+      // Deliveries can arrive while the session opens (queued qos 1): the state exists first.
+      const buffer: EndpointDelivery[] = [];
+      const created: Omit<PollState, 'session'> & { session?: EndpointSession } = { buffer };
+      created.session = await this.sessions.start(organizationId, userEndpointId, {
         push: (d) => {
-          s.buffer!.push(d);
-          const oldestBestEffort = s.buffer!.length > MAX_BUFFERED ? s.buffer!.findIndex((x) => x.qos === 0) : -1;
-          if (oldestBestEffort >= 0) s.buffer!.splice(oldestBestEffort, 1);
-          s.wake?.();
+          buffer.push(d);
+          const oldestBestEffort = buffer.length > MAX_BUFFERED ? buffer.findIndex((x) => x.qos === 0) : -1;
+          if (oldestBestEffort >= 0) buffer.splice(oldestBestEffort, 1);
+          created.wake?.();
         },
         ended: (why, reason) => {
-          s.ended = why === 'unregistered' ? `User endpoint ${userEndpointId} was unregistered (${reason ?? 'no reason'})` : `Another session of user endpoint ${userEndpointId} replaced this one`;
-          s.wake?.();
+          created.ended = why === 'unregistered' ? `User endpoint ${userEndpointId} was unregistered (${reason ?? 'no reason'})` : `Another session of user endpoint ${userEndpointId} replaced this one`;
+          created.wake?.();
           this.polls.delete(key);
         },
       });
-      state = s as PollState;
+      state = created as PollState;
       this.polls.set(key, state);
     }
     const st = state;

@@ -47,12 +47,13 @@ export class AggregateRepository<C, E extends DomainEvent, S extends { version: 
         const events = this.o.decider.decide(command, state);
         if (events.length === 0) return { state, events };
         const next = events.reduce(this.o.decider.evolve, state);
+        const project = options.inTransaction;
         try {
           await this.o.store.append(
             streamId,
             state.version,
             events.map((e) => envelope(e, next)),
-            options.inTransaction ? { inTransaction: (sql) => options.inTransaction!(sql, next) } : {},
+            project ? { inTransaction: (sql) => project(sql, next) } : {},
           );
         } catch (e) {
           if (!(e instanceof ConcurrencyError)) throw e;
