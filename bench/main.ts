@@ -14,6 +14,7 @@ import { type LoadResult, type InsertResult, conferenceLoad, insertLoad, longPol
 import { baseMachineInfo, type MachineInfo, natsServerVersion, pgliteVersion, postgresVersion } from './machine';
 import { type BenchResults, type Scenario, readIntro, renderMarkdown, tables } from './report';
 import { ROOT, startServices } from './services';
+import { type PresenceResult, presenceFanout } from './presence';
 import { type SfuResult, sfuFanout } from './sfu';
 
 const JWT_SECRET = `bench-${Math.random().toString(36).slice(2)}-0123456789abcdef0123456789`;
@@ -29,7 +30,7 @@ function intList(name: string, dflt: number[]): number[] {
 }
 const int = (name: string, dflt: number) => intList(name, [dflt])[0];
 
-const SECTIONS = ['conference', 'sfu'] as const;
+const SECTIONS = ['conference', 'sfu', 'presence'] as const;
 function sections(): Set<string> {
   const raw = (process.env.BENCH_SECTIONS ?? SECTIONS.join(',')).split(',').map((x) => x.trim());
   const unknown = raw.filter((x) => !(SECTIONS as readonly string[]).includes(x));
@@ -57,6 +58,9 @@ const settings = {
   sfuVideo: size('BENCH_SFU_VIDEO', '160x120'),
   sfuFps: int('BENCH_SFU_FPS', 15),
   sfuBitrate: int('BENCH_SFU_BITRATE', 300_000),
+  presenceEndpoints: int('BENCH_PRESENCE_ENDPOINTS', 1000),
+  presenceConferenceSizes: intList('BENCH_PRESENCE_CONFERENCE_SIZES', [1000, 10]),
+  presenceRounds: int('BENCH_PRESENCE_ROUNDS', 20),
 };
 const OUTPUT = process.env.BENCH_OUTPUT ?? join(ROOT, 'BENCHMARKS.md');
 
@@ -182,8 +186,33 @@ async function main(): Promise<void> {
     log(sfu.stoppedBecause);
   }
 
+  const presence: PresenceResult[] = [];
+  for (const conferenceSize of settings.sections.includes('presence') ? settings.presenceConferenceSizes : []) {
+    log(`— presence: ${settings.presenceEndpoints} WebSocket endpoints on one gateway, conferences of ${conferenceSize}`);
+    const nats = await startNats();
+    const releaseNats = onCleanup('nats-server (presence)', () => nats.stop());
+    const data = tempDir('parley-bench-presence-');
+    const services = await startServices({ natsUrl: nats.url, dataDir: data.dir, jwtSecret: JWT_SECRET, presence: true });
+    const releaseServices = onCleanup('services (presence)', () => services.stop());
+    presence.push(
+      await presenceFanout({
+        baseUrl: services.url,
+        gatewayPid: services.gatewayPid,
+        issuer,
+        endpoints: settings.presenceEndpoints,
+        conferenceSize,
+        rounds: settings.presenceRounds,
+        deadline: performance.now() + 5 * 60_000,
+        log,
+      }),
+    );
+    await releaseServices();
+    await releaseNats();
+    await data.release();
+  }
+
   await cleanupAll();
-  const results: BenchResults = { machine, settings, scenarios, baseline, sfu, durationMs: performance.now() - t0 };
+  const results: BenchResults = { machine, settings, scenarios, baseline, sfu, presence, durationMs: performance.now() - t0 };
   const markdown = renderMarkdown(readIntro(OUTPUT), results);
   writeFileSync(OUTPUT, markdown);
   process.stdout.write(`\n${tables(results)}\n\n`);

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { InsertResult, LoadResult, LongPollResult } from './load';
 import type { MachineInfo } from './machine';
+import type { PresenceResult } from './presence';
 import { KEPT_UP, PUBLISHER_KEPT_UP, type SfuResult, keptUp } from './sfu';
 import { fmtMs, fmtPair, fmtRate, markdownTable } from './stats';
 
@@ -37,6 +38,7 @@ export interface BenchResults {
   scenarios: Scenario[];
   baseline: InsertResult[];
   sfu?: SfuResult;
+  presence: PresenceResult[];
   durationMs: number;
 }
 
@@ -66,6 +68,7 @@ export function methodSection(r: BenchResults): string {
     '',
     ...(r.scenarios.length > 0 ? conferenceMethod(r) : []),
     ...(r.sfu ? ['', sfuMethod(r.sfu)] : []),
+    ...(r.presence.length > 0 ? ['', presenceMethod(r.presence)] : []),
   ].join('\n');
 }
 
@@ -201,11 +204,43 @@ function sfuSection(f: SfuResult): string {
   return lines.join('\n');
 }
 
+function presenceMethod(runs: PresenceResult[]): string {
+  const p = runs[0];
+  return (
+    `**Pushed events.** The conference service, the presence service and one gateway run as child processes on PGlite and one nats-server, started afresh for each layout; the bench process holds ${p.options.endpoints} WebSocket clients (the \`ws\` package) of ${p.options.endpoints} users, each endpoint registered and joined to a conference (layouts: ${runs.map((r) => `${r.conferences} × ${r.options.conferenceSize}`).join(', ')}). ` +
+    `Each round sends (a) one conference \`sendEvent\` (qos 0) to every conference at once, then (b) one \`updateMetadata\` to every conference at once, whose ConferenceMetadataUpdatedEvent goes store → relay → JetStream → the presence service's consumer → core NATS → the gateway → the sockets. ` +
+    `Latency is from the moment a conference's request was sent to each socket's receipt (one clock), over ${p.options.rounds} rounds; it includes the HTTP request itself, and with many conferences, the requests queueing behind each other at the same gateway. ` +
+    `Gateway memory is its RSS (/proc) after the registrations and after the sockets opened, over the number of sockets: the cost of one connection (socket, its NATS subscriptions, its JetStream consumer for qos 1). RSS moves with V8's heap growth, so runs differ.`
+  );
+}
+
+function presenceSection(runs: PresenceResult[]): string {
+  const rows = runs.flatMap((p) => {
+    const layout = `${p.conferences} × ${p.options.conferenceSize}`;
+    return [
+      [layout, 'conference sendEvent → sockets', `${p.received.sendEvent} (${p.expected})`, fmtMs(p.sendEvent.percentile(50)), fmtMs(p.sendEvent.percentile(99)), fmtMs(p.sendEvent.max)],
+      [layout, 'conference event → presence → sockets', `${p.received.conferenceEvent} (${p.expected})`, fmtMs(p.conferenceEvent.percentile(50)), fmtMs(p.conferenceEvent.percentile(99)), fmtMs(p.conferenceEvent.max)],
+    ];
+  });
+  const table = markdownTable(['conferences × endpoints', 'path', 'deliveries (expected)', 'p50, ms', 'p99, ms', 'max, ms'], rows, ['l', 'l', 'r', 'r', 'r', 'r']);
+  return [
+    `## 4. Events pushed to ${runs[0].connected} WebSocket endpoints on one gateway`,
+    '',
+    table,
+    '',
+    ...runs.map(
+      (p) =>
+        `- ${p.conferences} × ${p.options.conferenceSize}: gateway RSS ${p.gatewayRssBeforeMiB.toFixed(1)} MiB before the sockets, ${p.gatewayRssAfterMiB.toFixed(1)} MiB with ${p.connected} open: **≈ ${p.gatewayKiBPerConnection.toFixed(0)} KiB per connection**; set-up (registrations, joins, sockets) ${p.setupSeconds.toFixed(0)} s.`,
+    ),
+  ].join('\n');
+}
+
 /** The tables alone (for stdout). */
 export function tables(r: BenchResults): string {
   const parts: string[] = [];
   if (r.scenarios.length > 0) parts.push(...conferenceTables(r));
   if (r.sfu) parts.push('', sfuSection(r.sfu));
+  if (r.presence.length > 0) parts.push('', presenceSection(r.presence));
   return parts.join('\n').trim();
 }
 

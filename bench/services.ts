@@ -10,11 +10,15 @@ export interface ServicesOptions {
   /** DATA_DIR of the conference service (its PGlite lives in dataDir/conference). */
   dataDir: string;
   jwtSecret: string;
+  /** The presence service too (embedded PGlite under dataDir/presence). */
+  presence?: boolean;
 }
 
 export interface RunningServices {
   /** The gateway, e.g. http://127.0.0.1:41234 */
   url: string;
+  /** The gateway's process id (its memory is read from /proc). */
+  gatewayPid: number;
   stop(): Promise<void>;
 }
 
@@ -38,7 +42,7 @@ async function untilHealthy(url: string, gateway: TsChildHandle, timeoutMs: numb
 }
 
 /**
- * The conference service and the gateway as two child processes, the way production runs
+ * The conference service (and the presence service when asked) and the gateway as child processes, the way production runs
  * them (apps/<app>/src/main.ts with their environment variables), TypeScript compiled on load.
  * Both are registered with the harness's reaper, so they die with the bench even if it is killed.
  */
@@ -57,12 +61,18 @@ export async function startServices(options: ServicesOptions): Promise<RunningSe
     started.push(conference);
     await conference.message<{ ready?: string }>((m) => m?.ready === 'conference', 90_000);
 
+    if (options.presence) {
+      const presence = spawnTs(join(ROOT, 'apps/presence/src/main.ts'), { env: { ...common, DATABASE_URL: '', DATA_DIR: options.dataDir } });
+      started.push(presence);
+      await presence.message<{ ready?: string }>((m) => m?.ready === 'presence', 90_000);
+    }
+
     const port = await freePort();
     const gateway = spawnTs(join(ROOT, 'apps/gateway/src/main.ts'), { env: { ...common, HOST: '127.0.0.1', PORT: String(port) } });
     started.push(gateway);
     const url = `http://127.0.0.1:${port}`;
     await untilHealthy(url, gateway, 90_000);
-    return { url, stop };
+    return { url, gatewayPid: gateway.child.pid ?? 0, stop };
   } catch (err) {
     await stop();
     throw err;
