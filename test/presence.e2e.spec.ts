@@ -196,6 +196,27 @@ describe('presence: user endpoints, keepalive, delivery', () => {
       await ws.close();
     });
 
+    it('unregistering closes the socket (4004) and drops what was queued; an expired endpoint keeps nothing either', async () => {
+      await register(customer, 'ep-gone');
+      const ws = await socket(customer, 'ep-gone');
+      expect((await customer.post('/users/endpoints/unregister', { userEndpointId: 'ep-gone', reason: 'logout' })).status).toBe(204);
+      await waitFor(() => ws.closeCode === 4004, { description: 'the socket closed as unregistered' });
+
+      await register(customer, 'ep-lapsed', 10);
+      await agent.post('/users/endpoints/sendEvent', { userId: 'cust-1', userEndpointId: 'ep-lapsed', qos: 1, event: event('NoteAddedEvent', { n: 'never-read' }) });
+      const jsm = await nc.jetstreamManager();
+      const queued = () => jsm.streams.getMessage('PARLEY_DELIVERY', { last_by_subj: 'parley.deliverq.org-a.ep-lapsed' }).then(() => true, () => false);
+      expect(await queued()).toBe(true);
+      await advance(20.1); // expired before any client read it
+      await waitFor(async () => !(await queued()), { description: 'the queue purged' });
+      await register(customer, 'ep-lapsed', 10); // the same user takes its id again
+      const again = await socket(customer, 'ep-lapsed');
+      await agent.post('/users/endpoints/sendEvent', { userId: 'cust-1', userEndpointId: 'ep-lapsed', qos: 1, event: event('NoteAddedEvent', { n: 'fresh' }) });
+      await again.next((d) => d.event.n === 'fresh');
+      expect(again.received.filter((d) => d.event.n === 'never-read')).toEqual([]);
+      await again.close();
+    });
+
     it('masks: the stored copy is masked, the delivered copy is not', async () => {
       await register(customer, 'ep-mask');
       const ws = await socket(customer, 'ep-mask');

@@ -16,13 +16,13 @@ export class EndpointSocket {
     ws.on('close', (code) => (this.closeCode = code));
   }
 
-  /** Opens the socket; rejects with the HTTP status when the upgrade is refused. */
+  /** Opens the socket and waits for the session's first frame; rejects with the HTTP status when the upgrade is refused. */
   static open(gatewayUrl: string, token: string, userEndpointId: string): Promise<EndpointSocket> {
     const url = `${gatewayUrl.replace(/^http/, 'ws')}/rtc-api/ws?userEndpointId=${encodeURIComponent(userEndpointId)}`;
     const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` } });
     const socket = new EndpointSocket(ws);
     return new Promise((resolve, reject) => {
-      ws.once('open', () => resolve(socket));
+      ws.once('open', () => void socket.next((d) => d.event.type === 'UserEndpointSessionOpenedEvent', 0, 'the session opened').then(() => resolve(socket), reject));
       ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`upgrade refused: ${res.statusCode}`), { status: res.statusCode })));
       ws.once('error', reject);
     });

@@ -1,3 +1,4 @@
+import { envInt } from '@parley/messaging';
 /** The gateway's settings, from the environment (see the README's table). */
 export interface GatewayConfig {
   host: string;
@@ -13,13 +14,7 @@ export interface GatewayConfig {
 }
 
 export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  const int = (name: string, dflt: number, min = 1) => {
-    const v = env[name];
-    if (v === undefined || v === '') return dflt;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got "${v}"`);
-    return n;
-  };
+  const int = (name: string, dflt: number, min = 1) => envInt(env, name, dflt, min);
   return {
     host: env.HOST || '0.0.0.0',
     port: int('PORT', 8080, 0),

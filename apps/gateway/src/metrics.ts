@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ConferenceEventsHub } from './conference-events.hub';
+import { EndpointSessions } from './endpoint-sessions';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** The gateway's Prometheus metrics (one registry per app instance, so tests can run several). */
@@ -20,8 +21,17 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly longPollWaiting: Gauge;
+  readonly endpointSessions: Gauge;
 
-  constructor(hub: ConferenceEventsHub) {
+  constructor(hub: ConferenceEventsHub, sessions: EndpointSessions) {
+    this.endpointSessions = new Gauge({
+      name: 'parley_endpoint_sessions',
+      help: 'Endpoint delivery sessions open on this gateway (WebSockets and lingering long polls)',
+      registers: [this.registry],
+      collect() {
+        this.set(sessions.count);
+      },
+    });
     this.longPollWaiting = new Gauge({
       name: 'parley_longpoll_waiting',
       help: 'Long-poll requests waiting for an event',

@@ -1,7 +1,7 @@
 import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import { type Actor, ID_PATTERN, ParleyError, httpStatusOf } from '@parley/contracts';
+import { type Actor, type EndpointDelivery, ID_PATTERN, ParleyError, httpStatusOf } from '@parley/contracts';
 import type { TokenVerifier } from '@parley/auth';
 import type { NatsRpcClient } from '@parley/messaging';
 import type { EndpointSessions } from './endpoint-sessions';
@@ -29,7 +29,9 @@ interface Bound {
  * to that endpoint, as JSON text frames `{"id","qos","event"}`. The token comes in the
  * Authorization header or, for browsers (which cannot set headers on a WebSocket), as
  * `access_token` in the query (RFC 6750 §2.3). The endpoint must be a registered endpoint of
- * the token's user, else the upgrade is refused with 401/404. The client acknowledges qos 1
+ * the token's user, else the upgrade is refused with 401/404. Once the session listens, the
+ * first frame (after any queued qos 1 ones) is a UserEndpointSessionOpenedEvent: from then on
+ * nothing sent to the endpoint misses this socket. The client acknowledges qos 1
  * deliveries with `{"ack": "<id>"}` (or a list); one socket per endpoint: a newer one replaces
  * an older one, on whichever gateway.
  */
@@ -79,6 +81,16 @@ export async function registerWebSocketChannel(fastify: FastifyInstance, prefix:
         });
       if (!session) return;
       if (socket.readyState !== socket.OPEN) return deps.sessions.close(session); // gone while the session opened
+      // Unregistered between the check before the upgrade and the session's control subscription?
+      // The session listens now, so asking again closes that gap.
+      const stillOwned = await ownEndpoint(deps.rpc, b.userEndpointId, { actor: b.actor, correlationId: req.id, causationId: req.id }, deps.rpcTimeoutMs).then(
+        () => true,
+        () => false,
+      );
+      if (!stillOwned) {
+        deps.sessions.close(session);
+        return socket.close(WS_CLOSE.unregistered, 'unregistered');
+      }
       const ping = setInterval(() => {
         if (!alive) return socket.terminate();
         alive = false;
@@ -98,6 +110,9 @@ export async function registerWebSocketChannel(fastify: FastifyInstance, prefix:
         deps.sessions.close(session);
       });
       socket.resume?.();
+      // Everything sent from now on reaches this socket: clients may wait for this frame.
+      const opened: EndpointDelivery = { id: session.id, qos: 0, event: { type: 'UserEndpointSessionOpenedEvent', timestamp: new Date().toISOString(), userEndpointId: b.userEndpointId } };
+      socket.send(JSON.stringify(opened));
     },
   );
 }

@@ -1,5 +1,6 @@
 import { cpus } from 'node:os';
 import type { IceServersConfig } from './ice-servers';
+import { envInt } from '@parley/messaging';
 
 /** The media service's settings, from the environment (see the README's table). */
 export interface MediaConfig {
@@ -19,13 +20,7 @@ export interface MediaConfig {
 }
 
 export function mediaConfigFromEnv(env: NodeJS.ProcessEnv = process.env): MediaConfig {
-  const int = (name: string, dflt: number, min = 1, max = 65535) => {
-    const v = env[name];
-    if (v === undefined || v === '') return dflt;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be an integer from ${min} to ${max}, got "${v}"`);
-    return n;
-  };
+  const int = (name: string, dflt: number, min = 1, max = 65535) => envInt(env, name, dflt, min, max);
   const config: MediaConfig = {
     natsUrl: env.NATS_URL || 'nats://127.0.0.1:4222',
     logLevel: env.LOG_LEVEL || 'info',

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { envInt } from '@parley/messaging';
 
 /** The presence service's settings, from the environment (see the README's table). */
 export interface PresenceConfig {
@@ -27,13 +28,7 @@ export interface Clock {
 export const systemClock: Clock = { now: () => Date.now() };
 
 export function presenceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): PresenceConfig {
-  const int = (name: string, dflt: number) => {
-    const v = env[name];
-    if (v === undefined || v === '') return dflt;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${v}"`);
-    return n;
-  };
+  const int = (name: string, dflt: number) => envInt(env, name, dflt);
   return {
     natsUrl: env.NATS_URL || 'nats://127.0.0.1:4222',
     databaseUrl: env.DATABASE_URL || undefined,

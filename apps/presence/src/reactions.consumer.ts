@@ -69,14 +69,15 @@ export function consumeOwnEvents(nc: NatsConnection, store: EventStore, rpc: Nat
           );
           return;
         case 'UserEndpointUnregisteredEvent': {
+          // Sockets close first, so no session consumes the queue while it is purged.
+          const control: EndpointSessionControl = { kind: 'unregistered', reason: e.data.reason };
+          nc.publish(endpointSessionSubject(organizationId, userEndpointId), JSON.stringify(control));
           await forEachConference(organizationId, userEndpointId, (conferenceId) => rpc.request(ConferenceCommands.leave, { conferenceId, userEndpointId, reason: e.data.reason }, ctx));
           const jsm = await nc.jetstreamManager();
           await jsm.streams.purge(DELIVERY_STREAM, { filter: endpointQueuedSubject(organizationId, userEndpointId) });
           await jsm.consumers.delete(DELIVERY_STREAM, deliveryConsumerName(organizationId, userEndpointId)).catch((err) => {
             if (!/consumer not found/i.test(String(err))) throw err;
           });
-          const control: EndpointSessionControl = { kind: 'unregistered', reason: e.data.reason };
-          nc.publish(endpointSessionSubject(organizationId, userEndpointId), JSON.stringify(control));
           return;
         }
         case 'UserEndpointRegisteredEvent':

@@ -11,18 +11,27 @@ export interface AggregateRepositoryOptions<C, E extends DomainEvent, S extends 
   /** Tries against version conflicts with other writers (other replicas); default 25. */
   maxAttempts?: number;
   /** The error thrown when every try met a conflict. */
-  tooManyConflicts: (streamId: string) => Error;
+  tooManyConflicts: (streamId: string, command: C) => Error;
 }
 
-export interface ExecuteOptions<S> {
+export interface ExecuteOptions<S, E, R> {
   /** Inline projection: runs in the append's transaction with the state after the events. */
   inTransaction?: (sql: SqlExecutor, next: S) => Promise<void>;
+  /**
+   * Runs once, after the command is first decided and before its events are stored (e.g. a
+   * call to another service whose answer the caller needs). Its result is returned; if storing
+   * then fails for good, `abandon` undoes it (it must handle its own errors).
+   */
+  before?: (state: S, events: E[]) => Promise<R>;
+  abandon?: (result: R) => Promise<void>;
 }
 
 /**
  * Load (cached fold + the stream's new events), decide, append with the version decided on,
- * retry on conflict with capped exponential back-off and jitter. Commands to one stream inside
- * one process queue on a mutex instead of racing each other to a conflict.
+ * retry on conflict. A replica working through a queue of commands to one stream appends back
+ * to back with a warm cache, so another replica can lose several rounds in a row: the retries
+ * back off exponentially with jitter (capped at 100 ms) until that queue drains, about 2 s at
+ * worst. Commands to one stream inside one process queue on a mutex instead of racing.
  */
 export class AggregateRepository<C, E extends DomainEvent, S extends { version: number }> {
   private readonly cache = new Map<string, S>();
@@ -39,32 +48,44 @@ export class AggregateRepository<C, E extends DomainEvent, S extends { version: 
   }
 
   /** `envelope` turns each decided event into what is appended (ids, metadata). */
-  execute(streamId: string, command: C, envelope: (event: E, next: S) => NewEvent, options: ExecuteOptions<S> = {}): Promise<{ state: S; events: E[] }> {
+  execute<R = undefined>(
+    streamId: string,
+    command: C,
+    envelope: (event: E, next: S) => NewEvent,
+    options: ExecuteOptions<S, E, R> = {},
+  ): Promise<{ state: S; events: E[]; result?: R }> {
     const maxAttempts = this.o.maxAttempts ?? 25;
+    const project = options.inTransaction;
     return this.mutex.run(streamId, async () => {
-      for (let attempt = 1; ; attempt++) {
-        const state = await this.load(streamId);
-        const events = this.o.decider.decide(command, state);
-        if (events.length === 0) return { state, events };
-        const next = events.reduce(this.o.decider.evolve, state);
-        const project = options.inTransaction;
-        try {
-          await this.o.store.append(
-            streamId,
-            state.version,
-            events.map((e) => envelope(e, next)),
-            project ? { inTransaction: (sql) => project(sql, next) } : {},
-          );
-        } catch (e) {
-          if (!(e instanceof ConcurrencyError)) throw e;
-          this.cache.delete(streamId);
-          if (attempt >= maxAttempts) throw this.o.tooManyConflicts(streamId);
-          await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 2 ** attempt)));
-          continue;
+      let before: { value: R } | undefined;
+      try {
+        for (let attempt = 1; ; attempt++) {
+          const state = await this.load(streamId);
+          const events = this.o.decider.decide(command, state);
+          if (events.length === 0) return { state, events, result: before?.value };
+          if (options.before && !before) before = { value: await options.before(state, events) };
+          const next = events.reduce(this.o.decider.evolve, state);
+          try {
+            await this.o.store.append(
+              streamId,
+              state.version,
+              events.map((e) => envelope(e, next)),
+              project ? { inTransaction: (sql) => project(sql, next) } : {},
+            );
+          } catch (e) {
+            if (!(e instanceof ConcurrencyError)) throw e;
+            this.cache.delete(streamId);
+            if (attempt >= maxAttempts) throw this.o.tooManyConflicts(streamId, command);
+            await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 2 ** attempt)));
+            continue;
+          }
+          this.remember(streamId, next);
+          this.o.onCommitted?.();
+          return { state: next, events, result: before?.value };
         }
-        this.remember(streamId, next);
-        this.o.onCommitted?.();
-        return { state: next, events };
+      } catch (e) {
+        if (before && options.abandon) await options.abandon(before.value).catch(() => undefined);
+        throw e;
       }
     });
   }

@@ -4,3 +4,4 @@ export * from './durable-consumer';
 export * from './validation-pipe';
 export * from './run-service';
 export * from './endpoint-delivery';
+export * from './env';
