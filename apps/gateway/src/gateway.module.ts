@@ -36,8 +36,9 @@ export class GatewayModule {
           pinoHttp: {
             level: deps.config.logLevel,
             name: 'gateway',
-            // Never log bearer tokens or client secrets.
-            redact: ['req.headers.authorization', 'req.headers.cookie'],
+            // Never log bearer tokens or client secrets (browsers pass the socket's token in the query).
+            redact: ['req.headers.authorization', 'req.headers.cookie', 'req.query.access_token'],
+            serializers: { req: (req: { url?: string }) => ({ ...req, url: req.url?.replace(/([?&]access_token=)[^&]*/, '$1[Redacted]') }) },
             autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
           },
         }),
