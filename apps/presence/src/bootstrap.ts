@@ -58,7 +58,7 @@ export async function startPresenceService(config: PresenceConfig, clock: Clock 
   const log = (msg: string, err?: unknown) => logger.warn(err ? `${msg}: ${err instanceof Error ? err.message : String(err)}` : msg, 'presence');
   const conferenceEvents = consumeConferenceEvents(nc, store, clock, log);
   await conferenceEvents.start();
-  const reactions = consumeOwnEvents(nc, store, new NatsRpcClient(nc, config.rpcTimeoutMs), log);
+  const reactions = consumeOwnEvents(nc, store, new NatsRpcClient(nc, config.rpcTimeoutMs), clock, log);
   await reactions.start();
   const scheduler = new DeadlineScheduler(store, app.get(PresenceService), clock, config.tickMs, log);
   scheduler.start();

@@ -14,6 +14,7 @@ import {
 } from '@parley/contracts';
 import type { EventStore, RelayedEvent } from '@parley/eventsourcing';
 import { DurableConsumer, type NatsRpcClient, deliverToEndpoints } from '@parley/messaging';
+import type { Clock } from './config';
 import { conferencesOf } from './infra/presence-views';
 import { PRESENCE_ACTOR } from './presence.service';
 
@@ -24,12 +25,12 @@ const settled = (e: unknown) => e instanceof ParleyError && (e.code === 'NOT_FOU
  * What follows from the presence service's own events, driven by them (durable consumer
  * "presence-reactions") so that a crash between recording and acting loses nothing: the
  * event is redelivered until every step is done, and every step is idempotent.
- * - KeepAliveRequested: the reminder is pushed to the endpoint.
+ * - KeepAliveRequested: the reminder is pushed to the endpoint (unless its deadline has passed).
  * - StateChanged: each conference the endpoint joined marks the participant SICK / HEALTHY.
  * - Unregistered (also 'expired'): it leaves each conference with that reason, its qos 1
  *   queue is purged, and gateways close its socket.
  */
-export function consumeOwnEvents(nc: NatsConnection, store: EventStore, rpc: NatsRpcClient, log: (msg: string, err?: unknown) => void): DurableConsumer<RelayedEvent> {
+export function consumeOwnEvents(nc: NatsConnection, store: EventStore, rpc: NatsRpcClient, clock: Clock, log: (msg: string, err?: unknown) => void): DurableConsumer<RelayedEvent> {
   const asService = (organizationId: string, e: RelayedEvent): RequestContext => ({
     actor: { userId: PRESENCE_ACTOR, organizationId, roles: ['SERVICE'] },
     correlationId: e.metadata.correlationId,
@@ -57,6 +58,8 @@ export function consumeOwnEvents(nc: NatsConnection, store: EventStore, rpc: Nat
       const ctx = asService(organizationId, relayed);
       switch (e.type) {
         case 'UserEndpointKeepAliveRequestedEvent':
+          // Late (a redelivery, or a new consumer replaying history): a reminder past its deadline helps nobody.
+          if (Date.parse(e.data.deadline) <= clock.now()) return;
           await deliverToEndpoints(nc, [{ organizationId, userEndpointId }], {
             id: relayed.eventId,
             qos: 0,
