@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { WebSocket } from 'ws';
 import type { TokenIssuer } from '@parley/auth';
+import { call } from './load';
 import { Samples } from './stats';
 
 export interface PresenceBenchOptions {
@@ -50,10 +51,9 @@ async function pool<T>(items: T[], limit: number, task: (item: T, i: number) => 
 }
 
 async function post(baseUrl: string, token: string, path: string, body: unknown): Promise<unknown> {
-  const res = await fetch(`${baseUrl}/rtc-api${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : undefined;
+  const r = await call(baseUrl, token, 'POST', path, body);
+  if (r.status >= 300) throw new Error(`POST ${path}: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
 }
 
 /**

@@ -29,21 +29,22 @@ export function consumeConferenceEvents(nc: NatsConnection, store: EventStore, c
       const organizationId = e.metadata.organizationId;
       const event = e as unknown as ConferenceDomainEvent & RelayedEvent;
       const endpointOf = (event.data as { userEndpointId?: string }).userEndpointId;
-      if (event.type === 'ConferenceJoinedEvent' && endpointOf) await store.transaction((sql) => addParticipation(sql, organizationId, endpointOf, conferenceId));
-
-      if (clock.now() - Date.parse(e.metadata.time) < PUSH_HORIZON_MS) {
-        const joined = await store.transaction((sql) => endpointsInConference(sql, organizationId, conferenceId));
-        if (joined.length > 0) {
-          await deliverToEndpoints(
-            nc,
-            joined.map((userEndpointId) => ({ organizationId, userEndpointId })),
-            { id: e.eventId, qos: 0, event: toFeedEvent(conferenceId, e) as unknown as Record<string, unknown> },
-          );
-        }
+      // One transaction: the participation change, and who is joined to receive the event (the
+      // joining endpoint included, the leaving one still included).
+      const recipients = await store.transaction(async (sql) => {
+        if (event.type === 'ConferenceJoinedEvent' && endpointOf) await addParticipation(sql, organizationId, endpointOf, conferenceId);
+        const joined = await endpointsInConference(sql, organizationId, conferenceId);
+        if (event.type === 'ConferenceLeftEvent' && endpointOf) await removeParticipation(sql, organizationId, endpointOf, conferenceId);
+        if (event.type === 'ConferenceEndedEvent') await endConference(sql, organizationId, conferenceId);
+        return joined;
+      });
+      if (recipients.length > 0 && clock.now() - Date.parse(e.metadata.time) < PUSH_HORIZON_MS) {
+        await deliverToEndpoints(
+          nc,
+          recipients.map((userEndpointId) => ({ organizationId, userEndpointId })),
+          { id: e.eventId, qos: 0, event: toFeedEvent(conferenceId, e) as unknown as Record<string, unknown> },
+        );
       }
-
-      if (event.type === 'ConferenceLeftEvent' && endpointOf) await store.transaction((sql) => removeParticipation(sql, organizationId, endpointOf, conferenceId));
-      if (event.type === 'ConferenceEndedEvent') await store.transaction((sql) => endConference(sql, organizationId, conferenceId));
     },
   });
 }

@@ -117,8 +117,10 @@ export class PresenceService {
    * recipients get it as sent.
    */
   async sendEvent(dto: SendEventToUserWebCommand, ctx: RequestContext): Promise<number> {
-    const problem = problemWithClientEvent(dto.event) ?? problemWithMasks(dto.masks ?? []);
-    if (problem) throw new ParleyError('BAD_REQUEST', problem, { fields: [problem.startsWith('mask') ? 'masks' : 'event'] });
+    const eventProblem = problemWithClientEvent(dto.event);
+    if (eventProblem) throw new ParleyError('BAD_REQUEST', eventProblem, { fields: ['event'] });
+    const maskProblem = problemWithMasks(dto.masks ?? []);
+    if (maskProblem) throw new ParleyError('BAD_REQUEST', maskProblem, { fields: ['masks'] });
     let organizationId = ctx.actor.organizationId;
     if (hasRole(ctx.actor, 'SERVICE')) {
       if (!dto.organizationId) throw new ParleyError('BAD_REQUEST', 'organizationId is required for a SERVICE caller: it names the recipient\'s organization', { fields: ['organizationId'] });

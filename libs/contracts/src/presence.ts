@@ -96,12 +96,6 @@ export class UserEndpointQuery {
   @IsParleyId() userEndpointId!: string;
 }
 
-/** The long-poll fallback: `ack` lists qos 1 delivery ids the client has handled. */
-export class UserEndpointEventsQuery {
-  @IsParleyId() userEndpointId!: string;
-  @IsOptional() @IsArray() @ArrayMaxSize(1000) @IsString({ each: true }) ack?: string[];
-}
-
 export class RegisterResult {
   @ApiProperty({ description: 'The user endpoint id.' }) id!: string;
 }

@@ -1,4 +1,4 @@
-import type { Actor, ConferenceMode, ConferenceStreamType } from '@parley/contracts';
+import type { Actor, ConferenceMode, ConferenceStreamType, EndpointHealth } from '@parley/contracts';
 
 /**
  * Commands the Conference decider accepts. Who (`actor`) and when (`now`) come in with
@@ -40,7 +40,7 @@ export type ConferenceCommand = Base &
     | { kind: 'unpublishStream'; userEndpointId: string; streamId: string }
     | { kind: 'viewStream'; userEndpointId: string; streamId: string; viewerId: string }
     | { kind: 'stopViewStream'; userEndpointId: string; streamId: string; viewerId: string }
-    | { kind: 'updateParticipantState'; userEndpointId: string; state: 'HEALTHY' | 'SICK' }
+    | { kind: 'updateParticipantState'; userEndpointId: string; state: EndpointHealth }
   );
 
 export type ConferenceCommandKind = ConferenceCommand['kind'];

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { IsJsonObject, IsParleyId, IsStringRecord } from '../validation';
+import { ENDPOINT_HEALTH, type EndpointHealth } from '../presence';
 
 /** The request bodies of the spec's /conferences endpoints (names as in the spec). */
 
@@ -177,7 +178,7 @@ export class SendEventToConferenceWebCommand {
 export class UpdateParticipantStateCommand {
   @IsParleyId() conferenceId!: string;
   @IsParleyId() userEndpointId!: string;
-  @IsIn(['HEALTHY', 'SICK'], { message: 'state must be HEALTHY or SICK' }) state!: 'HEALTHY' | 'SICK';
+  @IsIn(ENDPOINT_HEALTH, { message: 'state must be HEALTHY or SICK' }) state!: EndpointHealth;
 }
 
 /** Query payloads (NATS only; the gateway fills them from the path and query string). */
