@@ -22,6 +22,18 @@ export interface RunningServices {
   stop(): Promise<void>;
 }
 
+/**
+ * The bench measures speed, so the rate limits and quotas it would exceed by design (a client
+ * sending thousands of commands a minute from one token, 1,000 endpoints in one conference,
+ * conferences created and never ended) are lifted for it.
+ */
+const UNLIMITED: Record<string, string> = {
+  RATE_LIMIT_PER_TOKEN: '1000000000',
+  RATE_LIMIT_PER_ADDRESS: '1000000000',
+  QUOTA_USER_ACTIVE_CONFERENCES: '1000000000',
+  QUOTA_CONFERENCE_PARTICIPANTS: '1000000',
+};
+
 const alive = (h: TsChildHandle) => h.child.exitCode === null && h.child.signalCode === null;
 
 /** Polls GET /health until the gateway answers 200, failing early if the child exits. */
@@ -47,7 +59,7 @@ async function untilHealthy(url: string, gateway: TsChildHandle, timeoutMs: numb
  * Both are registered with the harness's reaper, so they die with the bench even if it is killed.
  */
 export async function startServices(options: ServicesOptions): Promise<RunningServices> {
-  const common = { NATS_URL: options.natsUrl, JWT_SECRET: options.jwtSecret, LOG_LEVEL: 'warn' };
+  const common = { NATS_URL: options.natsUrl, JWT_SECRET: options.jwtSecret, LOG_LEVEL: 'warn', ...UNLIMITED };
   const started: TsChildHandle[] = [];
   const stop = async () => {
     // Gateway first, so it stops taking requests; SIGTERM lets each drain its NATS connection (SIGKILL after 5 s).

@@ -98,12 +98,14 @@ export async function sfuFanout(options: SfuBenchOptions): Promise<SfuResult> {
   const { log } = options;
   // mediasoup reads MEDIASOUP_WORKER_BIN when it is first loaded (scripts/bench.mjs sets it).
   if (!process.env.MEDIASOUP_WORKER_BIN) throw new Error('MEDIASOUP_WORKER_BIN is not set (scripts/bench.mjs builds or finds the worker)');
-  const { Sfu: SfuClass } = await import('../apps/media/src/sfu/sfu');
-  const sfu: Sfu = new SfuClass({ workers: 1, rtcMinPort: 40000, rtcMaxPort: 49999, listenIp: '127.0.0.1', logLevel: 'error' });
+  const { Sfu: SfuClass, roomOf } = await import('../apps/media/src/sfu/sfu');
+  // Every viewer is its own user here, but the quota is not what this measures.
+  const sfu: Sfu = new SfuClass({ workers: 1, rtcMinPort: 40000, rtcMaxPort: 49999, listenIp: '127.0.0.1', logLevel: 'error', transportsPerUser: 10_000 });
   await sfu.start((e) => log(`the mediasoup worker died: ${e.message}`));
   const worker = sfu.workerList[0];
   const publisher = spawnTs(join(__dirname, 'publisher.ts'), { args: [String(options.width), String(options.height), String(options.fps)] });
   const peers: WrtcPeerConnection[] = [];
+  const organizationId = 'bench';
   const conferenceId = 'bench-fanout';
   const streamId = 'camera';
   /** The publisher's video bytes sent and CPU time so far. */
@@ -114,7 +116,7 @@ export async function sfuFanout(options: SfuBenchOptions): Promise<SfuResult> {
   };
   try {
     const { offer } = await publisher.message<{ offer?: string }>((m) => !!m.offer, 60_000);
-    const { sdpAnswer } = await sfu.publish({ conferenceId, streamId, userEndpointId: 'publisher', streamType: 'CAM', sdpOffer: offer!, videoBitrate: options.bitrate });
+    const { sdpAnswer } = await sfu.publish({ organizationId, conferenceId, streamId, userEndpointId: 'publisher', userId: 'publisher', streamType: 'CAM', sdpOffer: offer!, videoBitrate: options.bitrate });
     publisher.child.send({ answer: sdpAnswer });
     // The sender's bandwidth estimate ramps up to the cap over some seconds.
     const sendRate = async () => {
@@ -129,7 +131,7 @@ export async function sfuFanout(options: SfuBenchOptions): Promise<SfuResult> {
       const pc = peerConnection();
       peers.push(pc);
       const i = viewers.push(pc);
-      const res = await sfu.view({ conferenceId, streamId, viewerId: `viewer-${i}`, userEndpointId: `viewer-${i}`, sdpOffer: await receiveOffer(pc, ['video']) });
+      const res = await sfu.view({ organizationId, conferenceId, streamId, viewerId: `viewer-${i}`, userEndpointId: `viewer-${i}`, userId: `viewer-${i}`, sdpOffer: await receiveOffer(pc, ['video']) });
       await pc.setRemoteDescription({ type: 'answer', sdp: res.sdpAnswer });
     };
 
@@ -153,9 +155,9 @@ export async function sfuFanout(options: SfuBenchOptions): Promise<SfuResult> {
       const b0 = performance.now();
       const before = await Promise.all(viewers.map(inboundTotals));
       const b1 = performance.now();
-      const [u0, c0, p0, t0, w0] = [await worker.getResourceUsage(), process.cpuUsage(), await publisherSample(), await sfu.traffic(conferenceId), performance.now()];
+      const [u0, c0, p0, t0, w0] = [await worker.getResourceUsage(), process.cpuUsage(), await publisherSample(), await sfu.traffic(roomOf(organizationId, conferenceId)), performance.now()];
       await sleep(options.seconds * 1000);
-      const [u1, c1, p1, t1, w1] = [await worker.getResourceUsage(), process.cpuUsage(), await publisherSample(), await sfu.traffic(conferenceId), performance.now()];
+      const [u1, c1, p1, t1, w1] = [await worker.getResourceUsage(), process.cpuUsage(), await publisherSample(), await sfu.traffic(roomOf(organizationId, conferenceId)), performance.now()];
       const a0 = performance.now();
       const after = await Promise.all(viewers.map(inboundTotals));
       const a1 = performance.now();

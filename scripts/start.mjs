@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm start`: installs what is missing (including a build of mediasoup's worker), builds,
 // starts nats-server (unless NATS_URL is set) and every service on the embedded defaults (PGlite under .data/), prints the URL, and
-// stops everything on Ctrl-C.
+// stops everything on Ctrl-C. A process that exits after it started is started again, after a back-off that
+// doubles with each exit in a row (1 s up to 30 s), so one crash never takes the others down.
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import net from 'node:net';
@@ -9,8 +10,14 @@ import { join } from 'node:path';
 import { ensureDebianPackages, ensureNodeModules, log, natsPackage, root, run, which } from './lib.mjs';
 import { ensureMediasoupWorker } from './mediasoup-worker.mjs';
 
+/** Every process started: { name, child (the current one), timer (a pending restart) }. */
 const children = [];
 let stopping = false;
+
+const FIRST_BACKOFF_MS = 1000;
+const MAX_BACKOFF_MS = 30_000;
+/** A process that ran this long before it exited is restarted at the first back-off again. */
+const STABLE_MS = 60_000;
 
 function prefixLines(stream, name) {
   let buf = '';
@@ -22,18 +29,33 @@ function prefixLines(stream, name) {
   });
 }
 
+/**
+ * Starts a process and keeps it running: once `started` is called (it answered ready), an exit
+ * is followed by a restart after the back-off. Before that, an exit is a failure to start, which
+ * the caller reports (see ready()).
+ */
 function start(name, cmd, args, env = {}) {
-  const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
-  prefixLines(child.stdout, name);
-  prefixLines(child.stderr, name);
-  child.on('exit', (code, signal) => {
-    if (!stopping) {
-      log(`${name} exited (${signal ?? code}); stopping everything`);
-      void stopAll(1);
-    }
-  });
-  children.push({ name, child });
-  return child;
+  const entry = { name, child: undefined, timer: undefined, started: false, exitsInARow: 0 };
+  const launch = () => {
+    const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const launchedAt = Date.now();
+    prefixLines(child.stdout, name);
+    prefixLines(child.stderr, name);
+    child.on('exit', (code, signal) => {
+      if (stopping || !entry.started) return;
+      if (Date.now() - launchedAt >= STABLE_MS) entry.exitsInARow = 0;
+      const delay = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** entry.exitsInARow++);
+      log(`${name} exited (${signal ?? code}); starting it again in ${delay / 1000} s`);
+      entry.timer = setTimeout(() => {
+        entry.timer = undefined;
+        if (!stopping) launch();
+      }, delay);
+    });
+    entry.child = child;
+  };
+  launch();
+  children.push(entry);
+  return { child: entry.child, started: () => (entry.started = true) };
 }
 
 async function stopAll(code = 0) {
@@ -41,6 +63,7 @@ async function stopAll(code = 0) {
   stopping = true;
   log('stopping');
   // Services first, NATS last, so they can drain their connections.
+  for (const entry of children) clearTimeout(entry.timer);
   for (const { child } of [...children].reverse()) {
     if (child.exitCode !== null || child.signalCode !== null) continue;
     child.kill('SIGTERM');
@@ -85,12 +108,14 @@ async function waitForPort(port, timeoutMs = 15_000) {
   throw new Error(`nothing listens on port ${port} after ${timeoutMs} ms`);
 }
 
-const ready = (child, name, timeoutMs = 60_000) =>
+/** Resolves with the process's ready message (from then on it is restarted when it exits); rejects if it exits first. */
+const ready = ({ child, started }, name, timeoutMs = 60_000) =>
   new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`${name} did not become ready within ${timeoutMs} ms`)), timeoutMs);
     child.on('message', (m) => {
       if (m?.ready) {
         clearTimeout(t);
+        started();
         resolve(m);
       }
     });
@@ -115,8 +140,9 @@ try {
     if (port !== wanted) log(`port ${wanted} is taken; nats-server will listen on ${port}`);
     const bin = which('nats-server') || '/usr/sbin/nats-server';
     // Its log goes to a file: the services' lines are what a person starting Parley wants to see.
-    start('nats', bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', join(dataDir, 'nats'), '-l', join(dataDir, 'nats-server.log')]);
+    const nats = start('nats', bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', join(dataDir, 'nats'), '-l', join(dataDir, 'nats-server.log')]);
     await waitForPort(port);
+    nats.started();
     natsUrl = `nats://127.0.0.1:${port}`;
   }
   const env = { NATS_URL: natsUrl, DATA_DIR: dataDir };

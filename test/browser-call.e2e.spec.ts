@@ -149,14 +149,15 @@ describe('a browser call through the SFU', () => {
     const a = await openPage('agent-3', ['AGENT']);
     await joinAndPublish(a, conf.id, 'ep-a3');
     const sfu = stack.media!.sfu;
-    expect(sfu.hasRouter(conf.id)).toBe(true);
+    const room = `org-a/${conf.id}`; // the SFU's name of the conference (organization/conference)
+    expect(sfu.hasRouter(room)).toBe(true);
     const worker = sfu.workerList[0];
     const routerIds = async () => (await worker.dump()).routerIds;
     const before = await routerIds();
 
     expect((await agent.post('/conferences/end', { conferenceId: conf.id, userEndpointId: 'ep-a3' })).status).toBe(204);
     // The media service closes the router when the conference's ConferenceEndedEvent arrives.
-    await waitFor(async () => !sfu.hasRouter(conf.id) && (await routerIds()).length === before.length - 1, { description: "the conference's router closed" });
+    await waitFor(async () => !sfu.hasRouter(room) && (await routerIds()).length === before.length - 1, { description: "the conference's router closed" });
     const usage = await worker.getResourceUsage();
     expect(usage.ru_maxrss).toBeGreaterThan(0);
   });

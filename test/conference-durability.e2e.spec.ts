@@ -47,7 +47,7 @@ describe('conference service durability', () => {
     // Lose the read model too: the new process rebuilds it from the events.
     const db = new Client({ connectionString: stack.conferenceConfig.databaseUrl });
     await db.connect();
-    await db.query('delete from conference_views');
+    await db.query('delete from conference_views_v2');
     await db.end();
 
     const second = await spawnConferenceService(env());
@@ -98,7 +98,7 @@ describe('conference service durability', () => {
       const loop = (async () => {
         for await (const m of messages) {
           const e = m.json<{ eventId: string; streamId: string; streamVersion: number }>();
-          received.push({ id: e.eventId, conferenceId: e.streamId.replace(/^conference-/, ''), version: e.streamVersion });
+          received.push({ id: e.eventId, conferenceId: e.streamId.split('/')[2], version: e.streamVersion });
           m.ack();
         }
       })();

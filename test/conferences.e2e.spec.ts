@@ -154,12 +154,14 @@ describe('conferences over HTTP', () => {
       expect((await customer.post('/conferences/updateMetadata', { conferenceId: id, userEndpointId: 'ep-c', operation: 'SET', key: 'lang', value: 'el' })).status).toBe(204);
       let conf = (await agent.get(`/conferences/${id}`)).body;
       expect(conf.metadata.lang).toMatchObject({ value: 'el', userId: 'cust-1', userEndpointId: 'ep-c' });
+      await agent.post('/conferences/join', { conferenceId: id, userEndpointId: 'ep-a' });
       expect((await agent.post('/conferences/updateMetadata', { conferenceId: id, userEndpointId: 'ep-a', operation: 'REMOVE', key: 'topic' })).status).toBe(204);
       conf = (await agent.get(`/conferences/${id}`)).body;
       expect(Object.keys(conf.metadata)).toEqual(['lang']);
     });
     it('updateMetadata rejects an unknown operation, SET without value, and a stranger', async () => {
       const id = await createCall();
+      await agent.post('/conferences/join', { conferenceId: id, userEndpointId: 'ep-a' });
       const op = await agent.post('/conferences/updateMetadata', { conferenceId: id, userEndpointId: 'ep-a', operation: 'UNKNOWN', key: 'k' });
       expect(op.status).toBe(400);
       expect(op.body.message).toMatch(/operation/);
@@ -167,7 +169,7 @@ describe('conferences over HTTP', () => {
       expect(noValue.status).toBe(400);
       expect(noValue.body.message).toMatch(/value is required/);
       expect((await stranger.post('/conferences/updateMetadata', { conferenceId: id, userEndpointId: 'ep-z', operation: 'SET', key: 'k', value: 'v' })).status).toBe(403);
-      expect((await agent.get(`/conferences/${id}`)).body.version).toBe(1);
+      expect((await agent.get(`/conferences/${id}`)).body.version).toBe(2);
     });
     it('updateParticipantMetadata replaces the participant metadata', async () => {
       const id = await createCall();
@@ -374,7 +376,15 @@ describe('conferences over HTTP', () => {
       const ui = await stack.anonymous().request('GET', '/rtc-api/docs');
       expect(ui.status).toBe(200);
       expect(String(ui.body)).toMatch(/swagger/i);
-      expect((await stack.anonymous().request('GET', '/health')).body).toEqual({ status: 'ok', nats: 'connected' });
+      // This stack runs the conference service only: /health says so, service by service.
+      const health = await stack.anonymous().request('GET', '/health');
+      expect(health.status).toBe(200);
+      expect(health.body).toMatchObject({
+        status: 'degraded',
+        nats: 'connected',
+        services: { conference: { status: 'ok', relay: { deadLetters: 0 } }, presence: { status: 'unavailable' }, media: { status: 'unavailable' } },
+        warnings: [expect.stringMatching(/presence is not answering/), expect.stringMatching(/media is not answering/)],
+      });
       const metrics = await stack.anonymous().request('GET', '/metrics');
       expect(metrics.status).toBe(200);
       expect(String(metrics.body)).toMatch(/parley_http_request_duration_seconds_bucket/);

@@ -1,11 +1,11 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { type MicroserviceOptions, Transport } from '@nestjs/microservices';
+import type { MicroserviceOptions } from '@nestjs/microservices';
 import { Logger } from 'nestjs-pino';
 import { connect } from 'nats';
-import { CONFERENCE_STREAM_PREFIX, ConferenceCommands, ConferenceQueries } from '@parley/contracts';
-import { EventRelay, PgliteEventStore, PostgresEventStore, type SqlEventStore, UpcasterRegistry, ensureEventsStream, eventSubject } from '@parley/eventsourcing';
-import { RpcErrorFilter, ensureDeliveryStream, natsServers, waitUntilAnswered } from '@parley/messaging';
+import { ConferenceCommands, ConferenceQueries } from '@parley/contracts';
+import { EventRelay, PgliteEventStore, PostgresEventStore, type SqlEventStore, UpcasterRegistry, ensureEventsStream, streamEventSubject } from '@parley/eventsourcing';
+import { RpcErrorFilter, ensureDeliveryStream, natsServers, natsTransport, waitUntilAnswered } from '@parley/messaging';
 import type { ConferenceConfig } from './config';
 import { ConferenceModule } from './conference.module';
 import { conferenceUpcasters } from './domain/upcasters';
@@ -40,13 +40,13 @@ export async function startConferenceService(config: ConferenceConfig): Promise<
     nats: nc,
     name: 'conference',
     pollIntervalMs: config.relayPollMs,
-    subjectFor: (e) => eventSubject('conference', e.streamId.slice(CONFERENCE_STREAM_PREFIX.length), e.type),
+    subjectFor: (e) => streamEventSubject(e.streamId, e.type),
   });
   relay.start();
 
-  const app = await NestFactory.createMicroservice<MicroserviceOptions>(ConferenceModule.forRoot({ config, store, nc, kickRelay: () => relay.kick() }), {
-    transport: Transport.NATS,
-    options: { servers: natsServers(config.natsUrl), queue: 'conference', name: 'parley-conference-rpc' },
+  const health = async () => ({ status: 'ok' as const, service: 'conference', relay: await relay.health() });
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(ConferenceModule.forRoot({ config, store, nc, kickRelay: () => relay.kick(), health }), {
+    ...natsTransport(config.natsUrl, 'conference'),
     bufferLogs: true,
   });
   const logger = app.get(Logger);

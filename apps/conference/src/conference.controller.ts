@@ -39,13 +39,18 @@ import {
   problemWithClientEvent,
   ConferenceEventsQuery,
   ConferenceIdQuery,
+  ActiveConferencesQuery,
+  type ActiveConferencesPage,
+  PresenceQueries,
+  type ServiceHealth,
+  type UserEndpointView,
 } from '@parley/contracts';
 import { type NatsRpcClient, deliverToEndpoints, maskEvent, parleyValidationPipe, problemWithMasks, requestContextOf } from '@parley/messaging';
 import type { ConferenceCommand, ConferenceCommandBody } from './domain/commands';
 import { guards } from './domain/decider';
 import type { ConferenceState } from './domain/state';
 import { ConferenceService } from './conference.service';
-import { CONFERENCE_CONFIG, NATS_CONNECTION, RPC_CLIENT } from './tokens';
+import { CONFERENCE_CONFIG, NATS_CONNECTION, RPC_CLIENT, SERVICE_HEALTH } from './tokens';
 import type { ConferenceConfig } from './config';
 
 const valid = parleyValidationPipe();
@@ -59,10 +64,24 @@ export class ConferenceController {
     @Inject(RPC_CLIENT) private readonly rpc: NatsRpcClient,
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
     @Inject(CONFERENCE_CONFIG) private readonly config: ConferenceConfig,
+    @Inject(SERVICE_HEALTH) private readonly serviceHealth: () => Promise<ServiceHealth>,
   ) {}
 
-  private cmd(ctx: RequestContext, conferenceId: string, c: ConferenceCommandBody): ConferenceCommand {
-    return { ...c, conferenceId, actor: ctx.actor, now: new Date().toISOString() } as ConferenceCommand;
+  /** A command on conference `conferenceId` of `organizationId` (the caller's, unless a SERVICE creates for another). */
+  private cmd(ctx: RequestContext, conferenceId: string, c: ConferenceCommandBody, organizationId = ctx.actor.organizationId): ConferenceCommand {
+    return { ...c, conferenceId, organizationId, actor: ctx.actor, now: new Date().toISOString() } as ConferenceCommand;
+  }
+
+  /** The user that registered `userEndpointId` in the caller's organization, if anyone did (the presence service knows). */
+  private async endpointOwner(userEndpointId: string, ctx: RequestContext): Promise<string | undefined> {
+    try {
+      const view = await this.rpc.request<UserEndpointView>(PresenceQueries.endpoint, { userEndpointId }, ctx, { timeoutMs: this.config.presenceTimeoutMs });
+      return view.userId;
+    } catch (e) {
+      // Not registered, or no presence service running (then nothing is registered): nobody owns it.
+      if (e instanceof ParleyError && (e.code === 'NOT_FOUND' || e.code === 'UNAVAILABLE')) return undefined;
+      throw e;
+    }
   }
 
   private summary(s: ConferenceState): ConferenceSummary {
@@ -88,15 +107,21 @@ export class ConferenceController {
       throw new ParleyError('FORBIDDEN', 'Only a SERVICE caller may create a conference for another organization (organizationId)');
     }
     const conferenceId = dto.conferenceId ?? randomUUID();
+    const organizationId = dto.organizationId ?? ctx.actor.organizationId;
     const { state } = await this.conferences.execute(
-      this.cmd(ctx, conferenceId, {
-        kind: 'create',
-        organizationId: dto.organizationId ?? ctx.actor.organizationId,
-        mode: dto.mode ?? 'ROUTER',
-        ...(dto.creatorEndpoint !== undefined ? { creatorEndpoint: dto.creatorEndpoint } : {}),
-        ...(dto.interactionId !== undefined ? { interactionId: dto.interactionId } : {}),
-        metadata: dto.metadata ?? {},
-      }),
+      this.cmd(
+        ctx,
+        conferenceId,
+        {
+          kind: 'create',
+          mode: dto.mode ?? 'ROUTER',
+          ...(dto.creatorEndpoint !== undefined ? { creatorEndpoint: dto.creatorEndpoint } : {}),
+          ...(dto.interactionId !== undefined ? { interactionId: dto.interactionId } : {}),
+          metadata: dto.metadata ?? {},
+          activeCreatedByCaller: await this.conferences.activeCreatedBy(organizationId, ctx),
+        },
+        organizationId,
+      ),
       ctx,
     );
     return this.summary(state);
@@ -105,7 +130,11 @@ export class ConferenceController {
   @MessagePattern(ConferenceCommands.join)
   async join(@Payload(valid) dto: JoinConferenceWebCommand, @Ctx() nats: NatsContext): Promise<ConferenceSummary> {
     const ctx = requestContextOf(nats);
-    const { state } = await this.conferences.execute(this.cmd(ctx, dto.conferenceId, { kind: 'join', userEndpointId: dto.userEndpointId, metadata: dto.metadata ?? {} }), ctx);
+    const endpointOwner = await this.endpointOwner(dto.userEndpointId, ctx);
+    const { state } = await this.conferences.execute(
+      this.cmd(ctx, dto.conferenceId, { kind: 'join', userEndpointId: dto.userEndpointId, metadata: dto.metadata ?? {}, ...(endpointOwner !== undefined ? { endpointOwner } : {}) }),
+      ctx,
+    );
     return this.summary(state);
   }
 
@@ -177,7 +206,7 @@ export class ConferenceController {
         before: async (_state, events) => {
           for (const e of events) {
             if (e.type !== 'ConferenceStreamBitrateUpdatedEvent') continue;
-            await this.media(MediaCommands.setPublishedBitrate, { conferenceId: dto.conferenceId, streamId: e.data.streamId, videoBitrate: dto.videoBitrate }, ctx);
+            await this.media(MediaCommands.setPublishedBitrate, { conferenceId: dto.conferenceId, organizationId: ctx.actor.organizationId, streamId: e.data.streamId, videoBitrate: dto.videoBitrate }, ctx);
           }
         },
       },
@@ -214,7 +243,7 @@ export class ConferenceController {
             },
             ctx,
           ),
-        abandon: () => this.media(MediaCommands.release, { conferenceId: dto.conferenceId, streamId }, ctx),
+        abandon: () => this.media(MediaCommands.release, { conferenceId: dto.conferenceId, organizationId: ctx.actor.organizationId, streamId }, ctx),
       },
     );
     return { streamId, sdpAnswer: (result as MediaPublishResponse).sdpAnswer };
@@ -241,7 +270,7 @@ export class ConferenceController {
             { conferenceId: dto.conferenceId, organizationId: state.organizationId, userEndpointId: dto.userEndpointId, streamId: dto.streamId, viewerId, sdpOffer: dto.sdpOffer },
             ctx,
           ),
-        abandon: () => this.media(MediaCommands.release, { conferenceId: dto.conferenceId, streamId: dto.streamId, viewerId }, ctx),
+        abandon: () => this.media(MediaCommands.release, { conferenceId: dto.conferenceId, organizationId: ctx.actor.organizationId, streamId: dto.streamId, viewerId }, ctx),
       },
     );
     return { viewerId, sdpAnswer: (result as MediaViewResponse).sdpAnswer };
@@ -257,18 +286,22 @@ export class ConferenceController {
   @MessagePattern(ConferenceCommands.addPublishStreamIceCandidates)
   async addPublishStreamIceCandidates(@Payload(valid) dto: ConferencePublishStreamIceCandidatesWebCommand, @Ctx() nats: NatsContext): Promise<null> {
     const ctx = requestContextOf(nats);
-    const state = await this.conferences.load(dto.conferenceId);
+    const state = await this.conferences.load(ctx.actor.organizationId, dto.conferenceId);
     guards.publishedStreamOf(state, ctx.actor, dto.conferenceId, dto.userEndpointId, dto.streamId);
-    await this.media(MediaCommands.addPublishIceCandidates, { conferenceId: dto.conferenceId, streamId: dto.streamId, candidates: dto.iceCandidates }, ctx);
+    await this.media(MediaCommands.addPublishIceCandidates, { conferenceId: dto.conferenceId, organizationId: ctx.actor.organizationId, streamId: dto.streamId, candidates: dto.iceCandidates }, ctx);
     return null;
   }
 
   @MessagePattern(ConferenceCommands.addViewStreamIceCandidates)
   async addViewStreamIceCandidates(@Payload(valid) dto: ConferenceViewStreamIceCandidatesWebCommand, @Ctx() nats: NatsContext): Promise<null> {
     const ctx = requestContextOf(nats);
-    const state = await this.conferences.load(dto.conferenceId);
+    const state = await this.conferences.load(ctx.actor.organizationId, dto.conferenceId);
     guards.viewerOf(state, ctx.actor, dto.conferenceId, dto.userEndpointId, dto.streamId, dto.viewerId);
-    await this.media(MediaCommands.addViewIceCandidates, { conferenceId: dto.conferenceId, streamId: dto.streamId, viewerId: dto.viewerId, candidates: dto.iceCandidates }, ctx);
+    await this.media(
+      MediaCommands.addViewIceCandidates,
+      { conferenceId: dto.conferenceId, organizationId: ctx.actor.organizationId, streamId: dto.streamId, viewerId: dto.viewerId, candidates: dto.iceCandidates },
+      ctx,
+    );
     return null;
   }
 
@@ -288,7 +321,7 @@ export class ConferenceController {
     if (problem) throw new ParleyError('BAD_REQUEST', problem, { fields: ['event'] });
     const maskProblem = problemWithMasks(dto.masks ?? []);
     if (maskProblem) throw new ParleyError('BAD_REQUEST', maskProblem, { fields: ['masks'] });
-    const state = await this.conferences.load(dto.conferenceId);
+    const state = await this.conferences.load(ctx.actor.organizationId, dto.conferenceId);
     const endpoints = guards.joinedEndpoints(state, ctx.actor, dto.conferenceId);
     const delivery = { id: randomUUID(), qos: qosLevel(dto.qos), event: dto.event };
     // The log line carries the masked copy; the endpoints get the event as sent.
@@ -298,8 +331,8 @@ export class ConferenceController {
   }
 
   @MessagePattern(ConferenceQueries.health)
-  health(): { status: 'ok' } {
-    return { status: 'ok' };
+  health(): Promise<ServiceHealth> {
+    return this.serviceHealth();
   }
 
   @MessagePattern(ConferenceQueries.get)
@@ -313,8 +346,8 @@ export class ConferenceController {
   }
 
   @MessagePattern(ConferenceQueries.active)
-  active(@Ctx() nats: NatsContext): Promise<Conference[]> {
-    return this.conferences.active(requestContextOf(nats));
+  active(@Payload(valid) q: ActiveConferencesQuery, @Ctx() nats: NatsContext): Promise<ActiveConferencesPage> {
+    return this.conferences.active(requestContextOf(nats), q.after);
   }
 
   @MessagePattern(ConferenceQueries.events)

@@ -1,23 +1,29 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
+  type ActiveConferencesPage,
   type Conference,
   type ConferenceDomainEvent,
   type ConferenceEvent,
   type ConferenceSimpleView,
+  Limits,
   ParleyError,
   type RequestContext,
   conferenceStreamId,
+  jsonBytes,
   toFeedEvent,
 } from '@parley/contracts';
 import { AggregateRepository, type EventStore, type ExecuteOptions as RepositoryExecuteOptions, type NewEvent } from '@parley/eventsourcing';
 import type { ConferenceCommand } from './domain/commands';
-import { conferenceDecider, guards } from './domain/decider';
+import { guards, makeConferenceDecider } from './domain/decider';
 import type { ConferenceState } from './domain/state';
 import { toConferenceView, toSimpleView } from './domain/views';
-import { activeConferences, saveConferenceView } from './infra/conference-views';
+import { type ActiveCursor, activeConferences, activeConferencesCreatedBy, saveConferenceView } from './infra/conference-views';
 import { CONFERENCE_CONFIG, EVENT_STORE, RELAY_KICK } from './tokens';
 import type { ConferenceConfig } from './config';
+
+/** Events one page of the feed holds at most (it is also cut at Limits.pageBytes); the client asks again from the last version. */
+const FEED_PAGE_EVENTS = 256;
 
 /** The media call of publishStream/viewStream runs as `before`, undone by `abandon` if storing fails for good. */
 export type ExecuteOptions<R> = Pick<RepositoryExecuteOptions<ConferenceState, ConferenceDomainEvent, R>, 'before' | 'abandon'>;
@@ -39,21 +45,21 @@ export class ConferenceService {
   ) {
     this.conferences = new AggregateRepository({
       store,
-      decider: conferenceDecider,
+      decider: makeConferenceDecider(config.quotas),
       cacheSize: config.stateCacheSize,
       onCommitted: kickRelay,
       tooManyConflicts: (_streamId, cmd) => new ParleyError('CONFLICT', `Conference ${cmd.conferenceId} is changing too fast; ${cmd.kind} was not applied, try again`),
     });
   }
 
-  /** The conference's current state: the cached fold plus whatever was appended since. */
-  load(conferenceId: string): Promise<ConferenceState> {
-    return this.conferences.load(conferenceStreamId(conferenceId));
+  /** The conference's current state (the cached fold plus whatever was appended since), in the caller's organization. */
+  load(organizationId: string, conferenceId: string): Promise<ConferenceState> {
+    return this.conferences.load(conferenceStreamId(organizationId, conferenceId));
   }
 
   execute<R = undefined>(cmd: ConferenceCommand, ctx: RequestContext, options: ExecuteOptions<R> = {}): Promise<{ state: ConferenceState; events: ConferenceDomainEvent[]; result?: R }> {
     const { abandon } = options;
-    return this.conferences.execute<R>(conferenceStreamId(cmd.conferenceId), cmd, (e, next) => this.envelope(e, ctx, cmd.now, next.organizationId), {
+    return this.conferences.execute<R>(conferenceStreamId(cmd.organizationId, cmd.conferenceId), cmd, (e) => this.envelope(e, ctx, cmd.now, cmd.organizationId), {
       inTransaction: (sql, next) => saveConferenceView(sql, toConferenceView(next)),
       before: options.before,
       abandon: abandon && ((result) => abandon(result).catch((err) => this.logger.warn(`could not undo ${cmd.kind} of ${cmd.conferenceId}: ${String(err)}`))),
@@ -61,28 +67,46 @@ export class ConferenceService {
   }
 
   async view(conferenceId: string, ctx: RequestContext): Promise<Conference> {
-    const state = await this.load(conferenceId);
+    const state = await this.load(ctx.actor.organizationId, conferenceId);
     guards.readable(state, ctx.actor, conferenceId);
     return toConferenceView(state);
   }
 
   async simpleView(conferenceId: string, ctx: RequestContext): Promise<ConferenceSimpleView> {
-    const state = await this.load(conferenceId);
+    const state = await this.load(ctx.actor.organizationId, conferenceId);
     guards.readable(state, ctx.actor, conferenceId);
     return toSimpleView(state);
   }
 
-  active(ctx: RequestContext): Promise<Conference[]> {
-    return this.store.transaction((sql) => activeConferences(sql, ctx.actor.organizationId));
+  /** One page of the caller's organization's active conferences (see activeConferences). */
+  active(ctx: RequestContext, after?: ActiveCursor): Promise<ActiveConferencesPage> {
+    return this.store.transaction((sql) => activeConferences(sql, ctx.actor.organizationId, after));
   }
 
-  /** The feed: events with conferenceVersion > afterVersion, in order. */
+  /** The caller's conferences in `organizationId` that have not ended (the create quota's count). */
+  activeCreatedBy(organizationId: string, ctx: RequestContext): Promise<number> {
+    return this.store.transaction((sql) => activeConferencesCreatedBy(sql, organizationId, ctx.actor.userId));
+  }
+
+  /**
+   * The feed: events with conferenceVersion > afterVersion, in order, one page of them (at most
+   * FEED_PAGE_EVENTS and Limits.pageBytes); a client that polls again from the last version it got
+   * reads the rest.
+   */
   async events(conferenceId: string, afterVersion: number, ctx: RequestContext): Promise<ConferenceEvent[]> {
-    const state = await this.load(conferenceId);
+    const state = await this.load(ctx.actor.organizationId, conferenceId);
     guards.readable(state, ctx.actor, conferenceId);
     if (afterVersion >= state.version) return [];
-    const recorded = await this.store.readStream(conferenceStreamId(conferenceId), afterVersion + 1);
-    return recorded.map((e) => toFeedEvent(conferenceId, e));
+    const recorded = await this.store.readStream(conferenceStreamId(ctx.actor.organizationId, conferenceId), afterVersion + 1, FEED_PAGE_EVENTS);
+    const page: ConferenceEvent[] = [];
+    let bytes = 0;
+    for (const e of recorded) {
+      const item = toFeedEvent(conferenceId, e);
+      bytes += jsonBytes(item) + 1;
+      if (page.length > 0 && bytes > Limits.pageBytes) break;
+      page.push(item);
+    }
+    return page;
   }
 
   /** Time is the decision's; the organization is the conference's (a SERVICE may create for another). */

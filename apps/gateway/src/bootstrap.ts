@@ -10,7 +10,10 @@ import type { GatewayConfig } from './config';
 import { DEMO_DIR } from './demo.controller';
 import { EndpointSessions } from './endpoint-sessions';
 import { GatewayModule } from './gateway.module';
+import { clientErrorHandler, registerBodyParsers } from './http-input';
 import { Metrics } from './metrics';
+import { registerRateLimits } from './rate-limits';
+import { UserQuotas } from './user-quotas';
 import { registerWebSocketChannel } from './ws-channel';
 
 export interface RunningGateway {
@@ -25,9 +28,9 @@ export const API_PREFIX = 'rtc-api';
 /** Starts the HTTP gateway: Fastify, the /rtc-api routes, OpenAPI at /rtc-api/docs, /health, /metrics and the demo page at /. */
 export async function startGateway(config: GatewayConfig, auth: AuthConfig): Promise<RunningGateway> {
   const nc = await connect({ servers: natsServers(config.natsUrl), name: 'parley-gateway' });
-  const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, trustProxy: true });
-  // Nest's Fastify adapter parses JSON and form bodies (the OAuth token endpoint) itself.
-  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot({ config, auth, nc }), adapter, { bufferLogs: true });
+  const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, trustProxy: config.trustProxy, clientErrorHandler });
+  // The gateway parses JSON and form bodies (the OAuth token endpoint) itself: see http-input.ts.
+  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot({ config, auth, nc }), adapter, { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(Logger));
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health', 'metrics', '/'] });
   app.useStaticAssets({ root: DEMO_DIR, prefix: '/demo/', decorateReply: false });
@@ -35,6 +38,8 @@ export async function startGateway(config: GatewayConfig, auth: AuthConfig): Pro
 
   const metrics = app.get(Metrics);
   const fastify = app.getHttpAdapter().getInstance();
+  registerBodyParsers(fastify, config.bodyLimitBytes);
+  await registerRateLimits(fastify, config.rateLimits, (limit) => metrics.rateLimited.inc({ limit }));
   fastify.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
     metrics.httpDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
@@ -46,6 +51,7 @@ export async function startGateway(config: GatewayConfig, auth: AuthConfig): Pro
     rpc: new NatsRpcClient(nc, config.rpcTimeoutMs),
     sessions: app.get(EndpointSessions),
     rpcTimeoutMs: config.rpcTimeoutMs,
+    sockets: app.get(UserQuotas).sockets,
   });
 
   const document = SwaggerModule.createDocument(

@@ -6,7 +6,8 @@ import { NATS_CONNECTION } from './tokens';
 /**
  * Wakes long-poll requests when their conference has a new event. One NATS subscription per
  * gateway (the relay's JetStream publishes reach core subscribers too), fanned out in process,
- * so thousands of waiting clients cost a map entry each, not a subscription each.
+ * so thousands of waiting clients cost a map entry each, not a subscription each. Conferences
+ * are keyed `<organizationId>/<conferenceId>`, the id token of their events' subjects.
  */
 @Injectable()
 export class ConferenceEventsHub implements OnModuleInit, OnModuleDestroy {
@@ -20,27 +21,28 @@ export class ConferenceEventsHub implements OnModuleInit, OnModuleDestroy {
     this.sub = sub;
     void (async () => {
       for await (const m of sub) {
-        const conferenceId = m.subject.split('.')[3];
-        const set = this.waiters.get(conferenceId);
+        const key = m.subject.split('.')[3];
+        const set = this.waiters.get(key);
         if (!set) continue;
-        this.waiters.delete(conferenceId);
+        this.waiters.delete(key);
         for (const wake of set) wake();
       }
     })();
   }
 
   /** Resolves true at the conference's next event, false at the deadline or when `abort` fires. */
-  next(conferenceId: string, timeoutMs: number, abort?: AbortSignal): Promise<boolean> {
+  next(organizationId: string, conferenceId: string, timeoutMs: number, abort?: AbortSignal): Promise<boolean> {
     if (abort?.aborted) return Promise.resolve(false);
+    const key = `${organizationId}/${conferenceId}`;
     return new Promise((resolve) => {
-      let set = this.waiters.get(conferenceId);
-      if (!set) this.waiters.set(conferenceId, (set = new Set()));
+      let set = this.waiters.get(key);
+      if (!set) this.waiters.set(key, (set = new Set()));
       const done = (woken: boolean) => {
         clearTimeout(timer);
         abort?.removeEventListener('abort', onAbort);
-        const s = this.waiters.get(conferenceId);
+        const s = this.waiters.get(key);
         s?.delete(wake);
-        if (s && s.size === 0) this.waiters.delete(conferenceId);
+        if (s && s.size === 0) this.waiters.delete(key);
         resolve(woken);
       };
       const wake = () => done(true);

@@ -1,7 +1,9 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import { Readable } from 'node:stream';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res, StreamableFile } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiBearerAuth, ApiForbiddenResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags, ApiUnprocessableEntityResponse, ApiConflictResponse, ApiServiceUnavailableResponse, ApiOAuth2 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import {
+  type ActiveConferencesPage,
   Conference,
   ConferenceCommands,
   ConferenceEvent,
@@ -37,6 +39,7 @@ import { ConferenceEventsHub } from './conference-events.hub';
 import type { GatewayConfig } from './config';
 import { Ctx } from './request-context';
 import { GATEWAY_CONFIG, RPC_CLIENT } from './tokens';
+import { UserQuotas } from './user-quotas';
 
 const ICE_NOTE =
   'Parley\'s SFU (mediasoup) is ICE-lite: it learns the browser\'s address from the browser\'s own connectivity checks, so candidates are validated and recorded but are not needed for the media to flow.';
@@ -58,6 +61,7 @@ export class ConferencesController {
     @Inject(RPC_CLIENT) private readonly rpc: NatsRpcClient,
     private readonly hub: ConferenceEventsHub,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    private readonly quotas: UserQuotas,
   ) {}
 
   private send<T>(subject: string, body: unknown, ctx: RequestContext): Promise<T> {
@@ -201,10 +205,27 @@ export class ConferencesController {
   }
 
   @Get('active')
-  @ApiOperation({ summary: "The active conferences of the caller's organization." })
+  @ApiOperation({
+    summary: "The active conferences of the caller's organization.",
+    description: 'Oldest first. The conference service answers it page by page over NATS; the pages are streamed into one JSON array.',
+  })
   @ApiOkResponse({ type: [Conference] })
-  active(@Ctx() ctx: RequestContext): Promise<Conference[]> {
-    return this.send(ConferenceQueries.active, {}, ctx);
+  async active(@Ctx() ctx: RequestContext): Promise<StreamableFile> {
+    // The first page before the answer starts, so that its failure is still an error status.
+    const first = await this.send<ActiveConferencesPage>(ConferenceQueries.active, {}, ctx);
+    const send = <T>(body: unknown) => this.send<T>(ConferenceQueries.active, body, ctx);
+    async function* json(): AsyncGenerator<string> {
+      yield '[';
+      let separator = '';
+      for (let page: ActiveConferencesPage | undefined = first; page; page = page.next ? await send<ActiveConferencesPage>({ after: page.next }) : undefined) {
+        for (const conference of page.conferences) {
+          yield separator + JSON.stringify(conference);
+          separator = ',';
+        }
+      }
+      yield ']';
+    }
+    return new StreamableFile(Readable.from(json()), { type: 'application/json; charset=utf-8' });
   }
 
   @Get(':id')
@@ -224,7 +245,8 @@ export class ConferencesController {
   @Get(':id/events')
   @ApiOperation({
     summary: 'The conference\'s events with conferenceVersion > v, in order (long poll).',
-    description: 'When there are none it waits (LONG_POLL_TIMEOUT_MS, 5 s by default) and answers as soon as one is committed, else [].',
+    description:
+      'When there are none it waits (LONG_POLL_TIMEOUT_MS, 5 s by default) and answers as soon as one is committed, else []. One answer holds at most 256 events (and 768 KB): poll again from the last conferenceVersion for the rest.',
   })
   @ApiQuery({ name: 'v', type: Number, required: true, description: 'The last conference version the client has seen (0 for all).' })
   @ApiOkResponse({ type: [ConferenceEvent] })
@@ -232,20 +254,25 @@ export class ConferencesController {
     const conferenceId = conferenceIdParam(id);
     if (v === undefined || !/^\d{1,15}$/.test(v)) throw new ParleyError('BAD_REQUEST', 'v must be a non-negative integer (the last conference version seen)', { fields: ['v'] });
     const query = { conferenceId, afterVersion: Number(v) };
-    const deadline = Date.now() + this.config.longPollTimeoutMs;
-    const gone = new AbortController();
-    // The response's 'close' before it was sent means the client went away: stop waiting for it.
-    reply.raw.once('close', () => gone.abort());
-    for (;;) {
-      // Register before asking, so an event committed between the answer and the wait still wakes us.
-      const abandon = new AbortController();
-      const woken = this.hub.next(conferenceId, Math.max(0, deadline - Date.now()), AbortSignal.any([gone.signal, abandon.signal]));
-      const events = await this.send<ConferenceEvent[]>(ConferenceQueries.events, query, ctx);
-      if (events.length > 0 || Date.now() >= deadline || gone.signal.aborted) {
-        abandon.abort();
-        return events;
+    const release = this.quotas.parkedPolls.acquire(ctx.actor);
+    try {
+      const deadline = Date.now() + this.config.longPollTimeoutMs;
+      const gone = new AbortController();
+      // The response's 'close' before it was sent means the client went away: stop waiting for it.
+      reply.raw.once('close', () => gone.abort());
+      for (;;) {
+        // Register before asking, so an event committed between the answer and the wait still wakes us.
+        const abandon = new AbortController();
+        const woken = this.hub.next(ctx.actor.organizationId, conferenceId, Math.max(0, deadline - Date.now()), AbortSignal.any([gone.signal, abandon.signal]));
+        const events = await this.send<ConferenceEvent[]>(ConferenceQueries.events, query, ctx);
+        if (events.length > 0 || Date.now() >= deadline || gone.signal.aborted) {
+          abandon.abort();
+          return events;
+        }
+        if (!(await woken)) return [];
       }
-      if (!(await woken)) return [];
+    } finally {
+      release();
     }
   }
 }

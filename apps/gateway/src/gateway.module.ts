@@ -15,6 +15,8 @@ import { IceServersController } from './ice-servers.controller';
 import { LongPollSessions } from './long-poll-sessions';
 import { Metrics } from './metrics';
 import { OAuthController } from './oauth.controller';
+import { ServicesHealth } from './services-health';
+import { UserQuotas } from './user-quotas';
 import { GATEWAY_CONFIG, NATS_CONNECTION, RPC_CLIENT } from './tokens';
 import { UsersController } from './users.controller';
 
@@ -49,6 +51,8 @@ export class GatewayModule {
         EndpointSessions,
         LongPollSessions,
         Metrics,
+        ServicesHealth,
+        UserQuotas,
         { provide: GATEWAY_CONFIG, useValue: deps.config },
         { provide: NATS_CONNECTION, useValue: deps.nc },
         { provide: RPC_CLIENT, useValue: new NatsRpcClient(deps.nc, deps.config.rpcTimeoutMs) },

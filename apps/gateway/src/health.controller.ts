@@ -4,23 +4,40 @@ import type { FastifyReply } from 'fastify';
 import type { NatsConnection } from 'nats';
 import { Public } from '@parley/auth';
 import { Metrics } from './metrics';
+import { type ServiceStatus, ServicesHealth } from './services-health';
 import { NATS_CONNECTION } from './tokens';
 
-/** Liveness/readiness and Prometheus metrics, outside /rtc-api and without a token. */
+/**
+ * Liveness/readiness and Prometheus metrics, outside /rtc-api and without a token.
+ * /health is 503 only when this gateway has lost NATS (it can do nothing then); a service that
+ * does not answer, or a relay that dead-lettered events, makes it "degraded" and says which.
+ */
 @ApiExcludeController()
 @Controller()
 export class HealthController {
   constructor(
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
     private readonly metrics: Metrics,
+    private readonly services: ServicesHealth,
   ) {}
 
   @Get('health')
   @Public()
-  health(@Res({ passthrough: true }) reply: FastifyReply): { status: string; nats: string } {
+  async health(@Res({ passthrough: true }) reply: FastifyReply): Promise<{ status: string; nats: string; services?: Record<string, ServiceStatus>; warnings?: string[] }> {
     const up = !this.nc.isClosed() && !this.nc.isDraining();
-    if (!up) void reply.status(503);
-    return { status: up ? 'ok' : 'unavailable', nats: up ? 'connected' : 'disconnected' };
+    if (!up) {
+      void reply.status(503);
+      return { status: 'unavailable', nats: 'disconnected' };
+    }
+    const services = await this.services.check();
+    const warnings: string[] = [];
+    for (const [name, s] of Object.entries(services)) {
+      if (s.status !== 'ok') warnings.push(`${name} is not answering (${s.error})`);
+      else if (s.relay && s.relay.deadLetters > 0) {
+        warnings.push(`${name}'s relay dead-lettered ${s.relay.deadLetters} event(s) it could never publish (latest ${s.relay.lastDeadLetter?.eventId}: ${s.relay.lastDeadLetter?.reason})`);
+      }
+    }
+    return { status: warnings.length === 0 ? 'ok' : 'degraded', nats: 'connected', services, ...(warnings.length ? { warnings } : {}) };
   }
 
   @Get('metrics')

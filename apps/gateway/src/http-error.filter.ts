@@ -1,15 +1,61 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject, Logger } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ParleyError, httpStatusOf } from '@parley/contracts';
 import { STATUS_CODES } from 'node:http';
 import type { GatewayConfig } from './config';
 import { GATEWAY_CONFIG } from './tokens';
 
+/** The OAuth2 token endpoint answers errors in RFC 6749's shape. */
+export const TOKEN_PATH = '/rtc-api/oauth/token';
+
+/** A message longer than this is cut: error messages never carry a client's whole input back. */
+const MAX_MESSAGE_CHARS = 1000;
+
+/** RFC 6749 §5.2's error codes by status (and §4.1.2.1's temporarily_unavailable for a throttled client). */
+const oauthError = (status: number): string => (status === 401 ? 'invalid_client' : status === 429 || status >= 500 ? 'temporarily_unavailable' : 'invalid_request');
+
+export interface ErrorReply {
+  status: number;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
 /**
- * Every error becomes a JSON body with the status the spec documents and a message a
- * person can act on: `{ statusCode, error, message, error_description, details? }`
- * (`error`/`error_description` as in the spec's AnotherErrorResponse). Only unexpected
- * failures are 500, and they are logged.
+ * Sends an error the one way Parley answers errors: JSON `{ statusCode, error, message,
+ * error_description, details? }` (`error`/`error_description` as in the spec), or RFC 6749's
+ * `{ error, error_description }` on the token endpoint; a `details.retryAfterSeconds` (a quota,
+ * a rate limit, a service out of capacity) becomes the Retry-After header.
+ */
+export function sendError(reply: FastifyReply, { status, message, details }: ErrorReply, oauth = false): void {
+  const text = message.length > MAX_MESSAGE_CHARS ? `${message.slice(0, MAX_MESSAGE_CHARS)}…` : message;
+  const retryAfter = details?.retryAfterSeconds;
+  if (typeof retryAfter === 'number') void reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfter))));
+  const body: Record<string, unknown> = oauth
+    ? { error: oauthError(status), error_description: text }
+    : { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message: text, error_description: text, ...(details ? { details } : {}) };
+  void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);
+}
+
+/** What an exception means for the client: a ParleyError's code, an HTTP exception's status, or 500. */
+export function describeError(e: unknown, bodyLimitBytes: number): ErrorReply {
+  if (e instanceof ParleyError) return { status: httpStatusOf(e.code), message: e.message, ...(e.details ? { details: e.details } : {}) };
+  if (e instanceof HttpException) {
+    const status = e.getStatus();
+    // Fastify's body limit (the only 413 that is not a ParleyError naming its own bound).
+    if (status === 413) return { status, message: `Request body is too large: the limit is ${bodyLimitBytes} bytes (BODY_LIMIT_BYTES)` };
+    const r = e.getResponse();
+    const message = typeof r === 'string' ? r : Array.isArray((r as { message?: unknown }).message) ? ((r as { message: string[] }).message).join('; ') : String((r as { message?: unknown }).message ?? e.message);
+    return { status, message };
+  }
+  // Fastify's own errors (malformed JSON, wrong content type) carry a 4xx statusCode.
+  const statusCode = (e as { statusCode?: unknown })?.statusCode;
+  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) return { status: statusCode, message: (e as Error).message };
+  return { status: 500, message: 'Internal server error' };
+}
+
+/**
+ * Every error becomes a JSON body with the status the spec documents and a message a person can
+ * act on (see sendError). Only unexpected failures are 500, and they are logged.
  */
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
@@ -18,28 +64,10 @@ export class HttpErrorFilter implements ExceptionFilter {
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const described = this.describe(exception);
-    const { status, details } = described;
-    const message = status === 413 ? `Request body is too large: the limit is ${this.config.bodyLimitBytes} bytes (BODY_LIMIT_BYTES)` : described.message;
-    if (status >= 500 && status !== 503 && status !== 504) this.logger.error(exception instanceof Error ? exception.stack : String(exception));
-    const body: Record<string, unknown> = { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message, error_description: message };
-    if (details) body.details = details;
-    void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);
-  }
-
-  private describe(e: unknown): { status: number; message: string; details?: Record<string, unknown> } {
-    if (e instanceof ParleyError) return { status: httpStatusOf(e.code), message: e.message, details: e.details };
-    if (e instanceof HttpException) {
-      const r = e.getResponse();
-      const message = typeof r === 'string' ? r : Array.isArray((r as { message?: unknown }).message) ? ((r as { message: string[] }).message).join('; ') : String((r as { message?: unknown }).message ?? e.message);
-      return { status: e.getStatus(), message };
-    }
-    // Fastify's own errors (body too large, malformed JSON, wrong content type) carry a 4xx statusCode.
-    const statusCode = (e as { statusCode?: unknown })?.statusCode;
-    if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
-      return { status: statusCode, message: (e as Error).message };
-    }
-    return { status: 500, message: 'Internal server error' };
+    const http = host.switchToHttp();
+    const described = describeError(exception, this.config.bodyLimitBytes);
+    if (described.status >= 500 && described.status !== 503 && described.status !== 504) this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+    const path = http.getRequest<FastifyRequest>().url.split('?')[0];
+    sendError(http.getResponse<FastifyReply>(), described, path === TOKEN_PATH);
   }
 }

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { ConferenceEventsHub } from './conference-events.hub';
 import { EndpointSessions } from './endpoint-sessions';
+import { ServicesHealth } from './services-health';
+import { UserQuotas } from './user-quotas';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** The gateway's Prometheus metrics (one registry per app instance, so tests can run several). */
@@ -20,10 +22,16 @@ export class Metrics {
     labelNames: ['route', 'status'] as const,
     registers: [this.registry],
   });
+  readonly rateLimited = new Counter({
+    name: 'parley_rate_limited_total',
+    help: 'Requests refused with 429 by a rate limit, by limit',
+    labelNames: ['limit'] as const,
+    registers: [this.registry],
+  });
   readonly longPollWaiting: Gauge;
   readonly endpointSessions: Gauge;
 
-  constructor(hub: ConferenceEventsHub, sessions: EndpointSessions) {
+  constructor(hub: ConferenceEventsHub, sessions: EndpointSessions, quotas: UserQuotas, services: ServicesHealth) {
     this.endpointSessions = new Gauge({
       name: 'parley_endpoint_sessions',
       help: 'Endpoint delivery sessions open on this gateway (WebSockets and lingering long polls)',
@@ -38,6 +46,36 @@ export class Metrics {
       registers: [this.registry],
       collect() {
         this.set(hub.waiting);
+      },
+    });
+    new Gauge({
+      name: 'parley_user_quota_held',
+      help: 'Places of the per-user quotas held on this gateway, by quota',
+      labelNames: ['quota'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const q of [quotas.parkedPolls, quotas.pollSessions, quotas.sockets]) this.set({ quota: q.name }, q.total);
+      },
+    });
+    // What the services say of themselves, asked at each scrape (one request per service).
+    let scrape: ReturnType<ServicesHealth['check']> | undefined;
+    const health = () => (scrape ??= services.check().finally(() => setTimeout(() => (scrape = undefined), 1000)));
+    new Gauge({
+      name: 'parley_service_up',
+      help: 'Whether each service answers its health request (1) or not (0)',
+      labelNames: ['service'] as const,
+      registers: [this.registry],
+      async collect() {
+        for (const [service, s] of Object.entries(await health())) this.set({ service }, s.status === 'ok' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'parley_relay_dead_letters',
+      help: "Events each service's relay dead-lettered because they could never be published (relay_dead_letters)",
+      labelNames: ['service'] as const,
+      registers: [this.registry],
+      async collect() {
+        for (const [service, s] of Object.entries(await health())) if (s.status === 'ok' && s.relay) this.set({ service }, s.relay.deadLetters);
       },
     });
     collectDefaultMetrics({ register: this.registry, prefix: 'parley_gateway_' });

@@ -29,6 +29,7 @@ import type { GatewayConfig } from './config';
 import { LongPollSessions, ownEndpoint } from './long-poll-sessions';
 import { Ctx } from './request-context';
 import { GATEWAY_CONFIG, RPC_CLIENT } from './tokens';
+import { UserQuotas } from './user-quotas';
 
 /** The spec's Registrations (/users/endpoints): decided by the presence service over NATS. */
 @ApiTags('Registrations')
@@ -41,6 +42,7 @@ export class UsersController {
     @Inject(RPC_CLIENT) private readonly rpc: NatsRpcClient,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly longPolls: LongPollSessions,
+    private readonly quotas: UserQuotas,
   ) {}
 
   private send<T>(subject: string, body: unknown, ctx: RequestContext): Promise<T> {
@@ -117,8 +119,13 @@ export class UsersController {
     const acks = ack ? ack.split(',').filter(Boolean) : [];
     if (acks.length > 1000) throw new ParleyError('BAD_REQUEST', 'ack lists at most 1000 delivery ids', { fields: ['ack'] });
     await ownEndpoint(this.rpc, id, ctx, this.config.rpcTimeoutMs);
-    const gone = new AbortController();
-    reply.raw.once('close', () => gone.abort());
-    return this.longPolls.poll(ctx.actor.organizationId, id, acks, this.config.longPollTimeoutMs, gone.signal);
+    const release = this.quotas.parkedPolls.acquire(ctx.actor);
+    try {
+      const gone = new AbortController();
+      reply.raw.once('close', () => gone.abort());
+      return await this.longPolls.poll(ctx.actor, id, acks, this.config.longPollTimeoutMs, gone.signal);
+    } finally {
+      release();
+    }
   }
 }

@@ -1,17 +1,21 @@
 import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import { type Actor, type EndpointDelivery, ID_PATTERN, ParleyError, httpStatusOf } from '@parley/contracts';
+import { type Actor, type EndpointDelivery, ID_PATTERN, ParleyError } from '@parley/contracts';
 import type { TokenVerifier } from '@parley/auth';
 import type { NatsRpcClient } from '@parley/messaging';
 import type { EndpointSessions } from './endpoint-sessions';
+import { describeError, sendError } from './http-error.filter';
 import { ownEndpoint } from './long-poll-sessions';
+import type { PerUserQuota } from './user-quotas';
 
 export interface WsChannelDeps {
   verifier: TokenVerifier;
   rpc: NatsRpcClient;
   sessions: EndpointSessions;
   rpcTimeoutMs: number;
+  /** Sockets per user on this gateway. */
+  sockets: PerUserQuota;
   /** Sockets that answer no ping for this long are dropped. */
   pingIntervalMs?: number;
 }
@@ -57,10 +61,13 @@ export async function registerWebSocketChannel(fastify: FastifyInstance, prefix:
           if (!ID_PATTERN.test(userEndpointId)) throw new ParleyError('BAD_REQUEST', 'userEndpointId (query) must be 1 to 128 letters, digits, "-" or "_"', { fields: ['userEndpointId'] });
           const ctx = { actor, correlationId: req.id, causationId: req.id };
           await ownEndpoint(deps.rpc, userEndpointId, ctx, deps.rpcTimeoutMs);
+          // The user's place is held for as long as the connection lives (upgraded or not).
+          req.raw.socket.once('close', deps.sockets.acquire(actor));
           bound.set(req, { actor, userEndpointId });
         } catch (e) {
-          const err = e instanceof ParleyError ? e : new ParleyError('INTERNAL', 'Could not open the channel');
-          await reply.code(httpStatusOf(err.code)).send({ statusCode: httpStatusOf(err.code), error: err.code, message: err.message });
+          const described = describeError(e instanceof ParleyError ? e : new ParleyError('INTERNAL', 'Could not open the channel'), 0);
+          sendError(reply, described);
+          return reply;
         }
       },
     },

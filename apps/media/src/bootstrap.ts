@@ -1,11 +1,11 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { type MicroserviceOptions, Transport } from '@nestjs/microservices';
+import type { MicroserviceOptions } from '@nestjs/microservices';
 import { Logger } from 'nestjs-pino';
 import { connect } from 'nats';
 import { MediaCommands } from '@parley/contracts';
 import { ensureEventsStream } from '@parley/eventsourcing';
-import { RpcErrorFilter, natsServers, waitUntilAnswered } from '@parley/messaging';
+import { RpcErrorFilter, natsServers, natsTransport, waitUntilAnswered } from '@parley/messaging';
 import type { MediaConfig } from './config';
 import { consumeConferenceEvents } from './conference-events.consumer';
 import { MediaModule } from './media.module';
@@ -24,12 +24,15 @@ export interface RunningMediaService {
 export async function startMediaService(config: MediaConfig): Promise<RunningMediaService> {
   const nc = await connect({ servers: natsServers(config.natsUrl), name: 'parley-media' });
   await ensureEventsStream(await nc.jetstreamManager(), { replicas: config.eventsStreamReplicas });
-  const sfu = new Sfu({ workers: config.workers, rtcMinPort: config.rtcMinPort, rtcMaxPort: config.rtcMaxPort, listenIp: config.listenIp, announcedIp: config.announcedIp });
-  const app = await NestFactory.createMicroservice<MicroserviceOptions>(MediaModule.forRoot({ config, sfu }), {
-    transport: Transport.NATS,
-    options: { servers: natsServers(config.natsUrl), queue: 'media', name: 'parley-media-rpc' },
-    bufferLogs: true,
+  const sfu = new Sfu({
+    workers: config.workers,
+    rtcMinPort: config.rtcMinPort,
+    rtcMaxPort: config.rtcMaxPort,
+    listenIp: config.listenIp,
+    announcedIp: config.announcedIp,
+    transportsPerUser: config.transportsPerUser,
   });
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(MediaModule.forRoot({ config, sfu }), { ...natsTransport(config.natsUrl, 'media'), bufferLogs: true });
   const logger = app.get(Logger);
   app.useLogger(logger);
   app.useGlobalFilters(new RpcErrorFilter());

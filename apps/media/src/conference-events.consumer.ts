@@ -1,12 +1,13 @@
 import type { NatsConnection } from 'nats';
-import { EVENTS_STREAM, EVENTS_SUBJECT_ROOT, type ConferenceDomainEvent } from '@parley/contracts';
+import { EVENTS_STREAM, EVENTS_SUBJECT_ROOT, type ConferenceDomainEvent, conferenceOfStream } from '@parley/contracts';
 import { DurableConsumer } from '@parley/messaging';
-import type { Sfu } from './sfu/sfu';
+import { type Sfu, roomOf } from './sfu/sfu';
 
 interface RelayedConferenceEvent {
   streamId: string;
   type: ConferenceDomainEvent['type'];
   data: Record<string, string>;
+  metadata: { organizationId: string };
 }
 
 /**
@@ -25,19 +26,21 @@ export function consumeConferenceEvents(nc: NatsConnection, sfu: Sfu, log: (msg:
     deliverNew: true,
     log,
     handle: async (e) => {
-      const conferenceId = e.streamId.replace(/^conference-/, '');
+      const conference = conferenceOfStream(e.streamId, e.metadata.organizationId);
+      if (!conference) return;
+      const room = roomOf(conference.organizationId, conference.conferenceId);
       switch (e.type) {
         case 'ConferenceStreamUnpublishedEvent':
-          sfu.unpublish(conferenceId, e.data.streamId);
+          sfu.unpublish(room, e.data.streamId);
           break;
         case 'ConferenceStreamViewStoppedEvent':
-          sfu.stopView(conferenceId, e.data.streamId, e.data.viewerId);
+          sfu.stopView(room, e.data.streamId, e.data.viewerId);
           break;
         case 'ConferenceLeftEvent':
-          sfu.leave(conferenceId, e.data.userEndpointId);
+          sfu.leave(room, e.data.userEndpointId);
           break;
         case 'ConferenceEndedEvent':
-          sfu.end(conferenceId);
+          sfu.end(room);
           break;
         default:
           break;

@@ -17,6 +17,8 @@ export interface MediaConfig {
   /** Copies JetStream keeps of PARLEY_EVENTS; the same on every service, since each applies it. */
   eventsStreamReplicas: number;
   iceServers: IceServersConfig;
+  /** WebRTC transports (publications plus views) one user may hold across conferences (QUOTA_USER_TRANSPORTS). */
+  transportsPerUser: number;
 }
 
 export function mediaConfigFromEnv(env: NodeJS.ProcessEnv = process.env): MediaConfig {
@@ -30,6 +32,7 @@ export function mediaConfigFromEnv(env: NodeJS.ProcessEnv = process.env): MediaC
     listenIp: env.LISTEN_IP || '127.0.0.1',
     announcedIp: env.ANNOUNCED_IP || undefined,
     eventsStreamReplicas: int('EVENTS_STREAM_REPLICAS', 1, 1, 5),
+    transportsPerUser: int('QUOTA_USER_TRANSPORTS', 32, 1, 100_000),
     iceServers: {
       stunUrls: env.STUN_URLS || '',
       turnUrls: env.TURN_URLS || '',

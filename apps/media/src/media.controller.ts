@@ -9,11 +9,12 @@ import {
   MediaReleaseRequest,
   MediaViewRequest,
   type MediaViewResponse,
+  type ServiceHealth,
 } from '@parley/contracts';
 import { parleyValidationPipe, requestContextOf } from '@parley/messaging';
 import type { MediaConfig } from './config';
 import { type IceServersResultV2, iceServersFor } from './ice-servers';
-import { Sfu } from './sfu/sfu';
+import { Sfu, roomOf } from './sfu/sfu';
 import { MEDIA_CONFIG } from './tokens';
 
 const valid = parleyValidationPipe();
@@ -36,19 +37,17 @@ export class MediaController {
 
   @MessagePattern(MediaCommands.publish)
   publish(@Payload(valid) req: MediaPublishRequest, @Ctx() nats: NatsContext): Promise<MediaPublishResponse> {
-    requestContextOf(nats);
-    return this.sfu.publish(req);
+    return this.sfu.publish({ ...req, userId: requestContextOf(nats).actor.userId });
   }
 
   @MessagePattern(MediaCommands.view)
   view(@Payload(valid) req: MediaViewRequest, @Ctx() nats: NatsContext): Promise<MediaViewResponse> {
-    requestContextOf(nats);
-    return this.sfu.view(req);
+    return this.sfu.view({ ...req, userId: requestContextOf(nats).actor.userId });
   }
 
   @MessagePattern(MediaCommands.addPublishIceCandidates)
   addPublishIceCandidates(@Payload(valid) req: MediaIceCandidatesRequest): null {
-    this.sfu.addIceCandidates({ conferenceId: req.conferenceId, streamId: req.streamId, candidates: req.candidates });
+    this.sfu.addIceCandidates({ organizationId: req.organizationId, conferenceId: req.conferenceId, streamId: req.streamId, candidates: req.candidates });
     return null;
   }
 
@@ -66,13 +65,14 @@ export class MediaController {
 
   @MessagePattern(MediaCommands.release)
   release(@Payload(valid) req: MediaReleaseRequest): null {
-    if (req.viewerId) this.sfu.stopView(req.conferenceId, req.streamId, req.viewerId);
-    else this.sfu.unpublish(req.conferenceId, req.streamId);
+    const room = roomOf(req.organizationId, req.conferenceId);
+    if (req.viewerId) this.sfu.stopView(room, req.streamId, req.viewerId);
+    else this.sfu.unpublish(room, req.streamId);
     return null;
   }
 
   @MessagePattern(MediaCommands.health)
-  health(): { status: 'ok' } {
-    return { status: 'ok' };
+  health(): ServiceHealth {
+    return { status: 'ok', service: 'media', gauges: this.sfu.load };
   }
 }

@@ -1,11 +1,11 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { type MicroserviceOptions, Transport } from '@nestjs/microservices';
+import type { MicroserviceOptions } from '@nestjs/microservices';
 import { Logger } from 'nestjs-pino';
 import { connect } from 'nats';
-import { PresenceCommands, PresenceQueries, USER_ENDPOINT_STREAM_PREFIX, USER_EVENT_STREAM_PREFIX } from '@parley/contracts';
-import { EventRelay, PgliteEventStore, PostgresEventStore, type SqlEventStore, ensureEventsStream, eventSubject } from '@parley/eventsourcing';
-import { NatsRpcClient, RpcErrorFilter, ensureDeliveryStream, natsServers, waitUntilAnswered } from '@parley/messaging';
+import { PresenceCommands, PresenceQueries } from '@parley/contracts';
+import { EventRelay, PgliteEventStore, PostgresEventStore, type SqlEventStore, ensureEventsStream, streamEventSubject } from '@parley/eventsourcing';
+import { NatsRpcClient, RpcErrorFilter, ensureDeliveryStream, natsServers, natsTransport, waitUntilAnswered } from '@parley/messaging';
 import { type Clock, type PresenceConfig, systemClock } from './config';
 import { consumeConferenceEvents } from './conference-events.consumer';
 import { preparePresenceViews } from './infra/presence-views';
@@ -18,13 +18,6 @@ export interface RunningPresenceService {
   /** One scheduler pass now (tests that move the clock use it instead of waiting for the next tick). */
   tick(): Promise<void>;
   close(): Promise<void>;
-}
-
-/** `userendpoint/<org>/<id>` → `parley.evt.userendpoint.<org>/<id>.<Type>`; `userevent/<id>` likewise. */
-function subjectFor(e: { streamId: string; type: string }): string {
-  if (e.streamId.startsWith(USER_ENDPOINT_STREAM_PREFIX)) return eventSubject('userendpoint', e.streamId.slice(USER_ENDPOINT_STREAM_PREFIX.length), e.type);
-  if (e.streamId.startsWith(USER_EVENT_STREAM_PREFIX)) return eventSubject('userevent', e.streamId.slice(USER_EVENT_STREAM_PREFIX.length), e.type);
-  throw new Error(`presence relay: unknown stream ${e.streamId}`);
 }
 
 /**
@@ -41,12 +34,13 @@ export async function startPresenceService(config: PresenceConfig, clock: Clock 
   await store.init();
   await preparePresenceViews(store);
 
-  const relay = new EventRelay({ store, nats: nc, name: 'presence', pollIntervalMs: config.relayPollMs, subjectFor });
+  // `userendpoint/<org>/<id>` → `parley.evt.userendpoint.<org>/<id>.<Type>`; `userevent/<id>` likewise.
+  const relay = new EventRelay({ store, nats: nc, name: 'presence', pollIntervalMs: config.relayPollMs, subjectFor: (e) => streamEventSubject(e.streamId, e.type) });
   relay.start();
 
-  const app = await NestFactory.createMicroservice<MicroserviceOptions>(PresenceModule.forRoot({ config, store, nc, clock, kickRelay: () => relay.kick() }), {
-    transport: Transport.NATS,
-    options: { servers: natsServers(config.natsUrl), queue: 'presence', name: 'parley-presence-rpc' },
+  const health = async () => ({ status: 'ok' as const, service: 'presence', relay: await relay.health() });
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(PresenceModule.forRoot({ config, store, nc, clock, kickRelay: () => relay.kick(), health }), {
+    ...natsTransport(config.natsUrl, 'presence'),
     bufferLogs: true,
   });
   const logger = app.get(Logger);

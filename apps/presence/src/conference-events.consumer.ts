@@ -1,5 +1,5 @@
 import type { NatsConnection } from 'nats';
-import { CONFERENCE_STREAM_PREFIX, EVENTS_STREAM, EVENTS_SUBJECT_ROOT, type ConferenceDomainEvent, toFeedEvent } from '@parley/contracts';
+import { EVENTS_STREAM, EVENTS_SUBJECT_ROOT, type ConferenceDomainEvent, conferenceOfStream, toFeedEvent } from '@parley/contracts';
 import type { EventStore, RelayedEvent } from '@parley/eventsourcing';
 import { DurableConsumer, deliverToEndpoints } from '@parley/messaging';
 import type { Clock } from './config';
@@ -25,8 +25,9 @@ export function consumeConferenceEvents(nc: NatsConnection, store: EventStore, c
     backoffMs: [100, 500, 2000, 5000, 15000],
     log,
     handle: async (e) => {
-      const conferenceId = e.streamId.slice(CONFERENCE_STREAM_PREFIX.length);
-      const organizationId = e.metadata.organizationId;
+      const conference = conferenceOfStream(e.streamId, e.metadata.organizationId);
+      if (!conference) return;
+      const { organizationId, conferenceId } = conference;
       const event = e as unknown as ConferenceDomainEvent & RelayedEvent;
       const endpointOf = (event.data as { userEndpointId?: string }).userEndpointId;
       // One transaction: the participation change, and who is joined to receive the event (the

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { envInt } from '@parley/messaging';
+import { DEFAULT_PRESENCE_QUOTAS, type PresenceQuotas } from './domain/decider';
 
 /** The presence service's settings, from the environment (see the README's table). */
 export interface PresenceConfig {
@@ -19,6 +20,8 @@ export interface PresenceConfig {
   stateCacheSize: number;
   /** Copies JetStream keeps of PARLEY_EVENTS and PARLEY_DELIVERY (3 on a production cluster). */
   streamReplicas: number;
+  /** What one user may hold (QUOTA_*). */
+  quotas: PresenceQuotas;
 }
 
 /** Where the presence service reads the time; tests pass a clock they move themselves. */
@@ -39,5 +42,6 @@ export function presenceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Pre
     rpcTimeoutMs: int('RPC_TIMEOUT_MS', 15_000),
     stateCacheSize: int('PRESENCE_CACHE_SIZE', 100_000),
     streamReplicas: int('EVENTS_STREAM_REPLICAS', 1),
+    quotas: { endpointsPerUser: int('QUOTA_USER_ENDPOINTS', DEFAULT_PRESENCE_QUOTAS.endpointsPerUser) },
   };
 }

@@ -5,6 +5,7 @@ import {
   PresenceCommands,
   PresenceQueries,
   type RegisterResult,
+  type ServiceHealth,
   RegisterUserEndpointWebCommand,
   SendEventToUserWebCommand,
   UnregisterUserEndpointWebCommand,
@@ -13,13 +14,17 @@ import {
 } from '@parley/contracts';
 import { parleyValidationPipe, requestContextOf } from '@parley/messaging';
 import { PresenceService } from './presence.service';
+import { SERVICE_HEALTH } from './tokens';
 
 const valid = parleyValidationPipe();
 
 /** The presence service's NATS handlers (queue group "presence"). */
 @Controller()
 export class PresenceController {
-  constructor(@Inject(PresenceService) private readonly presence: PresenceService) {}
+  constructor(
+    @Inject(PresenceService) private readonly presence: PresenceService,
+    @Inject(SERVICE_HEALTH) private readonly serviceHealth: () => Promise<ServiceHealth>,
+  ) {}
 
   @MessagePattern(PresenceCommands.register)
   async register(@Payload(valid) dto: RegisterUserEndpointWebCommand, @Ctx() nats: NatsContext): Promise<RegisterResult> {
@@ -49,7 +54,7 @@ export class PresenceController {
   }
 
   @MessagePattern(PresenceQueries.health)
-  health(): { status: 'ok' } {
-    return { status: 'ok' };
+  health(): Promise<ServiceHealth> {
+    return this.serviceHealth();
   }
 }

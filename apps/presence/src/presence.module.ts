@@ -1,11 +1,12 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { NatsConnection } from 'nats';
+import type { ServiceHealth } from '@parley/contracts';
 import type { EventStore } from '@parley/eventsourcing';
 import type { Clock, PresenceConfig } from './config';
 import { PresenceController } from './presence.controller';
 import { PresenceService } from './presence.service';
-import { CLOCK, EVENT_STORE, NATS_CONNECTION, PRESENCE_CONFIG, RELAY_KICK } from './tokens';
+import { CLOCK, EVENT_STORE, NATS_CONNECTION, PRESENCE_CONFIG, RELAY_KICK, SERVICE_HEALTH } from './tokens';
 
 export interface PresenceModuleDeps {
   config: PresenceConfig;
@@ -13,6 +14,7 @@ export interface PresenceModuleDeps {
   nc: NatsConnection;
   clock: Clock;
   kickRelay: () => void;
+  health: () => Promise<ServiceHealth>;
 }
 
 /** Wires the presence service; the connections are made (and closed) by the bootstrap. */
@@ -30,6 +32,7 @@ export class PresenceModule {
         { provide: NATS_CONNECTION, useValue: deps.nc },
         { provide: CLOCK, useValue: deps.clock },
         { provide: RELAY_KICK, useValue: deps.kickRelay },
+        { provide: SERVICE_HEALTH, useValue: deps.health },
       ],
     };
   }

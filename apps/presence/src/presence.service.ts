@@ -7,7 +7,6 @@ import {
   type RegisterUserEndpointWebCommand,
   type RequestContext,
   type SendEventToUserWebCommand,
-  USER_EVENT_STREAM_PREFIX,
   type UnregisterUserEndpointWebCommand,
   type UserEndpointDomainEvent,
   type UserEndpointView,
@@ -16,11 +15,12 @@ import {
   problemWithClientEvent,
   qosLevel,
   userEndpointStreamId,
+  userEventStreamId,
 } from '@parley/contracts';
-import { AggregateRepository, type EventMetadata, type EventStore, type NewEvent } from '@parley/eventsourcing';
+import { AggregateRepository, type EventMetadata, type EventStore, KeyedMutex, type NewEvent } from '@parley/eventsourcing';
 import { deliverToEndpoints, maskEvent, problemWithMasks } from '@parley/messaging';
 import type { Clock, PresenceConfig } from './config';
-import { type EndpointCommand, type EndpointState, endpointDecider } from './domain/decider';
+import { type EndpointCommand, type EndpointState, makeEndpointDecider } from './domain/decider';
 import { type EndpointKey, endpointsOfUser, findEndpoint, saveEndpoint } from './infra/presence-views';
 import { CLOCK, EVENT_STORE, NATS_CONNECTION, PRESENCE_CONFIG, RELAY_KICK } from './tokens';
 
@@ -35,6 +35,8 @@ export const PRESENCE_ACTOR = 'presence';
 export class PresenceService {
   private readonly logger = new Logger(PresenceService.name);
   private readonly endpoints: AggregateRepository<EndpointCommand, UserEndpointDomainEvent, EndpointState>;
+  /** Registrations of one user take turns in this process, so its endpoint count cannot be raced past its quota. */
+  private readonly registrations = new KeyedMutex();
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -45,7 +47,7 @@ export class PresenceService {
   ) {
     this.endpoints = new AggregateRepository({
       store,
-      decider: endpointDecider,
+      decider: makeEndpointDecider(config.quotas),
       cacheSize: config.stateCacheSize,
       onCommitted: kickRelay,
       tooManyConflicts: (streamId) => new ParleyError('CONFLICT', `${streamId} is changing too fast; try again`),
@@ -71,18 +73,23 @@ export class PresenceService {
 
   async register(dto: RegisterUserEndpointWebCommand, ctx: RequestContext): Promise<string> {
     const userEndpointId = dto.userEndpointId ?? randomUUID();
-    await this.execute(
-      {
-        kind: 'register',
-        userEndpointId,
-        organizationId: ctx.actor.organizationId,
-        now: this.now(),
-        actor: ctx.actor,
-        keepAliveSeconds: dto.keepAliveSeconds,
-        reminderOn: dto.serverKeepAliveReminderOn ?? false,
-      },
-      PresenceService.meta(ctx),
-    );
+    const { organizationId, userId } = ctx.actor;
+    await this.registrations.run(`${organizationId}/${userId}`, async () => {
+      const registered = await this.store.transaction((sql) => endpointsOfUser(sql, organizationId, userId));
+      await this.execute(
+        {
+          kind: 'register',
+          userEndpointId,
+          organizationId,
+          now: this.now(),
+          actor: ctx.actor,
+          keepAliveSeconds: dto.keepAliveSeconds,
+          reminderOn: dto.serverKeepAliveReminderOn ?? false,
+          otherEndpointsOfUser: registered.filter((id) => id !== userEndpointId).length,
+        },
+        PresenceService.meta(ctx),
+      );
+    });
     return userEndpointId;
   }
 
@@ -140,7 +147,7 @@ export class PresenceService {
       data: { organizationId, userId: dto.userId, userEndpointIds: targets, qos, deliveryId, event: masked, masks },
     };
     const record: NewEvent = { eventId: randomUUID(), event: sent, metadata: { ...PresenceService.meta(ctx), organizationId, time: this.now() } };
-    await this.store.append(`${USER_EVENT_STREAM_PREFIX}${deliveryId}`, 0, [record]);
+    await this.store.append(userEventStreamId(deliveryId), 0, [record]);
     this.kickRelay();
     this.logger.log({ msg: 'sendEvent', deliveryId, organizationId, userId: dto.userId, endpoints: targets.length, qos, event: masked });
     await deliverToEndpoints(this.nc, targets.map((userEndpointId) => ({ organizationId, userEndpointId })), { id: deliveryId, qos, event: dto.event });

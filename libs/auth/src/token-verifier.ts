@@ -1,5 +1,5 @@
 import { type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions, createRemoteJWKSet, errors, jwtVerify } from 'jose';
-import { type Actor, ParleyError } from '@parley/contracts';
+import { type Actor, ID_PATTERN, ParleyError, problemWithJsonStrings } from '@parley/contracts';
 import type { AuthConfig } from './auth-config';
 import { Claims, ISSUED_ALG, JWKS_ALGS, secretKey } from './jwt-claims';
 
@@ -101,8 +101,13 @@ const actorFrom = (payload: JWTPayload): Actor => {
   const organizationId = payload[Claims.organizationId];
   const roles = payload[Claims.roles];
   if (!nonEmptyString(userId)) throw unauthorized(`Access token lacks the "${Claims.userId}" (user id) claim`, { claim: Claims.userId });
+  if (userId.length > 256 || problemWithJsonStrings(userId)) throw unauthorized(`Access token's "${Claims.userId}" claim must be at most 256 storable characters`, { claim: Claims.userId });
   if (!nonEmptyString(organizationId)) {
     throw unauthorized(`Access token lacks the "${Claims.organizationId}" claim`, { claim: Claims.organizationId });
+  }
+  // It names the organization's streams and NATS subjects: no '.', '*', '>', '/' or spaces.
+  if (!ID_PATTERN.test(organizationId)) {
+    throw unauthorized(`Access token's "${Claims.organizationId}" claim must be 1 to 128 letters, digits, "-" or "_"`, { claim: Claims.organizationId });
   }
   if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string')) {
     throw unauthorized(`Access token lacks the "${Claims.roles}" claim (an array of role names)`, { claim: Claims.roles });

@@ -96,6 +96,11 @@ describe('TokenVerifier (HS256)', () => {
     ['sub', { sub: '' }],
     ['organization_id', { organization_id: undefined }],
     ['organization_id', { organization_id: 42 }],
+    // It names NATS subjects and stream ids: a wildcard or a separator would reach across organizations.
+    ['organization_id', { organization_id: '>' }],
+    ['organization_id', { organization_id: 'org.a' }],
+    ['organization_id', { organization_id: 'org/a' }],
+    ['sub', { sub: 'a\u0000b' }],
     ['roles', { roles: undefined }],
     ['roles', { roles: 'AGENT' }],
     ['roles', { roles: ['AGENT', 7] }],

@@ -7,6 +7,8 @@ export const ErrorCodes = {
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNPROCESSABLE: 422,
+  /** A quota or rate limit is used up; `details.retryAfterSeconds` becomes the Retry-After header. */
+  TOO_MANY_REQUESTS: 429,
   INTERNAL: 500,
   UNAVAILABLE: 503,
   TIMEOUT: 504,

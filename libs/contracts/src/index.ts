@@ -1,5 +1,6 @@
 export * from './subjects';
 export * from './errors';
+export * from './limits';
 export * from './actor';
 export * from './validation';
 export * from './media';

@@ -1,6 +1,7 @@
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { type ConferenceStreamType, IceCandidate } from './conference/web-commands';
+import { Limits } from './limits';
 import { IsParleyId } from './validation';
 
 /** Requests from the conference service to the media service (see MediaCommands subjects). */
@@ -11,7 +12,7 @@ export class MediaPublishRequest {
   @IsParleyId() userEndpointId!: string;
   @IsParleyId() streamId!: string;
   @IsIn(['MIC', 'CAM', 'SCREEN', 'MIC_AND_CAM']) streamType!: ConferenceStreamType;
-  @IsString() @IsNotEmpty() @MaxLength(262144) sdpOffer!: string;
+  @IsString() @IsNotEmpty() @MaxLength(Limits.sdpBytes) sdpOffer!: string;
   @IsOptional() @IsInt() @Min(1000) @Max(100_000_000) videoBitrate?: number;
 }
 export interface MediaPublishResponse {
@@ -24,7 +25,7 @@ export class MediaViewRequest {
   @IsParleyId() userEndpointId!: string;
   @IsParleyId() streamId!: string;
   @IsParleyId() viewerId!: string;
-  @IsString() @IsNotEmpty() @MaxLength(262144) sdpOffer!: string;
+  @IsString() @IsNotEmpty() @MaxLength(Limits.sdpBytes) sdpOffer!: string;
 }
 export interface MediaViewResponse {
   sdpAnswer: string;
@@ -32,6 +33,7 @@ export interface MediaViewResponse {
 
 export class MediaIceCandidatesRequest {
   @IsParleyId() conferenceId!: string;
+  @IsParleyId() organizationId!: string;
   @IsParleyId() streamId!: string;
   @IsOptional() @IsParleyId() viewerId?: string;
   @IsArray() @ArrayMaxSize(256) @ValidateNested({ each: true }) @Type(() => IceCandidate) candidates!: IceCandidate[];
@@ -39,12 +41,14 @@ export class MediaIceCandidatesRequest {
 
 export class MediaBitrateRequest {
   @IsParleyId() conferenceId!: string;
+  @IsParleyId() organizationId!: string;
   @IsParleyId() streamId!: string;
   @IsInt() @Min(1000) @Max(100_000_000) videoBitrate!: number;
 }
 
 export class MediaReleaseRequest {
   @IsParleyId() conferenceId!: string;
+  @IsParleyId() organizationId!: string;
   @IsParleyId() streamId!: string;
   @IsOptional() @IsParleyId() viewerId?: string;
 }

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsBoolean, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { IsJsonObject, IsParleyId } from './validation';
+import { scopedStreamId } from './subjects';
+import { Limits } from './limits';
+import { ID_SCHEMA, IsJsonObject, IsParleyId, MaxJsonBytes } from './validation';
 
 /**
  * The presence service: user endpoints (register, keepalive, expiry, unregister) and the
@@ -22,10 +24,11 @@ export const PresenceQueries = {
   health: 'parley.presence.qry.health',
 } as const;
 
-/** Event streams of the presence service: `userendpoint-<org>-<id>` would be ambiguous, so a '/' separates. */
-export const USER_ENDPOINT_STREAM_PREFIX = 'userendpoint/';
-export const userEndpointStreamId = (organizationId: string, userEndpointId: string): string => `${USER_ENDPOINT_STREAM_PREFIX}${organizationId}/${userEndpointId}`;
-export const USER_EVENT_STREAM_PREFIX = 'userevent/';
+/** Event streams of the presence service: `userendpoint/<org>/<id>`, and `userevent/<deliveryId>` for each user sendEvent. */
+export const USER_ENDPOINT_CONTEXT = 'userendpoint';
+export const userEndpointStreamId = (organizationId: string, userEndpointId: string): string => scopedStreamId(USER_ENDPOINT_CONTEXT, organizationId, userEndpointId);
+export const USER_EVENT_CONTEXT = 'userevent';
+export const userEventStreamId = (deliveryId: string): string => `${USER_EVENT_CONTEXT}/${deliveryId}`;
 
 /**
  * Delivery to endpoints. qos 0 travels on core NATS (`parley.deliver.<org>.<endpoint>`) and
@@ -56,7 +59,7 @@ export class EndpointDelivery {
 export type EndpointSessionControl = { kind: 'opened'; sessionId: string } | { kind: 'unregistered'; reason: string };
 
 const keepAliveSeconds = { description: 'How long before this endpoint is considered gone if no keepalive request is sent (1..3600). Mandatory.', minimum: 1, maximum: 3600, example: 30 };
-const userEndpointIdDesc = { description: 'The user endpoint id (letters, digits, "-" and "_").', example: 'ep-4c1d' };
+const userEndpointIdDesc = { ...ID_SCHEMA, description: 'The user endpoint id (letters, digits, "-" and "_").', example: 'ep-4c1d' };
 
 export class RegisterUserEndpointWebCommand {
   @ApiPropertyOptional({ ...userEndpointIdDesc, description: 'Supply the id, or leave it out and the server makes one.' })
@@ -78,12 +81,16 @@ export class UnregisterUserEndpointWebCommand {
 }
 
 export class SendEventToUserWebCommand {
-  @ApiProperty({ description: 'The user that receives the event.' }) @IsParleyId() userId!: string;
-  @ApiPropertyOptional({ description: "Only for SERVICE callers, which must name the recipient's organization; a user's own organization (from its token) is used otherwise." })
+  @ApiProperty({ ...ID_SCHEMA, description: 'The user that receives the event.' }) @IsParleyId() userId!: string;
+  @ApiPropertyOptional({ ...ID_SCHEMA, description: "Only for SERVICE callers, which must name the recipient's organization; a user's own organization (from its token) is used otherwise." })
   @IsOptional() @IsParleyId() organizationId?: string;
-  @ApiPropertyOptional({ description: 'One endpoint of the user; when absent, every registered endpoint of the user.' }) @IsOptional() @IsParleyId() userEndpointId?: string;
-  @ApiProperty({ type: 'object', additionalProperties: true, description: 'The event: at least `type` (capitalized camel case ending in "Event", e.g. "ChatMessageSentEvent") and an ISO-8601 `timestamp`.' })
-  @IsJsonObject()
+  @ApiPropertyOptional({ ...ID_SCHEMA, description: 'One endpoint of the user; when absent, every registered endpoint of the user.' }) @IsOptional() @IsParleyId() userEndpointId?: string;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: `The event: at least \`type\` (capitalized camel case ending in "Event", e.g. "ChatMessageSentEvent") and an ISO-8601 \`timestamp\`. At most ${Limits.clientEventBytes} bytes as JSON.`,
+  })
+  @IsJsonObject() @MaxJsonBytes(Limits.clientEventBytes)
   event!: Record<string, unknown>;
   @ApiPropertyOptional({ type: [String], description: 'JSONPath expressions (e.g. "$.card.number") of string fields replaced by same-length filler wherever the event is stored or logged; the recipient gets them unmasked.' })
   @IsOptional() @IsArray() @ArrayMaxSize(64) @IsString({ each: true }) @MaxLength(512, { each: true })

@@ -36,6 +36,19 @@ export const ConferenceQueries = {
   health: 'parley.conference.qry.health',
 } as const;
 
+/**
+ * What a service's health subject answers (`parley.<service>.qry.health`): it is up, and what
+ * the gateway's /health and /metrics report about it (its relay's dead letters, its load).
+ */
+export interface ServiceHealth {
+  status: 'ok';
+  service: string;
+  /** Events its relay could never publish (see relay_dead_letters in its database). */
+  relay?: { deadLetters: number; lastDeadLetter?: { eventId: string; streamId: string; type: string; reason: string; at: string } };
+  /** Gauges worth a look (e.g. the SFU's transports). */
+  gauges?: Record<string, number>;
+}
+
 /** Requests the conference service makes of the media service (the SFU). */
 export const MediaCommands = {
   publish: 'parley.media.cmd.publish',
@@ -51,8 +64,26 @@ export const MediaCommands = {
   iceServers: 'parley.media.qry.iceServers',
 } as const;
 
-/** Events of one conference: `parley.evt.conference.<conferenceId>.<Type>`. */
-export const conferenceEventsSubject = (conferenceId: string): string => `${EVENTS_SUBJECT_ROOT}.conference.${conferenceId}.*`;
+/**
+ * Event-store streams of an organization's aggregates: `<context>/<organizationId>/<id>`. Ids are
+ * unique within their organization only (two organizations may both have conference "call-1").
+ * The part after `<context>/` is the id token of the events' subjects
+ * (`parley.evt.<context>.<organizationId>/<id>.<Type>`); ids and organization ids never hold a '/'.
+ */
+export const scopedStreamId = (context: string, organizationId: string, id: string): string => `${context}/${organizationId}/${id}`;
+
+/** The organization and id of a scoped stream id of `context`, or undefined for any other stream. */
+export function parseScopedStreamId(context: string, streamId: string): { organizationId: string; id: string } | undefined {
+  const prefix = `${context}/`;
+  if (!streamId.startsWith(prefix)) return undefined;
+  const rest = streamId.slice(prefix.length);
+  const slash = rest.indexOf('/');
+  if (slash <= 0 || slash === rest.length - 1) return undefined;
+  return { organizationId: rest.slice(0, slash), id: rest.slice(slash + 1) };
+}
+
+/** Events of one conference: `parley.evt.conference.<organizationId>/<conferenceId>.<Type>`. */
+export const conferenceEventsSubject = (organizationId: string, conferenceId: string): string => `${EVENTS_SUBJECT_ROOT}.conference.${organizationId}/${conferenceId}.*`;
 
 /**
  * Core-NATS delivery of an event addressed to one user endpoint (conference sendEvent now;

@@ -1,4 +1,5 @@
 import { ValidationOptions, registerDecorator, ValidationArguments, Matches } from 'class-validator';
+import { jsonBytes, quote } from './limits';
 
 /**
  * Ids that end up in NATS subjects and URLs: letters, digits, '-' and '_', at most 128.
@@ -7,6 +8,21 @@ import { ValidationOptions, registerDecorator, ValidationArguments, Matches } fr
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 export const IsParleyId = (options?: ValidationOptions) =>
   Matches(ID_PATTERN, { message: '$property must be 1 to 128 letters, digits, "-" or "_"', ...options });
+/** The OpenAPI schema of such an id, for @ApiProperty({ ...ID_SCHEMA, description }). */
+export const ID_SCHEMA = { type: 'string', pattern: ID_PATTERN.source, minLength: 1, maxLength: 128 } as const;
+
+/** At most `max` bytes as JSON (UTF-8): how Parley bounds what a client stores (see Limits). */
+export function MaxJsonBytes(max: number, options?: ValidationOptions) {
+  return (object: object, propertyName: string) =>
+    registerDecorator({
+      name: 'maxJsonBytes',
+      target: object.constructor,
+      propertyName,
+      constraints: [max],
+      options: { message: (a: ValidationArguments) => `${a.property} must be at most ${max} bytes as JSON (UTF-8); it is ${jsonBytes(a.value)}`, ...options },
+      validator: { validate: (v: unknown) => jsonBytes(v) <= max },
+    });
+}
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -45,9 +61,10 @@ export const ISO_INSTANT_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{
 export function problemWithClientEvent(event: Record<string, unknown>): string | null {
   const { type, timestamp } = event;
   if (typeof type !== 'string') return 'event.type is required and must be a string';
-  if (!EVENT_TYPE_PATTERN.test(type)) return `event.type "${type}" must begin with a capital, be camel case of at least a noun and a verb, and end with "Event" (e.g. "ChatMessageSentEvent")`;
+  if (type.length > 128) return `event.type ${quote(type)} must be at most 128 characters`;
+  if (!EVENT_TYPE_PATTERN.test(type)) return `event.type ${quote(type)} must begin with a capital, be camel case of at least a noun and a verb, and end with "Event" (e.g. "ChatMessageSentEvent")`;
   if (typeof timestamp !== 'string') return 'event.timestamp is required and must be an ISO-8601 instant string';
-  if (!ISO_INSTANT_PATTERN.test(timestamp) || Number.isNaN(Date.parse(timestamp))) return `event.timestamp "${timestamp}" must be an ISO-8601 instant such as 2011-12-03T10:15:30Z`;
+  if (!ISO_INSTANT_PATTERN.test(timestamp) || Number.isNaN(Date.parse(timestamp))) return `event.timestamp ${quote(timestamp)} must be an ISO-8601 instant such as 2011-12-03T10:15:30Z`;
   return null;
 }
 

@@ -186,6 +186,17 @@ export function describeEventStoreContract(name: string, makeStore: MakeEventSto
       expect((await store.readStream(id, 3)).map((e) => e.streamVersion)).toEqual([3, 4]);
       expect(await store.readStream(id, 5)).toEqual([]);
       expect(await store.readStream(streamId())).toEqual([]);
+      expect((await store.readStream(id, 2, 2)).map((e) => e.streamVersion)).toEqual([2, 3]);
+    });
+
+    it('refuses an event larger than its bound, naming it, and writes nothing of the batch', async () => {
+      const small = await open({ maxEventBytes: 2048 });
+      const id = streamId();
+      const big = newEvent('Big', { text: 'x'.repeat(4096) });
+      const err = await small.append(id, 0, [newEvent('Fine'), big]).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', details: { bound: 'eventBytes', limit: 2048 } });
+      expect((err as Error).message).toMatch(/Event Big .* bytes as JSON; the limit is 2048 bytes/);
+      expect(await small.readStream(id)).toEqual([]);
     });
 
     it('reads the all-stream in commit order, page by page, from any position', async () => {

@@ -21,3 +21,15 @@ function checkToken(kind: string, token: string): string {
 export function eventSubject(context: string, id: string, type: string): string {
   return `${EVENT_SUBJECT_PREFIX}.${checkToken('context', context)}.${checkToken('id', id)}.${checkToken('type', type)}`;
 }
+
+/**
+ * The subject of an event of stream `<context>/<rest>`: `parley.evt.<context>.<rest>.<Type>`
+ * (e.g. `conference/org-a/call-1` → `parley.evt.conference.org-a/call-1.ConferenceJoinedEvent`).
+ * Every service's relay names its subjects this way, so consumers can filter by context,
+ * organization and stream alike.
+ */
+export function streamEventSubject(streamId: string, type: string): string {
+  const slash = streamId.indexOf('/');
+  if (slash <= 0) throw new Error(`stream id ${JSON.stringify(streamId)} has no "<context>/" prefix`);
+  return eventSubject(streamId.slice(0, slash), streamId.slice(slash + 1), type);
+}

@@ -1,4 +1,4 @@
-import { eventSubject } from './event-subjects';
+import { eventSubject, streamEventSubject } from './event-subjects';
 
 describe('eventSubject', () => {
   it('builds parley.evt.<context>.<id>.<Type>', () => {
@@ -17,5 +17,16 @@ describe('eventSubject', () => {
     ['an empty token', 'conference', '', 'T'],
   ])('rejects %s', (_what, context, id, type) => {
     expect(() => eventSubject(context, id, type)).toThrow('invalid');
+  });
+});
+
+describe('streamEventSubject', () => {
+  it('takes the context from the stream id and keeps the rest as one token', () => {
+    expect(streamEventSubject('conference/org-a/call-1', 'ConferenceJoinedEvent')).toBe('parley.evt.conference.org-a/call-1.ConferenceJoinedEvent');
+    expect(streamEventSubject('userevent/d-1', 'UserEventSentEvent')).toBe('parley.evt.userevent.d-1.UserEventSentEvent');
+  });
+  it('refuses a stream id without a context, or one that would split the subject', () => {
+    expect(() => streamEventSubject('conference-1', 'T')).toThrow(/no "<context>\/" prefix/);
+    expect(() => streamEventSubject('conference/org.a/1', 'T')).toThrow('invalid');
   });
 });

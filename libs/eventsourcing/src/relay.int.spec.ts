@@ -231,6 +231,40 @@ describe('EventRelay', () => {
     });
   });
 
+  it('dead-letters an event it can never publish, with the reason, and relays the events after it', async () => {
+    // A store from before events were bounded could hold one larger than NATS's max_payload.
+    const unbounded = new PostgresEventStore(url, { maxEventBytes: 4 * 1024 * 1024 });
+    cleanups.push(() => unbounded.close());
+    const consumer = await consume(nc, 'checker');
+    cleanups.push(() => consumer.stop());
+    const id = `room-${randomUUID()}`;
+    const first = (await unbounded.append(id, 0, [newEvent('Ticked')])).events;
+    const [huge] = (await unbounded.append(id, 1, [newEvent('Ticked', { text: 'x'.repeat(1_200_000) })])).events;
+    const [unnamed] = (await unbounded.append(id, 2, [newEvent('Not A Type')])).events; // no subject can carry its type
+    const after = (await unbounded.append(id, 3, [newEvent('Ticked'), newEvent('Ticked')])).events;
+
+    const r = relay({ batchSize: 2 });
+    r.start();
+    await waitFor(() => consumer.received.length === 3 && r.stats.deadLettered === 2, { description: 'the publishable events relayed, two dead-lettered' });
+    expect(consumer.received.map((x) => x.event.eventId)).toEqual([...first, ...after].map((e) => e.eventId));
+    const { rows } = await store.transaction((sql) => sql.query<{ event_id: string; reason: string }>('SELECT event_id::text AS event_id, reason FROM relay_dead_letters ORDER BY seq'));
+    expect(rows).toEqual([
+      { event_id: huge.eventId, reason: expect.stringMatching(/larger than the NATS server's max_payload/) },
+      { event_id: unnamed.eventId, reason: expect.stringMatching(/invalid type/) },
+    ]);
+    expect(await r.deadLetters()).toEqual({ count: 2, last: expect.objectContaining({ eventId: unnamed.eventId, streamId: id, streamVersion: 3, type: 'Not A Type' }) });
+
+    // The checkpoint moved past them: a restarted relay does not try them again.
+    await r.stop();
+    const again = relay();
+    again.start();
+    const [later] = (await store.append(id, 5, [newEvent('Ticked')])).events;
+    again.kick();
+    await waitFor(() => consumer.received.length === 4, { description: 'the next event' });
+    expect(consumer.received[3].event.eventId).toBe(later.eventId);
+    expect(again.stats).toMatchObject({ deadLettered: 0, errors: 0 });
+  });
+
   it('publishes right after kick() instead of waiting for the next poll', async () => {
     const r = relay({ pollIntervalMs: 60_000 });
     r.start();

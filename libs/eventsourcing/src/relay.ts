@@ -1,5 +1,7 @@
-import { headers, type JetStreamClient, type JetStreamOptions, type NatsConnection } from 'nats';
+import { ErrorCode, headers, type JetStreamClient, type JetStreamOptions, type NatsConnection, type PubAck } from 'nats';
 import { positionOf } from './checkpoints';
+import type { ServiceHealth } from '@parley/contracts';
+import { type DeadLetterSummary, deadLetterSummary, recordDeadLetter } from './dead-letters';
 import { encodeRelayedEvent, EVENT_TYPE_HEADER, STREAM_ID_HEADER, STREAM_VERSION_HEADER } from './relayed-event';
 import type { AllStreamPosition, CheckpointStore, EventStore, Leadership, RecordedEvent } from './types';
 
@@ -41,7 +43,23 @@ export interface RelayStats {
   /** Batches whose checkpoint was saved. */
   batches: number;
   errors: number;
+  /** Events this process dead-lettered (could never be published; see deadLetters()). */
+  deadLettered: number;
   leader: boolean;
+}
+
+/** JetStream's "message size exceeds maximum allowed" (the stream's max_msg_size). */
+const JS_MESSAGE_TOO_LARGE = 10054;
+
+/**
+ * Why publishing an event can never succeed, or undefined when trying again may help (a timeout,
+ * no JetStream answering, a lost connection).
+ */
+function permanentFailure(err: unknown): string | undefined {
+  const e = err as { code?: unknown; message?: unknown; api_error?: { err_code?: number; description?: string } };
+  if (e?.code === ErrorCode.MaxPayloadExceeded) return `the message is larger than the NATS server's max_payload (${String(e.message)})`;
+  if (e?.api_error?.err_code === JS_MESSAGE_TOO_LARGE) return `JetStream refused it: ${e.api_error.description ?? 'message too large'}`;
+  return undefined;
 }
 
 const INITIAL_BACKOFF_MS = 100;
@@ -84,7 +102,7 @@ export class EventRelay {
   private position?: AllStreamPosition;
   private kicked = false;
   private wake?: (kick: boolean) => void;
-  private readonly counters = { published: 0, duplicates: 0, batches: 0, errors: 0 };
+  private readonly counters = { published: 0, duplicates: 0, batches: 0, errors: 0, deadLettered: 0 };
 
   constructor(private readonly options: EventRelayOptions) {
     this.store = options.store;
@@ -99,6 +117,17 @@ export class EventRelay {
 
   get stats(): RelayStats {
     return { ...this.counters, leader: this.leadership !== undefined && !this.leadershipLost };
+  }
+
+  /** Every event this relay (any replica of it) dead-lettered: how many, and the latest with its reason. */
+  deadLetters(): Promise<DeadLetterSummary> {
+    return this.store.transaction((sql) => deadLetterSummary(sql, this.options.name));
+  }
+
+  /** What a service's health answer says of its relay. */
+  async health(): Promise<NonNullable<ServiceHealth['relay']>> {
+    const { count, last } = await this.deadLetters();
+    return { deadLetters: count, ...(last ? { lastDeadLetter: { eventId: last.eventId, streamId: last.streamId, type: last.type, reason: last.reason, at: last.at } } : {}) };
   }
 
   /** Starts the loop in the background. Idempotent. */
@@ -141,11 +170,12 @@ export class EventRelay {
           await this.pause(this.pollIntervalMs, true);
           continue;
         }
-        await this.publish(batch);
+        const dead = await this.publish(batch);
         // Whoever holds the lock now may be ahead of us; its checkpoint must not be rewound.
         if (this.leadershipLost) continue;
         const next = positionOf(batch[batch.length - 1]);
-        await this.store.saveCheckpoint(this.checkpointName, next);
+        if (dead.length === 0) await this.store.saveCheckpoint(this.checkpointName, next);
+        else await this.deadLetter(dead, next);
         this.position = next;
         this.counters.batches++;
         backoffMs = INITIAL_BACKOFF_MS;
@@ -183,21 +213,64 @@ export class EventRelay {
     await leadership?.release().catch((err: unknown) => this.logger.warn({ err }, 'event relay could not release its leadership'));
   }
 
-  private async publish(batch: RecordedEvent[]): Promise<void> {
-    // Subjects first: a throwing subjectFor must not leave publishes of the batch un-awaited.
-    const subjects = batch.map((event) => this.options.subjectFor(event));
+  /**
+   * Publishes the batch and awaits every acknowledgement. An event that can never be published
+   * (no valid subject, larger than NATS or the stream accepts) is answered as a dead letter, to
+   * be recorded with the checkpoint, so it cannot stop the events after it; any other failure
+   * throws and the batch is tried again (JetStream drops the repeats).
+   */
+  private async publish(batch: RecordedEvent[]): Promise<Array<{ event: RecordedEvent; reason: string }>> {
+    const dead: Array<{ event: RecordedEvent; reason: string }> = [];
+    const sent: RecordedEvent[] = [];
     // All publishes go out on one connection in order, so JetStream stores them in order even
     // though the acknowledgements are awaited together.
-    const acks = batch.map((event, i) => {
+    const acks: Array<Promise<PubAck>> = [];
+    for (const event of batch) {
+      let subject: string;
+      let data: Uint8Array;
+      try {
+        subject = this.options.subjectFor(event);
+        data = encodeRelayedEvent(event);
+      } catch (err) {
+        dead.push({ event, reason: `no subject or payload for it: ${err instanceof Error ? err.message : String(err)}` });
+        continue;
+      }
       const h = headers();
       h.set(EVENT_TYPE_HEADER, event.type);
       h.set(STREAM_ID_HEADER, event.streamId);
       h.set(STREAM_VERSION_HEADER, String(event.streamVersion));
-      return this.js.publish(subjects[i], encodeRelayedEvent(event), { msgID: event.eventId, headers: h });
+      sent.push(event);
+      acks.push(this.js.publish(subject, data, { msgID: event.eventId, headers: h }));
+    }
+    const results = await Promise.allSettled(acks);
+    let retry: unknown;
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') {
+        this.counters.published++;
+        if (r.value.duplicate) this.counters.duplicates++;
+        return;
+      }
+      const reason = permanentFailure(r.reason);
+      if (reason) dead.push({ event: sent[i], reason });
+      else retry ??= r.reason;
     });
-    const results = await Promise.all(acks);
-    this.counters.published += results.length;
-    this.counters.duplicates += results.filter((ack) => ack.duplicate).length;
+    if (retry !== undefined) throw retry;
+    return dead;
+  }
+
+  /** Records the batch's dead letters and moves the checkpoint past the batch, in one transaction. */
+  private async deadLetter(dead: Array<{ event: RecordedEvent; reason: string }>, next: AllStreamPosition): Promise<void> {
+    await this.store.transaction(async (sql) => {
+      for (const d of dead) await recordDeadLetter(sql, this.options.name, d.event, d.reason);
+      await this.store.saveCheckpoint(this.checkpointName, next, sql);
+    });
+    this.counters.deadLettered += dead.length;
+    for (const d of dead) {
+      this.logger.error(
+        { relay: this.options.name, eventId: d.event.eventId, streamId: d.event.streamId, streamVersion: d.event.streamVersion, type: d.event.type, reason: d.reason },
+        'event relay dead-lettered an event it can never publish (relay_dead_letters); the events after it go on',
+      );
+    }
   }
 
   /** Sleeps for `ms`, or less when stopped, or (if `kickable`) when kicked. */

@@ -26,6 +26,19 @@ const SCHEMA_STATEMENTS = [
      global_position bigint NOT NULL,
      updated_at timestamptz NOT NULL DEFAULT now()
    )`,
+  // Events a relay could never publish (too large for NATS, no valid subject): kept with the
+  // reason, so one such event does not stop every event after it.
+  `CREATE TABLE IF NOT EXISTS relay_dead_letters (
+     seq bigint GENERATED ALWAYS AS IDENTITY,
+     relay text NOT NULL,
+     event_id uuid NOT NULL,
+     stream_id text NOT NULL,
+     stream_version int NOT NULL,
+     type text NOT NULL,
+     reason text NOT NULL,
+     dead_at timestamptz NOT NULL DEFAULT now(),
+     PRIMARY KEY (relay, event_id)
+   )`,
 ];
 
 /**

@@ -15,10 +15,17 @@ import {
   type SqlExecutor,
 } from './types';
 import type { UpcasterRegistry } from './upcasters';
+import { Limits, tooLarge } from '@parley/contracts';
 
 export interface EventStoreOptions {
   /** Applied to every event read back (readStream, readAll, append results). */
   upcasters?: UpcasterRegistry;
+  /**
+   * The largest event (its data and metadata as JSON) an append accepts; a larger one is refused
+   * with PAYLOAD_TOO_LARGE and nothing is written. Default Limits.eventBytes, which keeps every
+   * stored event publishable by the relay.
+   */
+  maxEventBytes?: number;
 }
 
 // The batch travels as one JSON text parameter, which both drivers pass through unchanged
@@ -33,7 +40,8 @@ const INSERT_EVENTS = `
 
 const STREAM_VERSION = `SELECT coalesce(max(stream_version), 0) AS version FROM events WHERE stream_id = $1`;
 
-const READ_STREAM = `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version`;
+// LIMIT NULL is no limit.
+const READ_STREAM = `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version LIMIT $3::int`;
 
 const EVENTS_BY_ID = `
   SELECT ${EVENT_COLUMNS} FROM events
@@ -63,12 +71,14 @@ const READ_ALL = `
  */
 export abstract class SqlEventStore implements EventStore, CheckpointStore {
   private readonly upcasters?: UpcasterRegistry;
+  private readonly maxEventBytes: number;
 
   protected constructor(
     protected readonly driver: SqlDriver,
     options: EventStoreOptions = {},
   ) {
     this.upcasters = options.upcasters;
+    this.maxEventBytes = options.maxEventBytes ?? Limits.eventBytes;
   }
 
   abstract close(): Promise<void>;
@@ -85,15 +95,14 @@ export abstract class SqlEventStore implements EventStore, CheckpointStore {
     // Nothing to write, and nothing to check: the caller decided no events.
     if (events.length === 0) return { nextVersion: expectedVersion, events: [], duplicate: false };
 
-    const batch = JSON.stringify(
-      events.map((e) => ({
-        eventId: e.eventId,
-        type: e.event.type,
-        schemaVersion: e.event.schemaVersion,
-        data: e.event.data ?? null,
-        metadata: e.metadata,
-      })),
+    const serialized = events.map((e) =>
+      JSON.stringify({ eventId: e.eventId, type: e.event.type, schemaVersion: e.event.schemaVersion, data: e.event.data ?? null, metadata: e.metadata }),
     );
+    for (const [i, json] of serialized.entries()) {
+      const bytes = Buffer.byteLength(json);
+      if (bytes > this.maxEventBytes) throw tooLarge(`Event ${events[i].event.type} of ${streamId}`, bytes, this.maxEventBytes, 'eventBytes');
+    }
+    const batch = `[${serialized.join(',')}]`;
 
     // Only a unique violation of our own INSERT means "someone else wrote first"; one raised by
     // the inTransaction hook (say, a projection's constraint) is the hook's error and propagates.
@@ -131,8 +140,8 @@ export abstract class SqlEventStore implements EventStore, CheckpointStore {
     throw error;
   }
 
-  async readStream(streamId: string, fromVersion = 1): Promise<RecordedEvent[]> {
-    const { rows } = await this.driver.query<EventRow>(READ_STREAM, [streamId, fromVersion]);
+  async readStream(streamId: string, fromVersion = 1, maxCount?: number): Promise<RecordedEvent[]> {
+    const { rows } = await this.driver.query<EventRow>(READ_STREAM, [streamId, fromVersion, maxCount ?? null]);
     return rows.map((row) => this.upcast(toRecordedEvent(row)));
   }
 

@@ -87,8 +87,8 @@ export interface EventStore {
   /** Creates the schema if needed. Idempotent. */
   init(): Promise<void>;
   append(streamId: string, expectedVersion: number, events: NewEvent[], options?: AppendOptions): Promise<AppendResult>;
-  /** Events of one stream with `streamVersion >= fromVersion`, in version order. */
-  readStream(streamId: string, fromVersion?: number): Promise<RecordedEvent[]>;
+  /** Events of one stream with `streamVersion >= fromVersion`, in version order; at most `maxCount` when given. */
+  readStream(streamId: string, fromVersion?: number, maxCount?: number): Promise<RecordedEvent[]>;
   /**
    * Events of all streams after `after`, in commit order, at most `limit`. Only events of
    * transactions older than every transaction still in flight are returned, so a reader

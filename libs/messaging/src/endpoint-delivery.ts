@@ -11,7 +11,7 @@ export interface EnsureDeliveryStreamOptions {
   replicas?: number;
   /** A qos 1 event nobody acknowledged is dropped after this long (default 24 h): a bound, not the rule. */
   maxAgeMs?: number;
-  /** At most this many unacknowledged qos 1 events per endpoint; the oldest go first (default 10,000). */
+  /** At most this many unacknowledged qos 1 events per endpoint; the oldest go first (default 1,000: with events of at most Limits.clientEventBytes, 64 MB). */
   maxPerEndpoint?: number;
 }
 
@@ -32,7 +32,7 @@ export async function ensureDeliveryStream(jsm: JetStreamManager, o: EnsureDeliv
     discard: DiscardPolicy.Old,
     num_replicas: o.replicas ?? 1,
     max_age: nanos(o.maxAgeMs ?? 24 * 3600 * 1000),
-    max_msgs_per_subject: o.maxPerEndpoint ?? 10_000,
+    max_msgs_per_subject: o.maxPerEndpoint ?? 1000,
     duplicate_window: nanos(2 * 60 * 1000),
   };
   try {

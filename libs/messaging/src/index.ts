@@ -1,5 +1,6 @@
 export * from './rpc-client';
 export * from './rpc-server';
+export * from './nats-transport';
 export * from './durable-consumer';
 export * from './validation-pipe';
 export * from './run-service';

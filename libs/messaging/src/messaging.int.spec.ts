@@ -1,12 +1,13 @@
 import 'reflect-metadata';
 import { Controller } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Ctx, MessagePattern, type MicroserviceOptions, NatsContext, Payload, Transport } from '@nestjs/microservices';
+import { Ctx, MessagePattern, type MicroserviceOptions, NatsContext, Payload } from '@nestjs/microservices';
 import { type NatsConnection, connect } from 'nats';
 import { ParleyError, type RequestContext } from '@parley/contracts';
 import { ensureEventsStream } from '@parley/eventsourcing';
 import { type NatsServerHandle, startNats, waitFor } from '@parley/testing';
 import { DurableConsumer } from './durable-consumer';
+import { natsTransport } from './nats-transport';
 import { NatsRpcClient, natsServers, waitUntilAnswered } from './rpc-client';
 import { RpcErrorFilter, requestContextOf } from './rpc-server';
 
@@ -26,6 +27,10 @@ class EchoController {
   crash(): never {
     throw new Error('secret internals');
   }
+  @MessagePattern('test.huge')
+  huge() {
+    return 'x'.repeat(1_100_000); // over NATS's 1 MB max_payload
+  }
   @MessagePattern('test.slow')
   async slow() {
     await new Promise((r) => setTimeout(r, 500));
@@ -43,8 +48,7 @@ describe('messaging over a real nats-server', () => {
     server = await startNats();
     nc = await connect({ servers: server.url });
     app = await NestFactory.createMicroservice<MicroserviceOptions>({ module: class {}, controllers: [EchoController] } as never, {
-      transport: Transport.NATS,
-      options: { servers: [server.url], queue: 'test' },
+      ...natsTransport(server.url, 'test'),
       logger: false,
     });
     app.useGlobalFilters(new RpcErrorFilter());
@@ -70,6 +74,12 @@ describe('messaging over a real nats-server', () => {
     expect(err).toBeInstanceOf(ParleyError);
     expect(err.code).toBe('INTERNAL');
     expect(err.message).not.toMatch(/secret internals/);
+  });
+  it('answers a reply too heavy for NATS with an error instead of crashing the service', async () => {
+    const err = (await rpc.request('test.huge', {}, ctx, { timeoutMs: 5000 }).catch((e: unknown) => e)) as ParleyError;
+    expect(err).toMatchObject({ code: 'INTERNAL', message: expect.stringMatching(/over the 983040 bytes a reply may weigh/) });
+    // Still serving.
+    expect(await rpc.request('test.echo', { b: 2 }, ctx)).toMatchObject({ data: { b: 2 } });
   });
   it('answers UNAVAILABLE at once when nobody listens, TIMEOUT when the service is too slow', async () => {
     const t0 = Date.now();

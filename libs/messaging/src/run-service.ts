@@ -1,8 +1,17 @@
+/** How long a service may take to close on SIGINT/SIGTERM before it exits anyway. */
+const STOP_TIMEOUT_MS = 10_000;
+
 /**
  * A service's process life: start it, tell a supervisor that started us with an IPC channel
- * (`npm start`, the tests) that it is ready, and close it cleanly on SIGINT/SIGTERM.
+ * (`npm start`, the tests) that it is ready, and close it cleanly on SIGINT/SIGTERM (within
+ * 10 s, whatever state NATS or the database is in).
+ *
+ * No exception or rejection that escapes a handler stops the service: each request's own errors
+ * are answered by the error filters, and whatever still gets through (a failing callback of a
+ * library, a rejected promise nobody awaited) is logged here and the service lives on.
  */
 export function runService(name: string, start: () => Promise<{ close(): Promise<void>; url?: string }>): void {
+  installLastResortHandlers(name);
   start()
     .then((service) => {
       process.send?.({ ready: name, ...(service.url ? { url: service.url } : {}) });
@@ -10,6 +19,10 @@ export function runService(name: string, start: () => Promise<{ close(): Promise
       const stop = () => {
         if (stopping) return;
         stopping = true;
+        setTimeout(() => {
+          console.error(`${name} did not close within ${STOP_TIMEOUT_MS} ms; exiting`);
+          process.exit(1);
+        }, STOP_TIMEOUT_MS).unref();
         service.close().then(
           () => process.exit(0),
           (e) => {
@@ -25,4 +38,14 @@ export function runService(name: string, start: () => Promise<{ close(): Promise
       console.error(`${name} could not start:`, e);
       process.exit(1);
     });
+}
+
+/** Logs what would otherwise kill the process (one JSON line, as pino writes them) and keeps it running. */
+export function installLastResortHandlers(service: string): void {
+  const report = (kind: string) => (err: unknown) => {
+    const e = err instanceof Error ? { type: err.name, message: err.message, stack: err.stack } : { message: String(err) };
+    process.stderr.write(`${JSON.stringify({ level: 50, time: Date.now(), service, msg: `${kind} caught by the last-resort handler; the service goes on`, err: e })}\n`);
+  };
+  process.on('uncaughtException', report('uncaught exception'));
+  process.on('unhandledRejection', report('unhandled rejection'));
 }

@@ -6,6 +6,8 @@ import type { Actor, ConferenceMode, ConferenceStreamType, EndpointHealth } from
  */
 interface Base {
   conferenceId: string;
+  /** The organization the conference belongs to (its ids are unique within it): the caller's, or the one a SERVICE creates it for. */
+  organizationId: string;
   actor: Actor;
   /** ISO-8601 instant of the decision. */
   now: string;
@@ -15,13 +17,20 @@ export type ConferenceCommand = Base &
   (
     | {
         kind: 'create';
-        organizationId: string;
         mode: ConferenceMode;
         creatorEndpoint?: string;
         interactionId?: string;
         metadata: Record<string, string>;
+        /** Conferences the caller created in that organization that have not ended (its quota); 0 when not known. */
+        activeCreatedByCaller?: number;
       }
-    | { kind: 'join'; userEndpointId: string; metadata: Record<string, unknown> }
+    | {
+        kind: 'join';
+        userEndpointId: string;
+        metadata: Record<string, unknown>;
+        /** The user that registered `userEndpointId` with the presence service, when it is registered. */
+        endpointOwner?: string;
+      }
     | { kind: 'leave'; userEndpointId: string; reason?: string }
     | { kind: 'end'; userEndpointId: string; reason?: string }
     | { kind: 'setInteraction'; interactionId: string; userEndpointId?: string }
@@ -46,4 +55,4 @@ export type ConferenceCommand = Base &
 export type ConferenceCommandKind = ConferenceCommand['kind'];
 
 /** A command without the parts every command carries (what a handler fills in). */
-export type ConferenceCommandBody = ConferenceCommand extends infer C ? (C extends unknown ? Omit<C, 'actor' | 'now' | 'conferenceId'> : never) : never;
+export type ConferenceCommandBody = ConferenceCommand extends infer C ? (C extends unknown ? Omit<C, 'actor' | 'now' | 'conferenceId' | 'organizationId'> : never) : never;

@@ -1,7 +1,42 @@
-import { type Actor, type ConferenceDomainEvent, ParleyError, hasRole, isPrivileged } from '@parley/contracts';
+import { type Actor, type ConferenceDomainEvent, Limits, ParleyError, QUOTA_RETRY_AFTER_SECONDS, hasRole, isPrivileged, jsonBytes, quotaExceeded, tooLarge } from '@parley/contracts';
 import type { Decider } from '@parley/eventsourcing';
-import type { ConferenceCommand } from './commands';
-import { type ConferenceState, type ParticipantStateRecord, findParticipant, findStream, initialState } from './state';
+import type { ConferenceCommand, ConferenceCommandKind } from './commands';
+import { type ConferenceState, type ParticipantStateRecord, findParticipant, findStream, initialState, transportCount, viewsOf } from './state';
+import { toConferenceView } from './views';
+
+/** How much one conference, and one user, may hold (QUOTA_* settings of the conference service). */
+export interface ConferenceQuotas {
+  /** Participants joined at once. */
+  participants: number;
+  /** Streams one participant publishes at once. */
+  publicationsPerParticipant: number;
+  /** Streams one participant views at once. */
+  viewsPerParticipant: number;
+  /** Publications plus views of the whole conference: each is a WebRTC transport on the SFU. */
+  transports: number;
+  /** Conferences one user created that have not ended. */
+  activeConferencesPerUser: number;
+}
+
+export const DEFAULT_CONFERENCE_QUOTAS: ConferenceQuotas = {
+  participants: 100,
+  publicationsPerParticipant: 4,
+  viewsPerParticipant: 32,
+  transports: 200,
+  activeConferencesPerUser: 100,
+};
+
+/** Commands whose events can make the conference's view larger: those are measured against Limits.conferenceBytes. */
+const GROWS: ReadonlySet<ConferenceCommandKind> = new Set([
+  'create',
+  'join',
+  'setInteraction',
+  'updateMetadata',
+  'updateParticipantMetadata',
+  'updateStreamMetadata',
+  'updateBitrate',
+  'publishStream',
+]);
 
 /**
  * The Conference aggregate as a pure decider. No I/O, no clock, no id generation:
@@ -44,10 +79,29 @@ function by(p: { userEndpointId: string }, actor: Actor) {
   return { userEndpointId: p.userEndpointId, userId: actor.userId };
 }
 
-export function decide(cmd: ConferenceCommand, state: ConferenceState): ConferenceDomainEvent[] {
+const full = (message: string, quota: keyof ConferenceQuotas, limit: number) => quotaExceeded(message, quota, limit, QUOTA_RETRY_AFTER_SECONDS);
+
+/**
+ * Decides, then holds the outcome to the bounds: a command whose events would make the
+ * conference's view larger than Limits.conferenceBytes is refused (413), so every answer about
+ * it (the view, the active list, the replies over NATS) stays deliverable.
+ */
+export function decide(cmd: ConferenceCommand, state: ConferenceState, quotas: ConferenceQuotas = DEFAULT_CONFERENCE_QUOTAS): ConferenceDomainEvent[] {
+  const events = decideUnbounded(cmd, state, quotas);
+  if (events.length > 0 && GROWS.has(cmd.kind)) {
+    const bytes = jsonBytes(toConferenceView(events.reduce(evolve, state)));
+    if (bytes > Limits.conferenceBytes) throw tooLarge(`Conference ${cmd.conferenceId} (GET /conferences/{id}) after ${cmd.kind}`, bytes, Limits.conferenceBytes, 'conferenceBytes');
+  }
+  return events;
+}
+
+function decideUnbounded(cmd: ConferenceCommand, state: ConferenceState, quotas: ConferenceQuotas): ConferenceDomainEvent[] {
   if (cmd.kind === 'create') {
     if (state.status !== 'none') throw new ParleyError('CONFLICT', `Conference id ${cmd.conferenceId} is already taken`);
     if (cmd.mode !== 'ROUTER') throw new ParleyError('BAD_REQUEST', `mode ${cmd.mode} is not supported: only ROUTER conferences are`);
+    if ((cmd.activeCreatedByCaller ?? 0) >= quotas.activeConferencesPerUser) {
+      throw full(`User ${cmd.actor.userId} already has ${quotas.activeConferencesPerUser} conferences that have not ended (the most one user may have); end one first`, 'activeConferencesPerUser', quotas.activeConferencesPerUser);
+    }
     const metadata = Object.fromEntries(
       Object.entries(cmd.metadata).map(([k, value]) => [
         k,
@@ -81,6 +135,12 @@ export function decide(cmd: ConferenceCommand, state: ConferenceState): Conferen
         throw new ParleyError('UNPROCESSABLE', `Conference ${state.id} already joined from user ${actor.userId} and endpoint ${cmd.userEndpointId}`);
       }
       if (existing) throw new ParleyError('CONFLICT', `User endpoint ${cmd.userEndpointId} is already joined by another user`);
+      if (cmd.endpointOwner !== undefined && cmd.endpointOwner !== actor.userId) {
+        throw new ParleyError('CONFLICT', `User endpoint ${cmd.userEndpointId} is registered by another user; join with one of your own endpoints`);
+      }
+      if (state.participants.length >= quotas.participants) {
+        throw full(`Conference ${state.id} has ${quotas.participants} participants, the most it may have`, 'participants', quotas.participants);
+      }
       return [
         {
           type: 'ConferenceJoinedEvent',
@@ -129,6 +189,7 @@ export function decide(cmd: ConferenceCommand, state: ConferenceState): Conferen
     }
     case 'updateMetadata': {
       assertMayManage(state, actor);
+      ownParticipant(state, actor, cmd.userEndpointId);
       if (cmd.operation === 'SET') {
         if (cmd.value === undefined) throw new ParleyError('BAD_REQUEST', 'value is required when operation is SET');
         return [
@@ -175,6 +236,10 @@ export function decide(cmd: ConferenceCommand, state: ConferenceState): Conferen
       const p = ownParticipant(state, actor, cmd.userEndpointId);
       if (findStream(state, cmd.streamId)) throw new ParleyError('CONFLICT', `Stream ${cmd.streamId} is already published in conference ${state.id}`);
       if (cmd.streamType === 'UNKNOWN') throw new ParleyError('BAD_REQUEST', 'conferenceStreamType must be one of: MIC, CAM, SCREEN, MIC_AND_CAM');
+      if (p.streams.length >= quotas.publicationsPerParticipant) {
+        throw full(`User endpoint ${p.userEndpointId} publishes ${quotas.publicationsPerParticipant} streams, the most one participant may; unpublish one first`, 'publicationsPerParticipant', quotas.publicationsPerParticipant);
+      }
+      assertTransportFree(state, quotas);
       return [
         {
           type: 'ConferenceStreamPublishedEvent',
@@ -206,6 +271,10 @@ export function decide(cmd: ConferenceCommand, state: ConferenceState): Conferen
       const found = findStream(state, cmd.streamId);
       if (!found) throw new ParleyError('NOT_FOUND', `Stream ${cmd.streamId} is not published in conference ${state.id}`);
       if (found.stream.viewers[cmd.viewerId]) throw new ParleyError('CONFLICT', `Viewer ${cmd.viewerId} already views stream ${cmd.streamId}`);
+      if (viewsOf(state, viewer.userEndpointId) >= quotas.viewsPerParticipant) {
+        throw full(`User endpoint ${viewer.userEndpointId} views ${quotas.viewsPerParticipant} streams, the most one participant may; stop a view first`, 'viewsPerParticipant', quotas.viewsPerParticipant);
+      }
+      assertTransportFree(state, quotas);
       return [
         {
           type: 'ConferenceStreamViewStartedEvent',
@@ -228,6 +297,13 @@ export function decide(cmd: ConferenceCommand, state: ConferenceState): Conferen
     }
     default:
       return assertNever(cmd);
+  }
+}
+
+/** Every publication and every view is a WebRTC transport on the SFU: the conference has a budget of them. */
+function assertTransportFree(state: ConferenceState, quotas: ConferenceQuotas): void {
+  if (transportCount(state) >= quotas.transports) {
+    throw full(`Conference ${state.id} has ${quotas.transports} publications and views, the most it may have`, 'transports', quotas.transports);
   }
 }
 
@@ -363,4 +439,11 @@ function assertNever(x: never): never {
   throw new Error(`unhandled case: ${JSON.stringify(x)}`);
 }
 
-export const conferenceDecider: Decider<ConferenceCommand, ConferenceDomainEvent, ConferenceState> = { initialState, decide, evolve };
+/** The decider with these quotas. */
+export const makeConferenceDecider = (quotas: ConferenceQuotas): Decider<ConferenceCommand, ConferenceDomainEvent, ConferenceState> => ({
+  initialState,
+  decide: (cmd, state) => decide(cmd, state, quotas),
+  evolve,
+});
+
+export const conferenceDecider = makeConferenceDecider(DEFAULT_CONFERENCE_QUOTAS);

@@ -1,7 +1,7 @@
 import type { Actor, ConferenceDomainEvent } from '@parley/contracts';
 import { deciderSpec } from '@parley/eventsourcing';
 import type { ConferenceCommand } from './commands';
-import { conferenceDecider, guards } from './decider';
+import { conferenceDecider, guards, makeConferenceDecider } from './decider';
 import { toConferenceView, toSimpleView } from './views';
 
 const spec = deciderSpec(conferenceDecider);
@@ -166,6 +166,10 @@ describe('Conference decider', () => {
     it('is 403 for an outsider of the call', () => {
       spec.given(inCall).when(cmd(stranger, { kind: 'updateMetadata', userEndpointId: 'ep-q', operation: 'SET', key: 'k', value: 'v' })).thenFails({ code: 'FORBIDDEN' });
     });
+    it('is 404 from an endpoint that never joined, also for the creator; 403 from another user\'s endpoint', () => {
+      spec.given(inCall).when(cmd(agent, { kind: 'updateMetadata', userEndpointId: 'ep-never', operation: 'SET', key: 'k', value: 'v' })).thenFails({ code: 'NOT_FOUND', message: /has not joined/ });
+      spec.given(inCall).when(cmd(agent, { kind: 'updateMetadata', userEndpointId: 'ep-c', operation: 'SET', key: 'k', value: 'v' })).thenFails({ code: 'FORBIDDEN' });
+    });
   });
 
   describe('updateParticipantMetadata', () => {
@@ -304,6 +308,51 @@ describe('Conference decider', () => {
     it("another organization's conference is not readable", () => {
       expect(() => guards.readable(state, outsider, C)).toThrow(`Conference ${C} not found`);
       expect(() => guards.readable(state, customer, C)).not.toThrow();
+    });
+  });
+
+  describe('bounds and quotas', () => {
+    const quotas = { participants: 3, publicationsPerParticipant: 2, viewsPerParticipant: 2, transports: 5, activeConferencesPerUser: 2 };
+    const bounded = deciderSpec(makeConferenceDecider(quotas));
+    const create = (over: Record<string, unknown> = {}) => cmd(agent, { kind: 'create', organizationId: 'org-a', mode: 'ROUTER', metadata: {}, ...over });
+
+    it('create is 429 for a user with as many unended conferences as the quota, naming it', () => {
+      const [createdEvent] = conferenceDecider.decide(create(), conferenceDecider.initialState());
+      bounded.given([]).when(create({ activeCreatedByCaller: 1 })).then([createdEvent]);
+      bounded.given([]).when(create({ activeCreatedByCaller: 2 })).thenFails({ code: 'TOO_MANY_REQUESTS', details: { quota: 'activeConferencesPerUser', limit: 2, retryAfterSeconds: 30 } });
+    });
+    it('join is 409 with an endpoint another user registered, and fine with one of the caller\'s own', () => {
+      spec.given(inCall).when(cmd(stranger, { kind: 'join', userEndpointId: 'ep-z', metadata: {}, endpointOwner: 'someone-else' })).thenFails({ code: 'CONFLICT', message: /registered by another user/ });
+      spec.given(inCall).when(cmd(stranger, { kind: 'join', userEndpointId: 'ep-z', metadata: {}, endpointOwner: 'cust-9' })).then([joined(stranger, 'ep-z')]);
+    });
+    it('join is 429 once the conference has its most participants', () => {
+      bounded.given([...inCall, joined(stranger, 'ep-s')]).when(cmd(service, { kind: 'join', userEndpointId: 'ep-4', metadata: {} })).thenFails({ code: 'TOO_MANY_REQUESTS', details: { quota: 'participants', limit: 3, retryAfterSeconds: 30 } });
+    });
+    it('publishStream is 429 past the publications of one participant, and past the conference\'s transports', () => {
+      const two = [...inCall, published(customer, 'ep-c', 's-1'), published(customer, 'ep-c', 's-2')];
+      bounded.given(two).when(cmd(customer, { kind: 'publishStream', userEndpointId: 'ep-c', streamId: 's-3', streamType: 'MIC', metadata: {} })).thenFails({ code: 'TOO_MANY_REQUESTS', details: { quota: 'publicationsPerParticipant', limit: 2, retryAfterSeconds: 30 } });
+      const five = [...two, published(agent, 'ep-a', 's-a'), viewing(agent, 'ep-a', 's-1', 'v-1', 'ep-c'), viewing(agent, 'ep-a', 's-2', 'v-2', 'ep-c')];
+      bounded.given(five).when(cmd(agent, { kind: 'publishStream', userEndpointId: 'ep-a', streamId: 's-b', streamType: 'MIC', metadata: {} })).thenFails({ code: 'TOO_MANY_REQUESTS', details: { quota: 'transports', limit: 5, retryAfterSeconds: 30 } });
+    });
+    it('viewStream is 429 past the views of one participant', () => {
+      const viewed = [...inCall, published(customer, 'ep-c', 's-1'), published(customer, 'ep-c', 's-2'), viewing(agent, 'ep-a', 's-1', 'v-1', 'ep-c'), viewing(agent, 'ep-a', 's-2', 'v-2', 'ep-c')];
+      bounded.given(viewed).when(cmd(agent, { kind: 'viewStream', userEndpointId: 'ep-a', streamId: 's-1', viewerId: 'v-3' })).thenFails({ code: 'TOO_MANY_REQUESTS', details: { quota: 'viewsPerParticipant', limit: 2, retryAfterSeconds: 30 } });
+    });
+    it('a command that would grow the conference past Limits.conferenceBytes is 413 naming the bound; smaller ones pass', () => {
+      const value = 'v'.repeat(16_000);
+      let state = spec.given(inCall).state;
+      let refused: unknown;
+      for (let i = 0; i < 40 && !refused; i++) {
+        try {
+          state = conferenceDecider.decide(cmd(agent, { kind: 'updateMetadata', userEndpointId: 'ep-a', operation: 'SET', key: `k${i}`, value }), state).reduce(conferenceDecider.evolve, state);
+        } catch (e) {
+          refused = e;
+        }
+      }
+      expect(refused).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', details: { bound: 'conferenceBytes', limit: 262144 } });
+      expect(JSON.stringify(toConferenceView(state)).length).toBeLessThanOrEqual(262144);
+      // Replacing a value by a smaller one still passes.
+      expect(() => conferenceDecider.decide(cmd(agent, { kind: 'updateMetadata', userEndpointId: 'ep-a', operation: 'SET', key: 'k0', value: 'small' }), state)).not.toThrow();
     });
   });
 

@@ -54,3 +54,11 @@ export const findStream = (s: ConferenceState, streamId: string): { participant:
   }
   return undefined;
 };
+
+/** Streams `userEndpointId` views, across the conference. */
+export const viewsOf = (s: ConferenceState, userEndpointId: string): number =>
+  s.participants.reduce((n, p) => n + p.streams.reduce((m, x) => m + Object.values(x.viewers).filter((v) => v.userEndpointId === userEndpointId).length, 0), 0);
+
+/** Publications plus views: the WebRTC transports the conference holds on the SFU. */
+export const transportCount = (s: ConferenceState): number =>
+  s.participants.reduce((n, p) => n + p.streams.reduce((m, x) => m + 1 + Object.keys(x.viewers).length, 0), 0);

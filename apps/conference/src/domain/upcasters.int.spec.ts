@@ -31,9 +31,9 @@ describe('ConferenceCreatedEvent v1 → v2', () => {
       schemaVersion: 1,
       data: { conferenceId: 'old-1', organizationId: 'org-a', mode: 'ROUTER', creator: 'agent-1', creatorEndpoint: 'ep-a', metadata: { topic: 'billing' } },
     };
-    await store.append(conferenceStreamId('old-1'), 0, [{ eventId: randomUUID(), event: v1, metadata }]);
+    await store.append(conferenceStreamId('org-a', 'old-1'), 0, [{ eventId: randomUUID(), event: v1, metadata }]);
 
-    const [read] = await store.readStream(conferenceStreamId('old-1'));
+    const [read] = await store.readStream(conferenceStreamId('org-a', 'old-1'));
     expect(read.schemaVersion).toBe(2);
     expect(read.data).toEqual({
       conferenceId: 'old-1',
@@ -55,8 +55,8 @@ describe('ConferenceCreatedEvent v1 → v2', () => {
       data: { conferenceId: 'new-1', organizationId: 'org-a', mode: 'ROUTER', creator: 'a', metadata: { k: { value: 'v', userId: 'a', lastModified: '2026-01-01T00:00:00.000Z' } } },
     };
     const metadata = { correlationId: 'c', causationId: 'c', userId: 'a', organizationId: 'org-a', time: '2026-01-01T00:00:00.000Z' };
-    await store.append(conferenceStreamId('new-1'), 0, [{ eventId: randomUUID(), event: v2, metadata }]);
-    const [read] = await store.readStream(conferenceStreamId('new-1'));
+    await store.append(conferenceStreamId('org-a', 'new-1'), 0, [{ eventId: randomUUID(), event: v2, metadata }]);
+    const [read] = await store.readStream(conferenceStreamId('org-a', 'new-1'));
     expect(read).toMatchObject({ schemaVersion: 2, data: v2.data });
   });
 });

@@ -1,62 +1,112 @@
-import type { Conference } from '@parley/contracts';
-import { CONFERENCE_STREAM_PREFIX, type ConferenceDomainEvent } from '@parley/contracts';
+import { CONFERENCE_CONTEXT, type Conference, type ConferenceDomainEvent, Limits, conferenceStreamId, jsonBytes, parseScopedStreamId } from '@parley/contracts';
 import { type EventStore, type SqlExecutor, START } from '@parley/eventsourcing';
 import { evolve } from '../domain/decider';
 import { type ConferenceState, initialState } from '../domain/state';
 import { toConferenceView } from '../domain/views';
 
 /**
- * The `conference_views` read model: one row per conference, written inline in the same
- * transaction as the events it reflects (so /active never lags a command), and rebuilt from
- * the event store when the table is empty.
+ * The `conference_views_v2` read model: one row per conference (conference ids are unique per
+ * organization), written inline in the same transaction as the events it reflects (so /active
+ * never lags a command), and rebuilt from the event store when the table is empty. v1
+ * (`conference_views`, keyed by the conference id alone) is dropped.
  */
 const SCHEMA = [
-  `create table if not exists conference_views (
-    conference_id text primary key,
+  'drop table if exists conference_views',
+  `create table if not exists conference_views_v2 (
     organization_id text not null,
+    conference_id text not null,
+    creator text not null,
     ended boolean not null,
     version int not null,
     created_at timestamptz not null default now(),
-    doc jsonb not null
+    doc jsonb not null,
+    primary key (organization_id, conference_id)
   )`,
-  'create index if not exists conference_views_active on conference_views (organization_id, created_at) where not ended',
+  'create index if not exists conference_views_v2_active on conference_views_v2 (organization_id, created_at, conference_id) where not ended',
+  'create index if not exists conference_views_v2_creator on conference_views_v2 (organization_id, creator) where not ended',
 ];
+
+/**
+ * Streams recorded before conference ids were scoped by organization were `conference-<id>`;
+ * they become `conference/<organizationId>/<id>` (the organization is in each event's metadata).
+ * Idempotent: once done it matches nothing.
+ */
+const MIGRATE_LEGACY_STREAMS = `
+  update events set stream_id = 'conference/' || (metadata->>'organizationId') || '/' || substr(stream_id, length('conference-') + 1)
+  where stream_id like 'conference-%'`;
 
 export async function saveConferenceView(sql: SqlExecutor, view: Conference): Promise<void> {
   await sql.query(
-    `insert into conference_views (conference_id, organization_id, ended, version, doc) values ($1, $2, $3, $4, $5)
-     on conflict (conference_id) do update set ended = excluded.ended, version = excluded.version, doc = excluded.doc
-     where conference_views.version < excluded.version`,
-    [view.id, view.organizationId, view.ended === true, view.version, JSON.stringify(view)],
+    `insert into conference_views_v2 (organization_id, conference_id, creator, ended, version, doc) values ($1, $2, $3, $4, $5, $6)
+     on conflict (organization_id, conference_id) do update set ended = excluded.ended, version = excluded.version, doc = excluded.doc
+     where conference_views_v2.version < excluded.version`,
+    [view.organizationId, view.id, view.creator, view.ended === true, view.version, JSON.stringify(view)],
   );
 }
 
-export async function activeConferences(sql: SqlExecutor, organizationId: string): Promise<Conference[]> {
-  const { rows } = await sql.query<{ doc: Conference | string }>(
-    'select doc from conference_views where organization_id = $1 and not ended order by created_at, conference_id',
-    [organizationId],
+/** Where a page of active conferences ends: the next page starts after it. */
+export interface ActiveCursor {
+  /** created_at as PostgreSQL prints it (microseconds kept: a JavaScript Date would drop them). */
+  createdAt: string;
+  conferenceId: string;
+}
+
+/** Rows fetched per page before the byte budget cuts it. */
+const ACTIVE_ROWS = 100;
+
+/**
+ * One page of the organization's active conferences, oldest first, after `after`: as many as fit
+ * in Limits.pageBytes (at least one; each conference is at most Limits.conferenceBytes), and the
+ * cursor of the next page when there may be more.
+ */
+export async function activeConferences(sql: SqlExecutor, organizationId: string, after?: ActiveCursor): Promise<{ conferences: Conference[]; next?: ActiveCursor }> {
+  const { rows } = await sql.query<{ doc: Conference | string; created_at: string }>(
+    `select doc, created_at::text as created_at from conference_views_v2 where organization_id = $1 and not ended
+       and ($2::timestamptz is null or (created_at, conference_id) > ($2::timestamptz, $3::text))
+     order by created_at, conference_id limit $4`,
+    [organizationId, after?.createdAt ?? null, after?.conferenceId ?? '', ACTIVE_ROWS],
   );
-  return rows.map((r) => (typeof r.doc === 'string' ? (JSON.parse(r.doc) as Conference) : r.doc));
+  const conferences: Conference[] = [];
+  let bytes = 0;
+  let last: ActiveCursor | undefined;
+  for (const r of rows) {
+    const doc = typeof r.doc === 'string' ? (JSON.parse(r.doc) as Conference) : r.doc;
+    bytes += jsonBytes(doc) + 1;
+    if (conferences.length > 0 && bytes > Limits.pageBytes) break;
+    conferences.push(doc);
+    last = { createdAt: r.created_at, conferenceId: doc.id };
+  }
+  const more = conferences.length < rows.length || rows.length === ACTIVE_ROWS;
+  return { conferences, ...(more && last ? { next: last } : {}) };
+}
+
+/** Conferences `creator` created in the organization that have not ended (the per-user quota). */
+export async function activeConferencesCreatedBy(sql: SqlExecutor, organizationId: string, creator: string): Promise<number> {
+  const { rows } = await sql.query<{ n: string | number }>('select count(*) as n from conference_views_v2 where organization_id = $1 and creator = $2 and not ended', [organizationId, creator]);
+  return Number(rows[0]?.n ?? 0);
 }
 
 /**
- * Creates the table and, when it is empty while the store has conference events (a new
- * deployment of the read model, or a dropped table), rebuilds it by folding every stream.
+ * Migrates legacy stream ids, creates the table and, when it is empty while the store has
+ * conference events (a new deployment of the read model, or a dropped table), rebuilds it by
+ * folding every stream.
  */
 export async function prepareConferenceViews(store: EventStore): Promise<void> {
   await store.transaction(async (sql) => {
+    await sql.query(MIGRATE_LEGACY_STREAMS);
     for (const statement of SCHEMA) await sql.query(statement);
   });
-  const { rows } = await store.transaction((sql) => sql.query<{ n: string | number }>('select count(*) as n from conference_views'));
+  const { rows } = await store.transaction((sql) => sql.query<{ n: string | number }>('select count(*) as n from conference_views_v2'));
   if (Number(rows[0].n) > 0) return;
   const states = new Map<string, ConferenceState>();
   for (let pos = START; ; ) {
     const batch = await store.readAll(pos, 1000);
     if (batch.length === 0) break;
     for (const e of batch) {
-      if (!e.streamId.startsWith(CONFERENCE_STREAM_PREFIX)) continue;
-      const id = e.streamId.slice(CONFERENCE_STREAM_PREFIX.length);
-      states.set(id, evolve(states.get(id) ?? initialState(), e as unknown as ConferenceDomainEvent));
+      const scoped = parseScopedStreamId(CONFERENCE_CONTEXT, e.streamId);
+      if (!scoped) continue;
+      const key = conferenceStreamId(scoped.organizationId, scoped.id);
+      states.set(key, evolve(states.get(key) ?? initialState(), e as unknown as ConferenceDomainEvent));
     }
     const last = batch[batch.length - 1];
     pos = { transactionId: last.transactionId, globalPosition: last.globalPosition };

@@ -1,7 +1,7 @@
 import * as sdpTransform from 'sdp-transform';
 import type { types as ms } from 'mediasoup';
 import type { ConferenceStreamType } from '@parley/contracts';
-import { ParleyError } from '@parley/contracts';
+import { Limits, ParleyError } from '@parley/contracts';
 
 /**
  * SDP offer in, SDP answer out, for an SFU that speaks ORTC parameters (mediasoup).
@@ -34,16 +34,29 @@ export interface ParsedOffer {
 
 const bad = (message: string) => new ParleyError('BAD_REQUEST', message);
 
-/** Parses an SDP offer; anything that is not an audio/video offer we can answer is a 400. */
+/**
+ * Parses an SDP offer; anything that is not an audio/video offer we can answer is a 400, and so is
+ * one larger than the bounds (Limits.sdp*): an answer has a section for every section of the offer,
+ * so an offer with thousands of them would make an answer no reply could carry.
+ */
 export function parseOffer(sdp: string): ParsedOffer {
   if (typeof sdp !== 'string' || !sdp.startsWith('v=0')) throw bad('sdpOffer is not an SDP session description (it must start with "v=0")');
+  if (sdp.length > Limits.sdpBytes) throw bad(`sdpOffer is ${sdp.length} characters; the limit is ${Limits.sdpBytes}`);
   let parsed: sdpTransform.SessionDescription;
   try {
     parsed = sdpTransform.parse(sdp);
   } catch (e) {
     throw bad(`sdpOffer could not be parsed: ${(e as Error).message}`);
   }
-  const media = (parsed.media ?? []).filter((m) => m.type === 'audio' || m.type === 'video');
+  const sections = parsed.media ?? [];
+  if (sections.length > Limits.sdpMediaSections) throw bad(`sdpOffer has ${sections.length} m-sections; the limit is ${Limits.sdpMediaSections}`);
+  for (const [i, m] of sections.entries()) {
+    if ((m.candidates?.length ?? 0) > Limits.sdpCandidatesPerSection) {
+      throw bad(`sdpOffer's m-section ${i} has ${m.candidates?.length} candidates; the limit is ${Limits.sdpCandidatesPerSection}`);
+    }
+    if ((m.rtp?.length ?? 0) > Limits.sdpCodecsPerSection) throw bad(`sdpOffer's m-section ${i} has ${m.rtp?.length} codecs; the limit is ${Limits.sdpCodecsPerSection}`);
+  }
+  const media = sections.filter((m) => m.type === 'audio' || m.type === 'video');
   if (media.length === 0) throw bad('sdpOffer has no audio or video m-section');
   for (const m of media) {
     if (m.mid === undefined) throw bad(`sdpOffer's ${m.type} m-section has no a=mid (only unified-plan offers are supported)`);

@@ -1,6 +1,6 @@
 import * as mediasoup from 'mediasoup';
 import type { types as ms } from 'mediasoup';
-import { ParleyError, type ConferenceStreamType } from '@parley/contracts';
+import { ParleyError, QUOTA_RETRY_AFTER_SECONDS, type ConferenceStreamType, quotaExceeded } from '@parley/contracts';
 import { type ParsedOffer, type TransportSdpParameters, assignViewerSections, parseOffer, planPublish, viewAnswer, viewerRtpCapabilities } from './sdp';
 
 /**
@@ -52,10 +52,29 @@ export interface SfuOptions {
   /** Address announced in ICE candidates (the public one, behind NAT). */
   announcedIp?: string;
   logLevel?: ms.WorkerLogLevel;
+  /** WebRTC transports (publications plus views) one user may hold across all conferences: each takes RTC ports. */
+  transportsPerUser: number;
+}
+
+/**
+ * A conference on the SFU: `<organizationId>/<conferenceId>` (conference ids are unique per
+ * organization only).
+ */
+export const roomOf = (organizationId: string, conferenceId: string): string => `${organizationId}/${conferenceId}`;
+
+/** Who asks for media: the conference and the caller. */
+interface Caller {
+  organizationId: string;
+  conferenceId: string;
+  userEndpointId: string;
+  /** The user behind the request (its transport quota). */
+  userId: string;
 }
 
 interface Publication {
-  conferenceId: string;
+  room: string;
+  /** `<organizationId>/<userId>`: whose quota it counts against. */
+  owner: string;
   streamId: string;
   userEndpointId: string;
   streamType: ConferenceStreamType;
@@ -65,7 +84,8 @@ interface Publication {
 }
 
 interface View {
-  conferenceId: string;
+  room: string;
+  owner: string;
   streamId: string;
   viewerId: string;
   userEndpointId: string;
@@ -99,11 +119,22 @@ const sdpParametersOf = (t: ms.WebRtcTransport): TransportSdpParameters => ({ ic
 const notFound = (message: string) => new ParleyError('NOT_FOUND', message);
 
 /**
+ * What mediasoup throws while taking in a client's SDP (a missing SSRC, a malformed fingerprint,
+ * parameters it refuses) is the offer's fault: a 400 that says what mediasoup said.
+ */
+function refusedOffer(e: unknown): unknown {
+  if (e instanceof ParleyError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new ParleyError('BAD_REQUEST', `the SFU cannot use this SDP offer: ${message.slice(0, 300)}`);
+}
+
+/**
  * The SFU: mediasoup workers (one per core by default), one router per ROUTER-mode conference
  * on the least-loaded worker, one WebRTC transport per publication and per view.
  */
 export class Sfu {
   private workers: ms.Worker[] = [];
+  /** By room (see roomOf). */
   private readonly routers = new Map<string, { router: ms.Router; worker: ms.Worker }>();
   private readonly routerCreations = new Map<string, Promise<ms.Router>>();
   private readonly publications = new Map<string, Publication>();
@@ -131,70 +162,115 @@ export class Sfu {
     this.views.clear();
   }
 
-  /** The conference's router, created on the worker with the fewest routers. */
-  private router(conferenceId: string): Promise<ms.Router> {
-    const existing = this.routers.get(conferenceId);
+  /** The room's router, created on the worker with the fewest routers. */
+  private router(room: string): Promise<ms.Router> {
+    const existing = this.routers.get(room);
     if (existing && !existing.router.closed) return Promise.resolve(existing.router);
-    let creating = this.routerCreations.get(conferenceId);
+    let creating = this.routerCreations.get(room);
     if (!creating) {
       creating = (async () => {
         const load = (w: ms.Worker) => [...this.routers.values()].filter((r) => r.worker === w).length;
         const worker = [...this.workers].sort((a, b) => load(a) - load(b))[0];
         if (!worker) throw new ParleyError('UNAVAILABLE', 'the SFU has no mediasoup worker running');
-        const router = await worker.createRouter({ mediaCodecs: ROUTER_CODECS, appData: { conferenceId } });
+        const router = await worker.createRouter({ mediaCodecs: ROUTER_CODECS, appData: { room } });
         alignRtxPayloadTypes(router);
-        this.routers.set(conferenceId, { router, worker });
+        this.routers.set(room, { router, worker });
         return router;
-      })().finally(() => this.routerCreations.delete(conferenceId));
-      this.routerCreations.set(conferenceId, creating);
+      })().finally(() => this.routerCreations.delete(room));
+      this.routerCreations.set(room, creating);
     }
     return creating;
   }
 
-  private transport(router: ms.Router, appData: Record<string, unknown>): Promise<ms.WebRtcTransport> {
-    return router.createWebRtcTransport({
-      listenIps: [{ ip: this.options.listenIp, ...(this.options.announcedIp ? { announcedIp: this.options.announcedIp } : {}) }],
-      enableUdp: true,
-      enableTcp: true,
-      preferUdp: true,
-      initialAvailableOutgoingBitrate: 1_000_000,
-      appData,
-    });
+  /** Transports the user holds across all conferences. */
+  private transportsOf(owner: string): number {
+    let n = 0;
+    for (const p of this.publications.values()) if (p.owner === owner) n++;
+    for (const v of this.views.values()) if (v.owner === owner) n++;
+    return n;
   }
 
-  async publish(req: { conferenceId: string; streamId: string; userEndpointId: string; streamType: ConferenceStreamType; sdpOffer: string; videoBitrate?: number }): Promise<{ sdpAnswer: string }> {
-    const k = key(req.conferenceId, req.streamId);
+  /**
+   * A new WebRTC transport for `caller`, within its user's quota. Running out of RTC ports is the
+   * SFU's state, not the caller's fault: 503 with a Retry-After.
+   */
+  private async transport(router: ms.Router, caller: Caller, appData: Record<string, unknown>): Promise<ms.WebRtcTransport> {
+    const owner = `${caller.organizationId}/${caller.userId}`;
+    const limit = this.options.transportsPerUser;
+    if (this.transportsOf(owner) >= limit) {
+      throw quotaExceeded(`User ${caller.userId} holds ${limit} media transports (publications and views), the most one user may; stop one first`, 'transportsPerUser', limit, QUOTA_RETRY_AFTER_SECONDS);
+    }
+    try {
+      return await router.createWebRtcTransport({
+        listenIps: [{ ip: this.options.listenIp, ...(this.options.announcedIp ? { announcedIp: this.options.announcedIp } : {}) }],
+        enableUdp: true,
+        enableTcp: true,
+        preferUdp: true,
+        initialAvailableOutgoingBitrate: 1_000_000,
+        appData,
+      });
+    } catch (e) {
+      if (/no more available ports/i.test(String((e as Error)?.message))) {
+        throw new ParleyError('UNAVAILABLE', 'The SFU has no free RTC port for another transport; try again later', { retryAfterSeconds: QUOTA_RETRY_AFTER_SECONDS });
+      }
+      throw e;
+    }
+  }
+
+  /** What the SFU holds now: the media service reports it on its health. */
+  get load(): { rooms: number; publications: number; views: number } {
+    return { rooms: this.routers.size, publications: this.publications.size, views: this.views.size };
+  }
+
+  async publish(req: Caller & { streamId: string; streamType: ConferenceStreamType; sdpOffer: string; videoBitrate?: number }): Promise<{ sdpAnswer: string }> {
+    const room = roomOf(req.organizationId, req.conferenceId);
+    const k = key(room, req.streamId);
     if (this.publications.has(k)) throw new ParleyError('CONFLICT', `stream ${req.streamId} is already published`);
     const offer = parseOffer(req.sdpOffer);
-    const router = await this.router(req.conferenceId);
-    const transport = await this.transport(router, { conferenceId: req.conferenceId, streamId: req.streamId });
+    const router = await this.router(room);
+    const transport = await this.transport(router, req, { room, streamId: req.streamId });
     try {
       const plan = planPublish(offer, req.streamType, router.rtpCapabilities, sdpParametersOf(transport));
       await transport.connect({ dtlsParameters: plan.dtlsParameters });
       const producers: ms.Producer[] = [];
       for (const p of plan.producers) producers.push(await transport.produce({ kind: p.kind, rtpParameters: p.rtpParameters, appData: { streamId: req.streamId } }));
       if (req.videoBitrate) await transport.setMaxIncomingBitrate(req.videoBitrate);
-      this.publications.set(k, { ...req, transport, producers, iceCandidates: 0 });
+      this.publications.set(k, {
+        room,
+        owner: `${req.organizationId}/${req.userId}`,
+        streamId: req.streamId,
+        userEndpointId: req.userEndpointId,
+        streamType: req.streamType,
+        transport,
+        producers,
+        iceCandidates: 0,
+      });
       return { sdpAnswer: plan.answer };
     } catch (e) {
       transport.close();
-      throw e;
+      throw refusedOffer(e);
     }
   }
 
-  async view(req: { conferenceId: string; streamId: string; viewerId: string; userEndpointId: string; sdpOffer: string }): Promise<{ sdpAnswer: string }> {
-    const publication = this.publications.get(key(req.conferenceId, req.streamId));
+  async view(req: Caller & { streamId: string; viewerId: string; sdpOffer: string }): Promise<{ sdpAnswer: string }> {
+    const room = roomOf(req.organizationId, req.conferenceId);
+    const publication = this.publications.get(key(room, req.streamId));
     if (!publication) throw notFound(`stream ${req.streamId} is not published on the SFU`);
-    const vk = key(req.conferenceId, req.streamId, req.viewerId);
+    const vk = key(room, req.streamId, req.viewerId);
     if (this.views.has(vk)) throw new ParleyError('CONFLICT', `viewer ${req.viewerId} already views stream ${req.streamId}`);
     const offer: ParsedOffer = parseOffer(req.sdpOffer);
-    const router = await this.router(req.conferenceId);
+    const router = await this.router(room);
     const sections = assignViewerSections(
       offer,
       publication.producers.map((p) => p.kind),
     );
-    const caps = viewerRtpCapabilities(offer, router.rtpCapabilities);
-    const transport = await this.transport(router, { conferenceId: req.conferenceId, streamId: req.streamId, viewerId: req.viewerId });
+    let caps: ms.RtpCapabilities;
+    try {
+      caps = viewerRtpCapabilities(offer, router.rtpCapabilities);
+    } catch (e) {
+      throw refusedOffer(e);
+    }
+    const transport = await this.transport(router, req, { room, streamId: req.streamId, viewerId: req.viewerId });
     try {
       await transport.connect({ dtlsParameters: offer.dtlsParameters });
       const consumers = new Map<string, ms.Consumer>();
@@ -219,17 +295,18 @@ export class Sfu {
       }
       const sdpAnswer = viewAnswer(offer, consumers, req.streamId, sdpParametersOf(transport));
       // mediasoup closes consumers with their producer, not the viewer's transport: unpublish() closes the stream's views.
-      this.views.set(vk, { ...req, transport, iceCandidates: 0 });
+      this.views.set(vk, { room, owner: `${req.organizationId}/${req.userId}`, streamId: req.streamId, viewerId: req.viewerId, userEndpointId: req.userEndpointId, transport, iceCandidates: 0 });
       return { sdpAnswer };
     } catch (e) {
       transport.close();
-      throw e;
+      throw refusedOffer(e);
     }
   }
 
   /** mediasoup is ICE-lite: it learns the peer's address from its checks; candidates are validated and counted. */
-  addIceCandidates(req: { conferenceId: string; streamId: string; viewerId?: string; candidates: { candidate: string }[] }): void {
-    const target = req.viewerId ? this.views.get(key(req.conferenceId, req.streamId, req.viewerId)) : this.publications.get(key(req.conferenceId, req.streamId));
+  addIceCandidates(req: { organizationId: string; conferenceId: string; streamId: string; viewerId?: string; candidates: { candidate: string }[] }): void {
+    const room = roomOf(req.organizationId, req.conferenceId);
+    const target = req.viewerId ? this.views.get(key(room, req.streamId, req.viewerId)) : this.publications.get(key(room, req.streamId));
     if (!target) throw notFound(req.viewerId ? `viewer ${req.viewerId} of stream ${req.streamId} not found on the SFU` : `stream ${req.streamId} is not published on the SFU`);
     for (const c of req.candidates) {
       if (c.candidate !== '' && !/^(a=)?candidate:\S+ \d+ (udp|tcp) \d+ \S+ \d+ typ (host|srflx|prflx|relay)\b/i.test(c.candidate)) {
@@ -239,19 +316,19 @@ export class Sfu {
     target.iceCandidates += req.candidates.length;
   }
 
-  async setMaxIncomingBitrate(req: { conferenceId: string; streamId: string; videoBitrate: number }): Promise<void> {
-    const publication = this.publications.get(key(req.conferenceId, req.streamId));
+  async setMaxIncomingBitrate(req: { organizationId: string; conferenceId: string; streamId: string; videoBitrate: number }): Promise<void> {
+    const publication = this.publications.get(key(roomOf(req.organizationId, req.conferenceId), req.streamId));
     if (!publication) throw notFound(`stream ${req.streamId} is not published on the SFU`);
     await publication.transport.setMaxIncomingBitrate(req.videoBitrate);
   }
 
   /** Closes a publication and every view of it. Idempotent. */
-  unpublish(conferenceId: string, streamId: string): void {
-    const k = key(conferenceId, streamId);
+  unpublish(room: string, streamId: string): void {
+    const k = key(room, streamId);
     this.publications.get(k)?.transport.close();
     this.publications.delete(k);
     for (const [vk, v] of this.views) {
-      if (v.conferenceId === conferenceId && v.streamId === streamId) {
+      if (v.room === room && v.streamId === streamId) {
         v.transport.close();
         this.views.delete(vk);
       }
@@ -259,36 +336,36 @@ export class Sfu {
   }
 
   /** Closes one view. Idempotent. */
-  stopView(conferenceId: string, streamId: string, viewerId: string): void {
-    const vk = key(conferenceId, streamId, viewerId);
+  stopView(room: string, streamId: string, viewerId: string): void {
+    const vk = key(room, streamId, viewerId);
     this.views.get(vk)?.transport.close();
     this.views.delete(vk);
   }
 
   /** Everything an endpoint publishes or views in a conference. Idempotent. */
-  leave(conferenceId: string, userEndpointId: string): void {
-    for (const p of [...this.publications.values()]) if (p.conferenceId === conferenceId && p.userEndpointId === userEndpointId) this.unpublish(conferenceId, p.streamId);
-    for (const v of [...this.views.values()]) if (v.conferenceId === conferenceId && v.userEndpointId === userEndpointId) this.stopView(conferenceId, v.streamId, v.viewerId);
+  leave(room: string, userEndpointId: string): void {
+    for (const p of [...this.publications.values()]) if (p.room === room && p.userEndpointId === userEndpointId) this.unpublish(room, p.streamId);
+    for (const v of [...this.views.values()]) if (v.room === room && v.userEndpointId === userEndpointId) this.stopView(room, v.streamId, v.viewerId);
   }
 
   /** Closes the conference's router and with it every transport, producer and consumer. Idempotent. */
-  end(conferenceId: string): void {
-    this.routers.get(conferenceId)?.router.close();
-    this.routers.delete(conferenceId);
-    for (const [k, p] of this.publications) if (p.conferenceId === conferenceId) this.publications.delete(k);
-    for (const [k, v] of this.views) if (v.conferenceId === conferenceId) this.views.delete(k);
+  end(room: string): void {
+    this.routers.get(room)?.router.close();
+    this.routers.delete(room);
+    for (const [k, p] of this.publications) if (p.room === room) this.publications.delete(k);
+    for (const [k, v] of this.views) if (v.room === room) this.views.delete(k);
   }
 
-  hasRouter(conferenceId: string): boolean {
-    return this.routers.has(conferenceId);
+  hasRouter(room: string): boolean {
+    return this.routers.has(room);
   }
 
   /**
    * What the worker holds for a conference, counted from the worker's own dump of the router
    * (not from this class's bookkeeping): the router, its transports, producers and consumers.
    */
-  async usage(conferenceId: string): Promise<ConferenceMediaUsage> {
-    const entry = this.routers.get(conferenceId);
+  async usage(room: string): Promise<ConferenceMediaUsage> {
+    const entry = this.routers.get(room);
     if (!entry || entry.router.closed) return { router: false, transports: 0, producers: 0, consumers: 0 };
     const dump = (await entry.router.dump()) as { transportIds: string[]; mapProducerIdConsumerIds: Record<string, string[]>; mapConsumerIdProducerId: Record<string, string> };
     return {
@@ -303,10 +380,10 @@ export class Sfu {
    * Bytes on the wire so far (RTP, RTCP, ICE and DTLS) of a conference's transports: received
    * from its publishers, sent to its viewers.
    */
-  async traffic(conferenceId: string): Promise<{ fromPublishers: number; toViewers: number }> {
+  async traffic(room: string): Promise<{ fromPublishers: number; toViewers: number }> {
     const of = (transports: ms.WebRtcTransport[]) => Promise.all(transports.filter((t) => !t.closed).map((t) => t.getStats()));
-    const pubs = await of([...this.publications.values()].filter((p) => p.conferenceId === conferenceId).map((p) => p.transport));
-    const views = await of([...this.views.values()].filter((v) => v.conferenceId === conferenceId).map((v) => v.transport));
+    const pubs = await of([...this.publications.values()].filter((p) => p.room === room).map((p) => p.transport));
+    const views = await of([...this.views.values()].filter((v) => v.room === room).map((v) => v.transport));
     const sum = (stats: ms.WebRtcTransportStat[][], field: 'bytesReceived' | 'bytesSent') => stats.reduce((n, s) => n + (s[0]?.[field] ?? 0), 0);
     return { fromPublishers: sum(pubs, 'bytesReceived'), toViewers: sum(views, 'bytesSent') };
   }

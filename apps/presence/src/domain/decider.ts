@@ -1,4 +1,4 @@
-import { type Actor, type EndpointHealth, ParleyError, type UserEndpointDomainEvent } from '@parley/contracts';
+import { type Actor, type EndpointHealth, ParleyError, QUOTA_RETRY_AFTER_SECONDS, type UserEndpointDomainEvent, quotaExceeded } from '@parley/contracts';
 import type { Decider } from '@parley/eventsourcing';
 
 /**
@@ -47,7 +47,14 @@ interface Base {
 }
 export type EndpointCommand = Base &
   (
-    | { kind: 'register'; actor: Actor; keepAliveSeconds: number; reminderOn: boolean }
+    | {
+        kind: 'register';
+        actor: Actor;
+        keepAliveSeconds: number;
+        reminderOn: boolean;
+        /** The user's other registered endpoints (its quota); 0 when not known. */
+        otherEndpointsOfUser?: number;
+      }
     | { kind: 'keepAlive'; actor: Actor }
     | { kind: 'unregister'; actor: Actor; reason?: string }
     /** The scheduler's question: is a reminder, SICK or expiry due at `now`? */
@@ -79,7 +86,14 @@ function own(s: EndpointState, actor: Actor, id: string): void {
   if (s.status !== 'registered' || s.userId !== actor.userId || s.organizationId !== actor.organizationId) throw notFound(id);
 }
 
-export function decide(cmd: EndpointCommand, s: EndpointState): UserEndpointDomainEvent[] {
+/** What one user may hold (QUOTA_* settings of the presence service). */
+export interface PresenceQuotas {
+  /** Endpoints registered at once: each holds a delivery session, a durable consumer and a qos 1 queue. */
+  endpointsPerUser: number;
+}
+export const DEFAULT_PRESENCE_QUOTAS: PresenceQuotas = { endpointsPerUser: 20 };
+
+export function decide(cmd: EndpointCommand, s: EndpointState, quotas: PresenceQuotas = DEFAULT_PRESENCE_QUOTAS): UserEndpointDomainEvent[] {
   const ref = { userEndpointId: cmd.userEndpointId, organizationId: cmd.organizationId, userId: s.userId };
   switch (cmd.kind) {
     case 'register': {
@@ -87,6 +101,15 @@ export function decide(cmd: EndpointCommand, s: EndpointState): UserEndpointDoma
       // registration by someone else must not inherit its queued (qos 1) events.
       if (s.status !== 'none' && s.userId !== cmd.actor.userId) {
         throw new ParleyError('CONFLICT', `User endpoint id ${cmd.userEndpointId} is registered by another user; leave userEndpointId out to get a fresh one`);
+      }
+      // A registration renewed is no new endpoint; a new one must fit the user's quota.
+      if (s.status !== 'registered' && (cmd.otherEndpointsOfUser ?? 0) >= quotas.endpointsPerUser) {
+        throw quotaExceeded(
+          `User ${cmd.actor.userId} has ${quotas.endpointsPerUser} registered endpoints, the most one user may have; unregister one (or let it expire) first`,
+          'endpointsPerUser',
+          quotas.endpointsPerUser,
+          QUOTA_RETRY_AFTER_SECONDS,
+        );
       }
       const events: UserEndpointDomainEvent[] = [
         {
@@ -160,4 +183,11 @@ function assertNever(x: never): never {
   throw new Error(`unhandled case: ${JSON.stringify(x)}`);
 }
 
-export const endpointDecider: Decider<EndpointCommand, UserEndpointDomainEvent, EndpointState> = { initialState, decide, evolve };
+/** The decider with these quotas. */
+export const makeEndpointDecider = (quotas: PresenceQuotas): Decider<EndpointCommand, UserEndpointDomainEvent, EndpointState> => ({
+  initialState,
+  decide: (cmd, s) => decide(cmd, s, quotas),
+  evolve,
+});
+
+export const endpointDecider = makeEndpointDecider(DEFAULT_PRESENCE_QUOTAS);

@@ -1,6 +1,6 @@
 import type { Actor, UserEndpointDomainEvent } from '@parley/contracts';
 import { deciderSpec } from '@parley/eventsourcing';
-import { type EndpointCommand, endpointDecider, nextDue } from './decider';
+import { type EndpointCommand, endpointDecider, makeEndpointDecider, nextDue } from './decider';
 
 const spec = deciderSpec(endpointDecider);
 const T0 = '2026-11-21T10:00:00.000Z';
@@ -31,6 +31,17 @@ describe('UserEndpoint decider', () => {
     it("refuses another user's id with 409, also after it expired", () => {
       spec.given([registered()]).when(cmd({ kind: 'register', actor: bob, keepAliveSeconds: 30, reminderOn: false })).thenFails({ code: 'CONFLICT' });
       spec.given([registered(), unregistered('expired')]).when(cmd({ kind: 'register', actor: bob, keepAliveSeconds: 30, reminderOn: false })).thenFails({ code: 'CONFLICT' });
+    });
+    it('refuses a new endpoint past the user\'s quota (429), and still renews one already registered', () => {
+      const bounded = deciderSpec(makeEndpointDecider({ endpointsPerUser: 2 }));
+      bounded.given([]).when(cmd({ kind: 'register', actor: alice, keepAliveSeconds: 30, reminderOn: false, otherEndpointsOfUser: 1 })).then([registered()]);
+      bounded
+        .given([])
+        .when(cmd({ kind: 'register', actor: alice, keepAliveSeconds: 30, reminderOn: false, otherEndpointsOfUser: 2 }))
+        .thenFails({ code: 'TOO_MANY_REQUESTS', details: { quota: 'endpointsPerUser', limit: 2, retryAfterSeconds: 30 } });
+      // An expired endpoint registered again is a new one, and counts.
+      bounded.given([registered(), unregistered('expired')]).when(cmd({ kind: 'register', actor: alice, keepAliveSeconds: 30, reminderOn: false, otherEndpointsOfUser: 2 })).thenFails({ code: 'TOO_MANY_REQUESTS' });
+      bounded.given([registered()]).when(cmd({ kind: 'register', actor: alice, keepAliveSeconds: 30, reminderOn: false, otherEndpointsOfUser: 2 })).then([registered()]);
     });
     it('re-registering a SICK endpoint makes it HEALTHY again', () => {
       spec

@@ -1,3 +1,4 @@
+import { parseScopedStreamId, scopedStreamId } from '../subjects';
 import type { ConferenceMode, ConferenceStreamType } from './web-commands';
 import type { ParticipantState } from './views';
 
@@ -114,6 +115,19 @@ export type ConferenceEventType = ConferenceDomainEvent['type'];
 /** Older shapes still readable from the store. */
 export type ConferenceLegacyEvent = Ev<'ConferenceCreatedEvent', 1, ConferenceCreatedV1>;
 
-/** The stream id of a conference in the event store. */
-export const conferenceStreamId = (conferenceId: string): string => `conference-${conferenceId}`;
-export const CONFERENCE_STREAM_PREFIX = 'conference-';
+export const CONFERENCE_CONTEXT = 'conference';
+/** The stream id of a conference in the event store: `conference/<organizationId>/<conferenceId>`. */
+export const conferenceStreamId = (organizationId: string, conferenceId: string): string => scopedStreamId(CONFERENCE_CONTEXT, organizationId, conferenceId);
+
+/** Before conference ids were scoped by organization, streams were `conference-<conferenceId>` (migrated at start). */
+const LEGACY_PREFIX = 'conference-';
+
+/**
+ * The conference a relayed event belongs to, from its stream id; `organizationId` (the event's
+ * metadata) serves streams recorded before the ids were scoped. Undefined for other streams.
+ */
+export function conferenceOfStream(streamId: string, organizationId: string): { organizationId: string; conferenceId: string } | undefined {
+  const scoped = parseScopedStreamId(CONFERENCE_CONTEXT, streamId);
+  if (scoped) return { organizationId: scoped.organizationId, conferenceId: scoped.id };
+  return streamId.startsWith(LEGACY_PREFIX) ? { organizationId, conferenceId: streamId.slice(LEGACY_PREFIX.length) } : undefined;
+}

@@ -74,6 +74,12 @@ export class ConferenceSimpleView {
   @ApiProperty() version!: number;
 }
 
+/** One page of the active conferences (NATS only): the gateway asks for pages until `next` is absent. */
+export interface ActiveConferencesPage {
+  conferences: Conference[];
+  next?: { createdAt: string; conferenceId: string };
+}
+
 /** One item of the long-poll feed: the spec's fields, then the event's own data. */
 export class ConferenceEvent {
   @ApiProperty({ description: 'Event unique id.' }) id!: string;

@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min, ValidateNested } from 'class-validator';
-import { IsJsonObject, IsParleyId, IsStringRecord } from '../validation';
+import { Limits } from '../limits';
+import { ID_SCHEMA, IsJsonObject, IsParleyId, IsStringRecord, MaxJsonBytes } from '../validation';
 import { ENDPOINT_HEALTH, type EndpointHealth } from '../presence';
 
 /** The request bodies of the spec's /conferences endpoints (names as in the spec). */
@@ -15,11 +16,12 @@ export type MetadataOperation = (typeof METADATA_OPERATIONS)[number];
 export const QOS_LEVELS = ['BEST_EFFORT', 'AT_LEAST_ONCE'] as const;
 export type Qos = (typeof QOS_LEVELS)[number];
 
-const conferenceId = { description: 'The conference id.', example: 'c-7f3a' };
-const userEndpointId = { description: "The caller's user endpoint id.", example: 'ep-agent-1' };
+const conferenceId = { ...ID_SCHEMA, description: 'The conference id (unique within the organization).', example: 'c-7f3a' };
+const userEndpointId = { ...ID_SCHEMA, description: "The caller's user endpoint id.", example: 'ep-agent-1' };
+const document = (description: string) => ({ type: 'object', additionalProperties: true, description: `${description} At most ${Limits.documentBytes} bytes as JSON.` }) as const;
 
 export class CreateConferenceWebCommand {
-  @ApiPropertyOptional({ description: 'Supply the conferenceId, or leave it empty and the server produces one.' })
+  @ApiPropertyOptional({ ...ID_SCHEMA, description: 'Supply the conferenceId, or leave it empty and the server produces one.' })
   @IsOptional() @IsParleyId()
   conferenceId?: string;
 
@@ -27,11 +29,11 @@ export class CreateConferenceWebCommand {
   @IsOptional() @IsIn(CONFERENCE_MODES)
   mode?: ConferenceMode;
 
-  @ApiPropertyOptional({ description: "Organization id, for internal use only: only a SERVICE caller may set it; others get their token's organization." })
+  @ApiPropertyOptional({ ...ID_SCHEMA, description: "Organization id, for internal use only: only a SERVICE caller may set it; others get their token's organization." })
   @IsOptional() @IsParleyId()
   organizationId?: string;
 
-  @ApiPropertyOptional({ description: "The creator's user endpoint id." })
+  @ApiPropertyOptional({ ...ID_SCHEMA, description: "The creator's user endpoint id." })
   @IsOptional() @IsParleyId()
   creatorEndpoint?: string;
 
@@ -39,16 +41,16 @@ export class CreateConferenceWebCommand {
   @IsOptional() @IsString() @IsNotEmpty() @MaxLength(256)
   interactionId?: string;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, description: 'Conference metadata (string values).' })
-  @IsOptional() @IsStringRecord()
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, description: `Conference metadata (string values). At most ${Limits.documentBytes} bytes as JSON.` })
+  @IsOptional() @IsStringRecord() @MaxJsonBytes(Limits.documentBytes)
   metadata?: Record<string, string>;
 }
 
 export class JoinConferenceWebCommand {
   @ApiProperty(conferenceId) @IsParleyId() conferenceId!: string;
   @ApiProperty(userEndpointId) @IsParleyId() userEndpointId!: string;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'Metadata of the participant.' })
-  @IsOptional() @IsJsonObject()
+  @ApiPropertyOptional(document('Metadata of the participant.'))
+  @IsOptional() @IsJsonObject() @MaxJsonBytes(Limits.documentBytes)
   metadata?: Record<string, unknown>;
 }
 
@@ -75,30 +77,30 @@ export class UpdateConferenceMetadataWebCommand {
   @ApiProperty(userEndpointId) @IsParleyId() userEndpointId!: string;
   @ApiProperty({ enum: ['SET', 'REMOVE'], description: 'SET or REMOVE.' }) @IsIn(['SET', 'REMOVE'], { message: 'operation must be one of: SET, REMOVE' }) operation!: MetadataOperation;
   @ApiProperty({ description: 'The key.' }) @IsString() @IsNotEmpty() @MaxLength(256) key!: string;
-  @ApiPropertyOptional({ description: 'The value; required for SET, ignored for REMOVE.' }) @IsOptional() @IsString() @MaxLength(65536) value?: string;
+  @ApiPropertyOptional({ description: `The value; required for SET, ignored for REMOVE. At most ${Limits.valueBytes} bytes as JSON.` }) @IsOptional() @IsString() @MaxJsonBytes(Limits.valueBytes) value?: string;
 }
 
 export class UpdateConferenceParticipantMetadataWebCommand {
   @ApiProperty(conferenceId) @IsParleyId() conferenceId!: string;
   @ApiProperty(userEndpointId) @IsParleyId() userEndpointId!: string;
-  @ApiProperty({ type: 'object', additionalProperties: true, description: 'The new metadata of the participant (replaces the old).' })
-  @IsJsonObject()
+  @ApiProperty(document('The new metadata of the participant (replaces the old).'))
+  @IsJsonObject() @MaxJsonBytes(Limits.documentBytes)
   newMetadata!: Record<string, unknown>;
 }
 
 export class UpdateConferenceStreamMetadataWebCommand {
   @ApiProperty(conferenceId) @IsParleyId() conferenceId!: string;
   @ApiProperty(userEndpointId) @IsParleyId() userEndpointId!: string;
-  @ApiProperty({ description: 'The stream id.' }) @IsParleyId() streamId!: string;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'The new metadata of the stream (replaces the old).' })
-  @IsOptional() @IsJsonObject()
+  @ApiProperty({ ...ID_SCHEMA, description: 'The stream id.' }) @IsParleyId() streamId!: string;
+  @ApiPropertyOptional(document('The new metadata of the stream (replaces the old).'))
+  @IsOptional() @IsJsonObject() @MaxJsonBytes(Limits.documentBytes)
   newMetadata?: Record<string, unknown>;
 }
 
 export class ConferenceUpdatePublishedStreamBitrateWebCommand {
   @ApiProperty(conferenceId) @IsParleyId() conferenceId!: string;
   @ApiProperty(userEndpointId) @IsParleyId() userEndpointId!: string;
-  @ApiPropertyOptional({ description: "The stream id; when absent, every stream the endpoint publishes." }) @IsOptional() @IsParleyId() streamId?: string;
+  @ApiPropertyOptional({ ...ID_SCHEMA, description: "The stream id; when absent, every stream the endpoint publishes." }) @IsOptional() @IsParleyId() streamId?: string;
   @ApiProperty({ description: 'Maximum incoming video bitrate, bits per second.', example: 300000 })
   @IsInt() @Min(1000) @Max(100_000_000)
   videoBitrate!: number;
@@ -107,35 +109,35 @@ export class ConferenceUpdatePublishedStreamBitrateWebCommand {
 export class ConferencePublishStreamWebCommand {
   @ApiProperty(conferenceId) @IsParleyId() conferenceId!: string;
   @ApiProperty(userEndpointId) @IsParleyId() userEndpointId!: string;
-  @ApiPropertyOptional({ description: 'The stream id; generated when absent.' }) @IsOptional() @IsParleyId() streamId?: string;
+  @ApiPropertyOptional({ ...ID_SCHEMA, description: 'The stream id; generated when absent.' }) @IsOptional() @IsParleyId() streamId?: string;
   @ApiProperty({ enum: ['MIC', 'CAM', 'SCREEN', 'MIC_AND_CAM'] })
   @IsIn(['MIC', 'CAM', 'SCREEN', 'MIC_AND_CAM'], { message: 'conferenceStreamType must be one of: MIC, CAM, SCREEN, MIC_AND_CAM' })
   conferenceStreamType!: ConferenceStreamType;
-  @ApiProperty({ description: "The browser's SDP offer." }) @IsString() @IsNotEmpty() @MaxLength(262144) sdpOffer!: string;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true }) @IsOptional() @IsJsonObject() metadata?: Record<string, unknown>;
+  @ApiProperty({ description: "The browser's SDP offer.", maxLength: Limits.sdpBytes }) @IsString() @IsNotEmpty() @MaxLength(Limits.sdpBytes) sdpOffer!: string;
+  @ApiPropertyOptional(document('Metadata of the stream.')) @IsOptional() @IsJsonObject() @MaxJsonBytes(Limits.documentBytes) metadata?: Record<string, unknown>;
   @ApiPropertyOptional({ description: 'Maximum video bitrate, bits per second.' }) @IsOptional() @IsInt() @Min(1000) @Max(100_000_000) videoBitrate?: number;
 }
 
 export class ConferenceUnpublishStreamWebCommand {
   @ApiProperty(conferenceId) @IsParleyId() conferenceId!: string;
   @ApiProperty(userEndpointId) @IsParleyId() userEndpointId!: string;
-  @ApiProperty({ description: 'The stream to unpublish.' }) @IsParleyId() streamId!: string;
+  @ApiProperty({ ...ID_SCHEMA, description: 'The stream to unpublish.' }) @IsParleyId() streamId!: string;
 }
 
 export class ConferenceViewStreamWebCommand {
   @ApiProperty(conferenceId) @IsParleyId() conferenceId!: string;
-  @ApiProperty({ description: "The viewer's user endpoint id." }) @IsParleyId() userEndpointId!: string;
-  @ApiProperty({ description: 'The stream to view.' }) @IsParleyId() streamId!: string;
-  @ApiProperty({ description: "The viewer's recvonly SDP offer." }) @IsString() @IsNotEmpty() @MaxLength(262144) sdpOffer!: string;
-  @ApiPropertyOptional({ description: 'The viewer id; generated when absent.' }) @IsOptional() @IsParleyId() viewerId?: string;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' } }) @IsOptional() @IsStringRecord() metadata?: Record<string, string>;
+  @ApiProperty({ ...ID_SCHEMA, description: "The viewer's user endpoint id." }) @IsParleyId() userEndpointId!: string;
+  @ApiProperty({ ...ID_SCHEMA, description: 'The stream to view.' }) @IsParleyId() streamId!: string;
+  @ApiProperty({ description: "The viewer's recvonly SDP offer.", maxLength: Limits.sdpBytes }) @IsString() @IsNotEmpty() @MaxLength(Limits.sdpBytes) sdpOffer!: string;
+  @ApiPropertyOptional({ ...ID_SCHEMA, description: 'The viewer id; generated when absent.' }) @IsOptional() @IsParleyId() viewerId?: string;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, description: `At most ${Limits.documentBytes} bytes as JSON.` }) @IsOptional() @IsStringRecord() @MaxJsonBytes(Limits.documentBytes) metadata?: Record<string, string>;
 }
 
 export class ConferenceStopViewStreamWebCommand {
   @ApiProperty(conferenceId) @IsParleyId() conferenceId!: string;
   @ApiProperty(userEndpointId) @IsParleyId() userEndpointId!: string;
-  @ApiProperty({ description: 'The viewed stream.' }) @IsParleyId() streamId!: string;
-  @ApiProperty({ description: 'The viewer id answered by viewStream.' }) @IsParleyId() viewerId!: string;
+  @ApiProperty({ ...ID_SCHEMA, description: 'The viewed stream.' }) @IsParleyId() streamId!: string;
+  @ApiProperty({ ...ID_SCHEMA, description: 'The viewer id answered by viewStream.' }) @IsParleyId() viewerId!: string;
 }
 
 export class IceCandidate {
@@ -151,23 +153,23 @@ export class IceCandidate {
 export class ConferencePublishStreamIceCandidatesWebCommand {
   @ApiProperty(conferenceId) @IsParleyId() conferenceId!: string;
   @ApiProperty(userEndpointId) @IsParleyId() userEndpointId!: string;
-  @ApiProperty({ description: 'The published stream id.' }) @IsParleyId() streamId!: string;
+  @ApiProperty({ ...ID_SCHEMA, description: 'The published stream id.' }) @IsParleyId() streamId!: string;
   @ApiProperty({ type: [IceCandidate] }) @IsArray() @ArrayMaxSize(256) @ValidateNested({ each: true }) @Type(() => IceCandidate) iceCandidates!: IceCandidate[];
 }
 
 export class ConferenceViewStreamIceCandidatesWebCommand {
   @ApiProperty(conferenceId) @IsParleyId() conferenceId!: string;
   @ApiProperty(userEndpointId) @IsParleyId() userEndpointId!: string;
-  @ApiProperty({ description: 'The viewed stream id.' }) @IsParleyId() streamId!: string;
-  @ApiProperty({ description: 'The viewer id.' }) @IsParleyId() viewerId!: string;
+  @ApiProperty({ ...ID_SCHEMA, description: 'The viewed stream id.' }) @IsParleyId() streamId!: string;
+  @ApiProperty({ ...ID_SCHEMA, description: 'The viewer id.' }) @IsParleyId() viewerId!: string;
   @ApiProperty({ type: [IceCandidate] }) @IsArray() @ArrayMaxSize(256) @ValidateNested({ each: true }) @Type(() => IceCandidate) iceCandidates!: IceCandidate[];
 }
 
 export class SendEventToConferenceWebCommand {
   @ApiProperty(conferenceId) @IsParleyId() conferenceId!: string;
   @ApiPropertyOptional({ enum: QOS_LEVELS, default: 'BEST_EFFORT' }) @IsOptional() @IsIn(QOS_LEVELS, { message: 'qos must be one of: BEST_EFFORT, AT_LEAST_ONCE' }) qos?: Qos;
-  @ApiProperty({ type: 'object', additionalProperties: true, description: 'The event: at least `type` (e.g. "ChatMessageSentEvent") and an ISO-8601 `timestamp`.' })
-  @IsJsonObject()
+  @ApiProperty({ type: 'object', additionalProperties: true, description: `The event: at least \`type\` (e.g. "ChatMessageSentEvent") and an ISO-8601 \`timestamp\`. At most ${Limits.clientEventBytes} bytes as JSON.` })
+  @IsJsonObject() @MaxJsonBytes(Limits.clientEventBytes)
   event!: Record<string, unknown>;
   @ApiPropertyOptional({ type: [String], description: 'JSONPath expressions of string fields to mask where the event is stored or logged.' })
   @IsOptional() @IsArray() @ArrayMaxSize(64) @IsString({ each: true }) @MaxLength(512, { each: true })
@@ -188,4 +190,12 @@ export class ConferenceIdQuery {
 export class ConferenceEventsQuery {
   @IsParleyId() conferenceId!: string;
   @IsInt() @Min(0) afterVersion!: number;
+}
+/** Where a page of GET /conferences/active ends; the next page starts after it. */
+export class ActiveConferencesCursor {
+  @IsString() @MaxLength(64) createdAt!: string;
+  @IsParleyId() conferenceId!: string;
+}
+export class ActiveConferencesQuery {
+  @IsOptional() @ValidateNested() @Type(() => ActiveConferencesCursor) after?: ActiveConferencesCursor;
 }

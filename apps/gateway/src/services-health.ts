@@ -1,0 +1,37 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ConferenceQueries, MediaCommands, PresenceQueries, type RequestContext, type ServiceHealth } from '@parley/contracts';
+import type { NatsRpcClient } from '@parley/messaging';
+import { RPC_CLIENT } from './tokens';
+
+/** The services behind the gateway, by the subject their health is asked on. */
+const SERVICES: Record<string, string> = {
+  conference: ConferenceQueries.health,
+  presence: PresenceQueries.health,
+  media: MediaCommands.health,
+};
+
+/** How long /health waits for a service before calling it unavailable. */
+const HEALTH_TIMEOUT_MS = 2000;
+
+const GATEWAY_CTX: RequestContext = { actor: { userId: 'gateway', organizationId: 'parley', roles: [] }, correlationId: 'health', causationId: 'health' };
+
+export type ServiceStatus = ServiceHealth | { status: 'unavailable'; service: string; error: string };
+
+/** Asks every service for its health (what /health and /metrics report). */
+@Injectable()
+export class ServicesHealth {
+  constructor(@Inject(RPC_CLIENT) private readonly rpc: NatsRpcClient) {}
+
+  async check(): Promise<Record<string, ServiceStatus>> {
+    const entries = await Promise.all(
+      Object.entries(SERVICES).map(async ([service, subject]): Promise<[string, ServiceStatus]> => {
+        try {
+          return [service, await this.rpc.request<ServiceHealth>(subject, {}, GATEWAY_CTX, { timeoutMs: HEALTH_TIMEOUT_MS })];
+        } catch (e) {
+          return [service, { status: 'unavailable', service, error: e instanceof Error ? e.message : String(e) }];
+        }
+      }),
+    );
+    return Object.fromEntries(entries);
+  }
+}
