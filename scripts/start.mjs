@@ -39,6 +39,7 @@ function start(name, cmd, args, env = {}) {
   const launch = () => {
     const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     const launchedAt = Date.now();
+    log(`${name} started (pid ${child.pid})`);
     prefixLines(child.stdout, name);
     prefixLines(child.stderr, name);
     child.on('exit', (code, signal) => {

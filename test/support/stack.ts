@@ -137,6 +137,17 @@ export class Stack {
     return new Api(this.gateway.url);
   }
 
+  /** Events in the stores of the services running (a rejected request must not change it). */
+  async eventCount(): Promise<number> {
+    let n = 0;
+    for (const service of [this.conference, this.presence]) {
+      if (!service) continue;
+      const { rows } = await service.store.transaction((sql) => sql.query<{ n: string | number }>('select count(*) as n from events'));
+      n += Number(rows[0].n);
+    }
+    return n;
+  }
+
   async stop(): Promise<void> {
     await this.gateway.close().catch(() => undefined);
     await this.media?.close().catch(() => undefined);

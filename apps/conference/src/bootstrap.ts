@@ -12,6 +12,8 @@ import { conferenceUpcasters } from './domain/upcasters';
 import { prepareConferenceViews } from './infra/conference-views';
 
 export interface RunningConferenceService {
+  /** The service's event store (tests count what it holds). */
+  store: SqlEventStore;
   close(): Promise<void>;
 }
 
@@ -58,6 +60,7 @@ export async function startConferenceService(config: ConferenceConfig): Promise<
 
   let closed = false;
   return {
+    store,
     async close() {
       if (closed) return;
       closed = true;

@@ -31,12 +31,13 @@ import {
   UpdateConferenceMetadataWebCommand,
   UpdateConferenceParticipantMetadataWebCommand,
   UpdateConferenceStreamMetadataWebCommand,
-  ID_PATTERN,
 } from '@parley/contracts';
-import { Roles } from '@parley/auth';
 import type { NatsRpcClient } from '@parley/messaging';
 import { ConferenceEventsHub } from './conference-events.hub';
 import type { GatewayConfig } from './config';
+import { idParam, singleQuery } from './http-params';
+import { AllowRoles, AnyRole } from './access';
+import { ApiCommonErrors } from './api-docs';
 import { Ctx } from './request-context';
 import { GATEWAY_CONFIG, RPC_CLIENT } from './tokens';
 import { UserQuotas } from './user-quotas';
@@ -44,17 +45,14 @@ import { UserQuotas } from './user-quotas';
 const ICE_NOTE =
   'Parley\'s SFU (mediasoup) is ICE-lite: it learns the browser\'s address from the browser\'s own connectivity checks, so candidates are validated and recorded but are not needed for the media to flow.';
 
-function conferenceIdParam(id: string): string {
-  if (!ID_PATTERN.test(id)) throw new ParleyError('BAD_REQUEST', 'id must be 1 to 128 letters, digits, "-" or "_"', { fields: ['id'] });
-  return id;
-}
-
 /** The spec's /conferences endpoints: validated here, decided by the conference service over NATS. */
 @ApiTags('Conferences')
 @ApiBearerAuth()
 @ApiOAuth2([])
 @ApiBadRequestResponse({ description: 'Malformed body: the message names each field.' })
 @ApiNotFoundResponse({ description: 'No such conference in your organization.' })
+@ApiCommonErrors()
+@AnyRole()
 @Controller('conferences')
 export class ConferencesController {
   constructor(
@@ -197,7 +195,7 @@ export class ConferencesController {
 
   @Post('sendEvent')
   @HttpCode(200)
-  @Roles('SERVICE')
+  @AllowRoles('SERVICE')
   @ApiOperation({ summary: 'Sends an event to every endpoint joined to the conference. SERVICE only.', description: 'Answers the number of endpoints it was sent to.' })
   @ApiOkResponse({ type: SendEventResponse })
   sendEvent(@Body() body: SendEventToConferenceWebCommand, @Ctx() ctx: RequestContext): Promise<SendEventResponse> {
@@ -232,14 +230,14 @@ export class ConferencesController {
   @ApiOperation({ summary: 'The conference aggregate.' })
   @ApiOkResponse({ type: Conference })
   get(@Param('id') id: string, @Ctx() ctx: RequestContext): Promise<Conference> {
-    return this.send(ConferenceQueries.get, { conferenceId: conferenceIdParam(id) }, ctx);
+    return this.send(ConferenceQueries.get, { conferenceId: idParam(id) }, ctx);
   }
 
   @Get(':id/simpleView')
   @ApiOperation({ summary: 'The conference with participants grouped by user.' })
   @ApiOkResponse({ type: ConferenceSimpleView })
   simpleView(@Param('id') id: string, @Ctx() ctx: RequestContext): Promise<ConferenceSimpleView> {
-    return this.send(ConferenceQueries.simpleView, { conferenceId: conferenceIdParam(id) }, ctx);
+    return this.send(ConferenceQueries.simpleView, { conferenceId: idParam(id) }, ctx);
   }
 
   @Get(':id/events')
@@ -250,8 +248,9 @@ export class ConferencesController {
   })
   @ApiQuery({ name: 'v', type: Number, required: true, description: 'The last conference version the client has seen (0 for all).' })
   @ApiOkResponse({ type: [ConferenceEvent] })
-  async events(@Param('id') id: string, @Query('v') v: string | undefined, @Ctx() ctx: RequestContext, @Res({ passthrough: true }) reply: FastifyReply): Promise<ConferenceEvent[]> {
-    const conferenceId = conferenceIdParam(id);
+  async events(@Param('id') id: string, @Query('v') vQuery: unknown, @Ctx() ctx: RequestContext, @Res({ passthrough: true }) reply: FastifyReply): Promise<ConferenceEvent[]> {
+    const conferenceId = idParam(id);
+    const v = singleQuery(vQuery, 'v');
     if (v === undefined || !/^\d{1,15}$/.test(v)) throw new ParleyError('BAD_REQUEST', 'v must be a non-negative integer (the last conference version seen)', { fields: ['v'] });
     const query = { conferenceId, afterVersion: Number(v) };
     const release = this.quotas.parkedPolls.acquire(ctx.actor);

@@ -3,6 +3,8 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnav
 import { MediaCommands, type RequestContext } from '@parley/contracts';
 import type { NatsRpcClient } from '@parley/messaging';
 import type { GatewayConfig } from './config';
+import { AnyRole } from './access';
+import { ApiCommonErrors } from './api-docs';
 import { Ctx } from './request-context';
 import { GATEWAY_CONFIG, RPC_CLIENT } from './tokens';
 
@@ -16,6 +18,8 @@ class IceServersResultV2 {
 
 @ApiTags('ICE servers')
 @ApiBearerAuth()
+@ApiCommonErrors()
+@AnyRole()
 @Controller('iceServers')
 export class IceServersController {
   constructor(

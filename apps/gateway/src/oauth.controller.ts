@@ -1,8 +1,9 @@
 import { Body, Controller, Headers, HttpCode, Post, Res } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProperty, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ParleyError } from '@parley/contracts';
-import { Public, TokenIssuer, parseBasicAuth } from '@parley/auth';
+import { TokenIssuer, parseBasicAuth } from '@parley/auth';
+import { PublicRoute } from './access';
 
 class TokenResponse {
   @ApiProperty() access_token!: string;
@@ -24,12 +25,15 @@ export class OAuthController {
   constructor(private readonly issuer: TokenIssuer) {}
 
   @Post('token')
-  @Public()
+  @PublicRoute()
   @HttpCode(200)
   @ApiOperation({ summary: 'Issues an access token for a configured client (client-credentials grant).' })
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
   @ApiBody({ type: TokenRequest })
   @ApiOkResponse({ type: TokenResponse })
+  @ApiBadRequestResponse({ description: 'RFC 6749 §5.2: { error: "invalid_request" | "unsupported_grant_type", error_description }.' })
+  @ApiUnauthorizedResponse({ description: 'RFC 6749 §5.2: { error: "invalid_client", error_description }.' })
+  @ApiTooManyRequestsResponse({ description: 'Too many token requests for this client id or from this address: { error: "temporarily_unavailable", error_description }, with Retry-After.' })
   async token(@Body() body: unknown, @Headers('authorization') authorization: string | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<TokenResponse | { error: string; error_description: string }> {
     // RFC 6749 §5.1/5.2: no caching of tokens, errors as { error, error_description }.
     void reply.header('cache-control', 'no-store').header('pragma', 'no-cache');

@@ -14,7 +14,6 @@ import {
 import type { FastifyReply } from 'fastify';
 import {
   EndpointDelivery,
-  ID_PATTERN,
   KeepUserEndpointAliveWebCommand,
   ParleyError,
   PresenceCommands,
@@ -27,6 +26,9 @@ import {
 import type { NatsRpcClient } from '@parley/messaging';
 import type { GatewayConfig } from './config';
 import { LongPollSessions, ownEndpoint } from './long-poll-sessions';
+import { idParam, listQuery } from './http-params';
+import { AnyRole } from './access';
+import { ApiCommonErrors } from './api-docs';
 import { Ctx } from './request-context';
 import { GATEWAY_CONFIG, RPC_CLIENT } from './tokens';
 import { UserQuotas } from './user-quotas';
@@ -36,6 +38,8 @@ import { UserQuotas } from './user-quotas';
 @ApiBearerAuth()
 @ApiOAuth2([])
 @ApiBadRequestResponse({ description: 'Malformed body: the message names each field.' })
+@ApiCommonErrors()
+@AnyRole()
 @Controller('users/endpoints')
 export class UsersController {
   constructor(
@@ -114,9 +118,9 @@ export class UsersController {
   @ApiQuery({ name: 'ack', required: false, description: 'Comma-separated qos 1 delivery ids the client has handled.' })
   @ApiOkResponse({ type: [EndpointDelivery] })
   @ApiNotFoundResponse({ description: 'Not a registered endpoint of the caller.' })
-  async events(@Param('id') id: string, @Query('ack') ack: string | undefined, @Ctx() ctx: RequestContext, @Res({ passthrough: true }) reply: FastifyReply): Promise<EndpointDelivery[]> {
-    if (!ID_PATTERN.test(id)) throw new ParleyError('BAD_REQUEST', 'id must be 1 to 128 letters, digits, "-" or "_"', { fields: ['id'] });
-    const acks = ack ? ack.split(',').filter(Boolean) : [];
+  async events(@Param('id') id: string, @Query('ack') ack: unknown, @Ctx() ctx: RequestContext, @Res({ passthrough: true }) reply: FastifyReply): Promise<EndpointDelivery[]> {
+    idParam(id);
+    const acks = listQuery(ack);
     if (acks.length > 1000) throw new ParleyError('BAD_REQUEST', 'ack lists at most 1000 delivery ids', { fields: ['ack'] });
     await ownEndpoint(this.rpc, id, ctx, this.config.rpcTimeoutMs);
     const release = this.quotas.parkedPolls.acquire(ctx.actor);

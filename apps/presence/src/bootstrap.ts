@@ -15,6 +15,8 @@ import { consumeOwnEvents } from './reactions.consumer';
 import { DeadlineScheduler } from './scheduler';
 
 export interface RunningPresenceService {
+  /** The service's event store (tests count what it holds). */
+  store: SqlEventStore;
   /** One scheduler pass now (tests that move the clock use it instead of waiting for the next tick). */
   tick(): Promise<void>;
   close(): Promise<void>;
@@ -60,6 +62,7 @@ export async function startPresenceService(config: PresenceConfig, clock: Clock 
 
   let closed = false;
   return {
+    store,
     tick: () => scheduler.tick(),
     async close() {
       if (closed) return;

@@ -76,7 +76,7 @@ export class UpdateConferenceMetadataWebCommand {
   @ApiProperty(conferenceId) @IsParleyId() conferenceId!: string;
   @ApiProperty(userEndpointId) @IsParleyId() userEndpointId!: string;
   @ApiProperty({ enum: ['SET', 'REMOVE'], description: 'SET or REMOVE.' }) @IsIn(['SET', 'REMOVE'], { message: 'operation must be one of: SET, REMOVE' }) operation!: MetadataOperation;
-  @ApiProperty({ description: 'The key.' }) @IsString() @IsNotEmpty() @MaxLength(256) key!: string;
+  @ApiProperty({ description: 'The key.', minLength: 1, maxLength: 256 }) @IsString() @IsNotEmpty() @MaxLength(256) key!: string;
   @ApiPropertyOptional({ description: `The value; required for SET, ignored for REMOVE. At most ${Limits.valueBytes} bytes as JSON.` }) @IsOptional() @IsString() @MaxJsonBytes(Limits.valueBytes) value?: string;
 }
 
@@ -101,7 +101,7 @@ export class ConferenceUpdatePublishedStreamBitrateWebCommand {
   @ApiProperty(conferenceId) @IsParleyId() conferenceId!: string;
   @ApiProperty(userEndpointId) @IsParleyId() userEndpointId!: string;
   @ApiPropertyOptional({ ...ID_SCHEMA, description: "The stream id; when absent, every stream the endpoint publishes." }) @IsOptional() @IsParleyId() streamId?: string;
-  @ApiProperty({ description: 'Maximum incoming video bitrate, bits per second.', example: 300000 })
+  @ApiProperty({ description: 'Maximum incoming video bitrate, bits per second.', example: 300000, minimum: 1000, maximum: 100_000_000 })
   @IsInt() @Min(1000) @Max(100_000_000)
   videoBitrate!: number;
 }
@@ -115,7 +115,7 @@ export class ConferencePublishStreamWebCommand {
   conferenceStreamType!: ConferenceStreamType;
   @ApiProperty({ description: "The browser's SDP offer.", maxLength: Limits.sdpBytes }) @IsString() @IsNotEmpty() @MaxLength(Limits.sdpBytes) sdpOffer!: string;
   @ApiPropertyOptional(document('Metadata of the stream.')) @IsOptional() @IsJsonObject() @MaxJsonBytes(Limits.documentBytes) metadata?: Record<string, unknown>;
-  @ApiPropertyOptional({ description: 'Maximum video bitrate, bits per second.' }) @IsOptional() @IsInt() @Min(1000) @Max(100_000_000) videoBitrate?: number;
+  @ApiPropertyOptional({ description: 'Maximum video bitrate, bits per second.', minimum: 1000, maximum: 100_000_000 }) @IsOptional() @IsInt() @Min(1000) @Max(100_000_000) videoBitrate?: number;
 }
 
 export class ConferenceUnpublishStreamWebCommand {
@@ -147,14 +147,14 @@ export class IceCandidate {
   @MaxLength(1024)
   candidate!: string;
   @ApiPropertyOptional({ example: '0' }) @IsOptional() @IsString() @MaxLength(64) sdpMid?: string;
-  @ApiPropertyOptional({ example: 0 }) @IsOptional() @IsInt() @Min(0) @Max(1024) sdpMLineIndex?: number;
+  @ApiPropertyOptional({ example: 0, minimum: 0, maximum: 1024 }) @IsOptional() @IsInt() @Min(0) @Max(1024) sdpMLineIndex?: number;
 }
 
 export class ConferencePublishStreamIceCandidatesWebCommand {
   @ApiProperty(conferenceId) @IsParleyId() conferenceId!: string;
   @ApiProperty(userEndpointId) @IsParleyId() userEndpointId!: string;
   @ApiProperty({ ...ID_SCHEMA, description: 'The published stream id.' }) @IsParleyId() streamId!: string;
-  @ApiProperty({ type: [IceCandidate] }) @IsArray() @ArrayMaxSize(256) @ValidateNested({ each: true }) @Type(() => IceCandidate) iceCandidates!: IceCandidate[];
+  @ApiProperty({ type: [IceCandidate], maxItems: 256 }) @IsArray() @ArrayMaxSize(256) @ValidateNested({ each: true }) @Type(() => IceCandidate) iceCandidates!: IceCandidate[];
 }
 
 export class ConferenceViewStreamIceCandidatesWebCommand {
@@ -162,7 +162,7 @@ export class ConferenceViewStreamIceCandidatesWebCommand {
   @ApiProperty(userEndpointId) @IsParleyId() userEndpointId!: string;
   @ApiProperty({ ...ID_SCHEMA, description: 'The viewed stream id.' }) @IsParleyId() streamId!: string;
   @ApiProperty({ ...ID_SCHEMA, description: 'The viewer id.' }) @IsParleyId() viewerId!: string;
-  @ApiProperty({ type: [IceCandidate] }) @IsArray() @ArrayMaxSize(256) @ValidateNested({ each: true }) @Type(() => IceCandidate) iceCandidates!: IceCandidate[];
+  @ApiProperty({ type: [IceCandidate], maxItems: 256 }) @IsArray() @ArrayMaxSize(256) @ValidateNested({ each: true }) @Type(() => IceCandidate) iceCandidates!: IceCandidate[];
 }
 
 export class SendEventToConferenceWebCommand {

@@ -1,0 +1,176 @@
+import { TokenIssuer, authConfigFromEnv } from '@parley/auth';
+import { type OpenApiDocument, type Operation, operationsOf } from './support/openapi-fuzz';
+import { Api, type ApiResponse, Stack } from './support/stack';
+
+/**
+ * The authorization matrix, driven by the gateway's OpenAPI document: every operation with no
+ * token, an expired one, one signed with another key, one with `alg: none`, another
+ * organization's (which must not see or touch this organization's things: 404), and every role:
+ * the roles the operation does not allow (its x-parley-roles) get 403, the others get past the
+ * route's check. An operation without a fixture below, or without x-parley-roles, fails the test.
+ */
+
+/** A request that would succeed for the right caller in org-a, on the things the scene made there. */
+interface Fixture {
+  path?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /**
+   * What a caller of another organization gets: 404 where the operation names one of org-a's
+   * things; otherwise the check that it saw nothing of them.
+   */
+  otherOrganization: 404 | ((res: ApiResponse, scene: Scene) => void);
+}
+
+interface Scene {
+  conferenceId: string;
+}
+
+const event = { type: 'NoteAddedEvent', timestamp: '2026-01-01T00:00:00Z', text: 'hi' };
+const ice = [{ candidate: 'candidate:1 1 udp 2122260223 192.0.2.10 54321 typ host', sdpMid: '0', sdpMLineIndex: 0 }];
+const offer = 'v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n';
+
+/** By operation: one entry per operation of the document (the test fails when one is missing). */
+const FIXTURES: Record<string, (s: Scene) => Fixture> = {
+  'POST /rtc-api/conferences/create': () => ({
+    body: {},
+    otherOrganization: (res) => {
+      expect(res.status).toBe(200); // its own conference, in its own organization
+    },
+  }),
+  'POST /rtc-api/conferences/join': (s) => ({ body: { conferenceId: s.conferenceId, userEndpointId: 'ep-new' }, otherOrganization: 404 }),
+  'POST /rtc-api/conferences/leave': (s) => ({ body: { conferenceId: s.conferenceId, userEndpointId: 'ep-c' }, otherOrganization: 404 }),
+  'POST /rtc-api/conferences/end': (s) => ({ body: { conferenceId: s.conferenceId, userEndpointId: 'ep-a' }, otherOrganization: 404 }),
+  'POST /rtc-api/conferences/interaction': (s) => ({ body: { conferenceId: s.conferenceId, interactionId: 'int-9', userEndpointId: 'ep-a' }, otherOrganization: 404 }),
+  'POST /rtc-api/conferences/updateMetadata': (s) => ({ body: { conferenceId: s.conferenceId, userEndpointId: 'ep-a', operation: 'SET', key: 'k', value: 'v' }, otherOrganization: 404 }),
+  'POST /rtc-api/conferences/updateParticipantMetadata': (s) => ({ body: { conferenceId: s.conferenceId, userEndpointId: 'ep-c', newMetadata: { a: 1 } }, otherOrganization: 404 }),
+  'POST /rtc-api/conferences/updateStreamMetadata': (s) => ({ body: { conferenceId: s.conferenceId, userEndpointId: 'ep-c', streamId: 'st-1', newMetadata: {} }, otherOrganization: 404 }),
+  'POST /rtc-api/conferences/updatePublishedStreamBitrate': (s) => ({ body: { conferenceId: s.conferenceId, userEndpointId: 'ep-c', videoBitrate: 100000 }, otherOrganization: 404 }),
+  'POST /rtc-api/conferences/publishStream': (s) => ({ body: { conferenceId: s.conferenceId, userEndpointId: 'ep-c', conferenceStreamType: 'CAM', sdpOffer: offer }, otherOrganization: 404 }),
+  'POST /rtc-api/conferences/unpublishStream': (s) => ({ body: { conferenceId: s.conferenceId, userEndpointId: 'ep-c', streamId: 'st-1' }, otherOrganization: 404 }),
+  'POST /rtc-api/conferences/viewStream': (s) => ({ body: { conferenceId: s.conferenceId, userEndpointId: 'ep-a', streamId: 'st-1', sdpOffer: offer }, otherOrganization: 404 }),
+  'POST /rtc-api/conferences/stopViewStream': (s) => ({ body: { conferenceId: s.conferenceId, userEndpointId: 'ep-a', streamId: 'st-1', viewerId: 'vw-1' }, otherOrganization: 404 }),
+  'POST /rtc-api/conferences/addPublishStreamIceCandidates': (s) => ({ body: { conferenceId: s.conferenceId, userEndpointId: 'ep-c', streamId: 'st-1', iceCandidates: ice }, otherOrganization: 404 }),
+  'POST /rtc-api/conferences/addViewStreamIceCandidates': (s) => ({ body: { conferenceId: s.conferenceId, userEndpointId: 'ep-a', streamId: 'st-1', viewerId: 'vw-1', iceCandidates: ice }, otherOrganization: 404 }),
+  'POST /rtc-api/conferences/sendEvent': (s) => ({ body: { conferenceId: s.conferenceId, event }, otherOrganization: 404 }),
+  'GET /rtc-api/conferences/active': () => ({
+    otherOrganization: (res, s) => {
+      expect(res.status).toBe(200);
+      expect((res.body as { id: string }[]).map((c) => c.id)).not.toContain(s.conferenceId);
+    },
+  }),
+  'GET /rtc-api/conferences/{id}': (s) => ({ path: `/rtc-api/conferences/${s.conferenceId}`, otherOrganization: 404 }),
+  'GET /rtc-api/conferences/{id}/simpleView': (s) => ({ path: `/rtc-api/conferences/${s.conferenceId}/simpleView`, otherOrganization: 404 }),
+  'GET /rtc-api/conferences/{id}/events': (s) => ({ path: `/rtc-api/conferences/${s.conferenceId}/events?v=0`, otherOrganization: 404 }),
+  'POST /rtc-api/users/endpoints': () => ({
+    body: { userEndpointId: 'ep-reg', keepAliveSeconds: 60 },
+    // Endpoint ids are per organization: the other one registers an endpoint of its own.
+    otherOrganization: (res) => expect(res.status).toBe(200),
+  }),
+  'POST /rtc-api/users/endpoints/register': () => ({ body: { userEndpointId: 'ep-reg', keepAliveSeconds: 60 }, otherOrganization: (res) => expect(res.status).toBe(200) }),
+  'POST /rtc-api/users/endpoints/keepalive': () => ({ body: { userEndpointId: 'ep-c' }, otherOrganization: 404 }),
+  'POST /rtc-api/users/endpoints/unregister': () => ({ body: { userEndpointId: 'ep-c' }, otherOrganization: 404 }),
+  'POST /rtc-api/users/endpoints/sendEvent': () => ({ body: { userId: 'mx-customer', userEndpointId: 'ep-c', organizationId: 'org-a', event }, otherOrganization: 404 }),
+  'GET /rtc-api/users/endpoints/{id}/events': () => ({ path: '/rtc-api/users/endpoints/ep-c/events', otherOrganization: 404 }),
+  'GET /rtc-api/iceServers/v2': () => ({ otherOrganization: (res) => expect(res.status).not.toBe(401) }),
+  'POST /rtc-api/oauth/token': () => ({
+    body: 'grant_type=client_credentials&client_id=crm&client_secret=crm-secret',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    otherOrganization: () => undefined, // it takes client credentials, not a bearer token
+  }),
+};
+
+const ROLES = ['AGENT', 'CUSTOMER', 'SERVICE', 'ADMIN'] as const;
+
+describe('authorization matrix of every operation', () => {
+  let stack: Stack;
+  let doc: OpenApiDocument;
+  let scene: Scene;
+  /** Bad tokens, each with what makes it bad. */
+  let bad: Record<string, string>;
+  const tokens: Record<string, string> = {};
+  /** Tokens of the same roles in org-b. */
+  const others: Record<string, string> = {};
+
+  beforeAll(async () => {
+    stack = await Stack.start({ presence: {} });
+    doc = (await stack.anonymous().request('GET', '/rtc-api/docs/openapi.json')).body;
+    const agent = await stack.api('mx-agent', 'org-a', ['AGENT']);
+    const customer = await stack.api('mx-customer', 'org-a', ['CUSTOMER']);
+    await customer.post('/users/endpoints/register', { userEndpointId: 'ep-c', keepAliveSeconds: 600 });
+    const { body } = await agent.post('/conferences/create', { creatorEndpoint: 'ep-a' });
+    await agent.post('/conferences/join', { conferenceId: body.id, userEndpointId: 'ep-a' });
+    await customer.post('/conferences/join', { conferenceId: body.id, userEndpointId: 'ep-c' });
+    scene = { conferenceId: body.id };
+    for (const role of ROLES) tokens[role] = await stack.token(`mx-${role.toLowerCase()}`, 'org-a', [role]);
+    for (const role of ROLES) others[role] = await stack.token(`mx-outsider-${role.toLowerCase()}`, 'org-b', [role]);
+    const claims = { userId: 'mx-agent', organizationId: 'org-a', roles: ['ADMIN', 'SERVICE'] };
+    const anHourAgo = new TokenIssuer(stack.auth, { now: () => new Date(Date.now() - 3600_000) });
+    const otherKey = new TokenIssuer(authConfigFromEnv({ JWT_SECRET: 'another-secret-0123456789abcdef0123' }));
+    const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const now = Math.floor(Date.now() / 1000);
+    bad = {
+      expired: (await anHourAgo.issue({ ...claims, ttlSeconds: 60 })).access_token,
+      'signed with another key': (await otherKey.issue(claims)).access_token,
+      'alg none': `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: 'mx-agent', organization_id: 'org-a', roles: ['ADMIN'], iss: 'parley', iat: now, exp: now + 600 })}.`,
+    };
+  });
+  afterAll(() => stack?.stop());
+
+  const call = (operation: Operation, fixture: Fixture, token?: string) =>
+    new Api(stack.gateway.url, token).request(operation.method, fixture.path ?? operation.path, fixture.body, fixture.headers);
+
+  it('covers every operation of the document, each saying which roles may call it', () => {
+    const operations = operationsOf(doc);
+    expect(operations.length).toBeGreaterThanOrEqual(28);
+    const uncovered = operations.filter((o) => !FIXTURES[o.name]).map((o) => o.name);
+    expect({ uncovered }).toEqual({ uncovered: [] });
+    const undeclared = operations.filter((o) => !o.op['x-parley-roles'] && !o.op['x-parley-public']).map((o) => o.name);
+    expect({ undeclared }).toEqual({ undeclared: [] });
+  });
+
+  it('refuses a missing, expired, foreign-signed or unsigned token with 401 on every operation that takes one', async () => {
+    const cells: string[] = [];
+    for (const operation of operationsOf(doc)) {
+      const fixture = FIXTURES[operation.name](scene);
+      if (operation.op['x-parley-public']) {
+        // The token endpoint authenticates clients: no credentials is RFC 6749's invalid_client.
+        const res = await call(operation, { ...fixture, body: 'grant_type=client_credentials' });
+        expect({ op: operation.name, status: res.status, error: res.body?.error }).toEqual({ op: operation.name, status: 401, error: 'invalid_client' });
+        continue;
+      }
+      for (const [what, token] of [['no token', undefined], ...Object.entries(bad)] as [string, string | undefined][]) {
+        const res = await call(operation, fixture, token);
+        cells.push(`${operation.name} ${what}`);
+        expect({ op: operation.name, what, status: res.status, message: typeof res.body?.message }).toEqual({ op: operation.name, what, status: 401, message: 'string' });
+        expect(res.headers.get('www-authenticate')).toMatch(/^Bearer realm="parley"/);
+      }
+    }
+    expect(cells.length).toBe(4 * operationsOf(doc).filter((o) => !o.op['x-parley-public']).length);
+  });
+
+  it("answers another organization's caller 404 for this organization's things, and shows it nothing of them", async () => {
+    for (const operation of operationsOf(doc)) {
+      const fixture = FIXTURES[operation.name](scene);
+      const allowed = operation.op['x-parley-roles'] as string[] | undefined;
+      if (!allowed) continue;
+      // A caller the route lets through (a role it allows), from org-b.
+      const res = await call(operation, fixture, others[allowed[0]]);
+      if (fixture.otherOrganization === 404) expect({ op: operation.name, status: res.status }).toEqual({ op: operation.name, status: 404 });
+      else fixture.otherOrganization(res, scene);
+    }
+  });
+
+  it('answers 403 to every role an operation does not allow, and lets the others past the route', async () => {
+    for (const operation of operationsOf(doc)) {
+      const allowed = operation.op['x-parley-roles'] as string[] | undefined;
+      if (!allowed) continue;
+      for (const role of ROLES) {
+        const res = await call(operation, FIXTURES[operation.name](scene), tokens[role]);
+        const routeRefusal = res.status === 403 && /This operation requires one of the roles/.test(res.body?.message);
+        const cell = { op: operation.name, role, unauthorized: res.status === 401, routeRefusal };
+        expect(cell).toEqual({ op: operation.name, role, unauthorized: false, routeRefusal: !allowed.includes(role) });
+      }
+    }
+  });
+});

@@ -1,0 +1,74 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { TokenIssuer, authConfigFromEnv } from '@parley/auth';
+import { freePort, waitFor } from '@parley/testing';
+import { Api } from './support/stack';
+
+const ROOT = resolve(__dirname, '..');
+const JWT_SECRET = 'launcher-test-secret-0123456789abcdef';
+
+/**
+ * `npm start` (scripts/start.mjs) as a person runs it, on free ports and a fresh data directory:
+ * a service that crashes is started again after a back-off, and the others go on meanwhile.
+ */
+describe('npm start', () => {
+  let launcher: ChildProcess;
+  let output = '';
+  const dataDir = mkdtempSync(join(tmpdir(), 'parley-launcher-'));
+  const pids = () => [...output.matchAll(/\[parley\] (\w+) started \(pid (\d+)\)/g)].map((m) => ({ name: m[1], pid: Number(m[2]) }));
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  afterAll(async () => {
+    if (launcher && launcher.exitCode === null) {
+      launcher.kill('SIGTERM');
+      await new Promise((r) => launcher.once('exit', r));
+    }
+    for (const { pid } of pids()) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('starts everything, restarts a service killed by SIGKILL with back-off while the rest serve, and stops everything on SIGTERM', async () => {
+    const [port, natsPort] = [await freePort(), await freePort()];
+    const { NATS_URL: _ignored, ...env } = process.env;
+    launcher = spawn(process.execPath, ['scripts/start.mjs'], {
+      cwd: ROOT,
+      env: { ...env, PORT: String(port), PARLEY_NATS_PORT: String(natsPort), DATA_DIR: dataDir, LOG_LEVEL: 'warn', JWT_SECRET },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    launcher.stdout!.on('data', (d) => (output += String(d)));
+    launcher.stderr!.on('data', (d) => (output += String(d)));
+    await waitFor(() => /Parley is running: (http:\/\/\S+)/.exec(output), { timeoutMs: 180_000, description: 'Parley is running' });
+    const token = (await new TokenIssuer(authConfigFromEnv({ JWT_SECRET })).issue({ userId: 'agent-1', organizationId: 'org-1', roles: ['AGENT'] })).access_token;
+    const api = new Api(`http://127.0.0.1:${port}`, token);
+    const healthy = async () => (await api.request('GET', '/health')).body?.status === 'ok';
+    await waitFor(healthy, { timeoutMs: 30_000, description: '/health ok' });
+
+    const first = pids().find((p) => p.name === 'conference')!;
+    const others = pids().filter((p) => p.name !== 'conference');
+    expect(others.map((p) => p.name).sort()).toEqual(['gateway', 'media', 'nats', 'presence']);
+    process.kill(first.pid, 'SIGKILL');
+
+    await waitFor(() => /\[parley\] conference exited \(SIGKILL\); starting it again in 1 s/.test(output), { timeoutMs: 10_000, description: 'the restart announced' });
+    // Meanwhile the rest serves: the gateway answers, and says the conference service is away.
+    const during = await api.request('GET', '/health');
+    expect(during.status).toBe(200);
+    await waitFor(() => pids().filter((p) => p.name === 'conference').length === 2, { timeoutMs: 10_000, description: 'a new conference process' });
+    await waitFor(healthy, { timeoutMs: 60_000, description: '/health ok again' });
+    expect((await api.post('/conferences/create', {})).status).toBe(200);
+    for (const p of others) expect({ ...p, alive: alive(p.pid) }).toEqual({ ...p, alive: true });
+
+    launcher.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => launcher.once('exit', (c) => r(c)));
+    expect(code).toBe(0);
+    for (const p of pids()) expect({ ...p, alive: alive(p.pid) }).toEqual({ ...p, alive: false });
+  }, 300_000);
+});
