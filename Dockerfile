@@ -11,7 +11,7 @@
 #              when dependencies change, not on every source edit
 #   deps       npm ci (all dependencies, dev included: the build needs tsc)
 #   build      npm run build, then npm prune --omit=dev; assembles /out
-#   worker     builds mediasoup-worker against Debian 12's libraries (see DESIGN.md)
+#   worker     builds mediasoup-worker against Debian 12's libraries (see docs/architecture.md)
 #   runtime    node:20-bookworm-slim + the worker's runtime libraries + /out + the worker
 
 ARG NODE_IMAGE=node:20-bookworm-slim

@@ -1,4 +1,4 @@
-// Lint: TypeScript rules plus Nx's module boundaries (DESIGN.md): apps → domain/data-access/util
+// Lint: TypeScript rules plus Nx's module boundaries (docs/architecture.md): apps → domain/data-access/util
 // → contracts, and services never import each other (scope tags).
 import nx from '@nx/eslint-plugin';
 

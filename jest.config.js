@@ -1,4 +1,4 @@
-// One jest run, three tiers chosen by file suffix (see DESIGN.md): unit, int, e2e.
+// One jest run, three tiers chosen by file suffix (see docs/architecture.md): unit, int, e2e.
 const swc = ['@swc/jest', require('./scripts/swc-options.cjs')];
 const moduleNameMapper = { '^@parley/(contracts|eventsourcing|messaging|auth|testing)$': '<rootDir>/libs/$1/src/index.ts' };
 // Some dependencies ship ES modules only (Node 20.19 requires them natively; jest's module

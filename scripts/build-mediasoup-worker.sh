@@ -5,7 +5,7 @@
 #   scripts/build-mediasoup-worker.sh OUTPUT_PATH
 #
 # mediasoup's own postinstall would download a prebuilt worker (or the sources of its
-# dependencies) from the internet; we cannot reach it. Instead (see DESIGN.md, "Media"):
+# dependencies) from the internet; we cannot reach it. Instead (see docs/architecture.md, "Media"):
 #   - the worker sources are copied to a temporary directory (node_modules is never touched);
 #   - worker/meson.build's `meson_version: '>= 1.1.0'` is lowered to '>= 1.0.0' (Debian 12
 #     ships meson 1.0.1, which builds it);

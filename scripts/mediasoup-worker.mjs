@@ -1,5 +1,5 @@
 // mediasoup's C++ worker for this machine, built once from Debian's libraries and cached outside
-// the repository (see DESIGN.md, "Media"). Used by `npm start` and `npm test`:
+// the repository (see docs/architecture.md, "Media"). Used by `npm start` and `npm test`:
 //
 //   import { ensureMediasoupWorker } from './mediasoup-worker.mjs';
 //   process.env.MEDIASOUP_WORKER_BIN = await ensureMediasoupWorker();
@@ -26,7 +26,7 @@ function dpkgInstalled(pkg) {
   return r.status === 0 && /\binstall ok installed\b/.test(r.stdout);
 }
 
-/** What the build script needs (DESIGN.md, "Facts measured for the mediasoup worker build"). */
+/** What the build script needs (docs/architecture.md, "Media"). */
 export const mediasoupWorkerPackages = [
   { pkg: 'g++', present: () => !!which('g++') },
   { pkg: 'meson', present: () => !!which('meson') },

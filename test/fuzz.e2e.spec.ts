@@ -42,7 +42,7 @@ describe('fuzzing every operation of the OpenAPI document', () => {
   beforeAll(async () => {
     stack = await Stack.start({
       // Rate limits would turn most of the fuzzer's requests into 429s: they have their own tests.
-      gateway: { longPollTimeoutMs: 20, rateLimits: { windowMs: 60_000, perToken: 1e9, perAddress: 1e9, tokenPerClient: 1e9, tokenPerAddress: 1e9 } },
+      gateway: { longPollTimeoutMs: 5, rateLimits: { windowMs: 60_000, perToken: 1e9, perAddress: 1e9, tokenPerClient: 1e9, tokenPerAddress: 1e9 } },
       presence: { clock: frozen },
       media: { iceServers: { stunUrls: 'stun:stun.example.org:3478', turnUrls: 'turn:turn.example.org:3478', turnSecret: 'fuzz-secret', ttlSeconds: 3600 } },
     });
@@ -145,6 +145,7 @@ describe('fuzzing every operation of the OpenAPI document', () => {
     const operations = operationsOf(doc);
     expect(operations.length).toBeGreaterThanOrEqual(28);
     const tallies = new Map<string, Tally>();
+    const timing = { send: 0, count: 0, settle: 0 };
     let events = await settledEventCount(stack, nc);
 
     for (const [n, operation] of operations.entries()) {
@@ -157,7 +158,9 @@ describe('fuzzing every operation of the OpenAPI document', () => {
       );
       await fc.assert(
         fc.asyncProperty(requests, async (r) => {
+          const t0 = performance.now();
           const res = await send(r);
+          timing.send += performance.now() - t0;
           tally.runs++;
           tally.statuses[res.status] = (tally.statuses[res.status] ?? 0) + 1;
           tally.kinds[r.kind] = (tally.kinds[r.kind] ?? 0) + 1;
@@ -167,11 +170,14 @@ describe('fuzzing every operation of the OpenAPI document', () => {
           }
           const wrong = problem(operation, res.status, res.contentType, res.body);
           if (wrong) throw new Error(`${operation.name}: ${wrong}: ${res.text.slice(0, 500)}`);
+          const t1 = performance.now();
           if (res.status >= 400) {
             const after = await stack.eventCount();
+            timing.count += performance.now() - t1;
             if (after !== events) throw new Error(`${operation.name}: a rejected request (${res.status}) changed the event stores (${events} → ${after} events): ${res.text.slice(0, 300)}`);
           } else {
             events = await settledEventCount(stack, nc);
+            timing.settle += performance.now() - t1;
           }
         }),
         { numRuns: RUNS, endOnFailure: true, ...(SEED !== undefined ? { seed: SEED } : {}) },
@@ -196,7 +202,10 @@ describe('fuzzing every operation of the OpenAPI document', () => {
       }`;
     });
     const total = [...tallies.values()].reduce((n, t) => n + t.runs, 0);
-    console.log(`fuzz: ${total} requests over ${tallies.size} operations (FUZZ_RUNS=${RUNS})\n${lines.join('\n')}`);
+    const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+    console.log(
+      `fuzz: ${total} requests over ${tallies.size} operations (FUZZ_RUNS=${RUNS}); time in requests ${seconds(timing.send)}, in store counts ${seconds(timing.count)}, waiting for effects to settle ${seconds(timing.settle)}\n${lines.join('\n')}`,
+    );
     for (const t of tallies.values()) expect(t.runs).toBe(RUNS);
   }, 30 * 60_000);
 });

@@ -44,25 +44,37 @@ describe('npm start', () => {
       env: { ...env, PORT: String(port), PARLEY_NATS_PORT: String(natsPort), DATA_DIR: dataDir, LOG_LEVEL: 'warn', JWT_SECRET },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    let lastHealth: unknown;
+    // A failure says what /health and the launcher said last.
+    const explain = async <T>(step: Promise<T>) => {
+      try {
+        return await step;
+      } catch (e) {
+        throw new Error(`${(e as Error).message}\nlast /health: ${JSON.stringify(lastHealth)}\nlauncher output (end):\n${output.slice(-4000)}`);
+      }
+    };
     launcher.stdout!.on('data', (d) => (output += String(d)));
     launcher.stderr!.on('data', (d) => (output += String(d)));
-    await waitFor(() => /Parley is running: (http:\/\/\S+)/.exec(output), { timeoutMs: 180_000, description: 'Parley is running' });
+    await explain(waitFor(() => /Parley is running: (http:\/\/\S+)/.exec(output), { timeoutMs: 180_000, description: 'Parley is running' }));
     const token = (await new TokenIssuer(authConfigFromEnv({ JWT_SECRET })).issue({ userId: 'agent-1', organizationId: 'org-1', roles: ['AGENT'] })).access_token;
     const api = new Api(`http://127.0.0.1:${port}`, token);
-    const healthy = async () => (await api.request('GET', '/health')).body?.status === 'ok';
-    await waitFor(healthy, { timeoutMs: 30_000, description: '/health ok' });
+    const healthy = async () => {
+      lastHealth = (await api.request('GET', '/health')).body;
+      return (lastHealth as { status?: string })?.status === 'ok';
+    };
+    await explain(waitFor(healthy, { timeoutMs: 60_000, description: '/health ok' }));
 
     const first = pids().find((p) => p.name === 'conference')!;
     const others = pids().filter((p) => p.name !== 'conference');
     expect(others.map((p) => p.name).sort()).toEqual(['gateway', 'media', 'nats', 'presence']);
     process.kill(first.pid, 'SIGKILL');
 
-    await waitFor(() => /\[parley\] conference exited \(SIGKILL\); starting it again in 1 s/.test(output), { timeoutMs: 10_000, description: 'the restart announced' });
+    await explain(waitFor(() => /\[parley\] conference exited \(SIGKILL\); starting it again in 1 s/.test(output), { timeoutMs: 10_000, description: 'the restart announced' }));
     // Meanwhile the rest serves: the gateway answers, and says the conference service is away.
     const during = await api.request('GET', '/health');
     expect(during.status).toBe(200);
-    await waitFor(() => pids().filter((p) => p.name === 'conference').length === 2, { timeoutMs: 10_000, description: 'a new conference process' });
-    await waitFor(healthy, { timeoutMs: 60_000, description: '/health ok again' });
+    await explain(waitFor(() => pids().filter((p) => p.name === 'conference').length === 2, { timeoutMs: 10_000, description: 'a new conference process' }));
+    await explain(waitFor(healthy, { timeoutMs: 60_000, description: '/health ok again' }));
     expect((await api.post('/conferences/create', {})).status).toBe(200);
     for (const p of others) expect({ ...p, alive: alive(p.pid) }).toEqual({ ...p, alive: true });
 

@@ -6,42 +6,40 @@ import type { Stack } from './stack';
 const CONSUMERS = ['presence', 'presence-reactions', 'media'];
 
 /**
- * Waits until nothing is in flight: every relay has published all its events and every
- * consumer has handled all it was given; then answers the stores' event count. A request's
- * effects that happen after its answer (an unregistered endpoint leaving its conferences) are
- * thereby counted before the next request is judged.
+ * Waits until nothing is in flight, then answers the stores' event count: every relay has
+ * published all its events, every consumer has handled all it was given, and no relay has been
+ * given more since (a consumer's handler appends before it acknowledges, and JetStream holds an
+ * event before the relay's checkpoint passes it). A request's effects that happen after its
+ * answer (an unregistered endpoint leaving its conferences) are thereby counted before the next
+ * request is judged.
  */
 export async function settledEventCount(stack: Stack, nc: NatsConnection, timeoutMs = 15_000): Promise<number> {
   const jsm = await nc.jetstreamManager();
   const deadline = Date.now() + timeoutMs;
-  let last = -1;
   for (;;) {
-    const count = await stack.eventCount();
-    if ((await relaysCaughtUp(stack)) && (await consumersIdle(jsm)) && count === last) return count;
+    if ((await relaysCaughtUp(stack)) && (await consumersIdle(jsm)) && (await relaysCaughtUp(stack))) return stack.eventCount();
     if (Date.now() > deadline) throw new Error(`the stack did not settle within ${timeoutMs} ms`);
-    last = count;
-    await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 2));
   }
 }
 
 async function relaysCaughtUp(stack: Stack): Promise<boolean> {
-  for (const service of [stack.conference, stack.presence]) {
-    if (!service) continue;
-    const { rows } = await service.store.transaction((sql) =>
-      sql.query<{ head: string; done: string }>(
-        `select coalesce((select max(global_position) from events), 0)::text as head,
-                coalesce((select max(global_position) from checkpoints where name like 'relay:%'), 0)::text as done`,
-      ),
-    );
-    if (rows[0].head !== rows[0].done) return false;
-  }
-  return true;
+  const services = [stack.conference, stack.presence].filter((s) => s !== undefined);
+  const caughtUp = await Promise.all(
+    services.map(async (service) => {
+      const { rows } = await service.store.transaction((sql) =>
+        sql.query<{ head: string; done: string }>(
+          `select coalesce((select max(global_position) from events), 0)::text as head,
+                  coalesce((select max(global_position) from checkpoints where name like 'relay:%'), 0)::text as done`,
+        ),
+      );
+      return rows[0].head === rows[0].done;
+    }),
+  );
+  return caughtUp.every(Boolean);
 }
 
 async function consumersIdle(jsm: Awaited<ReturnType<NatsConnection['jetstreamManager']>>): Promise<boolean> {
-  for (const name of CONSUMERS) {
-    const info = await jsm.consumers.info(EVENTS_STREAM, name).catch(() => undefined);
-    if (info && (info.num_pending > 0 || info.num_ack_pending > 0)) return false;
-  }
-  return true;
+  const infos = await Promise.all(CONSUMERS.map((name) => jsm.consumers.info(EVENTS_STREAM, name).catch(() => undefined)));
+  return infos.every((info) => !info || (info.num_pending === 0 && info.num_ack_pending === 0));
 }

@@ -139,13 +139,12 @@ export class Stack {
 
   /** Events in the stores of the services running (a rejected request must not change it). */
   async eventCount(): Promise<number> {
-    let n = 0;
-    for (const service of [this.conference, this.presence]) {
-      if (!service) continue;
-      const { rows } = await service.store.transaction((sql) => sql.query<{ n: string | number }>('select count(*) as n from events'));
-      n += Number(rows[0].n);
-    }
-    return n;
+    const counts = await Promise.all(
+      [this.conference, this.presence]
+        .filter((service) => service !== undefined)
+        .map(async (service) => Number((await service.store.transaction((sql) => sql.query<{ n: string | number }>('select count(*) as n from events'))).rows[0].n)),
+    );
+    return counts.reduce((a, b) => a + b, 0);
   }
 
   async stop(): Promise<void> {

@@ -7,7 +7,7 @@ import { NATS_CONNECTION } from './tokens';
  * Wakes long-poll requests when their conference has a new event. One NATS subscription per
  * gateway (the relay's JetStream publishes reach core subscribers too), fanned out in process,
  * so thousands of waiting clients cost a map entry each, not a subscription each. Conferences
- * are keyed `<organizationId>/<conferenceId>`, the id token of their events' subjects.
+ * are keyed `<organizationId>/<conferenceId>` (tokens 3 and 4 of their events' subjects).
  */
 @Injectable()
 export class ConferenceEventsHub implements OnModuleInit, OnModuleDestroy {
@@ -21,7 +21,8 @@ export class ConferenceEventsHub implements OnModuleInit, OnModuleDestroy {
     this.sub = sub;
     void (async () => {
       for await (const m of sub) {
-        const key = m.subject.split('.')[3];
+        const tokens = m.subject.split('.');
+        const key = `${tokens[3]}/${tokens[4]}`;
         const set = this.waiters.get(key);
         if (!set) continue;
         this.waiters.delete(key);

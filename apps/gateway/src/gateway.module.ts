@@ -1,4 +1,4 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, Module, RequestMethod } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import type { NatsConnection } from 'nats';
@@ -35,6 +35,8 @@ export class GatewayModule {
       imports: [
         AuthModule.forRoot(deps.auth),
         LoggerModule.forRoot({
+          // Every route, in the path syntax of Nest 11's router (a bare '*' is the old syntax, warned about).
+          forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
           pinoHttp: {
             level: deps.config.logLevel,
             name: 'gateway',

@@ -36,7 +36,7 @@ export async function startPresenceService(config: PresenceConfig, clock: Clock 
   await store.init();
   await preparePresenceViews(store);
 
-  // `userendpoint/<org>/<id>` → `parley.evt.userendpoint.<org>/<id>.<Type>`; `userevent/<id>` likewise.
+  // `userendpoint/<org>/<id>` → `parley.evt.userendpoint.<org>.<id>.<Type>`; `userevent/<id>` → `parley.evt.userevent.<id>.<Type>`.
   const relay = new EventRelay({ store, nats: nc, name: 'presence', pollIntervalMs: config.relayPollMs, subjectFor: (e) => streamEventSubject(e.streamId, e.type) });
   relay.start();
 

@@ -67,8 +67,8 @@ export const MediaCommands = {
 /**
  * Event-store streams of an organization's aggregates: `<context>/<organizationId>/<id>`. Ids are
  * unique within their organization only (two organizations may both have conference "call-1").
- * The part after `<context>/` is the id token of the events' subjects
- * (`parley.evt.<context>.<organizationId>/<id>.<Type>`); ids and organization ids never hold a '/'.
+ * Their events' subjects have each part as a token: `parley.evt.<context>.<organizationId>.<id>.<Type>`
+ * (ids and organization ids never hold a '/', '.', '*', '>' or a space).
  */
 export const scopedStreamId = (context: string, organizationId: string, id: string): string => `${context}/${organizationId}/${id}`;
 
@@ -82,8 +82,8 @@ export function parseScopedStreamId(context: string, streamId: string): { organi
   return { organizationId: rest.slice(0, slash), id: rest.slice(slash + 1) };
 }
 
-/** Events of one conference: `parley.evt.conference.<organizationId>/<conferenceId>.<Type>`. */
-export const conferenceEventsSubject = (organizationId: string, conferenceId: string): string => `${EVENTS_SUBJECT_ROOT}.conference.${organizationId}/${conferenceId}.*`;
+/** Events of one conference: `parley.evt.conference.<organizationId>.<conferenceId>.<Type>`. */
+export const conferenceEventsSubject = (organizationId: string, conferenceId: string): string => `${EVENTS_SUBJECT_ROOT}.conference.${organizationId}.${conferenceId}.*`;
 
 /**
  * Core-NATS delivery of an event addressed to one user endpoint (conference sendEvent now;

@@ -23,13 +23,14 @@ export function eventSubject(context: string, id: string, type: string): string 
 }
 
 /**
- * The subject of an event of stream `<context>/<rest>`: `parley.evt.<context>.<rest>.<Type>`
- * (e.g. `conference/org-a/call-1` → `parley.evt.conference.org-a/call-1.ConferenceJoinedEvent`).
- * Every service's relay names its subjects this way, so consumers can filter by context,
- * organization and stream alike.
+ * The subject of an event of stream `<context>/<organizationId>/<id>`: each part of the stream id
+ * is a token of its own, `parley.evt.<context>.<organizationId>.<id>.<Type>` (e.g.
+ * `parley.evt.conference.org-a.call-1.ConferenceJoinedEvent`), so consumers can filter by
+ * context, organization and stream alike (`parley.evt.conference.org-a.>`). A stream id without
+ * an organization (`userevent/<id>`) gives `parley.evt.userevent.<id>.<Type>`.
  */
 export function streamEventSubject(streamId: string, type: string): string {
-  const slash = streamId.indexOf('/');
-  if (slash <= 0) throw new Error(`stream id ${JSON.stringify(streamId)} has no "<context>/" prefix`);
-  return eventSubject(streamId.slice(0, slash), streamId.slice(slash + 1), type);
+  const parts = streamId.split('/');
+  if (parts.length < 2) throw new Error(`stream id ${JSON.stringify(streamId)} has no "<context>/" prefix`);
+  return [EVENT_SUBJECT_PREFIX, ...parts.map((p, i) => checkToken(i === 0 ? 'context' : 'id', p)), checkToken('type', type)].join('.');
 }

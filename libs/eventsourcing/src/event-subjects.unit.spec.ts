@@ -21,12 +21,14 @@ describe('eventSubject', () => {
 });
 
 describe('streamEventSubject', () => {
-  it('takes the context from the stream id and keeps the rest as one token', () => {
-    expect(streamEventSubject('conference/org-a/call-1', 'ConferenceJoinedEvent')).toBe('parley.evt.conference.org-a/call-1.ConferenceJoinedEvent');
+  it('makes each part of the stream id a token: context, organization, id', () => {
+    expect(streamEventSubject('conference/org-a/call-1', 'ConferenceJoinedEvent')).toBe('parley.evt.conference.org-a.call-1.ConferenceJoinedEvent');
     expect(streamEventSubject('userevent/d-1', 'UserEventSentEvent')).toBe('parley.evt.userevent.d-1.UserEventSentEvent');
   });
   it('refuses a stream id without a context, or one that would split the subject', () => {
     expect(() => streamEventSubject('conference-1', 'T')).toThrow(/no "<context>\/" prefix/);
     expect(() => streamEventSubject('conference/org.a/1', 'T')).toThrow('invalid');
+    expect(() => streamEventSubject('conference/>/1', 'T')).toThrow('invalid');
+    expect(() => streamEventSubject('conference//1', 'T')).toThrow('invalid');
   });
 });

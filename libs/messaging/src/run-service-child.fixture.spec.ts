@@ -15,5 +15,6 @@ runService('crashy', async () => {
     }
     if (m === 'ping') process.send?.('pong');
   });
-  return { close: async () => undefined };
+  // HANG_ON_CLOSE: a close that never finishes (its database or NATS gone, say).
+  return { close: () => (process.env.HANG_ON_CLOSE ? new Promise<void>(() => undefined) : Promise.resolve()) };
 });

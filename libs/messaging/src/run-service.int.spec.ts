@@ -20,4 +20,16 @@ describe('runService', () => {
       await child.kill();
     }
   });
+
+  it('exits within STOP_TIMEOUT_MS of SIGTERM when its close never finishes', async () => {
+    const child = spawnTs(join(__dirname, 'run-service-child.fixture.spec.ts'), { env: { HANG_ON_CLOSE: '1', STOP_TIMEOUT_MS: '500' } });
+    try {
+      await child.message<{ ready?: string }>((m) => m?.ready === 'crashy');
+      child.child.kill('SIGTERM');
+      expect(await child.exited).toEqual({ code: 1, signal: null });
+      expect(child.output()).toMatch(/crashy did not close within 500 ms; exiting/);
+    } finally {
+      await child.kill();
+    }
+  });
 });

@@ -1,10 +1,9 @@
-/** How long a service may take to close on SIGINT/SIGTERM before it exits anyway. */
-const STOP_TIMEOUT_MS = 10_000;
+import { envInt } from './env';
 
 /**
  * A service's process life: start it, tell a supervisor that started us with an IPC channel
- * (`npm start`, the tests) that it is ready, and close it cleanly on SIGINT/SIGTERM (within
- * 10 s, whatever state NATS or the database is in).
+ * (`npm start`, the tests) that it is ready, and close it cleanly on SIGINT/SIGTERM; one whose
+ * close does not finish within STOP_TIMEOUT_MS (10 s) exits anyway, with code 1.
  *
  * No exception or rejection that escapes a handler stops the service: each request's own errors
  * are answered by the error filters, and whatever still gets through (a failing callback of a
@@ -12,17 +11,18 @@ const STOP_TIMEOUT_MS = 10_000;
  */
 export function runService(name: string, start: () => Promise<{ close(): Promise<void>; url?: string }>): void {
   installLastResortHandlers(name);
+  // How long a service may take to close on SIGINT/SIGTERM before it exits anyway.
+  const stopTimeoutMs = envInt(process.env, 'STOP_TIMEOUT_MS', 10_000);
   start()
     .then((service) => {
-      process.send?.({ ready: name, ...(service.url ? { url: service.url } : {}) });
       let stopping = false;
       const stop = () => {
         if (stopping) return;
         stopping = true;
         setTimeout(() => {
-          console.error(`${name} did not close within ${STOP_TIMEOUT_MS} ms; exiting`);
+          console.error(`${name} did not close within ${stopTimeoutMs} ms; exiting`);
           process.exit(1);
-        }, STOP_TIMEOUT_MS).unref();
+        }, stopTimeoutMs).unref();
         service.close().then(
           () => process.exit(0),
           (e) => {
@@ -31,8 +31,11 @@ export function runService(name: string, start: () => Promise<{ close(): Promise
           },
         );
       };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      // Listening before saying ready: a supervisor may signal the moment it hears it. A second
+      // signal changes nothing (the close under way, or the timeout, ends the process).
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+      process.send?.({ ready: name, ...(service.url ? { url: service.url } : {}) });
     })
     .catch((e) => {
       console.error(`${name} could not start:`, e);
