@@ -253,8 +253,7 @@ export class ConferencesController {
     const v = singleQuery(vQuery, 'v');
     if (v === undefined || !/^\d{1,15}$/.test(v)) throw new ParleyError('BAD_REQUEST', 'v must be a non-negative integer (the last conference version seen)', { fields: ['v'] });
     const query = { conferenceId, afterVersion: Number(v) };
-    const release = this.quotas.parkedPolls.acquire(ctx.actor);
-    try {
+    return this.quotas.parkedPolls.hold(ctx.actor, async () => {
       const deadline = Date.now() + this.config.longPollTimeoutMs;
       const gone = new AbortController();
       // The response's 'close' before it was sent means the client went away: stop waiting for it.
@@ -270,8 +269,6 @@ export class ConferencesController {
         }
         if (!(await woken)) return [];
       }
-    } finally {
-      release();
-    }
+    });
   }
 }

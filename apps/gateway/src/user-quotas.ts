@@ -34,6 +34,16 @@ export class PerUserQuota {
     };
   }
 
+  /** Runs `work` holding one of the actor's places (429 when there is none), given back when it ends. */
+  async hold<T>(actor: Actor, work: () => Promise<T>): Promise<T> {
+    const release = this.acquire(actor);
+    try {
+      return await work();
+    } finally {
+      release();
+    }
+  }
+
   /** Places held by all users. */
   get total(): number {
     let n = 0;

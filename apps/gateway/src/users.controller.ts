@@ -123,13 +123,10 @@ export class UsersController {
     const acks = listQuery(ack);
     if (acks.length > 1000) throw new ParleyError('BAD_REQUEST', 'ack lists at most 1000 delivery ids', { fields: ['ack'] });
     await ownEndpoint(this.rpc, id, ctx, this.config.rpcTimeoutMs);
-    const release = this.quotas.parkedPolls.acquire(ctx.actor);
-    try {
+    return this.quotas.parkedPolls.hold(ctx.actor, () => {
       const gone = new AbortController();
       reply.raw.once('close', () => gone.abort());
-      return await this.longPolls.poll(ctx.actor, id, acks, this.config.longPollTimeoutMs, gone.signal);
-    } finally {
-      release();
-    }
+      return this.longPolls.poll(ctx.actor, id, acks, this.config.longPollTimeoutMs, gone.signal);
+    });
   }
 }
