@@ -388,6 +388,9 @@ describe('conferences over HTTP', () => {
       const metrics = await stack.anonymous().request('GET', '/metrics');
       expect(metrics.status).toBe(200);
       expect(String(metrics.body)).toMatch(/parley_http_request_duration_seconds_bucket/);
+      expect(String(metrics.body)).toMatch(/parley_service_up\{service="conference"\} 1/);
+      expect(String(metrics.body)).toMatch(/parley_service_up\{service="media"\} 0/);
+      expect(String(metrics.body)).toMatch(/parley_relay_dead_letters\{service="conference"\} 0/);
     });
   });
 

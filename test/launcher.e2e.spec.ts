@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TokenIssuer, authConfigFromEnv } from '@parley/auth';
-import { freePort, waitFor } from '@parley/testing';
+import { freePort, processAlive, waitFor } from '@parley/testing';
 import { Api } from './support/stack';
 
 const ROOT = resolve(__dirname, '..');
@@ -18,14 +18,7 @@ describe('npm start', () => {
   let output = '';
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-launcher-'));
   const pids = () => [...output.matchAll(/\[parley\] (\w+) started \(pid (\d+)\)/g)].map((m) => ({ name: m[1], pid: Number(m[2]) }));
-  const alive = (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
+  const alive = processAlive;
 
   afterAll(async () => {
     if (launcher && launcher.exitCode === null) {

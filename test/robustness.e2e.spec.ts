@@ -1,5 +1,6 @@
 import { connect as connectTcp } from 'node:net';
-import { type SyntheticMedia, type WrtcPeerConnection, peerConnection, sendOffer, syntheticMedia } from '@parley/testing';
+import { connect } from 'nats';
+import { type SyntheticMedia, type WrtcPeerConnection, peerConnection, sendOffer, syntheticMedia, waitFor } from '@parley/testing';
 import { gatewayConfigFromEnv, startGateway, type RunningGateway } from '../apps/gateway/src';
 import { EndpointSocket } from './support/endpoint-socket';
 import { Api, Stack } from './support/stack';
@@ -150,6 +151,46 @@ describe('robustness: no request takes Parley down or starves others', () => {
     });
   });
 
+  describe('2b. a relay that cannot be stopped by one event', () => {
+    it('dead-letters an event it can never publish (one stored before events were bounded), says so in /health and /metrics, and relays the rest', async () => {
+      const own = await Stack.start({ conference: { relayPollMs: 50 } });
+      try {
+        // Written by hand, as an older version without the bound could have: 1.2 MB, over NATS's max_payload.
+        await own.conference!.store.transaction((sql) =>
+          sql.query(
+            `insert into events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
+             values ('conference/org-old/huge', 1, gen_random_uuid(), 'ConferenceCreatedEvent', 2, $1::jsonb, $2::jsonb)`,
+            [
+              JSON.stringify({ conferenceId: 'huge', organizationId: 'org-old', mode: 'ROUTER', creator: 'u', metadata: { blob: { value: 'x'.repeat(1_200_000), userId: 'u', lastModified: '2026-01-01T00:00:00Z' } } }),
+              JSON.stringify({ correlationId: 'c', causationId: 'c', userId: 'u', organizationId: 'org-old', time: '2026-01-01T00:00:00Z' }),
+            ],
+          ),
+        );
+        // An event after it is published: the relay went on.
+        const nc = await connect({ servers: own.nats.url });
+        const relayed: string[] = [];
+        nc.subscribe('parley.evt.conference.org-2b.>', { callback: (_e, m) => relayed.push(m.subject) });
+        await nc.flush();
+        const agent = await own.api('agent-2b', 'org-2b', ['AGENT']);
+        const id = (await agent.post('/conferences/create', {})).body.id;
+        await waitFor(() => relayed.includes(`parley.evt.conference.org-2b.${id}.ConferenceCreatedEvent`), { description: 'the next event relayed' });
+        await nc.close();
+        const health = await waitFor(
+          async () => {
+            const h = await own.anonymous().request('GET', '/health');
+            return h.body.services?.conference?.relay?.deadLetters === 1 ? h.body : undefined;
+          },
+          { description: 'the dead letter in /health' },
+        );
+        expect(health).toMatchObject({ status: 'degraded', warnings: expect.arrayContaining([expect.stringMatching(/conference's relay dead-lettered 1 event\(s\).*larger than the NATS server's max_payload/)]) });
+        expect(health.services.conference.relay.lastDeadLetter).toMatchObject({ streamId: 'conference/org-old/huge', type: 'ConferenceCreatedEvent' });
+        expect(String((await own.anonymous().request('GET', '/metrics')).body)).toMatch(/parley_relay_dead_letters\{service="conference"\} 1/);
+      } finally {
+        await own.stop();
+      }
+    });
+  });
+
   describe('3. quotas: one user cannot hold everything', () => {
     const expectQuota = (res: { status: number; body: any; headers: Headers }, quota: string, limit: number, retryAfter: string) => {
       expect({ status: res.status, quota: res.body.details?.quota, limit: res.body.details?.limit, retryAfter: res.headers.get('retry-after') }).toEqual({ status: 429, quota, limit, retryAfter });
@@ -249,6 +290,7 @@ describe('robustness: no request takes Parley down or starves others', () => {
         expect(over.status).toBe(429);
         expect(over.body).toMatchObject({ message: expect.stringMatching(/Too many requests with this token: at most 5 per 60 s/), details: { quota: 'perToken', limit: 5 } });
         expect(Number(over.headers.get('retry-after'))).toBeGreaterThan(0);
+        expect(String((await new Api(limited.url).request('GET', '/metrics')).body)).toMatch(/parley_rate_limited_total\{limit="perToken"\} 1/);
         // Another token from the same address goes on, until the address's own limit (8: six are a's).
         expect((await b.get('/conferences/active')).status).toBe(200);
         expect((await b.get('/conferences/active')).status).toBe(200);

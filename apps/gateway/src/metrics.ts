@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ConferenceEventsHub } from './conference-events.hub';
 import { EndpointSessions } from './endpoint-sessions';
-import { ServicesHealth } from './services-health';
+import { type ServiceStatus, ServicesHealth } from './services-health';
 import { UserQuotas } from './user-quotas';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -57,27 +57,26 @@ export class Metrics {
         for (const q of [quotas.parkedPolls, quotas.pollSessions, quotas.sockets]) this.set({ quota: q.name }, q.total);
       },
     });
-    // What the services say of themselves, asked at each scrape (one request per service).
+    // What the services say of themselves, asked once per scrape (one request per service).
     let scrape: ReturnType<ServicesHealth['check']> | undefined;
     const health = () => (scrape ??= services.check().finally(() => setTimeout(() => (scrape = undefined), 1000)));
-    new Gauge({
-      name: 'parley_service_up',
-      help: 'Whether each service answers its health request (1) or not (0)',
-      labelNames: ['service'] as const,
-      registers: [this.registry],
-      async collect() {
-        for (const [service, s] of Object.entries(await health())) this.set({ service }, s.status === 'ok' ? 1 : 0);
-      },
-    });
-    new Gauge({
-      name: 'parley_relay_dead_letters',
-      help: "Events each service's relay dead-lettered because they could never be published (relay_dead_letters)",
-      labelNames: ['service'] as const,
-      registers: [this.registry],
-      async collect() {
-        for (const [service, s] of Object.entries(await health())) if (s.status === 'ok' && s.relay) this.set({ service }, s.relay.deadLetters);
-      },
-    });
+    const perService = (name: string, help: string, value: (s: ServiceStatus) => number | undefined) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['service'] as const,
+        registers: [this.registry],
+        async collect() {
+          for (const [service, s] of Object.entries(await health())) {
+            const v = value(s);
+            if (v !== undefined) this.set({ service }, v);
+          }
+        },
+      });
+    perService('parley_service_up', 'Whether each service answers its health request (1) or not (0)', (s) => (s.status === 'ok' ? 1 : 0));
+    perService('parley_relay_dead_letters', "Events each service's relay dead-lettered because they could never be published (relay_dead_letters)", (s) =>
+      s.status === 'ok' ? s.relay?.deadLetters : undefined,
+    );
     collectDefaultMetrics({ register: this.registry, prefix: 'parley_gateway_' });
   }
 }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { processAlive } from './child-output';
 import { freePort } from './free-port';
 import { spawnTs } from './spawn-ts';
 import { waitFor } from './wait-for';
@@ -32,14 +33,7 @@ async function main(): Promise<void> {
 main().catch((err) => { console.error(err); process.exit(1); });
 `;
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const alive = processAlive;
 
 // The int project's testTimeout is not applied per project by jest 29, so set it here.
 jest.setTimeout(60_000);
