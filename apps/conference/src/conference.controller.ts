@@ -108,7 +108,7 @@ export class ConferenceController {
     }
     const conferenceId = dto.conferenceId ?? randomUUID();
     const organizationId = dto.organizationId ?? ctx.actor.organizationId;
-    const { state } = await this.conferences.execute(
+    const { state } = await this.conferences.create(
       this.cmd(
         ctx,
         conferenceId,
@@ -118,10 +118,9 @@ export class ConferenceController {
           ...(dto.creatorEndpoint !== undefined ? { creatorEndpoint: dto.creatorEndpoint } : {}),
           ...(dto.interactionId !== undefined ? { interactionId: dto.interactionId } : {}),
           metadata: dto.metadata ?? {},
-          activeCreatedByCaller: await this.conferences.activeCreatedBy(organizationId, ctx),
         },
         organizationId,
-      ),
+      ) as Extract<ConferenceCommand, { kind: 'create' }>,
       ctx,
     );
     return this.summary(state);

@@ -13,7 +13,7 @@ import {
   jsonBytes,
   toFeedEvent,
 } from '@parley/contracts';
-import { AggregateRepository, type EventStore, type ExecuteOptions as RepositoryExecuteOptions, type NewEvent } from '@parley/eventsourcing';
+import { AggregateRepository, type EventStore, type ExecuteOptions as RepositoryExecuteOptions, KeyedMutex, type NewEvent } from '@parley/eventsourcing';
 import type { ConferenceCommand } from './domain/commands';
 import { guards, makeConferenceDecider } from './domain/decider';
 import type { ConferenceState } from './domain/state';
@@ -37,11 +37,13 @@ export type ExecuteOptions<R> = Pick<RepositoryExecuteOptions<ConferenceState, C
 export class ConferenceService {
   private readonly logger = new Logger(ConferenceService.name);
   private readonly conferences: AggregateRepository<ConferenceCommand, ConferenceDomainEvent, ConferenceState>;
+  /** Creates of one user take turns in this process, so its count of unended conferences cannot be raced past its quota. */
+  private readonly creations = new KeyedMutex();
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(RELAY_KICK) kickRelay: () => void,
-    @Inject(CONFERENCE_CONFIG) config: ConferenceConfig,
+    @Inject(CONFERENCE_CONFIG) private readonly config: ConferenceConfig,
   ) {
     this.conferences = new AggregateRepository({
       store,
@@ -83,9 +85,13 @@ export class ConferenceService {
     return this.store.transaction((sql) => activeConferences(sql, ctx.actor.organizationId, after));
   }
 
-  /** The caller's conferences in `organizationId` that have not ended (the create quota's count). */
-  activeCreatedBy(organizationId: string, ctx: RequestContext): Promise<number> {
-    return this.store.transaction((sql) => activeConferencesCreatedBy(sql, organizationId, ctx.actor.userId));
+  /** A create, decided with the caller's count of unended conferences in that organization (its quota). */
+  create(cmd: Extract<ConferenceCommand, { kind: 'create' }>, ctx: RequestContext): Promise<{ state: ConferenceState }> {
+    return this.creations.run(`${cmd.organizationId}\u0000${ctx.actor.userId}`, async () => {
+      const quota = this.config.quotas.activeConferencesPerUser;
+      const activeCreatedByCaller = await this.store.transaction((sql) => activeConferencesCreatedBy(sql, cmd.organizationId, ctx.actor.userId, quota));
+      return this.execute({ ...cmd, activeCreatedByCaller }, ctx);
+    });
   }
 
   /**

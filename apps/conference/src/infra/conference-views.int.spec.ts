@@ -40,7 +40,8 @@ describe('conference views', () => {
     expect((await store.readStream(conferenceStreamId('org-b', 'call-2'))).length).toBe(1);
     const a = await store.transaction((sql) => activeConferences(sql, 'org-a'));
     expect(a.conferences.map((c) => c.id)).toEqual(['call-1']);
-    expect(await store.transaction((sql) => activeConferencesCreatedBy(sql, 'org-b', 'agent-1'))).toBe(1);
+    expect(await store.transaction((sql) => activeConferencesCreatedBy(sql, 'org-b', 'agent-1', 100))).toBe(1);
+    expect(await store.transaction((sql) => activeConferencesCreatedBy(sql, 'org-a', 'agent-1', 0))).toBe(0); // counted only up to the quota
     // Idempotent.
     await prepareConferenceViews(store);
     expect((await store.readStream(conferenceStreamId('org-a', 'call-1'))).length).toBe(1);

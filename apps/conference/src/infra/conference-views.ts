@@ -80,9 +80,16 @@ export async function activeConferences(sql: SqlExecutor, organizationId: string
   return { conferences, ...(more && last ? { next: last } : {}) };
 }
 
-/** Conferences `creator` created in the organization that have not ended (the per-user quota). */
-export async function activeConferencesCreatedBy(sql: SqlExecutor, organizationId: string, creator: string): Promise<number> {
-  const { rows } = await sql.query<{ n: string | number }>('select count(*) as n from conference_views_v2 where organization_id = $1 and creator = $2 and not ended', [organizationId, creator]);
+/**
+ * Conferences `creator` created in the organization that have not ended (the per-user quota),
+ * counted up to `upTo`: the quota only needs to know whether it is reached, so the cost stays
+ * bounded however many there are.
+ */
+export async function activeConferencesCreatedBy(sql: SqlExecutor, organizationId: string, creator: string, upTo: number): Promise<number> {
+  const { rows } = await sql.query<{ n: string | number }>(
+    'select count(*) as n from (select 1 from conference_views_v2 where organization_id = $1 and creator = $2 and not ended limit $3) as active',
+    [organizationId, creator, upTo],
+  );
   return Number(rows[0]?.n ?? 0);
 }
 
