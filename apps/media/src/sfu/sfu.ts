@@ -182,24 +182,39 @@ export class Sfu {
     return creating;
   }
 
-  /** Transports the user holds across all conferences. */
+  /** Transports being set up, by owner: they count against the quota before they are recorded. */
+  private readonly settingUp = new Map<string, number>();
+
+  /** Transports the user holds (or is getting) across all conferences. */
   private transportsOf(owner: string): number {
-    let n = 0;
+    let n = this.settingUp.get(owner) ?? 0;
     for (const p of this.publications.values()) if (p.owner === owner) n++;
     for (const v of this.views.values()) if (v.owner === owner) n++;
     return n;
   }
 
   /**
-   * A new WebRTC transport for `caller`, within its user's quota. Running out of RTC ports is the
-   * SFU's state, not the caller's fault: 503 with a Retry-After.
+   * Runs the set-up of one transport of `caller` within its user's quota: the place is taken
+   * before the first await, so requests racing in parallel cannot pass the quota together.
    */
-  private async transport(router: ms.Router, caller: Caller, appData: Record<string, unknown>): Promise<ms.WebRtcTransport> {
+  private async withinQuota<T>(caller: Caller, setUp: () => Promise<T>): Promise<T> {
     const owner = `${caller.organizationId}/${caller.userId}`;
     const limit = this.options.transportsPerUser;
     if (this.transportsOf(owner) >= limit) {
       throw quotaExceeded(`User ${caller.userId} holds ${limit} media transports (publications and views), the most one user may; stop one first`, 'transportsPerUser', limit, QUOTA_RETRY_AFTER_SECONDS);
     }
+    this.settingUp.set(owner, (this.settingUp.get(owner) ?? 0) + 1);
+    try {
+      return await setUp();
+    } finally {
+      const left = (this.settingUp.get(owner) ?? 1) - 1;
+      if (left > 0) this.settingUp.set(owner, left);
+      else this.settingUp.delete(owner);
+    }
+  }
+
+  /** A new WebRTC transport. Running out of RTC ports is the SFU's state, not the caller's fault: 503 with a Retry-After. */
+  private async transport(router: ms.Router, appData: Record<string, unknown>): Promise<ms.WebRtcTransport> {
     try {
       return await router.createWebRtcTransport({
         listenIps: [{ ip: this.options.listenIp, ...(this.options.announcedIp ? { announcedIp: this.options.announcedIp } : {}) }],
@@ -227,15 +242,19 @@ export class Sfu {
     const k = key(room, req.streamId);
     if (this.publications.has(k)) throw new ParleyError('CONFLICT', `stream ${req.streamId} is already published`);
     const offer = parseOffer(req.sdpOffer);
+    return this.withinQuota(req, () => this.setUpPublication(req, room, offer));
+  }
+
+  private async setUpPublication(req: Caller & { streamId: string; streamType: ConferenceStreamType; videoBitrate?: number }, room: string, offer: ParsedOffer): Promise<{ sdpAnswer: string }> {
     const router = await this.router(room);
-    const transport = await this.transport(router, req, { room, streamId: req.streamId });
+    const transport = await this.transport(router, { room, streamId: req.streamId });
     try {
       const plan = planPublish(offer, req.streamType, router.rtpCapabilities, sdpParametersOf(transport));
       await transport.connect({ dtlsParameters: plan.dtlsParameters });
       const producers: ms.Producer[] = [];
       for (const p of plan.producers) producers.push(await transport.produce({ kind: p.kind, rtpParameters: p.rtpParameters, appData: { streamId: req.streamId } }));
       if (req.videoBitrate) await transport.setMaxIncomingBitrate(req.videoBitrate);
-      this.publications.set(k, {
+      this.publications.set(key(room, req.streamId), {
         room,
         owner: `${req.organizationId}/${req.userId}`,
         streamId: req.streamId,
@@ -259,6 +278,10 @@ export class Sfu {
     const vk = key(room, req.streamId, req.viewerId);
     if (this.views.has(vk)) throw new ParleyError('CONFLICT', `viewer ${req.viewerId} already views stream ${req.streamId}`);
     const offer: ParsedOffer = parseOffer(req.sdpOffer);
+    return this.withinQuota(req, () => this.setUpView(req, room, publication, offer));
+  }
+
+  private async setUpView(req: Caller & { streamId: string; viewerId: string }, room: string, publication: Publication, offer: ParsedOffer): Promise<{ sdpAnswer: string }> {
     const router = await this.router(room);
     const sections = assignViewerSections(
       offer,
@@ -270,7 +293,7 @@ export class Sfu {
     } catch (e) {
       throw refusedOffer(e);
     }
-    const transport = await this.transport(router, req, { room, streamId: req.streamId, viewerId: req.viewerId });
+    const transport = await this.transport(router, { room, streamId: req.streamId, viewerId: req.viewerId });
     try {
       await transport.connect({ dtlsParameters: offer.dtlsParameters });
       const consumers = new Map<string, ms.Consumer>();
@@ -295,7 +318,7 @@ export class Sfu {
       }
       const sdpAnswer = viewAnswer(offer, consumers, req.streamId, sdpParametersOf(transport));
       // mediasoup closes consumers with their producer, not the viewer's transport: unpublish() closes the stream's views.
-      this.views.set(vk, { room, owner: `${req.organizationId}/${req.userId}`, streamId: req.streamId, viewerId: req.viewerId, userEndpointId: req.userEndpointId, transport, iceCandidates: 0 });
+      this.views.set(key(room, req.streamId, req.viewerId), { room, owner: `${req.organizationId}/${req.userId}`, streamId: req.streamId, viewerId: req.viewerId, userEndpointId: req.userEndpointId, transport, iceCandidates: 0 });
       return { sdpAnswer };
     } catch (e) {
       transport.close();
