@@ -46,8 +46,7 @@ export async function startConferenceService(config: ConferenceConfig): Promise<
   });
   relay.start();
 
-  const health = async () => ({ status: 'ok' as const, service: 'conference', relay: await relay.health() });
-  const app = await NestFactory.createMicroservice<MicroserviceOptions>(ConferenceModule.forRoot({ config, store, nc, kickRelay: () => relay.kick(), health }), {
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(ConferenceModule.forRoot({ config, store, nc, kickRelay: () => relay.kick(), health: () => relay.serviceHealth() }), {
     ...natsTransport(config.natsUrl, 'conference'),
     bufferLogs: true,
   });

@@ -6,11 +6,10 @@ import {
   type ConferenceDomainEvent,
   type ConferenceEvent,
   type ConferenceSimpleView,
-  Limits,
   ParleyError,
   type RequestContext,
   conferenceStreamId,
-  jsonBytes,
+  pageOf,
   toFeedEvent,
 } from '@parley/contracts';
 import { AggregateRepository, type EventStore, type ExecuteOptions as RepositoryExecuteOptions, KeyedMutex, type NewEvent } from '@parley/eventsourcing';
@@ -104,15 +103,7 @@ export class ConferenceService {
     guards.readable(state, ctx.actor, conferenceId);
     if (afterVersion >= state.version) return [];
     const recorded = await this.store.readStream(conferenceStreamId(ctx.actor.organizationId, conferenceId), afterVersion + 1, FEED_PAGE_EVENTS);
-    const page: ConferenceEvent[] = [];
-    let bytes = 0;
-    for (const e of recorded) {
-      const item = toFeedEvent(conferenceId, e);
-      bytes += jsonBytes(item) + 1;
-      if (page.length > 0 && bytes > Limits.pageBytes) break;
-      page.push(item);
-    }
-    return page;
+    return pageOf(recorded.map((e) => toFeedEvent(conferenceId, e)));
   }
 
   /** Time is the decision's; the organization is the conference's (a SERVICE may create for another). */

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ParleyError, httpStatusOf } from '@parley/contracts';
 import { STATUS_CODES } from 'node:http';
 import type { GatewayConfig } from './config';
+import { pathOf } from './http-params';
 import { GATEWAY_CONFIG } from './tokens';
 
 /** The OAuth2 token endpoint answers errors in RFC 6749's shape. */
@@ -67,7 +68,6 @@ export class HttpErrorFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const described = describeError(exception, this.config.bodyLimitBytes);
     if (described.status >= 500 && described.status !== 503 && described.status !== 504) this.logger.error(exception instanceof Error ? exception.stack : String(exception));
-    const path = http.getRequest<FastifyRequest>().url.split('?')[0];
-    sendError(http.getResponse<FastifyReply>(), described, path === TOKEN_PATH);
+    sendError(http.getResponse<FastifyReply>(), described, pathOf(http.getRequest<FastifyRequest>()) === TOKEN_PATH);
   }
 }

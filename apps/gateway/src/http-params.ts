@@ -17,3 +17,16 @@ export function listQuery(value: unknown): string[] {
   if (value === undefined) return [];
   return [value].flat().flatMap((v) => String(v).split(',')).filter(Boolean);
 }
+
+/** A request's path, without its query. */
+export const pathOf = (req: { url: string }): string => req.url.split('?')[0];
+
+/**
+ * The bearer token of a request: the Authorization header's, or for browsers, which cannot set
+ * headers on a WebSocket, the query's `access_token` (RFC 6750 §2.3).
+ */
+export function bearerTokenOf(req: { headers: { authorization?: string }; query?: unknown }): string | undefined {
+  const header = req.headers.authorization;
+  const token = typeof header === 'string' && /^bearer\s/i.test(header) ? header.slice(7).trim() : (req.query as Record<string, unknown> | undefined)?.access_token;
+  return typeof token === 'string' && token ? token : undefined;
+}

@@ -5,17 +5,15 @@ import { quotaExceeded } from '@parley/contracts';
 import { parseBasicAuth } from '@parley/auth';
 import type { RateLimits } from './config';
 import { TOKEN_PATH } from './http-error.filter';
+import { bearerTokenOf, pathOf } from './http-params';
 
 /** Routes no limit applies to: load balancers and Prometheus ask often, from one address, without a token. */
 const EXEMPT = new Set(['/health', '/metrics']);
 
-const pathOf = (req: FastifyRequest) => req.url.split('?')[0];
-
-/** The bearer token (header, or the query's access_token for browsers' sockets), hashed: the per-token key. */
+/** The bearer token, hashed: the per-token key. */
 function tokenOf(req: FastifyRequest): string | undefined {
-  const header = req.headers.authorization;
-  const token = typeof header === 'string' && /^bearer\s/i.test(header) ? header.slice(7).trim() : (req.query as Record<string, unknown> | undefined)?.access_token;
-  return typeof token === 'string' && token ? createHash('sha256').update(token).digest('base64url').slice(0, 22) : undefined;
+  const token = bearerTokenOf(req);
+  return token ? createHash('sha256').update(token).digest('base64url').slice(0, 22) : undefined;
 }
 
 /** The client id a token request names (HTTP Basic, or the body's client_id). */

@@ -6,6 +6,7 @@ import type { TokenVerifier } from '@parley/auth';
 import type { NatsRpcClient } from '@parley/messaging';
 import type { EndpointSessions } from './endpoint-sessions';
 import { describeError, sendError } from './http-error.filter';
+import { bearerTokenOf } from './http-params';
 import { ownEndpoint } from './long-poll-sessions';
 import type { PerUserQuota } from './user-quotas';
 
@@ -51,8 +52,7 @@ export async function registerWebSocketChannel(fastify: FastifyInstance, prefix:
       preValidation: async (req, reply) => {
         try {
           const q = req.query as Record<string, string | undefined>;
-          const header = req.headers.authorization;
-          const token = header?.toLowerCase().startsWith('bearer ') ? header.slice(7).trim() : q.access_token;
+          const token = bearerTokenOf(req);
           if (!token) throw new ParleyError('UNAUTHORIZED', 'A bearer token is required (Authorization header, or access_token in the query)');
           const actor = await deps.verifier.verify(token).catch((e: unknown) => {
             throw new ParleyError('UNAUTHORIZED', e instanceof Error ? e.message : 'Invalid token');

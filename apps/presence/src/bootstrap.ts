@@ -40,8 +40,7 @@ export async function startPresenceService(config: PresenceConfig, clock: Clock 
   const relay = new EventRelay({ store, nats: nc, name: 'presence', pollIntervalMs: config.relayPollMs, subjectFor: (e) => streamEventSubject(e.streamId, e.type) });
   relay.start();
 
-  const health = async () => ({ status: 'ok' as const, service: 'presence', relay: await relay.health() });
-  const app = await NestFactory.createMicroservice<MicroserviceOptions>(PresenceModule.forRoot({ config, store, nc, clock, kickRelay: () => relay.kick(), health }), {
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(PresenceModule.forRoot({ config, store, nc, clock, kickRelay: () => relay.kick(), health: () => relay.serviceHealth() }), {
     ...natsTransport(config.natsUrl, 'presence'),
     bufferLogs: true,
   });

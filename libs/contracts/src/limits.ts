@@ -52,6 +52,21 @@ export function jsonBytes(value: unknown): number {
   return text === undefined ? 0 : Buffer.byteLength(text);
 }
 
+/**
+ * The first items of `items` that fit together in `maxBytes` as a JSON array (always at least
+ * one: each item is bounded on its own): one page of a list reply.
+ */
+export function pageOf<T>(items: readonly T[], maxBytes: number = Limits.pageBytes): T[] {
+  const page: T[] = [];
+  let bytes = 2;
+  for (const item of items) {
+    bytes += jsonBytes(item) + 1;
+    if (page.length > 0 && bytes > maxBytes) break;
+    page.push(item);
+  }
+  return page;
+}
+
 /** A client's string as an error message may show it: JSON-quoted, cut at Limits.quotedChars. */
 export function quote(value: string, max: number = Limits.quotedChars): string {
   return value.length <= max ? JSON.stringify(value) : `${JSON.stringify(value.slice(0, max))}… (${value.length} characters)`;

@@ -1,5 +1,5 @@
 import { validateSync } from 'class-validator';
-import { Limits, jsonBytes, jsonNestingDepth, problemWithJsonStrings, quote, tooLarge } from './limits';
+import { Limits, jsonBytes, jsonNestingDepth, pageOf, problemWithJsonStrings, quote, tooLarge } from './limits';
 import { MaxJsonBytes, problemWithClientEvent } from './validation';
 
 describe('bounds', () => {
@@ -30,6 +30,14 @@ describe('bounds', () => {
     const long = quote('x'.repeat(100_000));
     expect(long.length).toBeLessThan(Limits.quotedChars + 40);
     expect(long).toMatch(/… \(100000 characters\)$/);
+  });
+
+  it('pages a list by the bytes of its JSON array, always taking the first item', () => {
+    const items = ['a'.repeat(10), 'b'.repeat(10), 'c'.repeat(10)]; // 12 bytes each as JSON
+    expect(pageOf(items, 2 + 13 + 13)).toEqual(items.slice(0, 2));
+    expect(JSON.stringify(pageOf(items, 28)).length).toBeLessThanOrEqual(28);
+    expect(pageOf(items, 5)).toEqual(items.slice(0, 1));
+    expect(pageOf([], 5)).toEqual([]);
   });
 
   it('names the bound of a 413', () => {

@@ -124,10 +124,11 @@ export class EventRelay {
     return this.store.transaction((sql) => deadLetterSummary(sql, this.options.name));
   }
 
-  /** What a service's health answer says of its relay. */
-  async health(): Promise<NonNullable<ServiceHealth['relay']>> {
+  /** The health answer of the service this relay belongs to (named as the relay): it is up, and its relay's dead letters. */
+  async serviceHealth(): Promise<ServiceHealth> {
     const { count, last } = await this.deadLetters();
-    return { deadLetters: count, ...(last ? { lastDeadLetter: { eventId: last.eventId, streamId: last.streamId, type: last.type, reason: last.reason, at: last.at } } : {}) };
+    const lastDeadLetter = last && { eventId: last.eventId, streamId: last.streamId, type: last.type, reason: last.reason, at: last.at };
+    return { status: 'ok', service: this.options.name, relay: { deadLetters: count, ...(lastDeadLetter ? { lastDeadLetter } : {}) } };
   }
 
   /** Starts the loop in the background. Idempotent. */

@@ -1,4 +1,4 @@
-import { CONFERENCE_CONTEXT, type Conference, type ConferenceDomainEvent, Limits, conferenceStreamId, jsonBytes, parseScopedStreamId } from '@parley/contracts';
+import { CONFERENCE_CONTEXT, type Conference, type ConferenceDomainEvent, conferenceStreamId, pageOf, parseScopedStreamId } from '@parley/contracts';
 import { type EventStore, type SqlExecutor, START } from '@parley/eventsourcing';
 import { evolve } from '../domain/decider';
 import { type ConferenceState, initialState } from '../domain/state';
@@ -66,18 +66,10 @@ export async function activeConferences(sql: SqlExecutor, organizationId: string
      order by created_at, conference_id limit $4`,
     [organizationId, after?.createdAt ?? null, after?.conferenceId ?? '', ACTIVE_ROWS],
   );
-  const conferences: Conference[] = [];
-  let bytes = 0;
-  let last: ActiveCursor | undefined;
-  for (const r of rows) {
-    const doc = typeof r.doc === 'string' ? (JSON.parse(r.doc) as Conference) : r.doc;
-    bytes += jsonBytes(doc) + 1;
-    if (conferences.length > 0 && bytes > Limits.pageBytes) break;
-    conferences.push(doc);
-    last = { createdAt: r.created_at, conferenceId: doc.id };
-  }
+  const conferences = pageOf(rows.map((r) => (typeof r.doc === 'string' ? (JSON.parse(r.doc) as Conference) : r.doc)));
+  const last = rows[conferences.length - 1];
   const more = conferences.length < rows.length || rows.length === ACTIVE_ROWS;
-  return { conferences, ...(more && last ? { next: last } : {}) };
+  return { conferences, ...(more && last ? { next: { createdAt: last.created_at, conferenceId: conferences[conferences.length - 1].id } } : {}) };
 }
 
 /**
