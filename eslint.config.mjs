@@ -1,4 +1,4 @@
-// Lint: TypeScript rules plus Nx's module boundaries (docs/architecture.md): apps → domain/data-access/util
+// Lint: TypeScript rules plus Nx's module boundaries (docs/architecture.md): apps → platform → domain/data-access/util
 // → contracts, and services never import each other (scope tags).
 import nx from '@nx/eslint-plugin';
 
@@ -15,7 +15,9 @@ export default [
           enforceBuildableLibDependency: true,
           allow: [],
           depConstraints: [
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:domain', 'type:data-access', 'type:util', 'type:contracts'] },
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:platform', 'type:domain', 'type:data-access', 'type:util', 'type:contracts'] },
+            // The service kit: what every service stands on (docs/service-kit.md).
+            { sourceTag: 'type:platform', onlyDependOnLibsWithTags: ['type:data-access', 'type:util', 'type:contracts'] },
             { sourceTag: 'type:data-access', onlyDependOnLibsWithTags: ['type:util', 'type:contracts'] },
             { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:util', 'type:contracts'] },
             { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util', 'type:contracts'] },

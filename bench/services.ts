@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { freePort, sleep, spawnTs, type TsChildHandle } from '@parley/testing';
+import { freePort, registeredServices, sleep, spawnTs, type TsChildHandle } from '@parley/testing';
 
 export const ROOT = resolve(__dirname, '..');
 
@@ -66,17 +66,15 @@ export async function startServices(options: ServicesOptions): Promise<RunningSe
     for (const child of [...started].reverse()) await child.kill('SIGTERM').catch(() => undefined);
   };
   try {
-    const conference = spawnTs(join(ROOT, 'apps/conference/src/main.ts'), {
-      // An empty DATABASE_URL counts as unset: the service then uses PGlite under DATA_DIR.
-      env: { ...common, DATABASE_URL: options.databaseUrl ?? '', DATA_DIR: options.dataDir },
-    });
-    started.push(conference);
-    await conference.message<{ ready?: string }>((m) => m?.ready === 'conference', 90_000);
-
-    if (options.presence) {
-      const presence = spawnTs(join(ROOT, 'apps/presence/src/main.ts'), { env: { ...common, DATABASE_URL: '', DATA_DIR: options.dataDir } });
-      started.push(presence);
-      await presence.message<{ ready?: string }>((m) => m?.ready === 'presence', 90_000);
+    // The kit services of services.json, in its order (the presence service only when asked).
+    for (const service of registeredServices()) {
+      if (service.kind !== 'service' || service.needs?.includes('mediasoup-worker')) continue;
+      if (service.name === 'presence' && !options.presence) continue;
+      // An empty DATABASE_URL counts as unset: the service then uses PGlite under DATA_DIR. The bench gives PostgreSQL to the conference service.
+      const databaseUrl = service.name === 'conference' ? (options.databaseUrl ?? '') : '';
+      const child = spawnTs(join(ROOT, service.app, 'src/main.ts'), { env: { ...common, DATABASE_URL: databaseUrl, DATA_DIR: options.dataDir } });
+      started.push(child);
+      await child.message<{ ready?: string }>((m) => m?.ready === service.name, 90_000);
     }
 
     const port = await freePort();

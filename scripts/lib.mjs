@@ -1,6 +1,6 @@
 // Shared by `npm start` and `npm test`: find or install what the project needs on a Debian 12 machine.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const root = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
@@ -59,4 +59,9 @@ export function ensureNodeModules() {
   }
   log('installing npm packages (npm ci)');
   run('npm', ['ci', '--no-audit', '--no-fund']);
+}
+
+/** Every process of Parley, in start order (services.json; the test harness and the bench read it too). */
+export function registeredServices() {
+  return JSON.parse(readFileSync(join(root, 'services.json'), 'utf8')).services;
 }

@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // `npm start`: installs what is missing (including a build of mediasoup's worker), builds,
-// starts nats-server (unless NATS_URL is set) and every service on the embedded defaults (PGlite under .data/), prints the URL, and
+// starts nats-server (unless NATS_URL is set) and every process of services.json on the embedded defaults (PGlite under .data/), prints the URL, and
 // stops everything on Ctrl-C. A process that exits after it started is started again, after a back-off that
 // doubles with each exit in a row (1 s up to 30 s), so one crash never takes the others down.
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
-import { ensureDebianPackages, ensureNodeModules, log, natsPackage, root, run, which } from './lib.mjs';
+import { ensureDebianPackages, ensureNodeModules, log, natsPackage, registeredServices, root, run, which } from './lib.mjs';
 import { ensureMediasoupWorker } from './mediasoup-worker.mjs';
 
 /** Every process started: { name, child (the current one), timer (a pending restart) }. */
@@ -146,21 +146,20 @@ try {
     nats.started();
     natsUrl = `nats://127.0.0.1:${port}`;
   }
-  const env = { NATS_URL: natsUrl, DATA_DIR: dataDir };
+  // Readable log lines on a terminal, JSON otherwise (a file, a log shipper).
+  const env = { NATS_URL: natsUrl, DATA_DIR: dataDir, LOG_FORMAT: process.env.LOG_FORMAT || (process.stdout.isTTY ? 'pretty' : 'json') };
 
-  const conference = start('conference', process.execPath, ['--enable-source-maps', 'apps/conference/dist/main.js'], env);
-  await ready(conference, 'conference');
-  const presence = start('presence', process.execPath, ['--enable-source-maps', 'apps/presence/dist/main.js'], env);
-  await ready(presence, 'presence');
-
-  // The SFU: mediasoup's worker, built once from Debian's libraries and cached outside the repository.
-  const workerBin = await ensureMediasoupWorker();
-  const media = start('media', process.execPath, ['--enable-source-maps', 'apps/media/dist/main.js'], { ...env, MEDIASOUP_WORKER_BIN: workerBin });
-  await ready(media, 'media');
-
-  const port = process.env.PORT || '8080';
-  const gateway = start('gateway', process.execPath, ['--enable-source-maps', 'apps/gateway/dist/main.js'], { ...env, PORT: port });
-  const { url } = await ready(gateway, 'gateway');
+  // Every process of services.json, in its order: adding a service is an entry there.
+  let url;
+  for (const service of registeredServices()) {
+    const own = {};
+    // The SFU: mediasoup's worker, built once from Debian's libraries and cached outside the repository.
+    if (service.needs?.includes('mediasoup-worker')) own.MEDIASOUP_WORKER_BIN = await ensureMediasoupWorker();
+    if (service.kind === 'gateway') own.PORT = process.env.PORT || '8080';
+    const started = start(service.name, process.execPath, ['--enable-source-maps', `${service.app}/dist/main.js`], { ...env, ...own });
+    const answer = await ready(started, service.name);
+    if (service.kind === 'gateway') url = answer.url;
+  }
 
   log('');
   log(`Parley is running: ${url}`);

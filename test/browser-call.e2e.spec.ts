@@ -148,7 +148,7 @@ describe('a browser call through the SFU', () => {
     const { body: conf } = await agent.post('/conferences/create', {});
     const a = await openPage('agent-3', ['AGENT']);
     await joinAndPublish(a, conf.id, 'ep-a3');
-    const sfu = stack.media!.sfu;
+    const sfu = stack.sfu;
     const room = `org-a/${conf.id}`; // the SFU's name of the conference (organization/conference)
     expect(sfu.hasRouter(room)).toBe(true);
     const worker = sfu.workerList[0];

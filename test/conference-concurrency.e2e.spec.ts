@@ -1,16 +1,17 @@
-import { startConferenceService, type RunningConferenceService } from '../apps/conference/src';
+import { type RunningService, startService } from '@parley/service-kit';
+import { conferenceService } from '../apps/conference/src';
 import { Stack } from './support/stack';
 
 describe('concurrent writers', () => {
   let stack: Stack;
-  let replica: RunningConferenceService;
+  let replica: RunningService;
 
   beforeAll(async () => {
     // Two conference service replicas (one queue group) on one PostgreSQL database: joins to
     // the same conference race across processes' worth of state, and only optimistic
     // concurrency with retry keeps them all.
     stack = await Stack.start({ postgres: true });
-    replica = await startConferenceService(stack.conferenceConfig);
+    replica = await startService(conferenceService, { env: await stack.envOf('conference') });
   });
   afterAll(async () => {
     await replica?.close();

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '@parley/testing';
 import { Api, Stack } from './support/stack';
-import { spawnConferenceService } from './support/service-process';
+import { spawnService } from './support/service-process';
 
 /**
  * What survives a crash: the conference service runs in its own process on a real database;
@@ -28,10 +28,10 @@ describe('conference service durability', () => {
   });
   afterAll(() => stack?.stop());
 
-  const env = () => ({ NATS_URL: stack.nats.url, DATABASE_URL: stack.conferenceConfig.databaseUrl! });
+  const env = async () => ({ NATS_URL: stack.nats.url, DATABASE_URL: (await stack.envOf('conference')).DATABASE_URL });
 
   it('a new process on the same PostgreSQL database serves an identical conference after a SIGKILL, and rebuilds a lost read model', async () => {
-    const first = await spawnConferenceService(env());
+    const first = await spawnService('conference', await env());
     children.push(first);
     const { body: created } = await agent.post('/conferences/create', { creatorEndpoint: 'ep-a', interactionId: 'int-1', metadata: { topic: 'billing', lang: 'en' } });
     const id = created.id;
@@ -44,13 +44,13 @@ describe('conference service durability', () => {
     const eventsBefore = await agent.get(`/conferences/${id}/events?v=0`);
     expect(before.body.version).toBe(5);
     await first.kill('SIGKILL');
-    // Lose the read model too: the new process rebuilds it from the events.
-    const db = new Client({ connectionString: stack.conferenceConfig.databaseUrl });
+    // Lose the read model's table too: the new process finds it missing and rebuilds it from the events.
+    const db = new Client({ connectionString: (await stack.envOf('conference')).DATABASE_URL });
     await db.connect();
-    await db.query('delete from conference_views_v2');
+    await db.query('drop table conference_views_v3');
     await db.end();
 
-    const second = await spawnConferenceService(env());
+    const second = await spawnService('conference', await env());
     children.push(second);
     try {
       expect((await agent.get(`/conferences/${id}`)).body).toEqual(before.body);
@@ -66,13 +66,13 @@ describe('conference service durability', () => {
     const dir = mkdtempSync(join(tmpdir(), 'parley-pglite-'));
     const pgliteEnv = { NATS_URL: stack.nats.url, DATA_DIR: dir };
     try {
-      const first = await spawnConferenceService(pgliteEnv);
+      const first = await spawnService('conference', pgliteEnv);
       children.push(first);
       const { body: created } = await agent.post('/conferences/create', { metadata: { topic: 'x' } });
       await customer.post('/conferences/join', { conferenceId: created.id, userEndpointId: 'ep-c', metadata: { n: 1 } });
       const before = await agent.get(`/conferences/${created.id}`);
       await first.kill('SIGTERM');
-      const second = await spawnConferenceService(pgliteEnv);
+      const second = await spawnService('conference', pgliteEnv);
       children.push(second);
       try {
         expect((await agent.get(`/conferences/${created.id}`)).body).toEqual(before.body);
@@ -87,7 +87,7 @@ describe('conference service durability', () => {
   it('a durable JetStream consumer receives every conference event exactly once, in order per conference, across a kill and restart', async () => {
     const nc: NatsConnection = await connect({ servers: stack.nats.url });
     const durable = `it-${Date.now()}`;
-    let service = await spawnConferenceService(env());
+    let service = await spawnService('conference', await env());
     children.push(service);
     try {
       const jsm = await nc.jetstreamManager();
@@ -120,7 +120,7 @@ describe('conference service durability', () => {
       await new Promise((r) => setTimeout(r, 30));
       await service.kill('SIGKILL');
       await during;
-      service = await spawnConferenceService(env());
+      service = await spawnService('conference', await env());
       children.push(service);
       await burst('b');
 

@@ -59,7 +59,7 @@ describe('media through the conference API', () => {
     return { viewerId: res.body.viewerId as string, pc };
   }
 
-  const usage = (conferenceId: string) => stack.media!.sfu.usage(`org-a/${conferenceId}`);
+  const usage = (conferenceId: string) => stack.sfu.usage(`org-a/${conferenceId}`);
   const streamsOf = async (conferenceId: string) => (await agent.get(`/conferences/${conferenceId}`)).body.participants.flatMap((p: any) => p.streams);
 
   describe('bad offers are 400 with the reason and change nothing', () => {

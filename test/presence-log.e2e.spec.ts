@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { TsChildHandle } from '@parley/testing';
 import { waitFor } from '@parley/testing';
 import { EndpointSocket } from './support/endpoint-socket';
-import { spawnPresenceService } from './support/service-process';
+import { spawnService } from './support/service-process';
 import { Stack } from './support/stack';
 
 describe('presence log', () => {
@@ -13,7 +13,7 @@ describe('presence log', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-presence-log-'));
   beforeAll(async () => {
     stack = await Stack.start();
-    presence = await spawnPresenceService({ NATS_URL: stack.nats.url, DATA_DIR: dataDir, LOG_LEVEL: 'info' });
+    presence = await spawnService('presence', { NATS_URL: stack.nats.url, DATA_DIR: dataDir, LOG_LEVEL: 'info' });
   });
   afterAll(async () => {
     await presence?.kill('SIGTERM');

@@ -32,7 +32,7 @@ describe('presence: user endpoints, keepalive, delivery', () => {
   /** Moves the presence clock and runs the scheduler once. */
   const advance = async (seconds: number) => {
     clock.t += seconds * 1000;
-    await stack.presence!.tick();
+    await stack.tickPresence();
   };
   const register = async (api: Api, userEndpointId: string, keepAliveSeconds = 30, serverKeepAliveReminderOn = false) => {
     const r = await api.post('/users/endpoints/register', { userEndpointId, keepAliveSeconds, serverKeepAliveReminderOn });
@@ -125,10 +125,10 @@ describe('presence: user endpoints, keepalive, delivery', () => {
       await agent.post('/conferences/join', { conferenceId: conf, userEndpointId: 'ep-stays' });
       await waitFor(async () => (await participant(conf, 'ep-stays')) !== undefined, { description: 'joined' });
 
-      await stack.presence!.close();
+      await stack.stopService('presence');
       clock.t += 25_000; // while it is down: ep-restart is overdue (2k = 20 s), ep-stays is fine (k = 40 s)
-      await stack.startPresence({ clock });
-      await stack.presence!.tick();
+      await stack.startService('presence', { clock });
+      await stack.tickPresence();
       await waitFor(async () => (await participant(conf, 'ep-restart')) === undefined, { description: 'ep-restart expired after the restart' });
       expect((await participant(conf, 'ep-stays'))?.state).toBe('HEALTHY');
       await advance(15.1);

@@ -20,8 +20,8 @@ describe('robustness: no request takes Parley down or starves others', () => {
   beforeAll(async () => {
     stack = await Stack.start({
       gateway: { longPollTimeoutMs, quotas: { parkedPolls: 3, pollSessions: 2, sockets: 2 } },
-      conference: { quotas: { participants: 4, publicationsPerParticipant: 1, viewsPerParticipant: 32, transports: 200, activeConferencesPerUser: 3 } },
-      presence: { quotas: { endpointsPerUser: 3 } },
+      conference: { env: { QUOTA_CONFERENCE_PARTICIPANTS: '4', QUOTA_PARTICIPANT_PUBLICATIONS: '1', QUOTA_PARTICIPANT_VIEWS: '32', QUOTA_CONFERENCE_TRANSPORTS: '200', QUOTA_USER_ACTIVE_CONFERENCES: '3' } },
+      presence: { env: { QUOTA_USER_ENDPOINTS: '3' } },
       media: {},
     });
   });
@@ -126,7 +126,7 @@ describe('robustness: no request takes Parley down or starves others', () => {
       expect(many.status).toBe(400);
       expect(many.body.message).toMatch(/101 m-sections; the limit is 16/);
       await expectHealthy();
-      expect((await stack.media!.sfu.usage(`org-1/${id}`)).transports).toBe(0);
+      expect((await stack.sfu.usage(`org-1/${id}`)).transports).toBe(0);
     });
   });
 
@@ -153,10 +153,10 @@ describe('robustness: no request takes Parley down or starves others', () => {
 
   describe('2b. a relay that cannot be stopped by one event', () => {
     it('dead-letters an event it can never publish (one stored before events were bounded), says so in /health and /metrics, and relays the rest', async () => {
-      const own = await Stack.start({ conference: { relayPollMs: 50 } });
+      const own = await Stack.start({ conference: { env: { RELAY_POLL_MS: '50' } } });
       try {
         // Written by hand, as an older version without the bound could have: 1.2 MB, over NATS's max_payload.
-        await own.conference!.store.transaction((sql) =>
+        await own.conference!.kit.store.transaction((sql) =>
           sql.query(
             `insert into events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
              values ('conference/org-old/huge', 1, gen_random_uuid(), 'ConferenceCreatedEvent', 2, $1::jsonb, $2::jsonb)`,
@@ -262,7 +262,7 @@ describe('robustness: no request takes Parley down or starves others', () => {
       };
       expect((await publish()).status).toBe(200);
       expectQuota(await publish(), 'publicationsPerParticipant', 1, '30');
-      expect((await stack.media!.sfu.usage(`org-3/${id}`)).transports).toBe(1);
+      expect((await stack.sfu.usage(`org-3/${id}`)).transports).toBe(1);
     });
 
     describe('rate limits (a gateway with small ones)', () => {
@@ -363,7 +363,7 @@ describe('robustness: no request takes Parley down or starves others', () => {
         const r = await customer.post('/conferences/publishStream', { conferenceId: id, userEndpointId: 'ep-c', conferenceStreamType: 'CAM', sdpOffer });
         expect({ status: r.status, message: r.body.message }).toEqual({ status: 400, message: expect.stringMatching(/^the SFU cannot use this SDP offer: /) });
       }
-      expect((await stack.media!.sfu.usage(`org-1/${id}`)).transports).toBe(0);
+      expect((await stack.sfu.usage(`org-1/${id}`)).transports).toBe(0);
       await expectHealthy();
     });
   });

@@ -28,7 +28,7 @@ describe('TURN credentials (TURN REST API) against a real coturn', () => {
   beforeAll(async () => {
     coturn = await startCoturn(secret);
     stack = await Stack.start({
-      media: { iceServers: { stunUrls: `stun:127.0.0.1:${coturn.port}`, turnUrls: coturn.url, turnSecret: secret, ttlSeconds: 600 } },
+      media: { env: { STUN_URLS: `stun:127.0.0.1:${coturn.port}`, TURN_URLS: coturn.url, TURN_SECRET: secret, TURN_TTL_SECONDS: '600' } },
     });
   });
   afterAll(async () => {

@@ -2,9 +2,6 @@ import type { NatsConnection } from 'nats';
 import { EVENTS_STREAM } from '@parley/contracts';
 import type { Stack } from './stack';
 
-/** The durable consumers through which one service's events make another write (presence ↔ conference) or act (media). */
-const CONSUMERS = ['presence', 'presence-reactions', 'media'];
-
 /**
  * Waits until nothing is in flight, then answers the stores' event count: every relay has
  * published all its events, every consumer has handled all it was given, and no relay has been
@@ -27,7 +24,7 @@ async function relaysCaughtUp(stack: Stack): Promise<boolean> {
   const services = [stack.conference, stack.presence].filter((s) => s !== undefined);
   const caughtUp = await Promise.all(
     services.map(async (service) => {
-      const { rows } = await service.store.transaction((sql) =>
+      const { rows } = await service.kit.store.transaction((sql) =>
         sql.query<{ head: string; done: string }>(
           `select coalesce((select max(global_position) from events), 0)::text as head,
                   coalesce((select max(global_position) from checkpoints where name like 'relay:%'), 0)::text as done`,
@@ -39,7 +36,10 @@ async function relaysCaughtUp(stack: Stack): Promise<boolean> {
   return caughtUp.every(Boolean);
 }
 
+/** Every durable consumer of PARLEY_EVENTS (the services' consumers and projections) has handled all it was given. */
 async function consumersIdle(jsm: Awaited<ReturnType<NatsConnection['jetstreamManager']>>): Promise<boolean> {
-  const infos = await Promise.all(CONSUMERS.map((name) => jsm.consumers.info(EVENTS_STREAM, name).catch(() => undefined)));
-  return infos.every((info) => !info || (info.num_pending === 0 && info.num_ack_pending === 0));
+  for await (const info of jsm.consumers.list(EVENTS_STREAM)) {
+    if (info.config.durable_name && (info.num_pending > 0 || info.num_ack_pending > 0)) return false;
+  }
+  return true;
 }

@@ -2,22 +2,28 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AuthConfig, TokenIssuer, authConfigFromEnv } from '@parley/auth';
-import { type NatsServerHandle, type PostgresHandle, startNats, startPostgres } from '@parley/testing';
-import { type RunningConferenceService, conferenceConfigFromEnv, startConferenceService, type ConferenceConfig } from '../../apps/conference/src';
+import type { Clock, RunningService, ServiceDefinition } from '@parley/service-kit';
+import { startService } from '@parley/service-kit';
+import { type NatsServerHandle, type PostgresHandle, REPOSITORY_ROOT, mediasoupWorkerBin, registeredServices, startNats, startPostgres } from '@parley/testing';
 import { type RunningGateway, gatewayConfigFromEnv, startGateway, type GatewayConfig } from '../../apps/gateway/src';
-import type { MediaConfig, RunningMediaService } from '../../apps/media/src';
-import { type Clock, type PresenceConfig, type RunningPresenceService, presenceConfigFromEnv, startPresenceService } from '../../apps/presence/src';
-import { mediasoupWorkerBin } from '@parley/testing';
+import type { Sfu } from '../../apps/media/src';
+
+/** How the stack runs one kit service: settings as environment variables (their names are the documented ones), and a clock. */
+export interface ServiceOptions {
+  env?: Record<string, string>;
+  clock?: Clock;
+}
 
 export interface StackOptions {
   /** A throw-away PostgreSQL cluster instead of embedded PGlite. */
   postgres?: boolean;
   gateway?: Partial<GatewayConfig>;
-  conference?: Partial<ConferenceConfig> | false;
+  /** The conference service runs unless this is false. */
+  conference?: ServiceOptions | false;
   /** The media service (mediasoup SFU) too. */
-  media?: Partial<MediaConfig>;
-  /** The presence service too, reading time from `clock` when given (tests move it). */
-  presence?: Partial<PresenceConfig> & { clock?: Clock };
+  media?: ServiceOptions;
+  /** The presence service too. */
+  presence?: ServiceOptions;
 }
 
 export interface ApiResponse<T = any> {
@@ -63,66 +69,98 @@ export class Api {
 
 /**
  * The whole system on real parts: nats-server with JetStream, PGlite or a throw-away
- * PostgreSQL, the conference service and the gateway (in this process; tests that need a
- * separate process spawn one), plus tokens signed with the stack's secret.
+ * PostgreSQL, the services of services.json that the options ask for (in this process, started
+ * as their main would start them: startService with their definition and environment), the
+ * gateway, plus tokens signed with the stack's secret.
  */
 export class Stack {
-  conference?: RunningConferenceService;
-  media?: RunningMediaService;
-  presence?: RunningPresenceService;
-  presenceConfig?: PresenceConfig;
+  readonly services = new Map<string, RunningService>();
+  /** Each service's environment, kept across restarts (its database too). */
+  private readonly envs = new Map<string, Record<string, string>>();
   private constructor(
     readonly nats: NatsServerHandle,
     readonly pg: PostgresHandle | undefined,
-    readonly conferenceConfig: ConferenceConfig,
     readonly gateway: RunningGateway,
     readonly auth: AuthConfig,
-    private readonly dataDir: string,
+    readonly dataDir: string,
   ) {}
 
   static async start(options: StackOptions = {}): Promise<Stack> {
     const nats = await startNats();
     const pg = options.postgres ? await startPostgres() : undefined;
     const dataDir = mkdtempSync(join(tmpdir(), 'parley-stack-'));
-    const conferenceConfig: ConferenceConfig = {
-      ...conferenceConfigFromEnv({}),
-      natsUrl: nats.url,
-      dataDir: join(dataDir, 'conference'),
-      databaseUrl: pg ? await pg.createDatabase() : undefined,
-      mediaTimeoutMs: 2000,
-      logLevel: 'warn',
-      ...(options.conference || {}),
-    };
     const auth = authConfigFromEnv({ JWT_SECRET: 'test-secret-0123456789abcdef0123456789', OAUTH_CLIENTS: 'crm:crm-secret:org-a:SERVICE' });
-    const conference = options.conference === false ? undefined : await startConferenceService(conferenceConfig);
     const gateway = await startGateway({ ...gatewayConfigFromEnv({}), host: '127.0.0.1', port: 0, natsUrl: nats.url, logLevel: 'warn', ...options.gateway }, auth);
-    const stack = new Stack(nats, pg, conferenceConfig, gateway, auth, dataDir);
-    stack.conference = conference;
-    if (options.media) {
-      // mediasoup reads MEDIASOUP_WORKER_BIN when it is first loaded.
-      process.env.MEDIASOUP_WORKER_BIN = mediasoupWorkerBin();
-      const { mediaConfigFromEnv, startMediaService } = await import('../../apps/media/src');
-      stack.media = await startMediaService({ ...mediaConfigFromEnv({}), natsUrl: nats.url, workers: 1, logLevel: 'warn', ...options.media });
+    const stack = new Stack(nats, pg, gateway, auth, dataDir);
+    const wanted: Record<string, ServiceOptions | false | undefined> = { conference: options.conference ?? {}, presence: options.presence, media: options.media };
+    for (const entry of registeredServices()) {
+      const o = wanted[entry.name];
+      if (entry.kind === 'service' && o) await stack.startService(entry.name, o);
     }
-    if (options.presence) await stack.startPresence(options.presence);
     return stack;
   }
 
-  /** (Re)starts the presence service on the stack's NATS and its own database (kept across restarts). */
-  async startPresence(options: Partial<PresenceConfig> & { clock?: Clock } = {}): Promise<RunningPresenceService> {
-    const { clock, ...config } = options;
-    this.presenceConfig ??= {
-      ...presenceConfigFromEnv({}),
-      natsUrl: this.nats.url,
-      dataDir: join(this.dataDir, 'presence'),
-      databaseUrl: this.pg ? await this.pg.createDatabase() : undefined,
-      tickMs: 50,
-      rpcTimeoutMs: 5000,
-      logLevel: 'warn',
-      ...config,
-    };
-    this.presence = await startPresenceService(this.presenceConfig, clock);
-    return this.presence;
+  /** The environment the stack gives a service: its NATS, its own database, quiet logs, MEDIA_TIMEOUT_MS short. */
+  async envOf(name: string, extra: Record<string, string> = {}): Promise<Record<string, string>> {
+    let env = this.envs.get(name);
+    if (!env) {
+      const entry = registeredServices().find((s) => s.name === name);
+      env = {
+        NATS_URL: this.nats.url,
+        DATA_DIR: this.dataDir,
+        DATABASE_URL: this.pg && entry?.eventStore ? await this.pg.createDatabase() : '',
+        LOG_LEVEL: 'warn',
+        MEDIA_TIMEOUT_MS: '2000',
+        PRESENCE_TICK_MS: '50',
+        CONFERENCE_TIMEOUT_MS: '5000',
+        MEDIA_WORKERS: '1',
+      };
+      this.envs.set(name, env);
+    }
+    Object.assign(env, extra);
+    return env;
+  }
+
+  /** (Re)starts a service of services.json on the stack's NATS and its own database (kept across restarts). */
+  async startService(name: string, options: ServiceOptions = {}): Promise<RunningService> {
+    const entry = registeredServices().find((s) => s.name === name && s.kind === 'service');
+    if (!entry) throw new Error(`services.json has no kit service named ${name}`);
+    // mediasoup reads MEDIASOUP_WORKER_BIN when it is first loaded.
+    if (entry.needs?.includes('mediasoup-worker')) process.env.MEDIASOUP_WORKER_BIN = mediasoupWorkerBin();
+    const mod = (await import(join(REPOSITORY_ROOT, entry.app, 'src'))) as Record<string, ServiceDefinition>;
+    const definition = mod[`${name}Service`];
+    const running = await startService(definition, { env: await this.envOf(name, options.env), clock: options.clock });
+    this.services.set(name, running);
+    return running;
+  }
+
+  async stopService(name: string): Promise<void> {
+    await this.services.get(name)?.close();
+    this.services.delete(name);
+  }
+
+  get conference(): RunningService | undefined {
+    return this.services.get('conference');
+  }
+  get presence(): RunningService | undefined {
+    return this.services.get('presence');
+  }
+  get media(): RunningService | undefined {
+    return this.services.get('media');
+  }
+  /** The media service's SFU. */
+  get sfu(): Sfu {
+    const media = this.media;
+    if (!media) throw new Error('this stack runs no media service');
+    return media.get<Sfu>(require(join(REPOSITORY_ROOT, 'apps/media/src')).Sfu);
+  }
+
+  /** One pass of the presence service's deadline scheduler now (tests that move the clock use it instead of waiting for a tick). */
+  async tickPresence(): Promise<void> {
+    const presence = this.presence;
+    if (!presence) throw new Error('this stack runs no presence service');
+    const { DeadlineScheduler } = await import(join(REPOSITORY_ROOT, 'apps/presence/src'));
+    await presence.get<{ tick(): Promise<void> }>(DeadlineScheduler).tick();
   }
 
   async token(userId: string, organizationId: string, roles: string[]): Promise<string> {
@@ -140,18 +178,16 @@ export class Stack {
   /** Events in the stores of the services running (a rejected request must not change it). */
   async eventCount(): Promise<number> {
     const counts = await Promise.all(
-      [this.conference, this.presence]
-        .filter((service) => service !== undefined)
-        .map(async (service) => Number((await service.store.transaction((sql) => sql.query<{ n: string | number }>('select count(*) as n from events'))).rows[0].n)),
+      [...this.services.entries()]
+        .filter(([name]) => registeredServices().find((s) => s.name === name)?.eventStore)
+        .map(async ([, service]) => Number((await service.kit.store.transaction((sql) => sql.query<{ n: string | number }>('select count(*) as n from events'))).rows[0].n)),
     );
     return counts.reduce((a, b) => a + b, 0);
   }
 
   async stop(): Promise<void> {
     await this.gateway.close().catch(() => undefined);
-    await this.media?.close().catch(() => undefined);
-    await this.presence?.close().catch(() => undefined);
-    await this.conference?.close().catch(() => undefined);
+    for (const name of [...this.services.keys()].reverse()) await this.stopService(name).catch(() => undefined);
     await this.pg?.stop();
     await this.nats.stop();
     rmSync(this.dataDir, { recursive: true, force: true });

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Controller, Inject, Logger } from '@nestjs/common';
 import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
-import type { NatsConnection } from 'nats';
 import {
   type Conference,
   type ConferenceEvent,
@@ -42,16 +41,15 @@ import {
   ActiveConferencesQuery,
   type ActiveConferencesPage,
   PresenceQueries,
-  type ServiceHealth,
   type UserEndpointView,
 } from '@parley/contracts';
-import { type NatsRpcClient, deliverToEndpoints, maskEvent, parleyValidationPipe, problemWithMasks, requestContextOf } from '@parley/messaging';
+import { deliverToEndpoints, maskEvent, parleyValidationPipe, problemWithMasks, requestContextOf } from '@parley/messaging';
 import type { ConferenceCommand, ConferenceCommandBody } from './domain/commands';
 import { guards } from './domain/decider';
 import type { ConferenceState } from './domain/state';
 import { ConferenceService } from './conference.service';
-import { CONFERENCE_CONFIG, NATS_CONNECTION, RPC_CLIENT, SERVICE_HEALTH } from './tokens';
-import type { ConferenceConfig } from './config';
+import { KIT } from '@parley/service-kit';
+import type { ConferenceKit } from './settings';
 
 const valid = parleyValidationPipe();
 
@@ -61,10 +59,7 @@ export class ConferenceController {
   private readonly logger = new Logger('ConferenceController');
   constructor(
     private readonly conferences: ConferenceService,
-    @Inject(RPC_CLIENT) private readonly rpc: NatsRpcClient,
-    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
-    @Inject(CONFERENCE_CONFIG) private readonly config: ConferenceConfig,
-    @Inject(SERVICE_HEALTH) private readonly serviceHealth: () => Promise<ServiceHealth>,
+    @Inject(KIT) private readonly kit: ConferenceKit,
   ) {}
 
   /** A command on conference `conferenceId` of `organizationId` (the caller's, unless a SERVICE creates for another). */
@@ -75,7 +70,7 @@ export class ConferenceController {
   /** The user that registered `userEndpointId` in the caller's organization, if anyone did (the presence service knows). */
   private async endpointOwner(userEndpointId: string, ctx: RequestContext): Promise<string | undefined> {
     try {
-      const view = await this.rpc.request<UserEndpointView>(PresenceQueries.endpoint, { userEndpointId }, ctx, { timeoutMs: this.config.presenceTimeoutMs });
+      const view = await this.kit.rpc.request<UserEndpointView>(PresenceQueries.endpoint, { userEndpointId }, ctx, { timeoutMs: this.kit.settings.presenceTimeoutMs });
       return view.userId;
     } catch (e) {
       // Not registered, or no presence service running (then nothing is registered): nobody owns it.
@@ -91,7 +86,7 @@ export class ConferenceController {
   /** A media call; "nobody answers" gets a message that says what is missing. */
   private async media<T>(subject: string, payload: unknown, ctx: RequestContext): Promise<T> {
     try {
-      return await this.rpc.request<T>(subject, payload, ctx, { timeoutMs: this.config.mediaTimeoutMs });
+      return await this.kit.rpc.request<T>(subject, payload, ctx, { timeoutMs: this.kit.settings.mediaTimeoutMs });
     } catch (e) {
       if (e instanceof ParleyError && (e.code === 'UNAVAILABLE' || e.code === 'TIMEOUT')) {
         throw new ParleyError('UNAVAILABLE', `The media service (SFU) did not answer (${e.message}); media requests need it running`, { subject });
@@ -325,13 +320,8 @@ export class ConferenceController {
     const delivery = { id: randomUUID(), qos: qosLevel(dto.qos), event: dto.event };
     // The log line carries the masked copy; the endpoints get the event as sent.
     this.logger.log({ msg: 'sendEvent', deliveryId: delivery.id, conferenceId: dto.conferenceId, endpoints: endpoints.length, qos: delivery.qos, event: maskEvent(dto.event, dto.masks ?? []) });
-    await deliverToEndpoints(this.nc, endpoints.map((ep) => ({ organizationId: state.organizationId, userEndpointId: ep.userEndpointId })), delivery);
+    await deliverToEndpoints(this.kit.nc, endpoints.map((ep) => ({ organizationId: state.organizationId, userEndpointId: ep.userEndpointId })), delivery);
     return { eventsSent: endpoints.length };
-  }
-
-  @MessagePattern(ConferenceQueries.health)
-  health(): Promise<ServiceHealth> {
-    return this.serviceHealth();
   }
 
   @MessagePattern(ConferenceQueries.get)

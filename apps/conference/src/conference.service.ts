@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   type ActiveConferencesPage,
@@ -6,20 +5,20 @@ import {
   type ConferenceDomainEvent,
   type ConferenceEvent,
   type ConferenceSimpleView,
+  CONFERENCE_CONTEXT,
   ParleyError,
   type RequestContext,
-  conferenceStreamId,
   pageOf,
   toFeedEvent,
 } from '@parley/contracts';
-import { AggregateRepository, type EventStore, type ExecuteOptions as RepositoryExecuteOptions, KeyedMutex, type NewEvent } from '@parley/eventsourcing';
+import { type ExecuteOptions as RepositoryExecuteOptions, KeyedMutex } from '@parley/eventsourcing';
+import { Aggregate, KIT } from '@parley/service-kit';
 import type { ConferenceCommand } from './domain/commands';
 import { guards, makeConferenceDecider } from './domain/decider';
 import type { ConferenceState } from './domain/state';
 import { toConferenceView, toSimpleView } from './domain/views';
-import { type ActiveCursor, activeConferences, activeConferencesCreatedBy, saveConferenceView } from './infra/conference-views';
-import { CONFERENCE_CONFIG, EVENT_STORE, RELAY_KICK } from './tokens';
-import type { ConferenceConfig } from './config';
+import { type ActiveCursor, activeConferences, activeConferencesCreatedBy } from './infra/conference-views';
+import type { ConferenceKit } from './settings';
 
 /** Events one page of the feed holds at most (it is also cut at Limits.pageBytes); the client asks again from the last version. */
 const FEED_PAGE_EVENTS = 256;
@@ -28,40 +27,35 @@ const FEED_PAGE_EVENTS = 256;
 export type ExecuteOptions<R> = Pick<RepositoryExecuteOptions<ConferenceState, ConferenceDomainEvent, R>, 'before' | 'abandon'>;
 
 /**
- * The conference's application service: load (cache + the stream's new events), decide,
- * append with the version it decided on, retry on conflict (AggregateRepository). The read
- * model is written in the append's transaction; the relay is woken right after the commit.
+ * The conference's application service on the kit's Aggregate: load (cache + the stream's new
+ * events), decide, append with the version it decided on, retry on conflict; the view is written
+ * in the append's transaction and the relay woken right after the commit.
  */
 @Injectable()
 export class ConferenceService {
   private readonly logger = new Logger(ConferenceService.name);
-  private readonly conferences: AggregateRepository<ConferenceCommand, ConferenceDomainEvent, ConferenceState>;
+  private readonly conferences: Aggregate<ConferenceCommand, ConferenceDomainEvent, ConferenceState>;
   /** Creates of one user take turns in this process, so its count of unended conferences cannot be raced past its quota. */
   private readonly creations = new KeyedMutex();
 
-  constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(RELAY_KICK) kickRelay: () => void,
-    @Inject(CONFERENCE_CONFIG) private readonly config: ConferenceConfig,
-  ) {
-    this.conferences = new AggregateRepository({
-      store,
-      decider: makeConferenceDecider(config.quotas),
-      cacheSize: config.stateCacheSize,
-      onCommitted: kickRelay,
+  constructor(@Inject(KIT) private readonly kit: ConferenceKit) {
+    this.conferences = new Aggregate(kit, {
+      context: CONFERENCE_CONTEXT,
+      decider: makeConferenceDecider(kit.settings.quotas),
+      cacheSize: kit.settings.cacheSize,
       tooManyConflicts: (_streamId, cmd) => new ParleyError('CONFLICT', `Conference ${cmd.conferenceId} is changing too fast; ${cmd.kind} was not applied, try again`),
     });
   }
 
   /** The conference's current state (the cached fold plus whatever was appended since), in the caller's organization. */
   load(organizationId: string, conferenceId: string): Promise<ConferenceState> {
-    return this.conferences.load(conferenceStreamId(organizationId, conferenceId));
+    return this.conferences.load(organizationId, conferenceId);
   }
 
   execute<R = undefined>(cmd: ConferenceCommand, ctx: RequestContext, options: ExecuteOptions<R> = {}): Promise<{ state: ConferenceState; events: ConferenceDomainEvent[]; result?: R }> {
     const { abandon } = options;
-    return this.conferences.execute<R>(conferenceStreamId(cmd.organizationId, cmd.conferenceId), cmd, (e) => this.envelope(e, ctx, cmd.now, cmd.organizationId), {
-      inTransaction: (sql, next) => saveConferenceView(sql, toConferenceView(next)),
+    // Time is the decision's; the organization is the conference's (a SERVICE may create for another).
+    return this.conferences.execute<R>(cmd.organizationId, cmd.conferenceId, cmd, { correlationId: ctx.correlationId, causationId: ctx.causationId, userId: ctx.actor.userId, time: cmd.now }, {
       before: options.before,
       abandon: abandon && ((result) => abandon(result).catch((err) => this.logger.warn(`could not undo ${cmd.kind} of ${cmd.conferenceId}: ${String(err)}`))),
     });
@@ -81,14 +75,14 @@ export class ConferenceService {
 
   /** One page of the caller's organization's active conferences (see activeConferences). */
   active(ctx: RequestContext, after?: ActiveCursor): Promise<ActiveConferencesPage> {
-    return this.store.transaction((sql) => activeConferences(sql, ctx.actor.organizationId, after));
+    return this.kit.store.transaction((sql) => activeConferences(sql, ctx.actor.organizationId, after));
   }
 
   /** A create, decided with the caller's count of unended conferences in that organization (its quota). */
   create(cmd: Extract<ConferenceCommand, { kind: 'create' }>, ctx: RequestContext): Promise<{ state: ConferenceState }> {
     return this.creations.run(`${cmd.organizationId}\u0000${ctx.actor.userId}`, async () => {
-      const quota = this.config.quotas.activeConferencesPerUser;
-      const activeCreatedByCaller = await this.store.transaction((sql) => activeConferencesCreatedBy(sql, cmd.organizationId, ctx.actor.userId, quota));
+      const quota = this.kit.settings.quotas.activeConferencesPerUser;
+      const activeCreatedByCaller = await this.kit.store.transaction((sql) => activeConferencesCreatedBy(sql, cmd.organizationId, ctx.actor.userId, quota));
       return this.execute({ ...cmd, activeCreatedByCaller }, ctx);
     });
   }
@@ -102,22 +96,7 @@ export class ConferenceService {
     const state = await this.load(ctx.actor.organizationId, conferenceId);
     guards.readable(state, ctx.actor, conferenceId);
     if (afterVersion >= state.version) return [];
-    const recorded = await this.store.readStream(conferenceStreamId(ctx.actor.organizationId, conferenceId), afterVersion + 1, FEED_PAGE_EVENTS);
+    const recorded = await this.kit.store.readStream(this.conferences.streamId(ctx.actor.organizationId, conferenceId), afterVersion + 1, FEED_PAGE_EVENTS);
     return pageOf(recorded.map((e) => toFeedEvent(conferenceId, e)));
-  }
-
-  /** Time is the decision's; the organization is the conference's (a SERVICE may create for another). */
-  private envelope(event: ConferenceDomainEvent, ctx: RequestContext, time: string, organizationId: string): NewEvent {
-    return {
-      eventId: randomUUID(),
-      event,
-      metadata: {
-        correlationId: ctx.correlationId,
-        causationId: ctx.causationId,
-        userId: ctx.actor.userId,
-        organizationId,
-        time,
-      },
-    };
   }
 }

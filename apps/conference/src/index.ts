@@ -1,2 +1,2 @@
-export * from './bootstrap';
-export * from './config';
+export * from './service';
+export * from './settings';

@@ -1,5 +1,4 @@
-import { runService } from '@parley/messaging';
-import { startConferenceService } from './bootstrap';
-import { conferenceConfigFromEnv } from './config';
+import { runMain } from '@parley/service-kit';
+import { conferenceService } from './service';
 
-runService('conference', () => startConferenceService(conferenceConfigFromEnv()));
+runMain(conferenceService);

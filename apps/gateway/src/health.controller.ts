@@ -32,7 +32,8 @@ export class HealthController {
     const services = await this.services.check();
     const warnings: string[] = [];
     for (const [name, s] of Object.entries(services)) {
-      if (s.status !== 'ok') warnings.push(`${name} is not answering (${s.error})`);
+      if (s.status === 'unavailable') warnings.push(`${name} is not answering (${s.error})`);
+      else if (s.status === 'down') warnings.push(`${name} is up but its database is not (${s.database?.error})`);
       else if (s.relay && s.relay.deadLetters > 0) {
         warnings.push(`${name}'s relay dead-lettered ${s.relay.deadLetters} event(s) it could never publish (latest ${s.relay.lastDeadLetter?.eventId}: ${s.relay.lastDeadLetter?.reason})`);
       }

@@ -1,2 +1,3 @@
-export * from './bootstrap';
-export * from './config';
+export * from './service';
+export * from './settings';
+export { Sfu } from './sfu/sfu';

@@ -1,5 +1,4 @@
-import { runService } from '@parley/messaging';
-import { startMediaService } from './bootstrap';
-import { mediaConfigFromEnv } from './config';
+import { runMain } from '@parley/service-kit';
+import { mediaService } from './service';
 
-runService('media', () => startMediaService(mediaConfigFromEnv()));
+runMain(mediaService);

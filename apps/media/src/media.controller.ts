@@ -9,13 +9,12 @@ import {
   MediaReleaseRequest,
   MediaViewRequest,
   type MediaViewResponse,
-  type ServiceHealth,
 } from '@parley/contracts';
 import { parleyValidationPipe, requestContextOf } from '@parley/messaging';
-import type { MediaConfig } from './config';
+import { KIT } from '@parley/service-kit';
+import type { MediaKit } from './settings';
 import { type IceServersResultV2, iceServersFor } from './ice-servers';
 import { Sfu, roomOf } from './sfu/sfu';
-import { MEDIA_CONFIG } from './tokens';
 
 const valid = parleyValidationPipe();
 
@@ -27,12 +26,12 @@ const valid = parleyValidationPipe();
 export class MediaController {
   constructor(
     @Inject(Sfu) private readonly sfu: Sfu,
-    @Inject(MEDIA_CONFIG) private readonly config: MediaConfig,
+    @Inject(KIT) private readonly kit: MediaKit,
   ) {}
 
   @MessagePattern(MediaCommands.iceServers)
   iceServers(@Ctx() nats: NatsContext): IceServersResultV2 {
-    return iceServersFor(this.config.iceServers, requestContextOf(nats).actor.userId, Math.floor(Date.now() / 1000));
+    return iceServersFor(this.kit.settings.iceServers, requestContextOf(nats).actor.userId, Math.floor(Date.now() / 1000));
   }
 
   @MessagePattern(MediaCommands.publish)
@@ -69,10 +68,5 @@ export class MediaController {
     if (req.viewerId) this.sfu.stopView(room, req.streamId, req.viewerId);
     else this.sfu.unpublish(room, req.streamId);
     return null;
-  }
-
-  @MessagePattern(MediaCommands.health)
-  health(): ServiceHealth {
-    return { status: 'ok', service: 'media', gauges: this.sfu.load };
   }
 }

@@ -1,5 +1,4 @@
-import { runService } from '@parley/messaging';
-import { startPresenceService } from './bootstrap';
-import { presenceConfigFromEnv } from './config';
+import { runMain } from '@parley/service-kit';
+import { presenceService } from './service';
 
-runService('presence', () => startPresenceService(presenceConfigFromEnv()));
+runMain(presenceService);

@@ -5,7 +5,6 @@ import {
   PresenceCommands,
   PresenceQueries,
   type RegisterResult,
-  type ServiceHealth,
   RegisterUserEndpointWebCommand,
   SendEventToUserWebCommand,
   UnregisterUserEndpointWebCommand,
@@ -14,7 +13,6 @@ import {
 } from '@parley/contracts';
 import { parleyValidationPipe, requestContextOf } from '@parley/messaging';
 import { PresenceService } from './presence.service';
-import { SERVICE_HEALTH } from './tokens';
 
 const valid = parleyValidationPipe();
 
@@ -23,7 +21,6 @@ const valid = parleyValidationPipe();
 export class PresenceController {
   constructor(
     @Inject(PresenceService) private readonly presence: PresenceService,
-    @Inject(SERVICE_HEALTH) private readonly serviceHealth: () => Promise<ServiceHealth>,
   ) {}
 
   @MessagePattern(PresenceCommands.register)
@@ -51,10 +48,5 @@ export class PresenceController {
   @MessagePattern(PresenceQueries.endpoint)
   endpoint(@Payload(valid) q: UserEndpointQuery, @Ctx() nats: NatsContext): Promise<UserEndpointView> {
     return this.presence.endpoint(q.userEndpointId, requestContextOf(nats));
-  }
-
-  @MessagePattern(PresenceQueries.health)
-  health(): Promise<ServiceHealth> {
-    return this.serviceHealth();
   }
 }

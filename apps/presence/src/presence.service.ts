@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { NatsConnection } from 'nats';
 import {
   type KeepUserEndpointAliveWebCommand,
   ParleyError,
@@ -14,15 +13,15 @@ import {
   hasRole,
   problemWithClientEvent,
   qosLevel,
-  userEndpointStreamId,
+  USER_ENDPOINT_CONTEXT,
   userEventStreamId,
 } from '@parley/contracts';
-import { AggregateRepository, type EventMetadata, type EventStore, KeyedMutex, type NewEvent } from '@parley/eventsourcing';
+import { type EventMetadata, KeyedMutex, type NewEvent } from '@parley/eventsourcing';
+import { Aggregate, KIT } from '@parley/service-kit';
 import { deliverToEndpoints, maskEvent, problemWithMasks } from '@parley/messaging';
-import type { Clock, PresenceConfig } from './config';
 import { type EndpointCommand, type EndpointState, makeEndpointDecider } from './domain/decider';
-import { type EndpointKey, endpointsOfUser, findEndpoint, saveEndpoint } from './infra/presence-views';
-import { CLOCK, EVENT_STORE, NATS_CONNECTION, PRESENCE_CONFIG, RELAY_KICK } from './tokens';
+import { type EndpointKey, endpointsOfUser, findEndpoint } from './infra/presence-views';
+import type { PresenceKit } from './settings';
 
 /** The presence service's own identity on the events its scheduler records. */
 export const PRESENCE_ACTOR = 'presence';
@@ -34,37 +33,25 @@ export const PRESENCE_ACTOR = 'presence';
 @Injectable()
 export class PresenceService {
   private readonly logger = new Logger(PresenceService.name);
-  private readonly endpoints: AggregateRepository<EndpointCommand, UserEndpointDomainEvent, EndpointState>;
+  private readonly endpoints: Aggregate<EndpointCommand, UserEndpointDomainEvent, EndpointState>;
   /** Registrations of one user take turns in this process, so its endpoint count cannot be raced past its quota. */
   private readonly registrations = new KeyedMutex();
 
-  constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(RELAY_KICK) private readonly kickRelay: () => void,
-    @Inject(PRESENCE_CONFIG) config: PresenceConfig,
-    @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
-  ) {
-    this.endpoints = new AggregateRepository({
-      store,
-      decider: makeEndpointDecider(config.quotas),
-      cacheSize: config.stateCacheSize,
-      onCommitted: kickRelay,
-      tooManyConflicts: (streamId) => new ParleyError('CONFLICT', `${streamId} is changing too fast; try again`),
+  constructor(@Inject(KIT) private readonly kit: PresenceKit) {
+    this.endpoints = new Aggregate(kit, {
+      context: USER_ENDPOINT_CONTEXT,
+      decider: makeEndpointDecider(kit.settings.quotas),
+      cacheSize: kit.settings.cacheSize,
+      tooManyConflicts: (id) => new ParleyError('CONFLICT', `User endpoint ${id} is changing too fast; try again`),
     });
   }
 
   private now(): string {
-    return new Date(this.clock.now()).toISOString();
+    return new Date(this.kit.clock.now()).toISOString();
   }
 
-  private execute(cmd: EndpointCommand, meta: Pick<EventMetadata, 'correlationId' | 'causationId' | 'userId'>): Promise<{ state: EndpointState; events: UserEndpointDomainEvent[] }> {
-    return this.endpoints.execute(
-      userEndpointStreamId(cmd.organizationId, cmd.userEndpointId),
-      cmd,
-      (event) => ({ eventId: randomUUID(), event, metadata: { ...meta, organizationId: cmd.organizationId, time: cmd.now } }),
-      { inTransaction: saveEndpoint },
-    );
+  private execute(cmd: EndpointCommand, cause: Pick<EventMetadata, 'correlationId' | 'causationId' | 'userId'>): Promise<{ state: EndpointState; events: UserEndpointDomainEvent[] }> {
+    return this.endpoints.execute(cmd.organizationId, cmd.userEndpointId, cmd, { ...cause, time: cmd.now });
   }
 
   private static meta(ctx: RequestContext) {
@@ -75,7 +62,7 @@ export class PresenceService {
     const userEndpointId = dto.userEndpointId ?? randomUUID();
     const { organizationId, userId } = ctx.actor;
     await this.registrations.run(`${organizationId}/${userId}`, async () => {
-      const registered = await this.store.transaction((sql) => endpointsOfUser(sql, organizationId, userId));
+      const registered = await this.kit.store.transaction((sql) => endpointsOfUser(sql, organizationId, userId));
       await this.execute(
         {
           kind: 'register',
@@ -113,7 +100,7 @@ export class PresenceService {
 
   /** A registered endpoint of the caller's organization; anything else is 404. */
   async endpoint(userEndpointId: string, ctx: RequestContext): Promise<UserEndpointView> {
-    const view = await this.store.transaction((sql) => findEndpoint(sql, ctx.actor.organizationId, userEndpointId));
+    const view = await this.kit.store.transaction((sql) => findEndpoint(sql, ctx.actor.organizationId, userEndpointId));
     if (!view) throw new ParleyError('NOT_FOUND', `User endpoint ${userEndpointId} is not registered`);
     return view;
   }
@@ -133,7 +120,7 @@ export class PresenceService {
       if (!dto.organizationId) throw new ParleyError('BAD_REQUEST', 'organizationId is required for a SERVICE caller: it names the recipient\'s organization', { fields: ['organizationId'] });
       organizationId = dto.organizationId;
     }
-    const targets = await this.store.transaction((sql) => endpointsOfUser(sql, organizationId, dto.userId, dto.userEndpointId));
+    const targets = await this.kit.store.transaction((sql) => endpointsOfUser(sql, organizationId, dto.userId, dto.userEndpointId));
     if (dto.userEndpointId && targets.length === 0) throw new ParleyError('NOT_FOUND', `User endpoint ${dto.userEndpointId} of user ${dto.userId} is not registered`);
     if (targets.length === 0) return 0;
 
@@ -147,10 +134,10 @@ export class PresenceService {
       data: { organizationId, userId: dto.userId, userEndpointIds: targets, qos, deliveryId, event: masked, masks },
     };
     const record: NewEvent = { eventId: randomUUID(), event: sent, metadata: { ...PresenceService.meta(ctx), organizationId, time: this.now() } };
-    await this.store.append(userEventStreamId(deliveryId), 0, [record]);
-    this.kickRelay();
+    await this.kit.store.append(userEventStreamId(deliveryId), 0, [record]);
+    this.kit.committed();
     this.logger.log({ msg: 'sendEvent', deliveryId, organizationId, userId: dto.userId, endpoints: targets.length, qos, event: masked });
-    await deliverToEndpoints(this.nc, targets.map((userEndpointId) => ({ organizationId, userEndpointId })), { id: deliveryId, qos, event: dto.event });
+    await deliverToEndpoints(this.kit.nc, targets.map((userEndpointId) => ({ organizationId, userEndpointId })), { id: deliveryId, qos, event: dto.event });
     return targets.length;
   }
 }

@@ -1,7 +1,8 @@
-import type { EventStore } from '@parley/eventsourcing';
-import type { Clock } from './config';
+import { Inject, Injectable } from '@nestjs/common';
+import { KIT, type Part } from '@parley/service-kit';
 import { dueEndpoints } from './infra/presence-views';
-import type { PresenceService } from './presence.service';
+import { PresenceService } from './presence.service';
+import type { PresenceKit } from './settings';
 
 /** Endpoints per query; a pass takes at most 16 batches, the rest waits for the next tick. */
 const BATCH = 256;
@@ -12,20 +13,19 @@ const BATCH = 256;
  * durable, so after a restart overdue endpoints are handled on the first tick. Replicas may
  * tick at once: the deciders and the store's optimistic concurrency make the second one a no-op.
  */
-export class DeadlineScheduler {
+@Injectable()
+export class DeadlineScheduler implements Part {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
 
   constructor(
-    private readonly store: EventStore,
-    private readonly presence: PresenceService,
-    private readonly clock: Clock,
-    private readonly tickMs: number,
-    private readonly log: (msg: string, err?: unknown) => void,
+    @Inject(KIT) private readonly kit: PresenceKit,
+    @Inject(PresenceService) private readonly presence: PresenceService,
   ) {}
 
-  start(): void {
-    this.timer = setInterval(() => void this.tick(), this.tickMs);
+  start(): this {
+    this.timer = setInterval(() => void this.tick(), this.kit.settings.tickMs);
+    return this;
   }
 
   /** One pass over what is due now; a pass already under way is joined, not doubled. */
@@ -37,18 +37,18 @@ export class DeadlineScheduler {
   private async pass(): Promise<void> {
     try {
       for (let round = 0; round < 16; round++) {
-        const due = await this.store.transaction((sql) => dueEndpoints(sql, new Date(this.clock.now()), BATCH));
+        const due = await this.kit.store.transaction((sql) => dueEndpoints(sql, new Date(this.kit.clock.now()), BATCH));
         for (const key of due) {
-          await this.presence.checkDeadlines(key).catch((err) => this.log(`deadline check of ${key.organizationId}/${key.userEndpointId} failed`, err));
+          await this.presence.checkDeadlines(key).catch((err) => this.kit.log.warn({ err }, `deadline check of ${key.organizationId}/${key.userEndpointId} failed`));
         }
         if (due.length < BATCH) return;
       }
     } catch (err) {
-      this.log('deadline scheduler pass failed', err);
+      this.kit.log.warn({ err }, 'deadline scheduler pass failed');
     }
   }
 
-  async stop(): Promise<void> {
+  async close(): Promise<void> {
     clearInterval(this.timer);
     await this.running;
   }

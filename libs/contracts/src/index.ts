@@ -6,3 +6,7 @@ export * from './validation';
 export * from './media';
 export * from './conference';
 export * from './presence';
+
+import { conferenceUpcasters } from './conference/upcasters';
+/** Every upcaster of every published event type: the one list stores and consumers read with. */
+export const eventUpcasters = [...conferenceUpcasters];

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsBoolean, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { scopedStreamId } from './subjects';
+import { healthSubject, scopedStreamId } from './subjects';
 import { Limits } from './limits';
 import { ID_SCHEMA, IsJsonObject, IsParleyId, MaxJsonBytes } from './validation';
 
@@ -21,7 +21,7 @@ export const PresenceQueries = {
   /** One endpoint of the caller's organization (the gateway binds a socket to it). */
   endpoint: 'parley.presence.qry.endpoint',
   /** Answers { status: 'ok' } once the service's handlers are subscribed (readiness). */
-  health: 'parley.presence.qry.health',
+  health: healthSubject('presence'),
 } as const;
 
 /** Event streams of the presence service: `userendpoint/<org>/<id>`, and `userevent/<deliveryId>` for each user sendEvent. */

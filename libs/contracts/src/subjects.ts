@@ -5,6 +5,17 @@
  */
 export const EVENTS_STREAM = 'PARLEY_EVENTS';
 export const EVENTS_SUBJECT_ROOT = 'parley.evt';
+/** Messages a consumer could not handle, on `parley.dlq.<consumer>`, kept with the error until replayed or dropped. */
+export const DEAD_LETTER_STREAM = 'PARLEY_DEAD_LETTERS';
+export const DEAD_LETTER_SUBJECT_ROOT = 'parley.dlq';
+/** Where a consumer takes a dead letter back to handle it again (request/reply): `parley.replay.<consumer>`. */
+export const replaySubject = (consumer: string): string => `parley.replay.${consumer}`;
+
+/** The subject every service answers its health on: `parley.<service>.qry.health` (its readiness too). */
+export const healthSubject = (service: string): string => `parley.${service}.qry.health`;
+
+/** Where a service answers an operator about its projections (`npm run -s projections`). */
+export const projectionAdminSubject = (service: string): string => `parley.${service}.admin.projections`;
 
 export const ConferenceCommands = {
   create: 'parley.conference.cmd.create',
@@ -32,19 +43,27 @@ export const ConferenceQueries = {
   simpleView: 'parley.conference.qry.simpleView',
   active: 'parley.conference.qry.active',
   events: 'parley.conference.qry.events',
-  /** Answers { status: 'ok' } once the service's handlers are subscribed (readiness). */
-  health: 'parley.conference.qry.health',
+  /** The service's health (see ServiceHealth); answered once its handlers are subscribed (readiness). */
+  health: healthSubject('conference'),
 } as const;
 
+/** One part of a service as its health answer reports it. */
+export interface PartHealth {
+  status: 'up' | 'down';
+  error?: string;
+}
+
 /**
- * What a service's health subject answers (`parley.<service>.qry.health`): it is up, and what
- * the gateway's /health and /metrics report about it (its relay's dead letters, its load).
+ * What a service's health subject answers: whether each of its parts is up (its database, its
+ * relay), what the gateway's /health and /metrics report about it (the relay's lag and dead
+ * letters, its load). `status` is 'down' when any part is.
  */
 export interface ServiceHealth {
-  status: 'ok';
+  status: 'ok' | 'down';
   service: string;
-  /** Events its relay could never publish (see relay_dead_letters in its database). */
-  relay?: { deadLetters: number; lastDeadLetter?: { eventId: string; streamId: string; type: string; reason: string; at: string } };
+  database?: PartHealth;
+  /** Events its relay could never publish (see relay_dead_letters in its database), and those committed and not yet published. */
+  relay?: PartHealth & { lag?: number; deadLetters: number; lastDeadLetter?: { eventId: string; streamId: string; type: string; reason: string; at: string } };
   /** Gauges worth a look (e.g. the SFU's transports). */
   gauges?: Record<string, number>;
 }
@@ -58,8 +77,8 @@ export const MediaCommands = {
   setPublishedBitrate: 'parley.media.cmd.setPublishedBitrate',
   /** Best-effort clean-up when a publish/view answered but its event could not be stored. */
   release: 'parley.media.cmd.release',
-  /** Answers { status: 'ok' } once the service's handlers are subscribed (readiness). */
-  health: 'parley.media.qry.health',
+  /** The service's health (see ServiceHealth); answered once its handlers are subscribed (readiness). */
+  health: healthSubject('media'),
   /** STUN/TURN servers and time-limited TURN credentials for the caller. */
   iceServers: 'parley.media.qry.iceServers',
 } as const;

@@ -1,5 +1,5 @@
 import { KeyedMutex } from './keyed-mutex';
-import { ConcurrencyError, type Decider, type DomainEvent, type EventStore, type NewEvent, type SqlExecutor } from './types';
+import { ConcurrencyError, type Decider, type DomainEvent, type EventStore, type NewEvent, type RecordedEvent, type SqlExecutor } from './types';
 
 export interface AggregateRepositoryOptions<C, E extends DomainEvent, S extends { version: number }> {
   store: EventStore;
@@ -15,8 +15,8 @@ export interface AggregateRepositoryOptions<C, E extends DomainEvent, S extends 
 }
 
 export interface ExecuteOptions<S, E, R> {
-  /** Inline projection: runs in the append's transaction with the state after the events. */
-  inTransaction?: (sql: SqlExecutor, next: S) => Promise<void>;
+  /** Inline projections: run in the append's transaction with the state after the events, and the events as recorded. */
+  inTransaction?: (sql: SqlExecutor, next: S, recorded: RecordedEvent[]) => Promise<void>;
   /**
    * Runs once, after the command is first decided and before its events are stored (e.g. a
    * call to another service whose answer the caller needs). Its result is returned; if storing
@@ -70,7 +70,7 @@ export class AggregateRepository<C, E extends DomainEvent, S extends { version: 
               streamId,
               state.version,
               events.map((e) => envelope(e, next)),
-              project ? { inTransaction: (sql) => project(sql, next) } : {},
+              project ? { inTransaction: (sql, recorded) => project(sql, next, recorded) } : {},
             );
           } catch (e) {
             if (!(e instanceof ConcurrencyError)) throw e;

@@ -9,7 +9,6 @@ export { loadPglite } from './load-pglite';
 export { createSchema } from './schema';
 export { loadCheckpoint, saveCheckpoint, positionOf } from './checkpoints';
 export { eventSubject, streamEventSubject, EVENTS_STREAM, EVENT_SUBJECT_PREFIX } from './event-subjects';
-export { ensureEventsStream, type EnsureEventsStreamOptions } from './events-stream';
 export { EventRelay, type EventRelayOptions, type RelayLogger, type RelayStats, type RelayStore } from './relay';
 export { type DeadLetter, type DeadLetterSummary, deadLetterSummary } from './dead-letters';
 export {

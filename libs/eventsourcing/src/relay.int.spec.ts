@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { spawnTs, startNats, startPostgres, waitFor, type NatsServerHandle, type PostgresHandle } from '@parley/testing';
-import { AckPolicy, connect, DeliverPolicy, nanos, StorageType, type JetStreamManager, type NatsConnection } from 'nats';
+import { AckPolicy, connect, DeliverPolicy, type JetStreamManager, type NatsConnection } from 'nats';
 import { newEvent } from './event-store.contract.spec';
 import { eventSubject, EVENTS_STREAM } from './event-subjects';
-import { ensureEventsStream } from './events-stream';
+import { provisionStreams } from '@parley/messaging';
 import { PostgresEventStore } from './postgres-event-store';
 import { EventRelay, type EventRelayOptions, type RelayLogger } from './relay';
 import type { RelayChildMessage } from './relay-child.fixture.spec';
@@ -123,7 +123,7 @@ describe('EventRelay', () => {
     [url, nats] = await Promise.all([pg.createDatabase(), startNats()]);
     nc = await connect({ servers: nats.url });
     jsm = await nc.jetstreamManager();
-    await ensureEventsStream(jsm);
+    await provisionStreams(jsm, { replicas: 1 });
     store = new PostgresEventStore(url);
     await store.init();
   });
@@ -220,7 +220,7 @@ describe('EventRelay', () => {
     await waitFor(() => r.stats.errors >= 3, { description: 'failed rounds' });
     expect(await store.loadCheckpoint('relay:conference')).toEqual(START);
 
-    await ensureEventsStream(jsm);
+    await provisionStreams(jsm, { replicas: 1 });
     const consumer = await consume(nc, 'checker');
     cleanups.push(() => consumer.stop());
     await waitFor(() => consumer.received.length === written.length, { description: 'all events after recovery' });
@@ -298,38 +298,5 @@ describe('EventRelay', () => {
     await waitFor(() => two.stats.published === written.length, { description: 'second relay' });
     expect(two.stats.duplicates).toBe(written.length);
     expect(await streamCount()).toBe(written.length);
-  });
-});
-
-describe('ensureEventsStream', () => {
-  let nats: NatsServerHandle;
-  let nc: NatsConnection;
-  beforeAll(async () => {
-    nats = await startNats();
-    nc = await connect({ servers: nats.url });
-  });
-  afterAll(async () => {
-    await nc?.close();
-    await nats?.stop();
-  });
-
-  it('creates PARLEY_EVENTS on parley.evt.> with file storage and a 10 minute duplicate window, idempotently', async () => {
-    const jsm = await nc.jetstreamManager();
-    await Promise.all([ensureEventsStream(jsm), ensureEventsStream(jsm)]);
-    const info = await ensureEventsStream(jsm);
-    expect(info.config).toMatchObject({
-      name: 'PARLEY_EVENTS',
-      subjects: ['parley.evt.>'],
-      storage: StorageType.File,
-      duplicate_window: nanos(10 * 60 * 1000),
-    });
-  });
-
-  it('brings an existing stream with another configuration up to date', async () => {
-    const jsm = await nc.jetstreamManager();
-    await jsm.streams.delete(EVENTS_STREAM).catch(() => undefined);
-    await jsm.streams.add({ name: EVENTS_STREAM, subjects: ['parley.evt.old.>'], storage: StorageType.File, duplicate_window: nanos(60_000) });
-    const info = await ensureEventsStream(jsm);
-    expect(info.config).toMatchObject({ subjects: ['parley.evt.>'], duplicate_window: nanos(10 * 60 * 1000) });
   });
 });

@@ -1,6 +1,5 @@
 import { ErrorCode, headers, type JetStreamClient, type JetStreamOptions, type NatsConnection, type PubAck } from 'nats';
 import { positionOf } from './checkpoints';
-import type { ServiceHealth } from '@parley/contracts';
 import { type DeadLetterSummary, deadLetterSummary, recordDeadLetter } from './dead-letters';
 import { encodeRelayedEvent, EVENT_TYPE_HEADER, STREAM_ID_HEADER, STREAM_VERSION_HEADER } from './relayed-event';
 import type { AllStreamPosition, CheckpointStore, EventStore, Leadership, RecordedEvent } from './types';
@@ -101,6 +100,7 @@ export class EventRelay {
   private leadershipLost = false;
   private position?: AllStreamPosition;
   private kicked = false;
+  private failing?: string;
   private wake?: (kick: boolean) => void;
   private readonly counters = { published: 0, duplicates: 0, batches: 0, errors: 0, deadLettered: 0 };
 
@@ -124,11 +124,9 @@ export class EventRelay {
     return this.store.transaction((sql) => deadLetterSummary(sql, this.options.name));
   }
 
-  /** The health answer of the service this relay belongs to (named as the relay): it is up, and its relay's dead letters. */
-  async serviceHealth(): Promise<ServiceHealth> {
-    const { count, last } = await this.deadLetters();
-    const lastDeadLetter = last && { eventId: last.eventId, streamId: last.streamId, type: last.type, reason: last.reason, at: last.at };
-    return { status: 'ok', service: this.options.name, relay: { deadLetters: count, ...(lastDeadLetter ? { lastDeadLetter } : {}) } };
+  /** The error of the last round, while rounds keep failing (undefined once one succeeds). */
+  get lastError(): string | undefined {
+    return this.failing;
   }
 
   /** Starts the loop in the background. Idempotent. */
@@ -179,10 +177,12 @@ export class EventRelay {
         else await this.deadLetter(dead, next);
         this.position = next;
         this.counters.batches++;
+        this.failing = undefined;
         backoffMs = INITIAL_BACKOFF_MS;
       } catch (err) {
         // The checkpoint did not move, so the next round retries the same batch.
         this.counters.errors++;
+        this.failing = err instanceof Error ? err.message : String(err);
         this.logger.error({ err, relay: this.options.name, retryInMs: backoffMs }, 'event relay round failed; retrying');
         await this.pause(backoffMs, false);
         backoffMs = Math.min(backoffMs * 2, this.maxBackoffMs);

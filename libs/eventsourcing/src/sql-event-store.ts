@@ -140,13 +140,15 @@ export abstract class SqlEventStore implements EventStore, CheckpointStore {
     throw error;
   }
 
-  async readStream(streamId: string, fromVersion = 1, maxCount?: number): Promise<RecordedEvent[]> {
-    const { rows } = await this.driver.query<EventRow>(READ_STREAM, [streamId, fromVersion, maxCount ?? null]);
+  /** Pass `sql` to read inside your own transaction (PGlite: the only way, while one is open). */
+  async readStream(streamId: string, fromVersion = 1, maxCount?: number, sql: SqlExecutor = this.driver): Promise<RecordedEvent[]> {
+    const { rows } = await sql.query<EventRow>(READ_STREAM, [streamId, fromVersion, maxCount ?? null]);
     return rows.map((row) => this.upcast(toRecordedEvent(row)));
   }
 
-  async readAll(after: AllStreamPosition, limit: number): Promise<RecordedEvent[]> {
-    const { rows } = await this.driver.query<EventRow>(READ_ALL, [after.transactionId, after.globalPosition.toString(), limit]);
+  /** Pass `sql` to read inside your own transaction (PGlite: the only way, while one is open). */
+  async readAll(after: AllStreamPosition, limit: number, sql: SqlExecutor = this.driver): Promise<RecordedEvent[]> {
+    const { rows } = await sql.query<EventRow>(READ_ALL, [after.transactionId, after.globalPosition.toString(), limit]);
     return rows.map((row) => this.upcast(toRecordedEvent(row)));
   }
 

@@ -1,71 +1,168 @@
-import { AckPolicy, DeliverPolicy, type JsMsg, type NatsConnection, type ConsumerMessages, nanos } from 'nats';
+import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg, type MsgHdrs, type NatsConnection, type Subscription, headers as natsHeaders, nanos } from 'nats';
+import { DEAD_LETTER_SUBJECT_ROOT, EVENTS_STREAM, replaySubject } from '@parley/contracts';
 
-export interface DurableConsumerOptions<T> {
+/** A message as a handler sees it, whether JetStream delivered it or an operator replayed it. */
+export interface ConsumedMessage {
+  subject: string;
+  data: Uint8Array;
+  headers?: MsgHdrs;
+  /** 1 for the first delivery. */
+  delivery: number;
+  /** Its sequence in the stream it was delivered from (a replay: in the stream it was first delivered from). */
+  sequence?: number;
+}
+
+/** Thrown by a handler when trying again cannot help (an unknown event type): the message is dead-lettered at once. */
+export class PermanentFailure extends Error {
+  override readonly name = 'PermanentFailure';
+}
+
+export interface DurableConsumerOptions {
   nc: NatsConnection;
-  stream: string;
-  /** Durable name: the consumer's position survives restarts of this process. */
+  /** Default PARLEY_EVENTS. */
+  stream?: string;
+  /** Durable name: the consumer's position survives restarts; also names its dead letters and replays. */
   durable: string;
   filterSubject: string;
-  handle: (payload: T, msg: JsMsg) => Promise<void>;
-  /** Deliveries before a message goes to the dead-letter subject (default 5). */
+  handle: (msg: ConsumedMessage) => Promise<void>;
+  /** Deliveries before a message is dead-lettered (default 5). */
   maxDeliver?: number;
   /** Redelivery delays in ms, one per attempt (the last repeats). */
   backoffMs?: number[];
-  /** Where a message that kept failing is published (default `parley.dlq.<durable>`). */
-  deadLetterSubject?: string;
   /** A new consumer starts at messages published from now on, not at the stream's start. */
   deliverNew?: boolean;
+  /** A new consumer starts at this stream sequence (a projection rebuilt up to the one before). */
+  startSequence?: number;
   log?: (msg: string, err?: unknown) => void;
 }
 
+/** Headers a dead letter carries besides the original message's own. */
+export const DeadLetterHeaders = {
+  consumer: 'Parley-Dlq-Consumer',
+  subject: 'Parley-Dlq-Subject',
+  streamSequence: 'Parley-Dlq-Stream-Sequence',
+  deliveries: 'Parley-Dlq-Deliveries',
+  error: 'Parley-Dlq-Error',
+  at: 'Parley-Dlq-At',
+} as const;
+
+/** What a replay request answers. */
+export interface ReplayAnswer {
+  ok: boolean;
+  error?: string;
+}
+
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 2000);
+const encoder = new TextEncoder();
+
 /**
  * A durable JetStream pull consumer with explicit ack: a handler that resolves acks the
- * message; one that throws has it redelivered after a back-off; after `maxDeliver` tries the
- * message is copied to a dead-letter subject and terminated, so one poison message cannot
- * stall the rest.
+ * message; one that throws has it redelivered after a back-off; on its last try (or at once, for
+ * a PermanentFailure) the message is stored in PARLEY_DEAD_LETTERS on `parley.dlq.<durable>`
+ * with the error and where it came from, and only then terminated, so one poison message cannot
+ * stall the rest and none is lost. `npm run dead-letters` lists them and replays one: the
+ * consumer takes it back on `parley.replay.<durable>` and runs the same handler.
  */
-export class DurableConsumer<T = unknown> {
+export class DurableConsumer {
   private messages?: ConsumerMessages;
   private loop?: Promise<void>;
+  private replays?: Subscription;
 
-  constructor(private readonly o: DurableConsumerOptions<T>) {}
+  constructor(private readonly o: DurableConsumerOptions) {}
+
+  get name(): string {
+    return this.o.durable;
+  }
 
   async start(): Promise<void> {
+    const stream = this.o.stream ?? EVENTS_STREAM;
     const maxDeliver = this.o.maxDeliver ?? 5;
     const jsm = await this.o.nc.jetstreamManager();
-    await jsm.consumers.add(this.o.stream, {
+    // An existing consumer keeps its position and settings (its start options applied when it was made).
+    const exists = await jsm.consumers.info(stream, this.o.durable).then(
+      () => true,
+      (err: unknown) => {
+        if (/consumer not found/i.test(String(err))) return false;
+        throw err;
+      },
+    );
+    if (!exists) await jsm.consumers.add(stream, {
       durable_name: this.o.durable,
       ack_policy: AckPolicy.Explicit,
-      deliver_policy: this.o.deliverNew ? DeliverPolicy.New : DeliverPolicy.All,
+      ...(this.o.startSequence !== undefined
+        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.o.startSequence }
+        : { deliver_policy: this.o.deliverNew ? DeliverPolicy.New : DeliverPolicy.All }),
       filter_subject: this.o.filterSubject,
-      max_deliver: maxDeliver + 1, // the extra delivery is the one we dead-letter
+      max_deliver: maxDeliver + 1, // a safety net: the last try dead-letters the message itself
       ack_wait: nanos(30_000),
     });
-    const consumer = await this.o.nc.jetstream().consumers.get(this.o.stream, this.o.durable);
+    const consumer = await this.o.nc.jetstream().consumers.get(stream, this.o.durable);
     this.messages = await consumer.consume({ max_messages: 64 });
     const messages = this.messages;
     this.loop = (async () => {
       for await (const m of messages) await this.process(m, maxDeliver);
     })();
+    this.replays = this.o.nc.subscribe(replaySubject(this.o.durable), {
+      queue: this.o.durable,
+      callback: (err, msg) => {
+        if (err) return;
+        void this.o
+          .handle({
+            subject: msg.headers?.get(DeadLetterHeaders.subject) || msg.subject,
+            data: msg.data,
+            headers: msg.headers,
+            delivery: 1,
+            sequence: Number(msg.headers?.get(DeadLetterHeaders.streamSequence)) || undefined,
+          })
+          .then(
+            () => ({ ok: true }),
+            (e: unknown) => ({ ok: false, error: errorText(e) }),
+          )
+          .then((answer: ReplayAnswer) => msg.respond(encoder.encode(JSON.stringify(answer))));
+      },
+    });
   }
 
   private async process(m: JsMsg, maxDeliver: number): Promise<void> {
     const backoff = this.o.backoffMs ?? [100, 500, 2000, 5000];
-    if (m.info.redeliveryCount > maxDeliver) {
-      this.o.nc.publish(this.o.deadLetterSubject ?? `parley.dlq.${this.o.durable}`, m.data, { headers: m.headers });
-      m.term();
-      return;
-    }
+    const delivery = m.info.redeliveryCount;
     try {
-      await this.o.handle(m.json<T>(), m);
+      await this.o.handle({ subject: m.subject, data: m.data, headers: m.headers, delivery, sequence: m.info.streamSequence });
       m.ack();
     } catch (err) {
-      this.o.log?.(`consumer ${this.o.durable}: ${m.subject} failed (delivery ${m.info.redeliveryCount})`, err);
-      m.nak(backoff[Math.min(m.info.redeliveryCount - 1, backoff.length - 1)]);
+      const last = err instanceof PermanentFailure || delivery >= maxDeliver;
+      this.o.log?.(`consumer ${this.o.durable}: ${m.subject} failed (delivery ${delivery}${last ? ', dead-lettered' : ''})`, err);
+      if (!last) {
+        m.nak(backoff[Math.min(delivery - 1, backoff.length - 1)]);
+        return;
+      }
+      try {
+        await this.deadLetter(m, delivery, err);
+        m.term();
+      } catch (dlqErr) {
+        // Not stored: leave it to JetStream's redelivery rather than lose it.
+        this.o.log?.(`consumer ${this.o.durable}: could not dead-letter ${m.subject}; it will be delivered again`, dlqErr);
+        m.nak(backoff[backoff.length - 1]);
+      }
     }
   }
 
+  private async deadLetter(m: JsMsg, deliveries: number, err: unknown): Promise<void> {
+    const h = natsHeaders();
+    for (const [key, values] of m.headers ?? []) for (const v of values) h.append(key, v);
+    h.set(DeadLetterHeaders.consumer, this.o.durable);
+    h.set(DeadLetterHeaders.subject, m.subject);
+    h.set(DeadLetterHeaders.streamSequence, String(m.info.streamSequence));
+    h.set(DeadLetterHeaders.deliveries, String(deliveries));
+    h.set(DeadLetterHeaders.error, errorText(err).replace(/[\r\n]+/g, ' '));
+    h.set(DeadLetterHeaders.at, new Date().toISOString());
+    // Nats-Msg-Id of the original would make the dead-letter stream drop it as a duplicate of nothing; it has its own.
+    h.set('Nats-Msg-Id', `${this.o.durable}:${m.info.stream}:${m.info.streamSequence}`);
+    await this.o.nc.jetstream().publish(`${DEAD_LETTER_SUBJECT_ROOT}.${this.o.durable}`, m.data, { headers: h });
+  }
+
   async stop(): Promise<void> {
+    this.replays?.unsubscribe();
     this.messages?.stop();
     await this.loop;
   }

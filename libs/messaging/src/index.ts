@@ -6,3 +6,5 @@ export * from './validation-pipe';
 export * from './run-service';
 export * from './endpoint-delivery';
 export * from './env';
+export * from './jetstream-streams';
+export * from './dead-letters';

@@ -3,10 +3,10 @@ import { Controller } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Ctx, MessagePattern, type MicroserviceOptions, NatsContext, Payload } from '@nestjs/microservices';
 import { type NatsConnection, connect } from 'nats';
-import { ParleyError, type RequestContext } from '@parley/contracts';
-import { ensureEventsStream } from '@parley/eventsourcing';
+import { DEAD_LETTER_STREAM, ParleyError, type RequestContext, replaySubject } from '@parley/contracts';
 import { type NatsServerHandle, startNats, waitFor } from '@parley/testing';
-import { DurableConsumer } from './durable-consumer';
+import { type ConsumedMessage, DeadLetterHeaders, DurableConsumer } from './durable-consumer';
+import { provisionStreams } from './jetstream-streams';
 import { natsTransport } from './nats-transport';
 import { NatsRpcClient, natsServers, waitUntilAnswered } from './rpc-client';
 import { RpcErrorFilter, requestContextOf } from './rpc-server';
@@ -91,44 +91,55 @@ describe('messaging over a real nats-server', () => {
     expect(natsServers('nats://a:4222, nats://b:4222,')).toEqual(['nats://a:4222', 'nats://b:4222']);
   });
 
-  it('a durable consumer acks what its handler took, redelivers what failed, and dead-letters a poison message', async () => {
-    await ensureEventsStream(await nc.jetstreamManager());
+  it('a durable consumer acks what its handler took, redelivers what failed, stores a poison message in the dead-letter stream with its error, and takes it back on replay', async () => {
+    const jsm = await nc.jetstreamManager();
+    await provisionStreams(jsm, { replicas: 1 });
     const js = nc.jetstream();
     const seen: string[] = [];
-    const dead: string[] = [];
-    const dlq = nc.subscribe('parley.dlq.test-consumer', {
-      callback: (_e, m) => dead.push(m.json<{ n: string }>().n),
-    });
     let flaky = 0;
-    const consumer = new DurableConsumer<{ n: string }>({
+    let poisonFixed = false;
+    const n = (m: ConsumedMessage) => JSON.parse(new TextDecoder().decode(m.data)).n as string;
+    const consumer = new DurableConsumer({
       nc,
-      stream: 'PARLEY_EVENTS',
       durable: 'test-consumer',
       filterSubject: 'parley.evt.test.>',
       maxDeliver: 3,
       backoffMs: [10],
-      handle: async ({ n }) => {
-        if (n === 'poison') throw new Error('never works');
-        if (n === 'flaky' && flaky++ < 2) throw new Error('not yet');
-        seen.push(n);
+      handle: async (m) => {
+        if (n(m) === 'poison' && !poisonFixed) throw new Error('never works');
+        if (n(m) === 'flaky' && flaky++ < 2) throw new Error('not yet');
+        seen.push(n(m));
       },
     });
     await consumer.start();
-    for (const n of ['one', 'flaky', 'poison', 'two']) await js.publish(`parley.evt.test.s1.${n}`, JSON.stringify({ n }));
-    await waitFor(() => seen.length === 3 && dead.length === 1, { description: 'three handled, one dead-lettered' });
+    for (const x of ['one', 'flaky', 'poison', 'two']) await js.publish(`parley.evt.test.s1.${x}`, JSON.stringify({ n: x }));
+    const deadLetters = async () => (await jsm.streams.info(DEAD_LETTER_STREAM)).state.messages;
+    await waitFor(async () => seen.length === 3 && (await deadLetters()) === 1, { description: 'three handled, one dead-lettered' });
     expect(seen.sort()).toEqual(['flaky', 'one', 'two']);
-    expect(dead).toEqual(['poison']);
     expect(flaky).toBe(3);
+
+    // Stored, with where it came from and why it failed.
+    const dead = await jsm.streams.getMessage(DEAD_LETTER_STREAM, { last_by_subj: 'parley.dlq.test-consumer' });
+    expect(JSON.parse(new TextDecoder().decode(dead.data))).toEqual({ n: 'poison' });
+    expect(dead.header.get(DeadLetterHeaders.error)).toBe('never works');
+    expect(dead.header.get(DeadLetterHeaders.subject)).toBe('parley.evt.test.s1.poison');
+    expect(dead.header.get(DeadLetterHeaders.deliveries)).toBe('3');
+
+    // Replayed while still broken: the same error answers, and nothing was handled.
+    const replay = async () => JSON.parse(new TextDecoder().decode((await nc.request(replaySubject('test-consumer'), dead.data, { headers: dead.header, timeout: 5000 })).data));
+    expect(await replay()).toEqual({ ok: false, error: 'never works' });
+    poisonFixed = true;
+    expect(await replay()).toEqual({ ok: true });
+    expect(seen.filter((x) => x === 'poison')).toEqual(['poison']);
     await consumer.stop();
 
     // Durable: a new consumer instance resumes after what was acknowledged.
     await js.publish('parley.evt.test.s1.three', JSON.stringify({ n: 'three' }));
     const again: string[] = [];
-    const resumed = new DurableConsumer<{ n: string }>({ nc, stream: 'PARLEY_EVENTS', durable: 'test-consumer', filterSubject: 'parley.evt.test.>', handle: async ({ n }) => void again.push(n) });
+    const resumed = new DurableConsumer({ nc, durable: 'test-consumer', filterSubject: 'parley.evt.test.>', handle: async (m) => void again.push(n(m)) });
     await resumed.start();
     await waitFor(() => again.includes('three'), { description: 'the new message' });
     expect(again).toEqual(['three']);
     await resumed.stop();
-    dlq.unsubscribe();
   });
 });

@@ -2,8 +2,10 @@ import { envInt } from './env';
 
 /**
  * A service's process life: start it, tell a supervisor that started us with an IPC channel
- * (`npm start`, the tests) that it is ready, and close it cleanly on SIGINT/SIGTERM; one whose
- * close does not finish within STOP_TIMEOUT_MS (10 s) exits anyway, with code 1.
+ * (`npm start`, the tests) that it is ready, and close it cleanly on SIGINT/SIGTERM. The signal
+ * handlers are there from the first moment (a signal while it starts stops it too), and a close
+ * that does not finish within STOP_TIMEOUT_MS (10 s) ends the process anyway, with code 1:
+ * whatever state NATS or the database is in, the process is gone within that bound.
  *
  * No exception or rejection that escapes a handler stops the service: each request's own errors
  * are answered by the error filters, and whatever still gets through (a failing callback of a
@@ -11,30 +13,38 @@ import { envInt } from './env';
  */
 export function runService(name: string, start: () => Promise<{ close(): Promise<void>; url?: string }>): void {
   installLastResortHandlers(name);
-  // How long a service may take to close on SIGINT/SIGTERM before it exits anyway.
-  const stopTimeoutMs = envInt(process.env, 'STOP_TIMEOUT_MS', 10_000);
+  let stopTimeoutMs: number;
+  try {
+    stopTimeoutMs = envInt(process.env, 'STOP_TIMEOUT_MS', 10_000, 100, 120_000);
+  } catch (e) {
+    console.error(`${name} could not start: ${e instanceof Error ? e.message : String(e)}`);
+    return process.exit(1);
+  }
+  let close: (() => Promise<void>) | undefined;
+  let stopping = false;
+  const finish = (closing: Promise<void>) =>
+    closing.then(
+      () => process.exit(0),
+      (e) => {
+        console.error(e);
+        process.exit(1);
+      },
+    );
+  const stop = () => {
+    if (stopping) return; // a second signal changes nothing: the close under way, or the timeout, ends the process
+    stopping = true;
+    setTimeout(() => {
+      console.error(`${name} did not close within ${stopTimeoutMs} ms; exiting`);
+      process.exit(1);
+    }, stopTimeoutMs).unref();
+    if (close) void finish(close()); // else it is still starting, and closes the moment it has started
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   start()
     .then((service) => {
-      let stopping = false;
-      const stop = () => {
-        if (stopping) return;
-        stopping = true;
-        setTimeout(() => {
-          console.error(`${name} did not close within ${stopTimeoutMs} ms; exiting`);
-          process.exit(1);
-        }, stopTimeoutMs).unref();
-        service.close().then(
-          () => process.exit(0),
-          (e) => {
-            console.error(e);
-            process.exit(1);
-          },
-        );
-      };
-      // Listening before saying ready: a supervisor may signal the moment it hears it. A second
-      // signal changes nothing (the close under way, or the timeout, ends the process).
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
+      close = () => service.close();
+      if (stopping) return void finish(close());
       process.send?.({ ready: name, ...(service.url ? { url: service.url } : {}) });
     })
     .catch((e) => {

@@ -1,8 +1,9 @@
 export { freePort } from './free-port';
-export { startNats, type NatsServerHandle, type StartNatsOptions } from './nats-server';
+export { startNats, startNatsCluster, type NatsServerHandle, type NatsClusterHandle, type StartNatsOptions } from './nats-server';
 export { startPostgres, type PostgresHandle, type StartPostgresOptions } from './postgres-server';
 export { spawnTs, type SpawnTsOptions, type TsChildHandle } from './spawn-ts';
 export { processAlive } from './child-output';
 export { waitFor, sleep, type WaitForOptions } from './wait-for';
 export { mediasoupWorkerBin } from './mediasoup-worker';
 export { peerConnection, syntheticMedia, inboundTotals, outboundTotals, sendOffer, receiveOffer, type WrtcPeerConnection, type SyntheticMedia, type SyntheticMediaOptions, type RtpTotals } from './wrtc';
+export { registeredServices, REPOSITORY_ROOT, type RegisteredService } from './registry';

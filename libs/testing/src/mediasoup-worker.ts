@@ -1,13 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, isAbsolute, join } from 'node:path';
-
-function findRepoRoot(from: string): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'tsconfig.base.json'))) return dir;
-    if (dirname(dir) === dir) throw new Error(`no tsconfig.base.json above ${from}`);
-  }
-}
+import { isAbsolute, join } from 'node:path';
+import { REPOSITORY_ROOT } from './registry';
 
 /** A first build takes about three minutes on two cores; allow for slow machines. */
 const BUILD_TIMEOUT_MS = 30 * 60 * 1000;
@@ -21,7 +15,7 @@ const BUILD_TIMEOUT_MS = 30 * 60 * 1000;
 export function mediasoupWorkerBin(): string {
   const preset = process.env.MEDIASOUP_WORKER_BIN;
   if (preset && existsSync(preset)) return preset;
-  const root = findRepoRoot(__dirname);
+  const root = REPOSITORY_ROOT;
   // The build's output goes to our stderr; stdout ends with the worker's path.
   const stdout = execFileSync(process.execPath, [join(root, 'scripts', 'mediasoup-worker.mjs')], {
     cwd: root,

@@ -14,6 +14,8 @@ export interface StartNatsOptions {
   binary?: string;
   /** How long to wait for the server to accept connections. Default 15 s. */
   startTimeoutMs?: number;
+  /** More command-line arguments (a cluster's name, routes and server name: see startNatsCluster). */
+  extraArgs?: string[];
 }
 
 export interface NatsServerHandle {
@@ -75,7 +77,7 @@ export async function startNats(options: StartNatsOptions = {}): Promise<NatsSer
 
   const launch = async (onPort: number): Promise<void> => {
     const tail = new OutputTail();
-    const proc = spawn(binary, natsArgs(onPort, storeDir, jetstream), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(binary, [...natsArgs(onPort, storeDir, jetstream), ...(options.extraArgs ?? [])], { stdio: ['ignore', 'pipe', 'pipe'] });
     proc.on('error', () => undefined); // surfaced by waitUntilReady as an early exit
     tail.attach(proc);
     child = proc;
@@ -133,4 +135,40 @@ export async function startNats(options: StartNatsOptions = {}): Promise<NatsSer
     },
   };
   return handle;
+}
+
+export interface NatsClusterHandle {
+  /** Every server's URL, comma-separated (what NATS_URL takes). */
+  readonly url: string;
+  readonly servers: NatsServerHandle[];
+  stop(): Promise<void>;
+}
+
+/**
+ * A JetStream cluster of `size` nats-servers on free ports (routes between all of them), so that
+ * streams can have replicas. The servers start together: JetStream answers once a majority is up.
+ */
+export async function startNatsCluster(size = 3, options: Omit<StartNatsOptions, 'extraArgs'> = {}): Promise<NatsClusterHandle> {
+  const clusterPorts = await Promise.all(Array.from({ length: size }, () => freePort()));
+  const routes = clusterPorts.map((p) => `nats://127.0.0.1:${p}`).join(',');
+  const settled = await Promise.allSettled(
+    clusterPorts.map((clusterPort, i) =>
+      startNats({
+        ...options,
+        startTimeoutMs: options.startTimeoutMs ?? 30_000,
+        extraArgs: ['--name', `parley-test-${i + 1}`, '--cluster_name', 'parley-test', '--cluster', `nats://127.0.0.1:${clusterPort}`, '--routes', routes],
+      }),
+    ),
+  );
+  const servers = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(servers.map((s) => s.stop()));
+    throw failed.reason;
+  }
+  return {
+    url: servers.map((s) => s.url).join(','),
+    servers,
+    stop: async () => void (await Promise.all(servers.map((s) => s.stop()))),
+  };
 }

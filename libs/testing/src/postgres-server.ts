@@ -27,6 +27,8 @@ export interface PostgresHandle {
   createDatabase(name?: string): Promise<string>;
   /** Fast shutdown, then removes the cluster's directory. Idempotent. */
   stop(): Promise<void>;
+  /** Immediate shutdown, as a crash would leave it: every connection drops. The directory stays until stop(). */
+  kill(): Promise<void>;
 }
 
 // Durability is pointless for a throw-away cluster and costs seconds per test file.
@@ -111,6 +113,9 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
         await client.end();
       }
       return databaseUrl(port, name);
+    },
+    async kill() {
+      await runPg(binDir, 'pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', 'stop']).catch(() => undefined);
     },
     stop() {
       stopping ??= (async () => {

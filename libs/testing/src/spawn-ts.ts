@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { exitOf, OutputTail, terminate } from './child-output';
 import { trackResource, untrackResource } from './process-registry';
+import { REPOSITORY_ROOT } from './registry';
 
 export interface SpawnTsOptions {
   args?: string[];
@@ -22,16 +22,10 @@ export interface TsChildHandle {
   message<T = unknown>(predicate?: (msg: T) => boolean, timeoutMs?: number): Promise<T>;
 }
 
-function findRepoRoot(from: string): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'tsconfig.base.json'))) return dir;
-    if (dirname(dir) === dir) throw new Error(`no tsconfig.base.json above ${from}`);
-  }
-}
 
 /** Runs a TypeScript file in a child Node process (with an IPC channel), killed when the test process exits. */
 export function spawnTs(file: string, options: SpawnTsOptions = {}): TsChildHandle {
-  const root = findRepoRoot(__dirname);
+  const root = REPOSITORY_ROOT;
   // The repository's preload compiles .ts with @swc/core (as jest does) and maps @parley/<lib> to
   // the lib's source, so a test can run a real service in a separate process and SIGKILL it.
   const child = spawn(process.execPath, ['--enable-source-maps', '-r', join(root, 'scripts', 'register-ts.cjs'), file, ...(options.args ?? [])], {

@@ -111,7 +111,7 @@ function decideUnbounded(cmd: ConferenceCommand, state: ConferenceState, quotas:
     return [
       {
         type: 'ConferenceCreatedEvent',
-        schemaVersion: 2,
+        schemaVersion: 3,
         data: {
           conferenceId: cmd.conferenceId,
           organizationId: cmd.organizationId,
@@ -120,6 +120,7 @@ function decideUnbounded(cmd: ConferenceCommand, state: ConferenceState, quotas:
           ...(cmd.creatorEndpoint !== undefined ? { creatorEndpoint: cmd.creatorEndpoint } : {}),
           ...(cmd.interactionId !== undefined ? { interactionId: cmd.interactionId } : {}),
           metadata,
+          createdAt: cmd.now,
         },
       },
     ];
@@ -370,6 +371,7 @@ export function evolve(state: ConferenceState, event: ConferenceDomainEvent): Co
         organizationId: d.organizationId,
         mode: d.mode,
         creator: d.creator,
+        createdAt: d.createdAt,
         ...(d.creatorEndpoint !== undefined ? { creatorEndpoint: d.creatorEndpoint } : {}),
         ...(d.interactionId !== undefined ? { interactionId: d.interactionId } : {}),
         metadata: d.metadata,

@@ -18,7 +18,7 @@ const cmd = (actor: Actor, c: Record<string, unknown> & { kind: ConferenceComman
 
 const created: ConferenceDomainEvent = {
   type: 'ConferenceCreatedEvent',
-  schemaVersion: 2,
+  schemaVersion: 3,
   data: {
     conferenceId: C,
     organizationId: 'org-a',
@@ -26,6 +26,7 @@ const created: ConferenceDomainEvent = {
     creator: 'agent-1',
     creatorEndpoint: 'ep-a',
     metadata: { topic: { value: 'billing', userId: 'agent-1', userEndpointId: 'ep-a', lastModified: now } },
+    createdAt: now,
   },
 };
 const joined = (actor: Actor, ep: string, metadata: Record<string, unknown> = {}): ConferenceDomainEvent => ({

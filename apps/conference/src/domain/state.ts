@@ -26,6 +26,8 @@ export interface ConferenceState {
   organizationId: string;
   mode: ConferenceMode;
   creator: string;
+  /** When it was created (ISO-8601): orders the active list. */
+  createdAt: string;
   creatorEndpoint?: string;
   interactionId?: string;
   metadata: Record<string, MetadataEntry>;
@@ -40,6 +42,7 @@ export const initialState = (): ConferenceState => ({
   organizationId: '',
   mode: 'ROUTER',
   creator: '',
+  createdAt: '',
   metadata: {},
   participants: [],
 });

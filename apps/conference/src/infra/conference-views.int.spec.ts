@@ -3,13 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { conferenceStreamId } from '@parley/contracts';
-import { makeConferenceStore } from '../bootstrap';
-import { conferenceConfigFromEnv } from '../config';
 import type { ConferenceDomainEvent } from '@parley/contracts';
+import { Projections, openEventStore, tableOf } from '@parley/service-kit';
 import { evolve } from '../domain/decider';
 import { initialState } from '../domain/state';
-import { toConferenceView } from '../domain/views';
-import { activeConferences, activeConferencesCreatedBy, prepareConferenceViews, saveConferenceView } from './conference-views';
+import { MIGRATE_LEGACY_STREAMS, activeConferences, activeConferencesCreatedBy, conferenceViews } from './conference-views';
 
 /**
  * The conference read model on PGlite: streams recorded before conference ids were scoped by
@@ -17,11 +15,17 @@ import { activeConferences, activeConferencesCreatedBy, prepareConferenceViews, 
  */
 describe('conference views', () => {
   const dir = mkdtempSync(join(tmpdir(), 'parley-views-'));
-  const store = makeConferenceStore({ ...conferenceConfigFromEnv({}), dataDir: join(dir, 'conference') });
+  const store = openEventStore('conference', { dataDir: dir });
+  const projections = new Projections(store, [conferenceViews]);
+  // What the service does at start: the migration, then the projection built if it is not live.
+  const prepare = async () => {
+    await store.transaction((sql) => sql.query(MIGRATE_LEGACY_STREAMS));
+    await projections.prepare();
+  };
   const meta = (organizationId: string) => ({ correlationId: 'c', causationId: 'c', userId: 'agent-1', organizationId, time: '2026-01-01T00:00:00.000Z' });
   const created = (conferenceId: string, organizationId: string, metadata: Record<string, unknown> = {}) => ({
     eventId: randomUUID(),
-    event: { type: 'ConferenceCreatedEvent', schemaVersion: 2, data: { conferenceId, organizationId, mode: 'ROUTER', creator: 'agent-1', metadata } },
+    event: { type: 'ConferenceCreatedEvent', schemaVersion: 3, data: { conferenceId, organizationId, mode: 'ROUTER', creator: 'agent-1', metadata, createdAt: '2026-01-01T00:00:00.000Z' } },
     metadata: meta(organizationId),
   });
   beforeAll(() => store.init());
@@ -34,7 +38,7 @@ describe('conference views', () => {
     // Two organizations once could not both have "call-1"; legacy streams carry the organization in their events.
     await store.append('conference-call-1', 0, [created('call-1', 'org-a')]);
     await store.append('conference-call-2', 0, [created('call-2', 'org-b')]);
-    await prepareConferenceViews(store);
+    await prepare();
     expect((await store.readStream('conference-call-1')).length).toBe(0);
     expect((await store.readStream(conferenceStreamId('org-a', 'call-1'))).map((e) => e.type)).toEqual(['ConferenceCreatedEvent']);
     expect((await store.readStream(conferenceStreamId('org-b', 'call-2'))).length).toBe(1);
@@ -43,7 +47,7 @@ describe('conference views', () => {
     expect(await store.transaction((sql) => activeConferencesCreatedBy(sql, 'org-b', 'agent-1', 100))).toBe(1);
     expect(await store.transaction((sql) => activeConferencesCreatedBy(sql, 'org-a', 'agent-1', 0))).toBe(0); // counted only up to the quota
     // Idempotent.
-    await prepareConferenceViews(store);
+    await prepare();
     expect((await store.readStream(conferenceStreamId('org-a', 'call-1'))).length).toBe(1);
   });
 
@@ -51,8 +55,8 @@ describe('conference views', () => {
     // Twelve conferences of about 200 KB each (near Limits.conferenceBytes): four pages at least.
     const blob = { note: { value: 'x'.repeat(200_000), userId: 'agent-1', lastModified: '2026-01-01T00:00:00.000Z' } };
     for (let i = 0; i < 12; i++) {
-      const view = toConferenceView(evolve(initialState(), created(`big-${i}`, 'org-p', blob).event as ConferenceDomainEvent));
-      await store.transaction((sql) => saveConferenceView(sql, view));
+      const state = evolve(initialState(), created(`big-${i}`, 'org-p', blob).event as ConferenceDomainEvent);
+      await store.transaction((sql) => conferenceViews.save(sql, tableOf(conferenceViews), state));
     }
     const seen: string[] = [];
     let pages = 0;

@@ -1,29 +1,33 @@
-import { CONFERENCE_CONTEXT, type Conference, type ConferenceDomainEvent, conferenceStreamId, pageOf, parseScopedStreamId } from '@parley/contracts';
-import { type EventStore, type SqlExecutor, START } from '@parley/eventsourcing';
+import { CONFERENCE_CONTEXT, type Conference, type ConferenceDomainEvent, pageOf } from '@parley/contracts';
+import type { SqlExecutor } from '@parley/eventsourcing';
+import { stateProjection } from '@parley/service-kit';
 import { evolve } from '../domain/decider';
 import { type ConferenceState, initialState } from '../domain/state';
 import { toConferenceView } from '../domain/views';
 
 /**
- * The `conference_views_v2` read model: one row per conference (conference ids are unique per
- * organization), written inline in the same transaction as the events it reflects (so /active
- * never lags a command), and rebuilt from the event store when the table is empty. v1
- * (`conference_views`, keyed by the conference id alone) is dropped.
+ * The `conference_views` read model (a state projection): one row per conference (conference ids
+ * are unique per organization), written inline in the same transaction as the events it reflects
+ * (so /active never lags a command), rebuilt from the events by the kit whenever its version
+ * changes or on request.
  */
-const SCHEMA = [
-  'drop table if exists conference_views',
-  `create table if not exists conference_views_v2 (
+// v3: created_at is the conference's creation time from its events (v2 took the clock of the first write, which a rebuild could not reproduce).
+const VERSION = 3;
+const TABLE = `conference_views_v${VERSION}`;
+
+const schema = (t: string) => [
+  `create table ${t} (
     organization_id text not null,
     conference_id text not null,
     creator text not null,
     ended boolean not null,
     version int not null,
-    created_at timestamptz not null default now(),
+    created_at timestamptz not null,
     doc jsonb not null,
     primary key (organization_id, conference_id)
   )`,
-  'create index if not exists conference_views_v2_active on conference_views_v2 (organization_id, created_at, conference_id) where not ended',
-  'create index if not exists conference_views_v2_creator on conference_views_v2 (organization_id, creator) where not ended',
+  `create index ${t}_active on ${t} (organization_id, created_at, conference_id) where not ended`,
+  `create index ${t}_creator on ${t} (organization_id, creator) where not ended`,
 ];
 
 /**
@@ -31,18 +35,28 @@ const SCHEMA = [
  * they become `conference/<organizationId>/<id>` (the organization is in each event's metadata).
  * Idempotent: once done it matches nothing.
  */
-const MIGRATE_LEGACY_STREAMS = `
+export const MIGRATE_LEGACY_STREAMS = `
   update events set stream_id = 'conference/' || (metadata->>'organizationId') || '/' || substr(stream_id, length('conference-') + 1)
   where stream_id like 'conference-%'`;
 
-export async function saveConferenceView(sql: SqlExecutor, view: Conference): Promise<void> {
+async function saveConferenceView(sql: SqlExecutor, table: string, view: Conference, createdAt: string): Promise<void> {
   await sql.query(
-    `insert into conference_views_v2 (organization_id, conference_id, creator, ended, version, doc) values ($1, $2, $3, $4, $5, $6)
+    `insert into ${table} (organization_id, conference_id, creator, ended, version, created_at, doc) values ($1, $2, $3, $4, $5, $6, $7)
      on conflict (organization_id, conference_id) do update set ended = excluded.ended, version = excluded.version, doc = excluded.doc
-     where conference_views_v2.version < excluded.version`,
-    [view.organizationId, view.id, view.creator, view.ended === true, view.version, JSON.stringify(view)],
+     where ${table}.version < excluded.version`,
+    [view.organizationId, view.id, view.creator, view.ended === true, view.version, createdAt, JSON.stringify(view)],
   );
 }
+
+export const conferenceViews = stateProjection<ConferenceState>({
+  name: 'conference_views',
+  version: VERSION,
+  context: CONFERENCE_CONTEXT,
+  schema,
+  initialState,
+  evolve: (state, event) => evolve(state, event as ConferenceDomainEvent),
+  save: (sql, table, state) => saveConferenceView(sql, table, toConferenceView(state), state.createdAt),
+});
 
 /** Where a page of active conferences ends: the next page starts after it. */
 export interface ActiveCursor {
@@ -61,7 +75,7 @@ const ACTIVE_ROWS = 100;
  */
 export async function activeConferences(sql: SqlExecutor, organizationId: string, after?: ActiveCursor): Promise<{ conferences: Conference[]; next?: ActiveCursor }> {
   const { rows } = await sql.query<{ doc: Conference | string; created_at: string }>(
-    `select doc, created_at::text as created_at from conference_views_v2 where organization_id = $1 and not ended
+    `select doc, created_at::text as created_at from ${TABLE} where organization_id = $1 and not ended
        and ($2::timestamptz is null or (created_at, conference_id) > ($2::timestamptz, $3::text))
      order by created_at, conference_id limit $4`,
     [organizationId, after?.createdAt ?? null, after?.conferenceId ?? '', ACTIVE_ROWS],
@@ -79,39 +93,8 @@ export async function activeConferences(sql: SqlExecutor, organizationId: string
  */
 export async function activeConferencesCreatedBy(sql: SqlExecutor, organizationId: string, creator: string, upTo: number): Promise<number> {
   const { rows } = await sql.query<{ n: string | number }>(
-    'select count(*) as n from (select 1 from conference_views_v2 where organization_id = $1 and creator = $2 and not ended limit $3) as active',
+    `select count(*) as n from (select 1 from ${TABLE} where organization_id = $1 and creator = $2 and not ended limit $3) as active`,
     [organizationId, creator, upTo],
   );
   return Number(rows[0]?.n ?? 0);
-}
-
-/**
- * Migrates legacy stream ids, creates the table and, when it is empty while the store has
- * conference events (a new deployment of the read model, or a dropped table), rebuilds it by
- * folding every stream.
- */
-export async function prepareConferenceViews(store: EventStore): Promise<void> {
-  await store.transaction(async (sql) => {
-    await sql.query(MIGRATE_LEGACY_STREAMS);
-    for (const statement of SCHEMA) await sql.query(statement);
-  });
-  const { rows } = await store.transaction((sql) => sql.query<{ n: string | number }>('select count(*) as n from conference_views_v2'));
-  if (Number(rows[0].n) > 0) return;
-  const states = new Map<string, ConferenceState>();
-  for (let pos = START; ; ) {
-    const batch = await store.readAll(pos, 1000);
-    if (batch.length === 0) break;
-    for (const e of batch) {
-      const scoped = parseScopedStreamId(CONFERENCE_CONTEXT, e.streamId);
-      if (!scoped) continue;
-      const key = conferenceStreamId(scoped.organizationId, scoped.id);
-      states.set(key, evolve(states.get(key) ?? initialState(), e as unknown as ConferenceDomainEvent));
-    }
-    const last = batch[batch.length - 1];
-    pos = { transactionId: last.transactionId, globalPosition: last.globalPosition };
-  }
-  if (states.size === 0) return;
-  await store.transaction(async (sql) => {
-    for (const s of states.values()) await saveConferenceView(sql, toConferenceView(s));
-  });
 }

@@ -32,6 +32,10 @@ export interface ConferenceCreatedV1 {
 export interface ConferenceCreatedV2 extends Omit<ConferenceCreatedV1, 'metadata'> {
   metadata: Record<string, MetadataEntry>;
 }
+/** v3 carries the instant of creation (v2 events get their metadata's time when read). */
+export interface ConferenceCreatedV3 extends ConferenceCreatedV2 {
+  createdAt: string;
+}
 export interface ConferenceJoined extends ByEndpoint {
   metadata: Record<string, unknown>;
   state: ParticipantState;
@@ -95,7 +99,7 @@ type Ev<T extends string, V extends number, D> = { type: T; schemaVersion: V; da
 
 /** The current shapes the decider emits. */
 export type ConferenceDomainEvent =
-  | Ev<'ConferenceCreatedEvent', 2, ConferenceCreatedV2>
+  | Ev<'ConferenceCreatedEvent', 3, ConferenceCreatedV3>
   | Ev<'ConferenceJoinedEvent', 1, ConferenceJoined>
   | Ev<'ConferenceLeftEvent', 1, ConferenceLeft>
   | Ev<'ConferenceEndedEvent', 1, ConferenceEnded>
@@ -112,8 +116,27 @@ export type ConferenceDomainEvent =
 
 export type ConferenceEventType = ConferenceDomainEvent['type'];
 
+/** Every conference event type (a record of them all, so a new type must be added here to compile). */
+const conferenceEventTypes: { [K in ConferenceEventType]: true } = {
+  ConferenceCreatedEvent: true,
+  ConferenceJoinedEvent: true,
+  ConferenceLeftEvent: true,
+  ConferenceEndedEvent: true,
+  ConferenceInteractionSetEvent: true,
+  ConferenceMetadataUpdatedEvent: true,
+  ConferenceParticipantMetadataUpdatedEvent: true,
+  ConferenceStreamMetadataUpdatedEvent: true,
+  ConferenceStreamBitrateUpdatedEvent: true,
+  ConferenceStreamPublishedEvent: true,
+  ConferenceStreamUnpublishedEvent: true,
+  ConferenceStreamViewStartedEvent: true,
+  ConferenceStreamViewStoppedEvent: true,
+  ConferenceParticipantStateUpdatedEvent: true,
+};
+export const CONFERENCE_EVENT_TYPES = Object.keys(conferenceEventTypes) as readonly ConferenceEventType[];
+
 /** Older shapes still readable from the store. */
-export type ConferenceLegacyEvent = Ev<'ConferenceCreatedEvent', 1, ConferenceCreatedV1>;
+export type ConferenceLegacyEvent = Ev<'ConferenceCreatedEvent', 1, ConferenceCreatedV1> | Ev<'ConferenceCreatedEvent', 2, ConferenceCreatedV2>;
 
 export const CONFERENCE_CONTEXT = 'conference';
 /** The stream id of a conference in the event store: `conference/<organizationId>/<conferenceId>`. */

@@ -1,3 +1,4 @@
 export * from './web-commands';
 export * from './views';
 export * from './events';
+export * from './upcasters';

@@ -1,1 +1,0 @@
-export const MEDIA_CONFIG = Symbol('MEDIA_CONFIG');

@@ -1,0 +1,20 @@
+export * from './settings';
+export { platformSettings } from './platform-settings';
+export { KIT, type Kit, type Clock, systemClock } from './kit';
+export { Aggregate, type AggregateDefinition, type Cause } from './aggregate';
+export { eventConsumer, skip, type EventConsumerDefinition, type EventHandler, type EventHandlers } from './consumers';
+export {
+  type Projection,
+  type StateProjection,
+  type EventProjection,
+  type JetStreamProjection,
+  type ProjectionStatus,
+  Projections,
+  stateProjection,
+  eventProjection,
+  jetStreamProjection,
+  tableOf,
+} from './projections';
+export { openEventStore, upcasterRegistry } from './stores';
+export { defineService, startService, type ServiceDefinition, type RunningService, type StartOptions, type Part } from './service';
+export { runMain } from './main';

@@ -1,0 +1,35 @@
+import type { Logger } from 'pino';
+import type { NatsConnection } from 'nats';
+import type { SqlEventStore } from '@parley/eventsourcing';
+import type { NatsRpcClient } from '@parley/messaging';
+import type { platformSettings } from './platform-settings';
+import type { Projections } from './projections';
+import type { SettingsOf, SettingsSpec } from './settings';
+
+/** Where a service reads the time; tests pass a clock they move themselves. */
+export interface Clock {
+  now(): number;
+}
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** The Nest injection token of the running service's Kit. */
+export const KIT = Symbol('PARLEY_KIT');
+
+/**
+ * What the kit gives a running service (inject it with `@Inject(KIT)`): its settings, its one
+ * NATS connection, its event store and projections (event-sourced services), a client for other
+ * services, the clock, the logger, and `committed()` to wake the relay after a write.
+ */
+export interface Kit<S extends SettingsSpec = SettingsSpec> {
+  readonly name: string;
+  readonly settings: SettingsOf<typeof platformSettings> & SettingsOf<S>;
+  readonly nc: NatsConnection;
+  readonly rpc: NatsRpcClient;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** The service's event store; throws for a service without one. */
+  readonly store: SqlEventStore;
+  readonly projections: Projections;
+  /** Wakes the relay now (a commit's events go out in milliseconds instead of at the next poll). */
+  committed(): void;
+}

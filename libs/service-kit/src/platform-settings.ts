@@ -1,0 +1,13 @@
+import { int, oneOf, optional, text } from './settings';
+
+/** The settings every service has, read and reported the same way by the kit. */
+export const platformSettings = {
+  natsUrl: text('NATS_URL', 'nats://127.0.0.1:4222', 'one NATS URL, or several of a cluster separated by commas'),
+  databaseUrl: optional('DATABASE_URL', 'PostgreSQL connection string of the service\'s event store; unset: PGlite embedded under DATA_DIR/<service>', { secret: true }),
+  dataDir: text('DATA_DIR', '.data', 'where embedded PGlite databases live (one directory per service)'),
+  logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info', 'the lowest level logged'),
+  logFormat: oneOf('LOG_FORMAT', ['json', 'pretty'], 'json', 'JSON lines, or readable lines for a terminal (npm start sets pretty when its output is one)'),
+  relayPollMs: int('RELAY_POLL_MS', 250, 'how often the relay looks for events committed by other replicas (its own commits wake it at once)'),
+  jetStreamReplicas: int('JETSTREAM_REPLICAS', 1, 'copies JetStream keeps of each Parley stream; must match the streams as they exist (3 on a cluster)', { min: 1, max: 5 }),
+  stopTimeoutMs: int('STOP_TIMEOUT_MS', 10_000, 'how long a service may take to close on SIGTERM before it exits anyway', { min: 100, max: 120_000 }),
+} as const;

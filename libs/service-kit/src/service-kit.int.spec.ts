@@ -1,0 +1,208 @@
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { Client } from 'pg';
+import { type NatsConnection, connect } from 'nats';
+import { DEAD_LETTER_STREAM, EVENTS_SUBJECT_ROOT } from '@parley/contracts';
+import type { Decider, SqlExecutor } from '@parley/eventsourcing';
+import { listDeadLetters, replayDeadLetter } from '@parley/messaging';
+import { type NatsServerHandle, type PostgresHandle, startNats, startPostgres, waitFor } from '@parley/testing';
+import { Aggregate } from './aggregate';
+import { eventConsumer, skip } from './consumers';
+import { KIT, type Kit } from './kit';
+import { type StateProjection, stateProjection, tableOf } from './projections';
+import { type RunningService, type ServiceDefinition, defineService, startService } from './service';
+import { int } from './settings';
+
+/*
+ * A small service on the kit, as the next services will be written: a counter aggregate, its
+ * state projection, a consumer of its own events. Real NATS and PostgreSQL.
+ */
+type CounterEvent = { type: 'CounterAdded'; schemaVersion: 1; data: { counterId: string; organizationId: string; n: number } } | { type: 'CounterReset'; schemaVersion: 1; data: { counterId: string; organizationId: string } };
+interface CounterState {
+  version: number;
+  counterId: string;
+  organizationId: string;
+  total: number;
+}
+type CounterCommand = { kind: 'add'; counterId: string; organizationId: string; n: number };
+
+const counterDecider: Decider<CounterCommand, CounterEvent, CounterState> = {
+  initialState: () => ({ version: 0, counterId: '', organizationId: '', total: 0 }),
+  decide: (cmd) => [{ type: 'CounterAdded', schemaVersion: 1, data: { counterId: cmd.counterId, organizationId: cmd.organizationId, n: cmd.n } }],
+  evolve: (s, e) => ({ version: s.version + 1, counterId: e.data.counterId, organizationId: e.data.organizationId, total: e.type === 'CounterAdded' ? s.total + e.data.n : 0 }),
+};
+
+const settings = { cacheSize: int('KITTEST_CACHE_SIZE', 100, 'counters kept in memory') };
+type TestKit = Kit<typeof settings>;
+
+/** Version 1 keeps the total; version 2 also the number of additions (a new column: a new table, built beside). */
+const countersV1 = stateProjection<CounterState>({
+  name: 'kittest_counters',
+  version: 1,
+  context: 'counter',
+  schema: (t) => [`create table ${t} (organization_id text, counter_id text, total int not null, version int not null, primary key (organization_id, counter_id))`],
+  initialState: counterDecider.initialState,
+  evolve: (s, e) => counterDecider.evolve(s, e as CounterEvent),
+  save: async (sql: SqlExecutor, t: string, s: CounterState) => {
+    await sql.query(
+      `insert into ${t} values ($1, $2, $3, $4) on conflict (organization_id, counter_id) do update set total = excluded.total, version = excluded.version where ${t}.version < excluded.version`,
+      [s.organizationId, s.counterId, s.total, s.version],
+    );
+  },
+});
+const countersV2 = (beforeEachRow: () => Promise<void>): StateProjection<CounterState> => ({
+  ...countersV1,
+  version: 2,
+  schema: (t) => [`create table ${t} (organization_id text, counter_id text, total int not null, additions int not null, version int not null, primary key (organization_id, counter_id))`],
+  save: async (sql, t, s) => {
+    await beforeEachRow();
+    await sql.query(
+      `insert into ${t} values ($1, $2, $3, $4, $5) on conflict (organization_id, counter_id) do update set total = excluded.total, additions = excluded.additions, version = excluded.version where ${t}.version < excluded.version`,
+      [s.organizationId, s.counterId, s.total, s.version, s.version],
+    );
+  },
+});
+
+const handled: string[] = [];
+let consumerBroken = false;
+
+@Controller()
+class CounterController {
+  private readonly counters: Aggregate<CounterCommand, CounterEvent, CounterState>;
+  constructor(@Inject(KIT) kit: TestKit) {
+    this.counters = new Aggregate(kit, { context: 'counter', decider: counterDecider, cacheSize: kit.settings.cacheSize, tooManyConflicts: () => new Error('conflict') });
+  }
+
+  @MessagePattern('parley.kittest.cmd.add')
+  async add(@Payload() cmd: CounterCommand): Promise<number> {
+    const { state } = await this.counters.execute(cmd.organizationId, cmd.counterId, cmd, { correlationId: 'c', causationId: 'c', userId: 'u', time: new Date().toISOString() });
+    return state.total;
+  }
+}
+
+const counterService = (projection: StateProjection<CounterState>): ServiceDefinition<typeof settings> =>
+  defineService({
+    name: 'kittest',
+    settings,
+    eventStore: { projections: [projection] },
+    controllers: [CounterController],
+    consumers: () => [
+      eventConsumer<CounterEvent>({
+        name: 'kittest-audit',
+        subject: `${EVENTS_SUBJECT_ROOT}.counter.>`,
+        maxDeliver: 2,
+        backoffMs: [10],
+        handlers: {
+          CounterAdded: async (e) => {
+            if (consumerBroken && e.data.n === 13) throw new Error(`unlucky ${e.data.counterId}`);
+            handled.push(`${e.data.counterId}+${e.data.n}`);
+          },
+          CounterReset: skip,
+        },
+      }),
+    ],
+  });
+
+describe('a service on the kit', () => {
+  let nats: NatsServerHandle;
+  let pg: PostgresHandle;
+  let databaseUrl: string;
+  let nc: NatsConnection;
+  let service: RunningService<typeof settings> | undefined;
+  const env = () => ({ NATS_URL: nats.url, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', RELAY_POLL_MS: '50' });
+  const add = async (counterId: string, n: number) =>
+    JSON.parse(new TextDecoder().decode((await nc.request('parley.kittest.cmd.add', JSON.stringify({ pattern: 'parley.kittest.cmd.add', data: { kind: 'add', counterId, organizationId: 'org-1', n }, id: 'x' }), { timeout: 5000 })).data)).response;
+  const query = async <R>(text: string) => {
+    const client = new Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      return (await client.query(text)).rows as R[];
+    } finally {
+      await client.end();
+    }
+  };
+  const publicTables = async () => (await query<{ table_name: string }>(`select table_name from information_schema.tables where table_schema = 'public' and table_name like 'kittest%' order by 1`)).map((r) => r.table_name);
+
+  beforeAll(async () => {
+    nats = await startNats();
+    pg = await startPostgres();
+    databaseUrl = await pg.createDatabase();
+    nc = await connect({ servers: nats.url });
+  });
+  afterAll(async () => {
+    await service?.close();
+    await nc?.close();
+    await pg?.stop();
+    await nats?.stop();
+  });
+
+  it('writes its state projection with each command, and a new version is built beside the live table and swapped in whole', async () => {
+    service = await startService(counterService(countersV1), { env: env() });
+    expect(await add('a', 2)).toBe(2);
+    expect(await add('a', 3)).toBe(5);
+    expect(await add('b', 7)).toBe(7);
+    expect(await query(`select counter_id, total from ${tableOf(countersV1)} order by 1`)).toEqual([
+      { counter_id: 'a', total: 5 },
+      { counter_id: 'b', total: 7 },
+    ]);
+    await service.close();
+
+    // Version 2: its build is held half way; meanwhile v1 is the live table and v2 is not served.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let rowsBuilt = 0;
+    const starting = startService(
+      counterService(
+        countersV2(async () => {
+          if (++rowsBuilt === 2) await held;
+        }),
+      ),
+      { env: env() },
+    );
+    await waitFor(() => rowsBuilt === 2, { description: 'the v2 build half way' });
+    expect(await publicTables()).toEqual(['kittest_counters_v1']);
+    expect(await query(`select count(*)::int as n from parley_build.kittest_counters_v2`)).toEqual([{ n: 0 }]); // its first page is not committed yet
+    release();
+    service = await starting;
+    expect(await publicTables()).toEqual(['kittest_counters_v2']);
+    expect(await query(`select counter_id, total, additions from kittest_counters_v2 order by 1`)).toEqual([
+      { counter_id: 'a', total: 5, additions: 2 },
+      { counter_id: 'b', total: 7, additions: 1 },
+    ]);
+    expect(await query(`select name, version, table_name from projections`)).toEqual([{ name: 'kittest_counters', version: 2, table_name: 'kittest_counters_v2' }]);
+    expect(await add('b', 1)).toBe(8);
+    expect(await query(`select total, additions from kittest_counters_v2 where counter_id = 'b'`)).toEqual([{ total: 8, additions: 2 }]);
+  });
+
+  it('dead-letters an event its consumer keeps failing on, with the error, and a replay delivers it once the handler is fixed', async () => {
+    consumerBroken = true;
+    await add('c', 13);
+    await add('c', 1);
+    await waitFor(async () => (await listDeadLetters(nc, { consumer: 'kittest-audit' })).length === 1, { description: 'the dead letter' });
+    const [dead] = await listDeadLetters(nc, { consumer: 'kittest-audit' });
+    expect(dead).toMatchObject({ consumer: 'kittest-audit', subject: expect.stringMatching(/^parley\.evt\.counter\.org-1\.c\.CounterAdded$/), deliveries: 2, error: 'unlucky c' });
+    await waitFor(() => handled.includes('c+1'), { description: 'the event after it' });
+    expect(handled).not.toContain('c+13');
+
+    expect(await replayDeadLetter(nc, dead.sequence)).toEqual({ ok: false, error: 'unlucky c' });
+    expect(await listDeadLetters(nc)).toHaveLength(1); // still kept
+    consumerBroken = false;
+    expect(await replayDeadLetter(nc, dead.sequence)).toEqual({ ok: true });
+    expect(handled.filter((h) => h === 'c+13')).toEqual(['c+13']);
+    expect((await (await nc.jetstreamManager()).streams.info(DEAD_LETTER_STREAM)).state.messages).toBe(0);
+  });
+
+  it('dead-letters at once an event of a type its consumer does not know (a newer producer)', async () => {
+    const js = nc.jetstream();
+    const unknown = { globalPosition: '1', transactionId: '1', streamId: 'counter/org-1/d', streamVersion: 1, eventId: '7f0c7a8e-8d0f-4d52-9f35-2b0c6f1f9a11', type: 'CounterRenamed', schemaVersion: 1, data: {}, metadata: { correlationId: 'c', causationId: 'c', userId: 'u', organizationId: 'org-1', time: new Date().toISOString() }, createdAt: new Date().toISOString() };
+    await js.publish(`${EVENTS_SUBJECT_ROOT}.counter.org-1.d.CounterRenamed`, JSON.stringify(unknown));
+    await waitFor(async () => (await listDeadLetters(nc, { consumer: 'kittest-audit' })).length === 1, { description: 'the dead letter' });
+    expect((await listDeadLetters(nc, { consumer: 'kittest-audit' }))[0]).toMatchObject({ deliveries: 1, error: 'consumer kittest-audit has no handler for CounterRenamed (schema version 1)' });
+  });
+
+  it('answers its health with its database, its relay and its lag', async () => {
+    const health = JSON.parse(new TextDecoder().decode((await nc.request('parley.kittest.qry.health', JSON.stringify({ pattern: 'parley.kittest.qry.health', data: {}, id: 'h' }), { timeout: 5000 })).data)).response;
+    expect(health).toMatchObject({ status: 'ok', service: 'kittest', database: { status: 'up' }, relay: { status: 'up', deadLetters: 0 } });
+    expect(typeof health.relay.lag).toBe('number');
+  });
+});

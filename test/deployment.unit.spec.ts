@@ -1,0 +1,48 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { type ServiceDefinition, listSettings, platformSettings } from '@parley/service-kit';
+import { REPOSITORY_ROOT, registeredServices } from '@parley/testing';
+
+/**
+ * docker-compose.yml and deploy/ describe a production deployment nobody can start here (no
+ * container runtime), so this checks them against what the code declares: services.json's
+ * processes, each kit service's settings, its database, the NATS cluster's size.
+ */
+interface ComposeService {
+  command?: string[];
+  environment?: Record<string, string>;
+}
+const read = (path: string) => readFileSync(join(REPOSITORY_ROOT, path), 'utf8');
+const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, ComposeService> };
+const natsNodes = Object.keys(compose.services).filter((name) => /^nats-\d+$/.test(name));
+const kitServices = registeredServices().filter((s) => s.kind === 'service');
+const definitionOf = (name: string, app: string): ServiceDefinition => require(join(REPOSITORY_ROOT, app, 'src'))[`${name}Service`];
+const settingsOf = (name: string, app: string) => listSettings({ ...platformSettings, ...definitionOf(name, app).settings });
+
+describe('docker-compose.yml and deploy/', () => {
+  it('run every process of services.json from its built main', () => {
+    for (const s of registeredServices()) expect({ service: s.name, command: compose.services[s.name]?.command }).toEqual({ service: s.name, command: [`${s.app}/dist/main.js`] });
+  });
+
+  it.each(kitServices.map((s) => [s.name, s.app]))('give %s only settings it declares, JETSTREAM_REPLICAS equal to the NATS nodes, and its own database', (name, app) => {
+    const env = compose.services[name].environment ?? {};
+    const declared = new Set(settingsOf(name, app).map((s) => s.env));
+    expect(Object.keys(env).filter((key) => !declared.has(key))).toEqual([]);
+    expect(natsNodes.length).toBe(3);
+    expect(env.JETSTREAM_REPLICAS).toBe(String(natsNodes.length));
+    const entry = registeredServices().find((s) => s.name === name)!;
+    if (entry.eventStore) {
+      expect(env.DATABASE_URL).toMatch(new RegExp(`@postgres:5432/${name}$`));
+      expect(read('deploy/postgres/init-databases.sh')).toMatch(new RegExp(`parley_databases="\\$\\{PARLEY_DATABASES:-[a-z,]*\\b${name}\\b`));
+    } else {
+      expect(env.DATABASE_URL).toBeUndefined();
+    }
+  });
+
+  it('and the README document every setting of every kit service', () => {
+    const readme = read('README.md');
+    const missing = kitServices.flatMap((s) => settingsOf(s.name, s.app).map((x) => x.env)).filter((env) => !readme.includes(`\`${env}\``));
+    expect([...new Set(missing)]).toEqual([]);
+  });
+});

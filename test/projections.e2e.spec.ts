@@ -1,0 +1,75 @@
+import { type NatsConnection, connect } from 'nats';
+import { projectionAdminSubject } from '@parley/contracts';
+import type { ProjectionStatus, RunningService } from '@parley/service-kit';
+import { waitFor } from '@parley/testing';
+import { Stack } from './support/stack';
+import { settledEventCount } from './support/quiescence';
+
+/**
+ * Every projection of every service, rebuilt from the events on request (what `npm run -s
+ * projections -- rebuild` asks), equals the table that was written live.
+ */
+describe('projections rebuilt from the events equal the ones written live', () => {
+  let stack: Stack;
+  let nc: NatsConnection;
+
+  beforeAll(async () => {
+    stack = await Stack.start({ presence: {} });
+    nc = await connect({ servers: stack.nats.url });
+    const agent = await stack.api('agent-1', 'org-a', ['AGENT']);
+    const customer = await stack.api('cust-1', 'org-a', ['CUSTOMER']);
+    const other = await stack.api('agent-9', 'org-b', ['AGENT']);
+    for (const [api, ep] of [[agent, 'ep-a'], [customer, 'ep-c'], [other, 'ep-b']] as const) {
+      expect((await api.post('/users/endpoints/register', { userEndpointId: ep, keepAliveSeconds: 60 })).status).toBe(200);
+    }
+    await customer.post('/users/endpoints/register', { userEndpointId: 'ep-gone', keepAliveSeconds: 60 });
+    await customer.post('/users/endpoints/unregister', { userEndpointId: 'ep-gone' });
+    const a = (await agent.post('/conferences/create', { metadata: { topic: 'billing' } })).body.id;
+    const b = (await agent.post('/conferences/create', {})).body.id;
+    const c = (await other.post('/conferences/create', {})).body.id;
+    await agent.post('/conferences/join', { conferenceId: a, userEndpointId: 'ep-a' });
+    await customer.post('/conferences/join', { conferenceId: a, userEndpointId: 'ep-c' });
+    await agent.post('/conferences/join', { conferenceId: b, userEndpointId: 'ep-a' });
+    await agent.post('/conferences/updateMetadata', { conferenceId: a, userEndpointId: 'ep-a', operation: 'SET', key: 'stage', value: 'two' });
+    await customer.post('/conferences/leave', { conferenceId: a, userEndpointId: 'ep-c' });
+    await other.post('/conferences/join', { conferenceId: c, userEndpointId: 'ep-b' });
+    await agent.post('/conferences/end', { conferenceId: b, userEndpointId: 'ep-a' });
+    await settledEventCount(stack, nc);
+  });
+  afterAll(async () => {
+    await nc?.close();
+    await stack?.stop();
+  });
+
+  const ask = async (service: string, body: object) => JSON.parse(new TextDecoder().decode((await nc.request(projectionAdminSubject(service), JSON.stringify(body), { timeout: 60_000 })).data));
+  const dump = async (service: RunningService, table: string) =>
+    (await service.kit.store.transaction((sql) => sql.query<Record<string, unknown>>(`select * from ${table} order by 1, 2, 3`))).rows;
+
+  it.each([
+    ['conference', 'conference_views'],
+    ['presence', 'presence_endpoints'],
+    ['presence', 'presence_participations'],
+  ])('%s: %s', async (serviceName, projection) => {
+    const service = stack.services.get(serviceName)!;
+    const listed = (await ask(serviceName, { action: 'list' })).projections as ProjectionStatus[];
+    const status = listed.find((p) => p.name === projection)!;
+    const live = await dump(service, status.table);
+    expect(live.length).toBeGreaterThan(0);
+    const answer = await ask(serviceName, { action: 'rebuild', name: projection });
+    expect(answer).toMatchObject({ ok: true, name: projection });
+    expect(answer.events).toBeGreaterThan(0);
+    // The jetstream projection's consumer starts again after the swap; the table is whole at once.
+    expect(await dump(service, status.table)).toEqual(live);
+    // And it goes on with new events.
+    if (projection === 'presence_participations') {
+      const agent = await stack.api('agent-1', 'org-a', ['AGENT']);
+      const d = (await agent.post('/conferences/create', {})).body.id;
+      await agent.post('/conferences/join', { conferenceId: d, userEndpointId: 'ep-a' });
+      await waitFor(async () => (await dump(service, status.table)).some((r) => r.conference_id === d), { description: 'the new participation' });
+    }
+  });
+
+  it('answers an unknown projection with an error naming those there are', async () => {
+    expect(await ask('conference', { action: 'rebuild', name: 'nope' })).toEqual({ ok: false, error: 'no projection named nope (there are: conference_views)' });
+  });
+});
