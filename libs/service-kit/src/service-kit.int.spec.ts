@@ -9,7 +9,7 @@ import { type NatsServerHandle, type PostgresHandle, startNats, startPostgres, w
 import { Aggregate } from './aggregate';
 import { eventConsumer, skip } from './consumers';
 import { KIT, type Kit } from './kit';
-import { type StateProjection, stateProjection, tableOf } from './projections';
+import { type StateProjection, eventProjection, stateProjection, tableOf } from './projections';
 import { type RunningService, type ServiceDefinition, defineService, startService } from './service';
 import { int } from './settings';
 
@@ -63,6 +63,19 @@ const countersV2 = (beforeEachRow: () => Promise<void>): StateProjection<Counter
   },
 });
 
+/** An after-commit projection: a log of the additions, written by its projector after each commit. */
+const additions = eventProjection({
+  name: 'kittest_additions',
+  version: 1,
+  mode: 'after-commit',
+  eventTypes: ['CounterAdded'],
+  schema: (t) => [`create table ${t} (event_id uuid primary key, counter_id text not null, n int not null)`],
+  apply: async (sql, t, e) => {
+    const d = e.data as { counterId: string; n: number };
+    await sql.query(`insert into ${t} values ($1, $2, $3)`, [e.eventId, d.counterId, d.n]);
+  },
+});
+
 const handled: string[] = [];
 let consumerBroken = false;
 
@@ -84,7 +97,7 @@ const counterService = (projection: StateProjection<CounterState>): ServiceDefin
   defineService({
     name: 'kittest',
     settings,
-    eventStore: { projections: [projection] },
+    eventStore: { projections: [projection, additions] },
     controllers: [CounterController],
     consumers: () => [
       eventConsumer<CounterEvent>({
@@ -121,7 +134,7 @@ describe('a service on the kit', () => {
       await client.end();
     }
   };
-  const publicTables = async () => (await query<{ table_name: string }>(`select table_name from information_schema.tables where table_schema = 'public' and table_name like 'kittest%' order by 1`)).map((r) => r.table_name);
+  const publicTables = async () => (await query<{ table_name: string }>(`select table_name from information_schema.tables where table_schema = 'public' and table_name like 'kittest_counters%' order by 1`)).map((r) => r.table_name);
 
   beforeAll(async () => {
     nats = await startNats();
@@ -169,9 +182,23 @@ describe('a service on the kit', () => {
       { counter_id: 'a', total: 5, additions: 2 },
       { counter_id: 'b', total: 7, additions: 1 },
     ]);
-    expect(await query(`select name, version, table_name from projections`)).toEqual([{ name: 'kittest_counters', version: 2, table_name: 'kittest_counters_v2' }]);
+    expect(await query(`select name, version, table_name from projections where name = 'kittest_counters'`)).toEqual([{ name: 'kittest_counters', version: 2, table_name: 'kittest_counters_v2' }]);
     expect(await add('b', 1)).toBe(8);
     expect(await query(`select total, additions from kittest_counters_v2 where counter_id = 'b'`)).toEqual([{ total: 8, additions: 2 }]);
+  });
+
+  it('keeps an after-commit projection current from its own checkpoint, and its rebuild equals it', async () => {
+    await add('e', 4);
+    await add('e', 6);
+    const log = () => query<{ counter_id: string; n: number }>(`select counter_id, n from kittest_additions_v1 order by counter_id, n`);
+    await waitFor(async () => (await log()).filter((r) => r.counter_id === 'e').length === 2, { description: 'the additions of e' });
+    const live = await query(`select * from kittest_additions_v1 order by event_id`);
+    expect(live).toHaveLength(6); // a+2, a+3, b+7, b+1, e+4, e+6
+    const ask = async (body: object) => JSON.parse(new TextDecoder().decode((await nc.request('parley.kittest.admin.projections', JSON.stringify(body), { timeout: 30_000 })).data));
+    expect(await ask({ action: 'rebuild', name: 'kittest_additions' })).toMatchObject({ ok: true, events: 6 });
+    expect(await query(`select * from kittest_additions_v1 order by event_id`)).toEqual(live);
+    await add('e', 1);
+    await waitFor(async () => (await log()).length === 7, { description: 'the projector going on after the rebuild' });
   });
 
   it('dead-letters an event its consumer keeps failing on, with the error, and a replay delivers it once the handler is fixed', async () => {

@@ -14,7 +14,7 @@ import { serviceHealth } from './health';
 import { type Clock, KIT, type Kit, systemClock } from './kit';
 import { platformSettings } from './platform-settings';
 import { type Projection, Projections } from './projections';
-import { type RunningJetStreamProjections, jetStreamHistory, startJetStreamProjections } from './jetstream-projections';
+import { type RunningProjections, jetStreamHistory, startProjectionRunners } from './projection-runners';
 import { type SettingsOf, type SettingsSpec, readSettings, reportSettings } from './settings';
 import { openEventStore, upcasterRegistry } from './stores';
 
@@ -128,6 +128,7 @@ export async function startService<S extends SettingsSpec>(def: ServiceDefinitio
     let store: SqlEventStore | undefined;
     let projections: Projections | undefined;
     let relay: EventRelay | undefined;
+    let runners: RunningProjections | undefined;
     if (def.eventStore) {
       const opened = openEventStore(def.name, settings);
       store = opened;
@@ -164,7 +165,10 @@ export async function startService<S extends SettingsSpec>(def: ServiceDefinitio
         if (!projections) throw new Error(`the ${def.name} service has no event store`);
         return projections;
       },
-      committed: () => relay?.kick(),
+      committed: () => {
+        relay?.kick();
+        runners?.kick();
+      },
     };
 
     const parts: Part[] = [];
@@ -193,7 +197,8 @@ export async function startService<S extends SettingsSpec>(def: ServiceDefinitio
       closers.push({ step: `consumer ${consumer.name}`, fn: () => consumer.stop() });
     }
     if (projections) {
-      const running = await startJetStreamProjections(kit, projections);
+      const running = await startProjectionRunners(kit, projections, settings.relayPollMs);
+      runners = running;
       closers.push({ step: 'projections', fn: () => running.stop() });
       const admin = answerProjectionAdmin(def.name, nc, projections, running, log);
       closers.push({ step: 'projection admin', fn: async () => admin.unsubscribe() });
@@ -221,7 +226,7 @@ export async function startService<S extends SettingsSpec>(def: ServiceDefinitio
  * projection's live version; `{"action":"rebuild","name":…}` rebuilds one beside the live table
  * and swaps it in, answering how many events it applied. `npm run -s projections` asks it.
  */
-function answerProjectionAdmin(service: string, nc: NatsConnection, projections: Projections, running: RunningJetStreamProjections, log: Logger): Subscription {
+function answerProjectionAdmin(service: string, nc: NatsConnection, projections: Projections, running: RunningProjections, log: Logger): Subscription {
   const json = (msg: Msg, body: unknown) => msg.respond(new TextEncoder().encode(JSON.stringify(body)));
   return nc.subscribe(projectionAdminSubject(service), {
     queue: service,

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { AckPolicy, DeliverPolicy, type JetStreamManager, type NatsConnection, nanos } from 'nats';
 import { EVENTS_STREAM } from '@parley/contracts';
-import { type RecordedEvent, decodeRelayedEvent } from '@parley/eventsourcing';
+import { type Leadership, type RecordedEvent, decodeRelayedEvent, positionOf } from '@parley/eventsourcing';
 import { DurableConsumer } from '@parley/messaging';
 import type { Kit } from './kit';
-import { type EventHistory, type JetStreamProjection, type Projections, tableOf } from './projections';
+import { type EventHistory, type EventProjection, type JetStreamProjection, type Projections, tableOf } from './projections';
 import { upcasterRegistry } from './stores';
 
 const READ_BATCH = 500;
@@ -54,6 +54,100 @@ export function jetStreamHistory(nc: NatsConnection): EventHistory {
   };
 }
 
+const AFTER_COMMIT_BATCH = 500;
+const LEADERSHIP_RETRY_MS = 3000;
+const MAX_BACKOFF_MS = 5000;
+
+/**
+ * Keeps an after-commit projection current: in the replica that holds its leadership
+ * (`projection:<name>`), reads the all-stream after the projection's checkpoint in commit order
+ * and applies each event of its types with the new checkpoint in one transaction. Woken by the
+ * service's commits, else it looks every `pollMs` (other replicas' commits).
+ */
+export class AfterCommitProjector {
+  private loop?: Promise<void>;
+  private stopping = false;
+  private leadership?: Leadership;
+  private wake?: () => void;
+  private kicked = false;
+
+  constructor(
+    private readonly kit: Kit,
+    private readonly projections: Projections,
+    private readonly p: EventProjection,
+    private readonly pollMs: number,
+  ) {}
+
+  start(): void {
+    this.stopping = false;
+    this.loop ??= this.run().finally(() => (this.loop = undefined));
+  }
+
+  kick(): void {
+    this.kicked = true;
+    this.wake?.();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.loop;
+    await this.leadership?.release().catch(() => undefined);
+    this.leadership = undefined;
+  }
+
+  private async run(): Promise<void> {
+    const store = this.kit.store;
+    const table = tableOf(this.p);
+    let backoffMs = 100;
+    while (!this.stopping) {
+      try {
+        if (!this.leadership) {
+          this.leadership = (store.acquireLeadership ? await store.acquireLeadership(`projection:${this.p.name}`) : null) ?? undefined;
+          if (!this.leadership) {
+            await this.pause(LEADERSHIP_RETRY_MS);
+            continue;
+          }
+          void this.leadership.lost.then(() => (this.leadership = undefined));
+        }
+        const { all } = await this.projections.position(this.p.name);
+        const batch = await store.readAll(all, AFTER_COMMIT_BATCH);
+        if (batch.length === 0) {
+          await this.pause(this.pollMs);
+          continue;
+        }
+        await store.transaction(async (sql) => {
+          for (const e of batch) if (this.p.eventTypes.includes(e.type)) await this.p.apply(sql, table, e);
+          await this.projections.savePosition(sql, this.p.name, { all: positionOf(batch[batch.length - 1]) });
+        });
+        backoffMs = 100;
+      } catch (err) {
+        this.kit.log.error({ err, projection: this.p.name, retryInMs: backoffMs }, 'projection round failed; retrying');
+        await this.pause(backoffMs);
+        backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
+      }
+    }
+  }
+
+  private pause(ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    if (this.kicked) {
+      this.kicked = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        this.kicked = false;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+}
+
 const durableOf = (p: JetStreamProjection) => `projection-${p.name.replace(/_/g, '-')}-v${p.version}`;
 
 async function deleteConsumer(jsm: JetStreamManager, name: string): Promise<void> {
@@ -62,19 +156,22 @@ async function deleteConsumer(jsm: JetStreamManager, name: string): Promise<void
   });
 }
 
-export interface RunningJetStreamProjections {
-  /** Rebuilds one of them while the service runs: its consumer stops, the table is rebuilt and swapped, a new consumer goes on from there. */
+export interface RunningProjections {
+  /** Rebuilds one while the service runs: its runner stops, the table is rebuilt and swapped, the runner goes on from where the build ended. */
   rebuild(name: string): Promise<number>;
+  /** Wakes the after-commit projectors (a commit of this process). */
+  kick(): void;
   stop(): Promise<void>;
 }
 
 /**
- * Keeps the service's jetstream projections current: one durable consumer each
+ * Runs what keeps the projections that are not written inline current: an AfterCommitProjector
+ * per after-commit projection, and for each jetstream projection one durable consumer
  * (`projection-<name>-v<version>`), from the stream sequence after the one the build ended at;
  * each event is applied with the new position in one transaction (so a redelivery is skipped),
  * and the projection's `then` runs after that commit.
  */
-export async function startJetStreamProjections(kit: Kit, projections: Projections): Promise<RunningJetStreamProjections> {
+export async function startProjectionRunners(kit: Kit, projections: Projections, pollMs: number): Promise<RunningProjections> {
   const jsm = await kit.nc.jetstreamManager();
   const running = new Map<string, DurableConsumer>();
 
@@ -112,10 +209,27 @@ export async function startJetStreamProjections(kit: Kit, projections: Projectio
   };
 
   for (const p of projections.all) if (p.kind === 'jetstream') await start(p);
+  const projectors = new Map<string, AfterCommitProjector>();
+  for (const p of projections.all) {
+    if (p.kind !== 'events' || p.mode !== 'after-commit') continue;
+    const projector = new AfterCommitProjector(kit, projections, p, pollMs);
+    projector.start();
+    projectors.set(p.name, projector);
+  }
 
   return {
+    kick: () => projectors.forEach((p) => p.kick()),
     async rebuild(name) {
       const p = projections.get(name);
+      const projector = projectors.get(name);
+      if (projector) {
+        await projector.stop();
+        try {
+          return await projections.rebuild(name);
+        } finally {
+          projector.start();
+        }
+      }
       if (p.kind !== 'jetstream') return projections.rebuild(name);
       await running.get(name)?.stop();
       running.delete(name);
@@ -127,6 +241,7 @@ export async function startJetStreamProjections(kit: Kit, projections: Projectio
     async stop() {
       for (const consumer of running.values()) await consumer.stop();
       running.clear();
+      for (const projector of projectors.values()) await projector.stop();
     },
   };
 }
