@@ -36,15 +36,15 @@ const UNLIMITED: Record<string, string> = {
 
 const alive = (h: TsChildHandle) => h.child.exitCode === null && h.child.signalCode === null;
 
-/** Polls GET /health until the gateway answers 200, failing early if the child exits. */
-async function untilHealthy(url: string, gateway: TsChildHandle, timeoutMs: number): Promise<void> {
+/** Polls GET /health until the services the bench started say they are up (the SFU is not among them), failing early if the gateway exits. */
+async function untilHealthy(url: string, gateway: TsChildHandle, services: string[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (!alive(gateway)) throw new Error(`the gateway exited while starting:\n${gateway.output()}`);
     try {
       const res = await fetch(`${url}/health`);
-      await res.arrayBuffer();
-      if (res.ok) return;
+      const body = (await res.json()) as { services?: Record<string, { status: string }> };
+      if (services.every((name) => body.services?.[name]?.status === 'ok')) return;
     } catch {
       // not listening yet
     }
@@ -66,10 +66,12 @@ export async function startServices(options: ServicesOptions): Promise<RunningSe
     for (const child of [...started].reverse()) await child.kill('SIGTERM').catch(() => undefined);
   };
   try {
-    // The kit services of services.json, in its order (the presence service only when asked).
+    // The kit services of PARLEY_SERVICES, in its order (the presence service only when asked).
+    const names: string[] = [];
     for (const service of registeredServices()) {
       if (service.kind !== 'service' || service.needs?.includes('mediasoup-worker')) continue;
       if (service.name === 'presence' && !options.presence) continue;
+      names.push(service.name);
       // An empty DATABASE_URL counts as unset: the service then uses PGlite under DATA_DIR. The bench gives PostgreSQL to the conference service.
       const databaseUrl = service.name === 'conference' ? (options.databaseUrl ?? '') : '';
       const child = spawnTs(join(ROOT, service.app, 'src/main.ts'), { env: { ...common, DATABASE_URL: databaseUrl, DATA_DIR: options.dataDir } });
@@ -81,7 +83,7 @@ export async function startServices(options: ServicesOptions): Promise<RunningSe
     const gateway = spawnTs(join(ROOT, 'apps/gateway/src/main.ts'), { env: { ...common, HOST: '127.0.0.1', PORT: String(port) } });
     started.push(gateway);
     const url = `http://127.0.0.1:${port}`;
-    await untilHealthy(url, gateway, 90_000);
+    await untilHealthy(url, gateway, names, 90_000);
     return { url, gatewayPid: gateway.child.pid ?? 0, stop };
   } catch (err) {
     await stop();

@@ -1,6 +1,6 @@
 // Shared by `npm start` and `npm test`: find or install what the project needs on a Debian 12 machine.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const root = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
@@ -48,6 +48,7 @@ export function ensureDebianPackages(wanted) {
 
 export const natsPackage = { pkg: 'nats-server', present: () => !!which('nats-server') || existsSync('/usr/sbin/nats-server') };
 export const postgresPackage = { pkg: 'postgresql', present: () => !!postgresBinDir() };
+export const coturnPackage = { pkg: 'coturn', present: () => !!which('turnserver') || existsSync('/usr/bin/turnserver') };
 
 /** npm ci when node_modules is missing or older than the lockfile. */
 export function ensureNodeModules() {
@@ -61,7 +62,7 @@ export function ensureNodeModules() {
   run('npm', ['ci', '--no-audit', '--no-fund']);
 }
 
-/** Every process of Parley, in start order (services.json; the test harness and the bench read it too). */
-export function registeredServices() {
-  return JSON.parse(readFileSync(join(root, 'services.json'), 'utf8')).services;
+/** Every process of Parley, in start order: PARLEY_SERVICES of libs/contracts, read from its build (the test harness and the bench read it too). */
+export async function registeredServices() {
+  return (await import(join(root, 'libs/contracts/dist/services.js'))).default.PARLEY_SERVICES;
 }

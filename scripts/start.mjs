@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // `npm start`: installs what is missing (including a build of mediasoup's worker), builds,
-// starts nats-server (unless NATS_URL is set) and every process of services.json on the embedded defaults (PGlite under .data/), prints the URL, and
+// starts nats-server (unless NATS_URL is set) and every process of PARLEY_SERVICES (libs/contracts) on the embedded defaults (PGlite under .data/), prints the URL, and
 // stops everything on Ctrl-C. A process that exits after it started is started again, after a back-off that
 // doubles with each exit in a row (1 s up to 30 s), so one crash never takes the others down.
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
-import { ensureDebianPackages, ensureNodeModules, log, natsPackage, registeredServices, root, run, which } from './lib.mjs';
+import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { coturnPackage, ensureDebianPackages, ensureNodeModules, log, natsPackage, registeredServices, root, run, which } from './lib.mjs';
 import { ensureMediasoupWorker } from './mediasoup-worker.mjs';
 
 /** Every process started: { name, child (the current one), timer (a pending restart) }. */
@@ -109,6 +111,28 @@ async function waitForPort(port, timeoutMs = 15_000) {
   throw new Error(`nothing listens on port ${port} after ${timeoutMs} ms`);
 }
 
+const udpPortFree = (port, host = '127.0.0.1') =>
+  new Promise((resolve) => {
+    const s = createSocket('udp4').once('error', () => resolve(false));
+    s.bind(port, host, () => s.close(() => resolve(true)));
+  });
+
+/** Resolves once something answers a STUN binding request on host:port (UDP). */
+async function waitForStun(port, host, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  const request = Buffer.concat([Buffer.from([0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42]), randomBytes(12)]);
+  while (Date.now() < deadline) {
+    const answered = await new Promise((resolve) => {
+      const socket = createSocket('udp4');
+      const timer = setTimeout(() => (socket.close(), resolve(false)), 300);
+      socket.once('message', () => (clearTimeout(timer), socket.close(), resolve(true)));
+      socket.send(request, port, host);
+    });
+    if (answered) return;
+  }
+  throw new Error(`coturn does not answer STUN on ${host}:${port} after ${timeoutMs} ms`);
+}
+
 /** Resolves with the process's ready message (from then on it is restarted when it exits); rejects if it exits first. */
 const ready = ({ child, started }, name, timeoutMs = 60_000) =>
   new Promise((resolve, reject) => {
@@ -127,7 +151,8 @@ process.on('SIGINT', () => void stopAll(0));
 process.on('SIGTERM', () => void stopAll(0));
 
 try {
-  if (!process.env.NATS_URL) ensureDebianPackages([natsPackage]);
+  const ownTurn = !process.env.TURN_URLS;
+  ensureDebianPackages([...(process.env.NATS_URL ? [] : [natsPackage]), ...(ownTurn ? [coturnPackage] : [])]);
   ensureNodeModules();
   log('building (tsc -b)');
   run('npx', ['tsc', '-b', 'tsconfig.build.json']);
@@ -146,15 +171,34 @@ try {
     nats.started();
     natsUrl = `nats://127.0.0.1:${port}`;
   }
+  // STUN/TURN: a coturn of our own (unless TURN_URLS names one) with a secret generated for this
+  // run, so GET /rtc-api/iceServers/v2 answers credentials that work.
+  let turnEnv = {};
+  if (ownTurn) {
+    const wanted = Number(process.env.PARLEY_TURN_PORT || 3478);
+    const port = (await portFree(wanted)) && (await udpPortFree(wanted)) ? wanted : await freePort();
+    const secret = randomBytes(24).toString('base64url');
+    const relayMin = Number(process.env.PARLEY_TURN_RELAY_MIN_PORT || 49160);
+    const listenIp = process.env.LISTEN_IP || '127.0.0.1';
+    const coturn = start('coturn', which('turnserver') || '/usr/bin/turnserver', [
+      '-n', `--listening-ip=${listenIp}`, `--relay-ip=${listenIp}`, `--listening-port=${port}`, `--min-port=${relayMin}`, `--max-port=${relayMin + 40}`,
+      '--use-auth-secret', `--static-auth-secret=${secret}`, '--realm=parley', '--no-tls', '--no-dtls', '--no-cli', '--allow-loopback-peers',
+      `--log-file=${join(dataDir, 'coturn.log')}`, '--simple-log', '--no-stdout-log',
+    ]);
+    await waitForStun(port, listenIp);
+    coturn.started();
+    turnEnv = { STUN_URLS: `stun:${listenIp}:${port}`, TURN_URLS: `turn:${listenIp}:${port}?transport=udp,turn:${listenIp}:${port}?transport=tcp`, TURN_SECRET: secret };
+  }
+
   // Readable log lines on a terminal, JSON otherwise (a file, a log shipper).
   const env = { NATS_URL: natsUrl, DATA_DIR: dataDir, LOG_FORMAT: process.env.LOG_FORMAT || (process.stdout.isTTY ? 'pretty' : 'json') };
 
-  // Every process of services.json, in its order: adding a service is an entry there.
+  // Every process of PARLEY_SERVICES, in its order: adding a service is an entry there.
   let url;
-  for (const service of registeredServices()) {
+  for (const service of await registeredServices()) {
     const own = {};
     // The SFU: mediasoup's worker, built once from Debian's libraries and cached outside the repository.
-    if (service.needs?.includes('mediasoup-worker')) own.MEDIASOUP_WORKER_BIN = await ensureMediasoupWorker();
+    if (service.needs?.includes('mediasoup-worker')) Object.assign(own, turnEnv, { MEDIASOUP_WORKER_BIN: await ensureMediasoupWorker() });
     if (service.kind === 'gateway') own.PORT = process.env.PORT || '8080';
     const started = start(service.name, process.execPath, ['--enable-source-maps', `${service.app}/dist/main.js`], { ...env, ...own });
     const answer = await ready(started, service.name);

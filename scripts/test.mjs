@@ -5,12 +5,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureDebianPackages, ensureNodeModules, log, natsPackage, postgresBinDir, postgresPackage, root, run, which } from './lib.mjs';
+import { coturnPackage, ensureDebianPackages, ensureNodeModules, log, natsPackage, postgresBinDir, postgresPackage, root, run, which } from './lib.mjs';
 import { ensureMediasoupWorker } from './mediasoup-worker.mjs';
 
 // Browser tests drive Debian's Chromium; the TURN test starts a real coturn.
 const chromiumPackage = { pkg: 'chromium', present: () => !!which('chromium') };
-const coturnPackage = { pkg: 'coturn', present: () => !!which('turnserver') };
 ensureDebianPackages([natsPackage, postgresPackage, chromiumPackage, coturnPackage]);
 ensureNodeModules();
 // The harness's throw-away clusters use the newest installed PostgreSQL server binaries.

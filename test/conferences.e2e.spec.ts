@@ -376,13 +376,14 @@ describe('conferences over HTTP', () => {
       const ui = await stack.anonymous().request('GET', '/rtc-api/docs');
       expect(ui.status).toBe(200);
       expect(String(ui.body)).toMatch(/swagger/i);
-      // This stack runs the conference service only: /health says so, service by service.
+      // This stack runs the conference service only: /health is 503 and says which parts are down, service by service.
       const health = await stack.anonymous().request('GET', '/health');
-      expect(health.status).toBe(200);
+      expect(health.status).toBe(503);
       expect(health.body).toMatchObject({
-        status: 'degraded',
+        status: 'unavailable',
         nats: 'connected',
-        services: { conference: { status: 'ok', relay: { deadLetters: 0 } }, presence: { status: 'unavailable' }, media: { status: 'unavailable' } },
+        services: { conference: { status: 'ok', database: { status: 'up' }, relay: { status: 'up', lag: expect.any(Number), deadLetters: 0 } }, presence: { status: 'unavailable' }, media: { status: 'unavailable' } },
+        down: ['presence', 'media'],
         warnings: [expect.stringMatching(/presence is not answering/), expect.stringMatching(/media is not answering/)],
       });
       const metrics = await stack.anonymous().request('GET', '/metrics');

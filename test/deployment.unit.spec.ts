@@ -6,7 +6,7 @@ import { REPOSITORY_ROOT, registeredServices } from '@parley/testing';
 
 /**
  * docker-compose.yml and deploy/ describe a production deployment nobody can start here (no
- * container runtime), so this checks them against what the code declares: services.json's
+ * container runtime), so this checks them against what the code declares: PARLEY_SERVICES'
  * processes, each kit service's settings, its database, the NATS cluster's size.
  */
 interface ComposeService {
@@ -21,7 +21,7 @@ const definitionOf = (name: string, app: string): ServiceDefinition => require(j
 const settingsOf = (name: string, app: string) => listSettings({ ...platformSettings, ...definitionOf(name, app).settings });
 
 describe('docker-compose.yml and deploy/', () => {
-  it('run every process of services.json from its built main', () => {
+  it('run every process of PARLEY_SERVICES from its built main', () => {
     for (const s of registeredServices()) expect({ service: s.name, command: compose.services[s.name]?.command }).toEqual({ service: s.name, command: [`${s.app}/dist/main.js`] });
   });
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TokenIssuer, authConfigFromEnv } from '@parley/auth';
 import { freePort, processAlive, waitFor } from '@parley/testing';
+import { relayCandidates } from './support/coturn';
 import { Api } from './support/stack';
 
 const ROOT = resolve(__dirname, '..');
@@ -30,11 +31,11 @@ describe('npm start', () => {
   });
 
   it('starts everything, restarts a service killed by SIGKILL with back-off while the rest serve, and stops everything on SIGTERM', async () => {
-    const [port, natsPort] = [await freePort(), await freePort()];
+    const [port, natsPort, turnPort] = [await freePort(), await freePort(), await freePort()];
     const { NATS_URL: _ignored, ...env } = process.env;
     launcher = spawn(process.execPath, ['scripts/start.mjs'], {
       cwd: ROOT,
-      env: { ...env, PORT: String(port), PARLEY_NATS_PORT: String(natsPort), DATA_DIR: dataDir, LOG_LEVEL: 'warn', JWT_SECRET },
+      env: { ...env, PORT: String(port), PARLEY_NATS_PORT: String(natsPort), PARLEY_TURN_PORT: String(turnPort), DATA_DIR: dataDir, LOG_LEVEL: 'warn', JWT_SECRET },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let lastHealth: unknown;
@@ -56,16 +57,22 @@ describe('npm start', () => {
       return (lastHealth as { status?: string })?.status === 'ok';
     };
     await explain(waitFor(healthy, { timeoutMs: 60_000, description: '/health ok' }));
+    // Its own coturn, with a secret of this run: the credentials it hands out get a TURN allocation.
+    const ice = await api.get('/iceServers/v2');
+    expect(ice.status).toBe(200);
+    expect(ice.body.turn).toMatch(/^turn:127\.0\.0\.1:\d+\?transport=udp,turn:127\.0\.0\.1:\d+\?transport=tcp$/);
+    expect(await relayCandidates({ urls: ice.body.turn.split(',')[0], username: ice.body.turnUsername, credential: ice.body.turnPassword })).not.toEqual([]);
 
     const first = pids().find((p) => p.name === 'conference')!;
     const others = pids().filter((p) => p.name !== 'conference');
-    expect(others.map((p) => p.name).sort()).toEqual(['gateway', 'media', 'nats', 'presence']);
+    expect(others.map((p) => p.name).sort()).toEqual(['coturn', 'gateway', 'media', 'nats', 'presence']);
     process.kill(first.pid, 'SIGKILL');
 
     await explain(waitFor(() => /\[parley\] conference exited \(SIGKILL\); starting it again in 1 s/.test(output), { timeoutMs: 10_000, description: 'the restart announced' }));
     // Meanwhile the rest serves: the gateway answers, and says the conference service is away.
     const during = await api.request('GET', '/health');
-    expect(during.status).toBe(200);
+    expect(during.status).toBe(503);
+    expect(during.body.down).toEqual(['conference']);
     await explain(waitFor(() => pids().filter((p) => p.name === 'conference').length === 2, { timeoutMs: 10_000, description: 'a new conference process' }));
     await explain(waitFor(healthy, { timeoutMs: 60_000, description: '/health ok again' }));
     expect((await api.post('/conferences/create', {})).status).toBe(200);

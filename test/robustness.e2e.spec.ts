@@ -153,7 +153,7 @@ describe('robustness: no request takes Parley down or starves others', () => {
 
   describe('2b. a relay that cannot be stopped by one event', () => {
     it('dead-letters an event it can never publish (one stored before events were bounded), says so in /health and /metrics, and relays the rest', async () => {
-      const own = await Stack.start({ conference: { env: { RELAY_POLL_MS: '50' } } });
+      const own = await Stack.start({ conference: { env: { RELAY_POLL_MS: '50' } }, presence: {}, media: {} });
       try {
         // Written by hand, as an older version without the bound could have: 1.2 MB, over NATS's max_payload.
         await own.conference!.kit.store.transaction((sql) =>

@@ -43,7 +43,7 @@ describe('a service stops on SIGTERM within 10 s', () => {
   };
   const mediaEnv = (name: string): Record<string, string> => (name === 'media' ? { MEDIASOUP_WORKER_BIN: mediasoupWorkerBin(), MEDIA_WORKERS: '1' } : {});
 
-  it('when the NATS server is already gone (each service of services.json, on PGlite)', async () => {
+  it('when the NATS server is already gone (each service of PARLEY_SERVICES, on PGlite)', async () => {
     const running = await spawnAll(async (name) => mediaEnv(name));
     await nats.kill();
     const exits = Object.fromEntries(await Promise.all(running.map(async ([name, child]) => [name, await terminate(child)] as const)));

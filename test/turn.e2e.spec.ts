@@ -1,24 +1,5 @@
-import { peerConnection } from '@parley/testing';
-import { startCoturn, type CoturnHandle } from './support/coturn';
+import { relayCandidates, startCoturn, type CoturnHandle } from './support/coturn';
 import { Stack } from './support/stack';
-
-/** The ICE candidates a real WebRTC peer gathers through only the given TURN server (relay policy). */
-async function relayCandidates(turn: { urls: string; username: string; credential: string }): Promise<string[]> {
-  const pc = peerConnection({ iceServers: [turn], iceTransportPolicy: 'relay' });
-  const candidates: string[] = [];
-  try {
-    pc.createDataChannel('probe');
-    const done = new Promise<void>((resolve) => {
-      pc.onicecandidate = (e) => (e.candidate ? candidates.push(e.candidate.candidate) : resolve());
-      setTimeout(resolve, 8000);
-    });
-    await pc.setLocalDescription(await pc.createOffer());
-    await done;
-  } finally {
-    pc.close();
-  }
-  return candidates.filter((c) => / typ relay /.test(c));
-}
 
 describe('TURN credentials (TURN REST API) against a real coturn', () => {
   const secret = 'turn-shared-secret-for-tests';

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { freePort, waitFor } from '@parley/testing';
+import { freePort, peerConnection, waitFor } from '@parley/testing';
 import { createSocket } from 'node:dgram';
 
 export interface CoturnHandle {
@@ -61,4 +61,22 @@ export async function startCoturn(secret: string): Promise<CoturnHandle> {
       await new Promise((r) => child.once('exit', r));
     },
   };
+}
+
+/** The relay candidates a WebRTC peer gathers through this TURN server with these credentials (none when it refuses them). */
+export async function relayCandidates(turn: { urls: string; username: string; credential: string }): Promise<string[]> {
+  const pc = peerConnection({ iceServers: [turn], iceTransportPolicy: 'relay' });
+  const candidates: string[] = [];
+  try {
+    pc.createDataChannel('probe');
+    const done = new Promise<void>((resolve) => {
+      pc.onicecandidate = (e) => (e.candidate ? candidates.push(e.candidate.candidate) : resolve());
+      setTimeout(resolve, 8000);
+    });
+    await pc.setLocalDescription(await pc.createOffer());
+    await done;
+  } finally {
+    pc.close();
+  }
+  return candidates.filter((c) => / typ relay /.test(c));
 }

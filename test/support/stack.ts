@@ -69,7 +69,7 @@ export class Api {
 
 /**
  * The whole system on real parts: nats-server with JetStream, PGlite or a throw-away
- * PostgreSQL, the services of services.json that the options ask for (in this process, started
+ * PostgreSQL, the services of PARLEY_SERVICES that the options ask for (in this process, started
  * as their main would start them: startService with their definition and environment), the
  * gateway, plus tokens signed with the stack's secret.
  */
@@ -121,10 +121,10 @@ export class Stack {
     return env;
   }
 
-  /** (Re)starts a service of services.json on the stack's NATS and its own database (kept across restarts). */
+  /** (Re)starts a service of PARLEY_SERVICES on the stack's NATS and its own database (kept across restarts). */
   async startService(name: string, options: ServiceOptions = {}): Promise<RunningService> {
     const entry = registeredServices().find((s) => s.name === name && s.kind === 'service');
-    if (!entry) throw new Error(`services.json has no kit service named ${name}`);
+    if (!entry) throw new Error(`PARLEY_SERVICES has no kit service named ${name}`);
     // mediasoup reads MEDIASOUP_WORKER_BIN when it is first loaded.
     if (entry.needs?.includes('mediasoup-worker')) process.env.MEDIASOUP_WORKER_BIN = mediasoupWorkerBin();
     const mod = (await import(join(REPOSITORY_ROOT, entry.app, 'src'))) as Record<string, ServiceDefinition>;

@@ -1,3 +1,4 @@
+import { platformSettings, readSettings } from '@parley/service-kit';
 import { envInt } from '@parley/messaging';
 
 /** Requests per window (RATE_LIMIT_*): one client cannot starve the others, nor guess secrets at speed. */
@@ -30,6 +31,8 @@ export interface GatewayConfig {
   port: number;
   natsUrl: string;
   logLevel: string;
+  /** JSON lines, or readable lines for a terminal (LOG_FORMAT, as every service reads it). */
+  logFormat: 'json' | 'pretty';
   /** Largest accepted request body; larger ones are 413. */
   bodyLimitBytes: number;
   /** How long GET /conferences/{id}/events waits for a new event before answering []. */
@@ -53,6 +56,7 @@ export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Gate
     port: int('PORT', 8080, 0),
     natsUrl: env.NATS_URL || 'nats://127.0.0.1:4222',
     logLevel: env.LOG_LEVEL || 'info',
+    logFormat: readSettings({ logFormat: platformSettings.logFormat }, env).logFormat,
     bodyLimitBytes: int('BODY_LIMIT_BYTES', 256 * 1024),
     longPollTimeoutMs: int('LONG_POLL_TIMEOUT_MS', 5000),
     rpcTimeoutMs: int('RPC_TIMEOUT_MS', 15000),

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module, RequestMethod } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
+import { logTransport } from '@parley/service-kit';
 import type { NatsConnection } from 'nats';
 import { type AuthConfig, AuthGuard, AuthModule } from '@parley/auth';
 import { NatsRpcClient, parleyValidationPipe } from '@parley/messaging';
@@ -40,6 +41,7 @@ export class GatewayModule {
           pinoHttp: {
             level: deps.config.logLevel,
             name: 'gateway',
+            transport: logTransport(deps.config.logFormat),
             // Never log bearer tokens or client secrets (browsers pass the socket's token in the query).
             redact: ['req.headers.authorization', 'req.headers.cookie', 'req.query.access_token'],
             serializers: { req: (req: { url?: string }) => ({ ...req, url: req.url?.replace(/([?&]access_token=)[^&]*/, '$1[Redacted]') }) },

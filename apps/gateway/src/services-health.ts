@@ -1,14 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ConferenceQueries, MediaCommands, PresenceQueries, type RequestContext, type ServiceHealth } from '@parley/contracts';
+import { PARLEY_SERVICES, type RequestContext, type ServiceHealth, healthSubject } from '@parley/contracts';
 import type { NatsRpcClient } from '@parley/messaging';
 import { RPC_CLIENT } from './tokens';
 
-/** The services behind the gateway, by the subject their health is asked on. */
-const SERVICES: Record<string, string> = {
-  conference: ConferenceQueries.health,
-  presence: PresenceQueries.health,
-  media: MediaCommands.health,
-};
+/** The services behind the gateway (PARLEY_SERVICES), by the subject their health is asked on. */
+const SERVICES: Record<string, string> = Object.fromEntries(PARLEY_SERVICES.filter((s) => s.kind === 'service').map((s) => [s.name, healthSubject(s.name)]));
 
 /** How long /health waits for a service before calling it unavailable. */
 const HEALTH_TIMEOUT_MS = 2000;

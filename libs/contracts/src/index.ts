@@ -10,3 +10,4 @@ export * from './presence';
 import { conferenceUpcasters } from './conference/upcasters';
 /** Every upcaster of every published event type: the one list stores and consumers read with. */
 export const eventUpcasters = [...conferenceUpcasters];
+export * from './services';

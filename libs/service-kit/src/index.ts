@@ -16,5 +16,5 @@ export {
   tableOf,
 } from './projections';
 export { openEventStore, upcasterRegistry } from './stores';
-export { defineService, startService, type ServiceDefinition, type RunningService, type StartOptions, type Part } from './service';
+export { defineService, startService, logTransport, type ServiceDefinition, type RunningService, type StartOptions, type Part } from './service';
 export { runMain } from './main';

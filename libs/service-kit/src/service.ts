@@ -67,12 +67,15 @@ export interface RunningService<S extends SettingsSpec = SettingsSpec> {
   close(): Promise<void>;
 }
 
-/** The service's logger: JSON lines, or readable ones for a terminal (LOG_FORMAT=pretty). */
+/** Where pino writes: stdout as JSON lines, or through pino-pretty as readable lines for a terminal (LOG_FORMAT=pretty). */
+export function logTransport(format: 'json' | 'pretty'): pino.TransportSingleOptions | undefined {
+  return format === 'pretty' ? { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,context' } } : undefined;
+}
+
+/** The service's logger. */
 function makeLogger(name: string, level: string, format: 'json' | 'pretty'): Logger {
-  if (format === 'pretty') {
-    return pino({ name, level }, pino.transport({ target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,context', messageFormat: '{msg}' } }));
-  }
-  return pino({ name, level });
+  const transport = logTransport(format);
+  return transport ? pino({ name, level }, pino.transport(transport)) : pino({ name, level });
 }
 
 /** Bounds one step of a shutdown, so a part that hangs (its server gone) cannot hold the process. */
