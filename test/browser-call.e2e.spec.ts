@@ -1,6 +1,8 @@
 import type { Browser, Page } from 'playwright-core';
 import { waitFor } from '@parley/testing';
 import { launchChromium, inboundStats } from './support/browser';
+import { authConfigFromEnv } from '@parley/auth';
+import { type RunningGateway, gatewayConfigFromEnv, startGateway } from '../apps/gateway/src';
 import { Stack } from './support/stack';
 
 /**
@@ -160,5 +162,41 @@ describe('a browser call through the SFU', () => {
     await waitFor(async () => !sfu.hasRouter(room) && (await routerIds()).length === before.length - 1, { description: "the conference's router closed" });
     const usage = await worker.getResourceUsage();
     expect(usage.ru_maxrss).toBeGreaterThan(0);
+  });
+
+  describe('signing in on the demo page', () => {
+    let dev: RunningGateway;
+    beforeAll(async () => {
+      // A second gateway on the same services, with no JWT_SECRET: the public development secret.
+      dev = await startGateway({ ...gatewayConfigFromEnv({}), host: '127.0.0.1', port: 0, natsUrl: stack.nats.url, logLevel: 'warn' }, authConfigFromEnv({}));
+    });
+    afterAll(() => dev?.close());
+
+    it('with the development secret: a form names the user, organization and role, and the page is signed in without a terminal', async () => {
+      const page = await (await browser.newContext()).newPage();
+      await page.goto(dev.url);
+      await page.waitForSelector('#dev-signin:not([hidden])');
+      expect(await page.isHidden('#token-label')).toBe(true);
+      await page.fill('#dev-user', 'agent-5');
+      await page.fill('#dev-org', 'org-z');
+      await page.selectOption('#dev-role', 'AGENT');
+      await page.click('#signin-button');
+      await page.waitForSelector('#call:not([hidden])');
+      expect(await page.locator('#me').innerText()).toMatch(/^agent-5 \(org-z\)/);
+      // The token endpoint behind it: a bad role is 400 with a message, and nothing is signed.
+      const bad = await fetch(`${dev.url}/demo/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'u', organizationId: 'o', roles: ['ROOT'] }) });
+      expect(bad.status).toBe(400);
+      expect(await bad.json()).toMatchObject({ message: expect.stringMatching(/each role must be one of: AGENT, CUSTOMER, SERVICE, ADMIN/) });
+    });
+
+    it('with a real secret: the page asks for a token, and there is no token endpoint', async () => {
+      const page = await (await browser.newContext()).newPage();
+      await page.goto(stack.gateway.url);
+      expect(await (await fetch(`${stack.gateway.url}/demo.json`)).json()).toEqual({ devSignIn: false });
+      expect(await page.isHidden('#dev-signin')).toBe(true);
+      expect(await page.isVisible('#token')).toBe(true);
+      const res = await fetch(`${stack.gateway.url}/demo/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'u', organizationId: 'o', roles: ['ADMIN'] }) });
+      expect(res.status).toBe(404);
+    });
   });
 });

@@ -5,6 +5,7 @@
 const $ = (id) => document.getElementById(id);
 const state = {
   token: '',
+  devSignIn: false,
   me: `ep-${crypto.randomUUID().slice(0, 8)}`,
   conferenceId: '',
   version: 0,
@@ -51,8 +52,27 @@ function claimsOf(token) {
   }
 }
 
+/** With the development secret the gateway signs a token for whoever the form names; otherwise the person pastes one. */
+async function offerSignIn() {
+  const config = await fetch('/demo.json').then((r) => r.json());
+  state.devSignIn = config.devSignIn === true;
+  $('dev-signin').hidden = !state.devSignIn;
+  $('token-label').hidden = state.devSignIn;
+}
+
+async function devToken() {
+  const res = await fetch('/demo/token', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ userId: $('dev-user').value.trim(), organizationId: $('dev-org').value.trim(), roles: [$('dev-role').value] }),
+  });
+  const body = await res.json();
+  if (!res.ok) throw new Error(body.message ?? `sign-in failed (${res.status})`);
+  return body.access_token;
+}
+
 async function signIn() {
-  state.token = $('token').value.trim();
+  state.token = state.devSignIn ? await devToken() : $('token').value.trim();
   const claims = claimsOf(state.token);
   if (!claims) return fail(new Error('that is not a JWT'));
   await api('/conferences/active'); // proves the token is accepted
@@ -211,6 +231,7 @@ async function leave() {
 }
 
 const on = (id, fn) => $(id).addEventListener('click', () => fn().catch(fail));
+offerSignIn().catch(fail);
 on('signin-button', signIn);
 on('create-button', create);
 on('join-button', join);

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -32,7 +33,7 @@ export async function startGateway(config: GatewayConfig, auth: AuthConfig): Pro
   // The gateway parses JSON and form bodies (the OAuth token endpoint) itself: see http-input.ts.
   const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot({ config, auth, nc }), adapter, { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(Logger));
-  app.setGlobalPrefix(API_PREFIX, { exclude: ['health', 'metrics', '/'] });
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['health', 'metrics', '/', 'demo.json', { path: 'demo/token', method: RequestMethod.POST }] });
   app.useStaticAssets({ root: DEMO_DIR, prefix: '/demo/', decorateReply: false });
   app.enableShutdownHooks();
 

@@ -9,6 +9,7 @@ import { ConferenceEventsHub } from './conference-events.hub';
 import { ConferencesController } from './conferences.controller';
 import type { GatewayConfig } from './config';
 import { DemoController } from './demo.controller';
+import { DevSignInController } from './dev-sign-in.controller';
 import { EndpointSessions } from './endpoint-sessions';
 import { HealthController } from './health.controller';
 import { HttpErrorFilter } from './http-error.filter';
@@ -18,7 +19,7 @@ import { Metrics } from './metrics';
 import { OAuthController } from './oauth.controller';
 import { ServicesHealth } from './services-health';
 import { UserQuotas } from './user-quotas';
-import { GATEWAY_CONFIG, NATS_CONNECTION, RPC_CLIENT } from './tokens';
+import { DEV_SIGN_IN, GATEWAY_CONFIG, NATS_CONNECTION, RPC_CLIENT } from './tokens';
 import { UsersController } from './users.controller';
 
 export interface GatewayModuleDeps {
@@ -26,6 +27,9 @@ export interface GatewayModuleDeps {
   auth: AuthConfig;
   nc: NatsConnection;
 }
+
+/** Whether the demo page may hand out tokens (POST /demo/token): only while the public development secret signs them. */
+export const devSignIn = (auth: AuthConfig): boolean => auth.usingDevelopmentSecret && !auth.jwks;
 
 /** The only HTTP entry: authentication, validation, docs, and the long-poll feed. Holds no domain state. */
 @Module({})
@@ -49,7 +53,16 @@ export class GatewayModule {
           },
         }),
       ],
-      controllers: [ConferencesController, UsersController, IceServersController, OAuthController, HealthController, DemoController],
+      controllers: [
+        ConferencesController,
+        UsersController,
+        IceServersController,
+        OAuthController,
+        HealthController,
+        DemoController,
+        // Only with the public development secret: a real one (or an identity provider) removes the route.
+        ...(devSignIn(deps.auth) ? [DevSignInController] : []),
+      ],
       providers: [
         ConferenceEventsHub,
         EndpointSessions,
@@ -58,6 +71,7 @@ export class GatewayModule {
         ServicesHealth,
         UserQuotas,
         { provide: GATEWAY_CONFIG, useValue: deps.config },
+        { provide: DEV_SIGN_IN, useValue: devSignIn(deps.auth) },
         { provide: NATS_CONNECTION, useValue: deps.nc },
         { provide: RPC_CLIENT, useValue: new NatsRpcClient(deps.nc, deps.config.rpcTimeoutMs) },
         { provide: APP_GUARD, useExisting: AuthGuard },
