@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { type ServiceDefinition, listSettings, platformSettings } from '@parley/service-kit';
 import { REPOSITORY_ROOT, registeredServices } from '@parley/testing';
+import { gatewaySettings } from '../apps/gateway/src';
 
 /**
  * docker-compose.yml and deploy/ describe a production deployment nobody can start here (no
@@ -40,9 +41,16 @@ describe('docker-compose.yml and deploy/', () => {
     }
   });
 
-  it('and the README document every setting of every kit service', () => {
+  it('give the gateway only settings it declares (or its authentication reads)', () => {
+    const auth = ['JWT_SECRET', 'JWT_ISSUER', 'JWT_AUDIENCE', 'JWKS_URL', 'OAUTH_CLIENTS', 'TOKEN_TTL_SECONDS'];
+    const declared = new Set([...listSettings(gatewaySettings).map((s) => s.env), ...auth]);
+    expect(Object.keys(compose.services.gateway.environment ?? {}).filter((key) => !declared.has(key))).toEqual([]);
+  });
+
+  it('and the README document every setting of every kit service and the gateway', () => {
     const readme = read('README.md');
-    const missing = kitServices.flatMap((s) => settingsOf(s.name, s.app).map((x) => x.env)).filter((env) => !readme.includes(`\`${env}\``));
+    const all = [...kitServices.flatMap((s) => settingsOf(s.name, s.app).map((x) => x.env)), ...listSettings(gatewaySettings).map((x) => x.env)];
+    const missing = all.filter((env) => !readme.includes(`\`${env}\``));
     expect([...new Set(missing)]).toEqual([]);
   });
 });

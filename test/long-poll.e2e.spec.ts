@@ -1,3 +1,5 @@
+import { connect } from 'nats';
+import { ConferenceQueries } from '@parley/contracts';
 import { Stack } from './support/stack';
 
 describe('long-poll delivery', () => {
@@ -28,6 +30,29 @@ describe('long-poll delivery', () => {
       const { r, at } = await waiting;
       expect(r.body.map((e: { conferenceVersion: number }) => e.conferenceVersion)).toEqual([v + 1]);
       expect(at - parked).toBeLessThan(parkTimeoutMs);
+    }
+  });
+
+  it('answers a parked request from the event that woke it, asking the conference service only once, with the item the service would give', async () => {
+    const agent = await stack.api('agent-1', 'org-a', ['AGENT']);
+    const { body } = await agent.post('/conferences/create', {});
+    // A plain subscriber sees every request to the feed query (the service answers in its queue group).
+    const nc = await connect({ servers: stack.nats.url });
+    let asked = 0;
+    const monitor = nc.subscribe(ConferenceQueries.events, { callback: () => asked++ });
+    await nc.flush();
+    try {
+      const waiting = agent.get(`/conferences/${body.id}/events?v=1`);
+      await new Promise((r) => setTimeout(r, 100)); // parked, after its one question
+      expect((await agent.post('/conferences/join', { conferenceId: body.id, userEndpointId: 'ep-x', metadata: { role: 'agent' } })).status).toBe(200);
+      const pushed = (await waiting).body;
+      expect(asked).toBe(1);
+      // The same item the conference service answers for that version.
+      expect(pushed).toEqual((await agent.get(`/conferences/${body.id}/events?v=1`)).body);
+      expect(pushed).toEqual([expect.objectContaining({ type: 'ConferenceJoinedEvent', conferenceVersion: 2, userEndpointId: 'ep-x', metadata: { role: 'agent' } })]);
+    } finally {
+      monitor.unsubscribe();
+      await nc.close();
     }
   });
 });

@@ -62,8 +62,8 @@ describe('what an operator sees', () => {
 
       const plain = await spawnService('conference', { ...env, DATA_DIR: join(dataDir, 'plain') });
       children.push(plain);
-      const line = plain.output().split('\n').find((l) => l.includes('conference service ready'));
-      expect(JSON.parse(line!)).toMatchObject({ level: 30, name: 'conference', msg: expect.stringMatching(/^conference service ready/) });
+      const line = await waitFor(() => plain.output().split('\n').find((l) => l.includes('conference service ready')), { description: 'the ready line' });
+      expect(JSON.parse(line)).toMatchObject({ level: 30, name: 'conference', msg: expect.stringMatching(/^conference service ready/) });
 
       const pretty = await spawnService('presence', { ...env, DATA_DIR: join(dataDir, 'pretty'), LOG_FORMAT: 'pretty' });
       children.push(pretty);

@@ -6,8 +6,8 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { connect } from 'nats';
 import { type AuthConfig, TokenVerifier } from '@parley/auth';
-import { NatsRpcClient, natsServers } from '@parley/messaging';
-import type { GatewayConfig } from './config';
+import { NatsRpcClient, natsServers, reportSettings } from '@parley/messaging';
+import { type GatewayConfig, gatewaySettings } from './config';
 import { DEMO_DIR } from './demo.controller';
 import { EndpointSessions } from './endpoint-sessions';
 import { GatewayModule } from './gateway.module';
@@ -71,6 +71,7 @@ export async function startGateway(config: GatewayConfig, auth: AuthConfig): Pro
   const address = fastify.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+  app.get(Logger).log({ msg: `gateway listening on http://${host}:${port}`, settings: reportSettings(gatewaySettings, config) });
   let closed = false;
   return {
     url: `http://${host}:${port}`,

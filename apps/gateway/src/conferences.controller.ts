@@ -31,6 +31,7 @@ import {
   UpdateConferenceMetadataWebCommand,
   UpdateConferenceParticipantMetadataWebCommand,
   UpdateConferenceStreamMetadataWebCommand,
+  toFeedEvent,
 } from '@parley/contracts';
 import type { NatsRpcClient } from '@parley/messaging';
 import { ConferenceEventsHub } from './conference-events.hub';
@@ -261,13 +262,18 @@ export class ConferencesController {
       for (;;) {
         // Register before asking, so an event committed between the answer and the wait still wakes us.
         const abandon = new AbortController();
-        const woken = this.hub.next(ctx.actor.organizationId, conferenceId, Math.max(0, deadline - Date.now()), AbortSignal.any([gone.signal, abandon.signal]));
+        const next = this.hub.next(ctx.actor.organizationId, conferenceId, Math.max(0, deadline - Date.now()), AbortSignal.any([gone.signal, abandon.signal]));
         const events = await this.send<ConferenceEvent[]>(ConferenceQueries.events, query, ctx);
         if (events.length > 0 || Date.now() >= deadline || gone.signal.aborted) {
           abandon.abort();
           return events;
         }
-        if (!(await woken)) return [];
+        const woken = await next;
+        if (!woken) return [];
+        // The conference service just answered for this caller and conference (same organization);
+        // the event that woke us is the one it waits for when it is the next version: answer it
+        // as the feed would, without asking again. Anything else (a gap, an unreadable message) asks.
+        if (woken.event && woken.event.streamVersion === query.afterVersion + 1) return [toFeedEvent(conferenceId, woken.event)];
       }
     });
   }

@@ -23,6 +23,11 @@ function poolDriver(pool: Pool): SqlDriver {
     async transaction<T>(fn: (sql: SqlExecutor) => Promise<T>): Promise<T> {
       const client = await pool.connect();
       let broken: Error | undefined;
+      // A checked-out client whose connection dies (the server stopped) emits 'error' with no
+      // pool listener attached: without one of ours that would crash the process. The query in
+      // flight fails by itself; the client is dropped on release.
+      const onError = (err: Error) => (broken = err);
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const result = await fn(asExecutor(client));
@@ -37,6 +42,7 @@ function poolDriver(pool: Pool): SqlDriver {
         }
         throw err;
       } finally {
+        client.off('error', onError);
         client.release(broken);
       }
     },

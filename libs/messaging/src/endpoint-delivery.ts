@@ -1,47 +1,10 @@
 import { JSONPath } from 'jsonpath-plus';
-import { DiscardPolicy, type JetStreamManager, type NatsConnection, RetentionPolicy, StorageType, type StreamInfo, nanos } from 'nats';
-import { DELIVERY_STREAM, type EndpointDelivery, endpointDeliverySubject, endpointQueuedSubject } from '@parley/contracts';
+import type { NatsConnection } from 'nats';
+import { type EndpointDelivery, endpointDeliverySubject, endpointQueuedSubject } from '@parley/contracts';
 
 export interface DeliveryTarget {
   organizationId: string;
   userEndpointId: string;
-}
-
-export interface EnsureDeliveryStreamOptions {
-  replicas?: number;
-  /** A qos 1 event nobody acknowledged is dropped after this long (default 24 h): a bound, not the rule. */
-  maxAgeMs?: number;
-  /** At most this many unacknowledged qos 1 events per endpoint; the oldest go first (default 1,000: with events of at most Limits.clientEventBytes, 64 MB). */
-  maxPerEndpoint?: number;
-}
-
-/** JetStream's error code for "stream name already in use with a different configuration". */
-const STREAM_NAME_IN_USE = 10058;
-
-/**
- * PARLEY_DELIVERY holds qos 1 events until their endpoint's client acknowledges them: a work
- * queue (an acknowledged message is deleted), one consumer per endpoint (their subjects never
- * overlap), purged when the endpoint is unregistered or expires.
- */
-export async function ensureDeliveryStream(jsm: JetStreamManager, o: EnsureDeliveryStreamOptions = {}): Promise<StreamInfo> {
-  const config = {
-    name: DELIVERY_STREAM,
-    subjects: ['parley.deliverq.>'],
-    storage: StorageType.File,
-    retention: RetentionPolicy.Workqueue,
-    discard: DiscardPolicy.Old,
-    num_replicas: o.replicas ?? 1,
-    max_age: nanos(o.maxAgeMs ?? 24 * 3600 * 1000),
-    max_msgs_per_subject: o.maxPerEndpoint ?? 1000,
-    duplicate_window: nanos(2 * 60 * 1000),
-  };
-  try {
-    return await jsm.streams.add(config);
-  } catch (err) {
-    if ((err as { api_error?: { err_code?: number } })?.api_error?.err_code !== STREAM_NAME_IN_USE) throw err;
-    const { name, storage: _s, retention: _r, ...update } = config; // neither can change on an existing stream
-    return jsm.streams.update(name, update);
-  }
 }
 
 const encoder = new TextEncoder();

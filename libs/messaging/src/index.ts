@@ -5,6 +5,6 @@ export * from './durable-consumer';
 export * from './validation-pipe';
 export * from './run-service';
 export * from './endpoint-delivery';
-export * from './env';
+export * from './settings';
 export * from './jetstream-streams';
 export * from './dead-letters';

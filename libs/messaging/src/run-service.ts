@@ -1,4 +1,4 @@
-import { envInt } from './env';
+import { readSettings, stopTimeoutSetting } from './settings';
 
 /**
  * A service's process life: start it, tell a supervisor that started us with an IPC channel
@@ -15,7 +15,7 @@ export function runService(name: string, start: () => Promise<{ close(): Promise
   installLastResortHandlers(name);
   let stopTimeoutMs: number;
   try {
-    stopTimeoutMs = envInt(process.env, 'STOP_TIMEOUT_MS', 10_000, 100, 120_000);
+    stopTimeoutMs = readSettings({ stopTimeoutMs: stopTimeoutSetting }).stopTimeoutMs;
   } catch (e) {
     console.error(`${name} could not start: ${e instanceof Error ? e.message : String(e)}`);
     return process.exit(1);

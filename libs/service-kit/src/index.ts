@@ -1,4 +1,4 @@
-export * from './settings';
+export { type Setting, type SettingsSpec, type SettingsOf, SettingError, int, text, optional, oneOf, readSettings, listSettings, reportSettings, mask } from '@parley/messaging';
 export { platformSettings } from './platform-settings';
 export { KIT, type Kit, type Clock, systemClock } from './kit';
 export { Aggregate, type AggregateDefinition, type Cause } from './aggregate';

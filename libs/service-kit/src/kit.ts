@@ -4,7 +4,7 @@ import type { SqlEventStore } from '@parley/eventsourcing';
 import type { NatsRpcClient } from '@parley/messaging';
 import type { platformSettings } from './platform-settings';
 import type { Projections } from './projections';
-import type { SettingsOf, SettingsSpec } from './settings';
+import type { SettingsOf, SettingsSpec } from '@parley/messaging';
 
 /** Where a service reads the time; tests pass a clock they move themselves. */
 export interface Clock {

@@ -1,4 +1,4 @@
-import { int, oneOf, optional, text } from './settings';
+import { int, oneOf, optional, stopTimeoutSetting, text } from '@parley/messaging';
 
 /** The settings every service has, read and reported the same way by the kit. */
 export const platformSettings = {
@@ -9,5 +9,5 @@ export const platformSettings = {
   logFormat: oneOf('LOG_FORMAT', ['json', 'pretty'], 'json', 'JSON lines, or readable lines for a terminal (npm start sets pretty when its output is one)'),
   relayPollMs: int('RELAY_POLL_MS', 250, 'how often the relay looks for events committed by other replicas (its own commits wake it at once)'),
   jetStreamReplicas: int('JETSTREAM_REPLICAS', 1, 'copies JetStream keeps of each Parley stream; must match the streams as they exist (3 on a cluster)', { min: 1, max: 5 }),
-  stopTimeoutMs: int('STOP_TIMEOUT_MS', 10_000, 'how long a service may take to close on SIGTERM before it exits anyway', { min: 100, max: 120_000 }),
+  stopTimeoutMs: stopTimeoutSetting,
 } as const;

@@ -11,7 +11,7 @@ import { eventConsumer, skip } from './consumers';
 import { KIT, type Kit } from './kit';
 import { type StateProjection, eventProjection, stateProjection, tableOf } from './projections';
 import { type RunningService, type ServiceDefinition, defineService, startService } from './service';
-import { int } from './settings';
+import { int } from '@parley/messaging';
 
 /*
  * A small service on the kit, as the next services will be written: a counter aggregate, its

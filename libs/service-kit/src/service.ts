@@ -15,7 +15,7 @@ import { type Clock, KIT, type Kit, systemClock } from './kit';
 import { platformSettings } from './platform-settings';
 import { type Projection, Projections } from './projections';
 import { type RunningProjections, jetStreamHistory, startProjectionRunners } from './projection-runners';
-import { type SettingsOf, type SettingsSpec, readSettings, reportSettings } from './settings';
+import { type SettingsOf, type SettingsSpec, readSettings, reportSettings } from '@parley/messaging';
 import { openEventStore, upcasterRegistry } from './stores';
 
 /** Something a service runs besides its handlers (the SFU, a scheduler): closed when the service stops. */

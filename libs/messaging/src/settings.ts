@@ -121,3 +121,6 @@ export function reportSettings(spec: SettingsSpec, values: Record<string, unknow
   }
   return out;
 }
+
+/** How long a process may take to close on SIGINT/SIGTERM before it exits anyway (every service and the gateway). */
+export const stopTimeoutSetting = int('STOP_TIMEOUT_MS', 10_000, 'how long a service may take to close on SIGTERM before it exits anyway', { min: 100, max: 120_000 });
