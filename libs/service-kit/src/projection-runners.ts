@@ -174,6 +174,7 @@ export interface RunningProjections {
 export async function startProjectionRunners(kit: Kit, projections: Projections, pollMs: number): Promise<RunningProjections> {
   const jsm = await kit.nc.jetstreamManager();
   const running = new Map<string, DurableConsumer>();
+  const upcasters = upcasterRegistry();
 
   const consumerFor = async (p: JetStreamProjection): Promise<DurableConsumer> => {
     const { streamSequence } = await projections.position(p.name);
@@ -188,14 +189,16 @@ export async function startProjectionRunners(kit: Kit, projections: Projections,
       log: (msg, err) => kit.log.warn({ err }, msg),
       handle: async (msg) => {
         const sequence = msg.sequence;
-        const event = upcasterRegistry().upcast(decodeRelayedEvent(msg.data));
-        const handled = p.eventTypes.includes(event.type);
+        const event = upcasters.upcast(decodeRelayedEvent(msg.data));
+        if (!p.eventTypes.includes(event.type)) return;
         const outcome = await kit.store.transaction(async (sql) => {
-          const { rows } = await sql.query<{ s: string | null }>('SELECT stream_sequence::text AS s FROM projections WHERE name = $1 FOR UPDATE', [p.name]);
-          if (sequence !== undefined && Number(rows[0]?.s ?? 0) >= sequence) return { applied: false as const };
-          const result = handled ? await p.apply(sql, table, event) : undefined;
-          if (sequence !== undefined) await projections.savePosition(sql, p.name, { streamSequence: sequence });
-          return { applied: handled, result };
+          // Moves the checkpoint and takes its row lock in one statement; nothing moved means this
+          // event was applied already (a redelivery), so it is not applied twice.
+          if (sequence !== undefined) {
+            const { rows } = await sql.query(`UPDATE projections SET stream_sequence = $2 WHERE name = $1 AND coalesce(stream_sequence, 0) < $2 RETURNING name`, [p.name, sequence]);
+            if (rows.length === 0) return { applied: false as const };
+          }
+          return { applied: true as const, result: await p.apply(sql, table, event) };
         });
         if (outcome.applied && p.then) await p.then(event, outcome.result, kit);
       },

@@ -8,14 +8,25 @@ import { type Msg, type NatsConnection, type Subscription, connect } from 'nats'
 import pino, { type Logger } from 'pino';
 import { type ServiceHealth, healthSubject, projectionAdminSubject } from '@parley/contracts';
 import { EventRelay, type SqlEventStore, streamEventSubject } from '@parley/eventsourcing';
-import { type DurableConsumer, NatsRpcClient, RpcErrorFilter, natsServers, natsTransport, provisionStreams, waitUntilAnswered } from '@parley/messaging';
+import {
+  type DurableConsumer,
+  NatsRpcClient,
+  RpcErrorFilter,
+  type SettingsOf,
+  type SettingsSpec,
+  natsServers,
+  natsTransport,
+  provisionStreams,
+  readSettings,
+  reportSettings,
+  waitUntilAnswered,
+} from '@parley/messaging';
 import { type EventConsumerDefinition, makeEventConsumer } from './consumers';
 import { serviceHealth } from './health';
 import { type Clock, KIT, type Kit, systemClock } from './kit';
 import { platformSettings } from './platform-settings';
 import { type Projection, Projections } from './projections';
 import { type RunningProjections, jetStreamHistory, startProjectionRunners } from './projection-runners';
-import { type SettingsOf, type SettingsSpec, readSettings, reportSettings } from '@parley/messaging';
 import { openEventStore, upcasterRegistry } from './stores';
 
 /** Something a service runs besides its handlers (the SFU, a scheduler): closed when the service stops. */
