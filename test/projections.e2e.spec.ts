@@ -1,7 +1,9 @@
 import { type NatsConnection, connect } from 'nats';
 import { projectionAdminSubject } from '@parley/contracts';
 import type { ProjectionStatus, RunningService } from '@parley/service-kit';
-import { waitFor } from '@parley/testing';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { REPOSITORY_ROOT, waitFor } from '@parley/testing';
 import { Stack } from './support/stack';
 import { settledEventCount } from './support/quiescence';
 
@@ -9,6 +11,8 @@ import { settledEventCount } from './support/quiescence';
  * Every projection of every service, rebuilt from the events on request (what `npm run -s
  * projections -- rebuild` asks), equals the table that was written live.
  */
+const execFileAsync = promisify(execFile);
+
 describe('projections rebuilt from the events equal the ones written live', () => {
   let stack: Stack;
   let nc: NatsConnection;
@@ -71,5 +75,17 @@ describe('projections rebuilt from the events equal the ones written live', () =
 
   it('answers an unknown projection with an error naming those there are', async () => {
     expect(await ask('conference', { action: 'rebuild', name: 'nope' })).toEqual({ ok: false, error: 'no projection named nope (there are: conference_views)' });
+  });
+
+  it('the documented commands ask the same over NATS: npm run -s projections and npm run -s dead-letters', async () => {
+    const run = (script: string, args: string[]) =>
+      execFileAsync(process.execPath, ['-r', './scripts/register-ts.cjs', `libs/service-kit/src/cli/${script}.ts`, ...args], { cwd: REPOSITORY_ROOT, env: { ...process.env, NATS_URL: stack.nats.url } });
+    const listed = JSON.parse((await run('projections', ['list', 'presence'])).stdout);
+    expect(listed.projections.map((p: ProjectionStatus) => `${p.name} v${p.version} ${p.kind}`)).toEqual(['presence_endpoints v1 state', 'presence_participations v1 jetstream']);
+    const rebuilt = JSON.parse((await run('projections', ['rebuild', 'conference', 'conference_views'])).stdout);
+    expect(rebuilt).toMatchObject({ ok: true, name: 'conference_views', events: expect.any(Number) });
+    await expect(run('projections', ['rebuild', 'conference', 'nope'])).rejects.toMatchObject({ code: 1, stdout: expect.stringContaining('no projection named nope') });
+    expect((await run('dead-letters', ['list'])).stdout).toBe(''); // nothing failed in this stack
+    await expect(run('dead-letters', ['replay', 'x'])).rejects.toMatchObject({ code: 2 });
   });
 });

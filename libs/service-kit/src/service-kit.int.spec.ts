@@ -122,7 +122,7 @@ describe('a service on the kit', () => {
   let databaseUrl: string;
   let nc: NatsConnection;
   let service: RunningService<typeof settings> | undefined;
-  const env = () => ({ NATS_URL: nats.url, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', RELAY_POLL_MS: '50' });
+  const env = () => ({ NATS_URL: nats.url, DATABASE_URL: databaseUrl, LOG_LEVEL: 'error', RELAY_POLL_MS: '50' });
   const add = async (counterId: string, n: number) =>
     JSON.parse(new TextDecoder().decode((await nc.request('parley.kittest.cmd.add', JSON.stringify({ pattern: 'parley.kittest.cmd.add', data: { kind: 'add', counterId, organizationId: 'org-1', n }, id: 'x' }), { timeout: 5000 })).data)).response;
   const query = async <R>(text: string) => {
