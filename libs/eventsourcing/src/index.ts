@@ -21,3 +21,4 @@ export {
 } from './relayed-event';
 export { KeyedMutex } from './keyed-mutex';
 export { AggregateRepository, type AggregateRepositoryOptions, type ExecuteOptions } from './aggregate-repository';
+export { LoopSleeper } from './loop-sleeper';

@@ -1,5 +1,6 @@
 import { ErrorCode, headers, type JetStreamClient, type JetStreamOptions, type NatsConnection, type PubAck } from 'nats';
 import { positionOf } from './checkpoints';
+import { LoopSleeper } from './loop-sleeper';
 import { type DeadLetterSummary, deadLetterSummary, recordDeadLetter } from './dead-letters';
 import { encodeRelayedEvent, EVENT_TYPE_HEADER, STREAM_ID_HEADER, STREAM_VERSION_HEADER } from './relayed-event';
 import type { AllStreamPosition, CheckpointStore, EventStore, Leadership, RecordedEvent } from './types';
@@ -99,9 +100,8 @@ export class EventRelay {
   private leadership?: Leadership;
   private leadershipLost = false;
   private position?: AllStreamPosition;
-  private kicked = false;
   private failing?: string;
-  private wake?: (kick: boolean) => void;
+  private readonly sleeper = new LoopSleeper();
   private readonly counters = { published: 0, duplicates: 0, batches: 0, errors: 0, deadLettered: 0 };
 
   constructor(private readonly options: EventRelayOptions) {
@@ -139,7 +139,7 @@ export class EventRelay {
   /** Finishes the batch in flight (publish, acks, checkpoint), then gives up leadership. */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.wake?.(false);
+    this.sleeper.interrupt();
     await this.loop;
     await this.resign();
   }
@@ -150,8 +150,7 @@ export class EventRelay {
    * leadership retries keep their own pace).
    */
   kick(): void {
-    this.kicked = true;
-    this.wake?.(true);
+    this.sleeper.kick();
   }
 
   private async run(): Promise<void> {
@@ -200,7 +199,7 @@ export class EventRelay {
       if (this.leadership !== leadership) return;
       this.leadershipLost = true;
       this.logger.warn({ relay: this.options.name }, 'event relay lost its leadership');
-      this.wake?.(false);
+      this.sleeper.interrupt();
     });
     this.logger.info({ relay: this.options.name }, 'event relay is the leader');
     return true;
@@ -276,23 +275,7 @@ export class EventRelay {
 
   /** Sleeps for `ms`, or less when stopped, or (if `kickable`) when kicked. */
   private pause(ms: number, kickable: boolean): Promise<void> {
-    if (this.stopping) return Promise.resolve();
-    if (kickable && this.kicked) {
-      this.kicked = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wake = (kick) => {
-        if (kick && !kickable) return;
-        if (kick) this.kicked = false;
-        done();
-      };
-    });
+    return this.stopping ? Promise.resolve() : this.sleeper.sleep(ms, kickable);
   }
+
 }

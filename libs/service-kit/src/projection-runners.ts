@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AckPolicy, DeliverPolicy, type JetStreamManager, type NatsConnection, nanos } from 'nats';
 import { EVENTS_STREAM } from '@parley/contracts';
-import { type Leadership, type RecordedEvent, decodeRelayedEvent, positionOf } from '@parley/eventsourcing';
+import { type Leadership, LoopSleeper, type RecordedEvent, decodeRelayedEvent, positionOf } from '@parley/eventsourcing';
 import { DurableConsumer } from '@parley/messaging';
 import type { Kit } from './kit';
 import { type EventHistory, type EventProjection, type JetStreamProjection, type Projections, tableOf } from './projections';
@@ -11,7 +11,7 @@ const READ_BATCH = 500;
 /** How long a fetch waits for messages the stream said it has. */
 const FETCH_EXPIRES_MS = 5000;
 
-/** Reads PARLEY_EVENTS from its start with an ordered consumer: what a jetstream projection is rebuilt from. */
+/** Reads PARLEY_EVENTS from its start with an ephemeral pull consumer: what a jetstream projection is rebuilt from. */
 export function jetStreamHistory(nc: NatsConnection): EventHistory {
   const upcasters = upcasterRegistry();
   return {
@@ -68,8 +68,7 @@ export class AfterCommitProjector {
   private loop?: Promise<void>;
   private stopping = false;
   private leadership?: Leadership;
-  private wake?: () => void;
-  private kicked = false;
+  private readonly sleeper = new LoopSleeper();
 
   constructor(
     private readonly kit: Kit,
@@ -84,13 +83,12 @@ export class AfterCommitProjector {
   }
 
   kick(): void {
-    this.kicked = true;
-    this.wake?.();
+    this.sleeper.kick();
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
-    this.wake?.();
+    this.sleeper.interrupt();
     await this.loop;
     await this.leadership?.release().catch(() => undefined);
     this.leadership = undefined;
@@ -130,22 +128,9 @@ export class AfterCommitProjector {
   }
 
   private pause(ms: number): Promise<void> {
-    if (this.stopping) return Promise.resolve();
-    if (this.kicked) {
-      this.kicked = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wake = undefined;
-        this.kicked = false;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wake = done;
-    });
+    return this.stopping ? Promise.resolve() : this.sleeper.sleep(ms, true);
   }
+
 }
 
 const durableOf = (p: JetStreamProjection) => `projection-${p.name.replace(/_/g, '-')}-v${p.version}`;
