@@ -5,6 +5,7 @@ import { logTransport } from '@parley/service-kit';
 import type { NatsConnection } from 'nats';
 import { type AuthConfig, AuthGuard, AuthModule } from '@parley/auth';
 import { NatsRpcClient, parleyValidationPipe } from '@parley/messaging';
+import { AsyncApiController } from './asyncapi.controller';
 import { ConferenceEventsHub } from './conference-events.hub';
 import { ConferencesController } from './conferences.controller';
 import type { GatewayConfig } from './config';
@@ -60,6 +61,7 @@ export class GatewayModule {
         OAuthController,
         HealthController,
         DemoController,
+        AsyncApiController,
         // Only with the public development secret: a real one (or an identity provider) removes the route.
         ...(devSignIn(deps.auth) ? [DevSignInController] : []),
       ],

@@ -6,6 +6,7 @@ export * from './validation';
 export * from './media';
 export * from './conference';
 export * from './presence';
+export * from './published-events';
 
 import { conferenceUpcasters } from './conference/upcasters';
 /** Every upcaster of every published event type: the one list stores and consumers read with. */

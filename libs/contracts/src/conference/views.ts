@@ -104,29 +104,3 @@ export class ConferenceStreamViewResult {
 export class SendEventResponse {
   @ApiProperty({ description: 'The number of endpoints the event was sent to.' }) eventsSent!: number;
 }
-
-/** What toFeedEvent needs of a recorded conference event (the event store's RecordedEvent has it). */
-export interface RecordedConferenceEvent {
-  eventId: string;
-  type: string;
-  streamVersion: number;
-  data: unknown;
-  metadata: { time: string; organizationId: string };
-}
-
-/**
- * One item of the conference feed (long poll, and what endpoints joined to the conference are
- * pushed): the spec's fields first, then the event's own data.
- */
-export function toFeedEvent(conferenceId: string, e: RecordedConferenceEvent): ConferenceEvent {
-  const base = {
-    id: e.eventId,
-    type: e.type,
-    timestamp: new Date(e.metadata.time).toISOString(),
-    conferenceId,
-    organizationId: e.metadata.organizationId,
-    conferenceVersion: e.streamVersion,
-  };
-  const data = Object.fromEntries(Object.entries((e.data ?? {}) as Record<string, unknown>).filter(([k]) => !(k in base)));
-  return { ...base, ...data };
-}

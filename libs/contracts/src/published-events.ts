@@ -1,0 +1,300 @@
+import { CONFERENCE_MODES, STREAM_TYPES } from './conference/web-commands';
+import { PARTICIPANT_STATES } from './conference/views';
+import type { ConferenceDomainEvent } from './conference/events';
+import type { ConferenceEvent } from './conference/views';
+import { ENDPOINT_HEALTH, type UserEndpointDomainEvent, type UserEventDomainEvent } from './presence';
+import { DEAD_LETTER_SUBJECT_ROOT, EVENTS_SUBJECT_ROOT } from './subjects';
+
+/**
+ * The events that leave a service are a published contract: every type has an explicit payload
+ * shape at a version (the version its producer records). JetStream subscribers read them in the
+ * relay's envelope (`parley.evt.<context>.<…ids>.<Type>`), and the conference feed (long poll,
+ * pushes to joined endpoints) carries the declared fields of a conference event's payload and
+ * nothing else. `asyncApiDocument()` describes all of it (served at /rtc-api/docs/asyncapi.json).
+ */
+export type JsonSchema = Record<string, unknown>;
+
+type PublishedUnion = ConferenceDomainEvent | UserEndpointDomainEvent | UserEventDomainEvent;
+export type PublishedEventType = PublishedUnion['type'];
+
+export interface PublishedEvent<V extends number = number> {
+  /** The context of its stream: its subjects are `parley.evt.<context>.…`. */
+  context: 'conference' | 'userendpoint' | 'userevent';
+  /** The payload's version: the schemaVersion its producer records now (older ones are upcast on read). */
+  version: V;
+  summary: string;
+  /** JSON Schema of the payload (`data`), every field declared. */
+  payload: JsonSchema;
+}
+
+const text = (description?: string): JsonSchema => ({ type: 'string', ...(description ? { description } : {}) });
+const instant = (description?: string): JsonSchema => ({ type: 'string', format: 'date-time', ...(description ? { description } : {}) });
+const oneOfWords = (values: readonly string[]): JsonSchema => ({ type: 'string', enum: [...values] });
+const freeObject = (description: string): JsonSchema => ({ type: 'object', additionalProperties: true, description });
+const object = (required: Record<string, JsonSchema>, optional: Record<string, JsonSchema> = {}): JsonSchema => ({
+  type: 'object',
+  properties: { ...required, ...optional },
+  required: Object.keys(required),
+  additionalProperties: false,
+});
+
+const byEndpoint = { userEndpointId: text('the endpoint that did it'), userId: text('its user') };
+const metadataEntry = object({ value: text(), userId: text(), lastModified: instant() }, { userEndpointId: text() });
+const endpointRef = { userEndpointId: text(), organizationId: text(), userId: text() };
+
+/** Every published event type (a missing one does not compile), at the version its producer records. */
+export const PUBLISHED_EVENTS: { [K in PublishedEventType]: PublishedEvent<Extract<PublishedUnion, { type: K }>['schemaVersion']> } = {
+  ConferenceCreatedEvent: {
+    context: 'conference',
+    version: 3,
+    summary: 'A conference was created.',
+    payload: object(
+      { conferenceId: text(), organizationId: text(), mode: oneOfWords(CONFERENCE_MODES), creator: text('the user who created it'), metadata: { type: 'object', additionalProperties: metadataEntry }, createdAt: instant() },
+      { creatorEndpoint: text(), interactionId: text() },
+    ),
+  },
+  ConferenceJoinedEvent: {
+    context: 'conference',
+    version: 1,
+    summary: 'An endpoint joined the conference.',
+    payload: object({ ...byEndpoint, metadata: freeObject("the participant's metadata"), state: oneOfWords(PARTICIPANT_STATES) }),
+  },
+  ConferenceLeftEvent: { context: 'conference', version: 1, summary: 'An endpoint left the conference.', payload: object(byEndpoint, { reason: text() }) },
+  ConferenceEndedEvent: { context: 'conference', version: 1, summary: 'The conference ended.', payload: object({}, { ...byEndpoint, reason: text() }) },
+  ConferenceInteractionSetEvent: {
+    context: 'conference',
+    version: 1,
+    summary: 'The conference was tied to an interaction.',
+    payload: object({ interactionId: text(), userId: text() }, { userEndpointId: text() }),
+  },
+  ConferenceMetadataUpdatedEvent: {
+    context: 'conference',
+    version: 1,
+    summary: "A key of the conference's metadata was set or removed.",
+    payload: object({ ...byEndpoint, operation: oneOfWords(['SET', 'REMOVE']), key: text(), lastModified: instant() }, { value: text() }),
+  },
+  ConferenceParticipantMetadataUpdatedEvent: {
+    context: 'conference',
+    version: 1,
+    summary: "A participant's metadata was replaced.",
+    payload: object({ ...byEndpoint, metadata: freeObject('the new metadata') }),
+  },
+  ConferenceStreamMetadataUpdatedEvent: {
+    context: 'conference',
+    version: 1,
+    summary: "A published stream's metadata was replaced.",
+    payload: object({ ...byEndpoint, streamId: text(), metadata: freeObject('the new metadata') }),
+  },
+  ConferenceStreamBitrateUpdatedEvent: {
+    context: 'conference',
+    version: 1,
+    summary: "A published stream's video bitrate cap changed.",
+    payload: object({ ...byEndpoint, streamId: text(), videoBitrate: { type: 'integer', minimum: 0 } }),
+  },
+  ConferenceStreamPublishedEvent: {
+    context: 'conference',
+    version: 1,
+    summary: 'An endpoint published a stream.',
+    payload: object({ ...byEndpoint, streamId: text(), streamType: oneOfWords(STREAM_TYPES), metadata: freeObject("the stream's metadata") }, { videoBitrate: { type: 'integer', minimum: 0 } }),
+  },
+  ConferenceStreamUnpublishedEvent: {
+    context: 'conference',
+    version: 1,
+    summary: 'A stream stopped being published (asked for, or its publisher left).',
+    payload: object({ ...byEndpoint, streamId: text(), streamType: oneOfWords(STREAM_TYPES), reason: oneOfWords(['unpublished', 'left']) }),
+  },
+  ConferenceStreamViewStartedEvent: {
+    context: 'conference',
+    version: 1,
+    summary: 'An endpoint started viewing a stream.',
+    payload: object({ ...byEndpoint, streamId: text(), viewerId: text(), publisherEndpointId: text('the endpoint that publishes the stream') }),
+  },
+  ConferenceStreamViewStoppedEvent: {
+    context: 'conference',
+    version: 1,
+    summary: 'An endpoint stopped viewing a stream.',
+    payload: object({ ...byEndpoint, streamId: text(), viewerId: text() }),
+  },
+  ConferenceParticipantStateUpdatedEvent: {
+    context: 'conference',
+    version: 1,
+    summary: "A participant's endpoint missed its keepalive (SICK) or kept alive again (HEALTHY).",
+    payload: object({ ...byEndpoint, state: oneOfWords(PARTICIPANT_STATES) }),
+  },
+  UserEndpointRegisteredEvent: {
+    context: 'userendpoint',
+    version: 1,
+    summary: 'A user endpoint was registered.',
+    payload: object({ ...endpointRef, keepAliveSeconds: { type: 'integer', minimum: 1 }, serverKeepAliveReminderOn: { type: 'boolean' }, at: instant() }),
+  },
+  UserEndpointKeptAliveEvent: { context: 'userendpoint', version: 1, summary: 'A user endpoint kept alive.', payload: object({ ...endpointRef, at: instant() }) },
+  UserEndpointKeepAliveRequestedEvent: {
+    context: 'userendpoint',
+    version: 1,
+    summary: 'A user endpoint was reminded to keep alive.',
+    payload: object({ ...endpointRef, deadline: instant('when it turns SICK without a keepalive') }),
+  },
+  UserEndpointStateChangedEvent: { context: 'userendpoint', version: 1, summary: 'A user endpoint turned SICK or HEALTHY.', payload: object({ ...endpointRef, state: oneOfWords(ENDPOINT_HEALTH) }) },
+  UserEndpointUnregisteredEvent: {
+    context: 'userendpoint',
+    version: 1,
+    summary: "A user endpoint was unregistered (its client's reason, or 'expired').",
+    payload: object({ ...endpointRef, reason: text() }),
+  },
+  UserEventSentEvent: {
+    context: 'userevent',
+    version: 1,
+    summary: "A client's event was sent to a user's endpoints (stored with its masks applied).",
+    payload: object({
+      organizationId: text(),
+      userId: text('the recipient'),
+      userEndpointIds: { type: 'array', items: text() },
+      qos: { type: 'integer', enum: [0, 1] },
+      deliveryId: text(),
+      event: freeObject('the event, masked'),
+      masks: { type: 'array', items: text('a JSONPath') },
+    }),
+  },
+};
+
+/** The declared fields of an event's payload (an unknown type, from a newer producer, passes as it is). */
+export function publishedData(type: string, data: unknown): Record<string, unknown> {
+  const source = (data ?? {}) as Record<string, unknown>;
+  const published = (PUBLISHED_EVENTS as Record<string, PublishedEvent | undefined>)[type];
+  if (!published) return { ...source };
+  const declared = Object.keys((published.payload.properties ?? {}) as object);
+  return Object.fromEntries(declared.filter((k) => k in source).map((k) => [k, source[k]]));
+}
+
+/** The relay's envelope around a payload, as JetStream subscribers receive it. */
+function envelope(type: string, e: PublishedEvent): JsonSchema {
+  return object({
+    eventId: { type: 'string', format: 'uuid', description: 'also the message id (Nats-Msg-Id): a repeat within 10 minutes is dropped' },
+    type: { type: 'string', const: type },
+    schemaVersion: { type: 'integer', const: e.version },
+    streamId: text('<context>/<organizationId>/<id> (userevent: userevent/<deliveryId>)'),
+    streamVersion: { type: 'integer', minimum: 1, description: "the event's position in its stream" },
+    globalPosition: text('position in the producing store (decimal)'),
+    transactionId: text('the producing transaction (decimal)'),
+    createdAt: instant('when it was stored'),
+    metadata: object({ correlationId: text(), causationId: text(), userId: text('who caused it'), organizationId: text(), time: instant('when it was decided') }),
+    data: e.payload,
+  });
+}
+
+const id = (description: string): JsonSchema => ({ description });
+
+/**
+ * The AsyncAPI 3 document of everything Parley publishes on NATS for other systems: every event
+ * subject with each type's payload and version, the endpoint deliveries, the dead letters.
+ */
+export function asyncApiDocument(version: string): JsonSchema {
+  const channels: Record<string, JsonSchema> = {
+    conferenceEvents: {
+      address: `${EVENTS_SUBJECT_ROOT}.conference.{organizationId}.{conferenceId}.{eventType}`,
+      title: 'Conference events',
+      description: 'Every event of every conference, in order per conference (JetStream stream PARLEY_EVENTS, kept for ever).',
+      parameters: { organizationId: id('the organization'), conferenceId: id('the conference'), eventType: id('the event type') },
+      messages: {},
+    },
+    userEndpointEvents: {
+      address: `${EVENTS_SUBJECT_ROOT}.userendpoint.{organizationId}.{userEndpointId}.{eventType}`,
+      title: 'User endpoint events',
+      description: "Every event of every user endpoint (presence), in order per endpoint (PARLEY_EVENTS).",
+      parameters: { organizationId: id('the organization'), userEndpointId: id('the endpoint'), eventType: id('the event type') },
+      messages: {},
+    },
+    userEvents: {
+      address: `${EVENTS_SUBJECT_ROOT}.userevent.{deliveryId}.{eventType}`,
+      title: 'User sendEvent records',
+      description: 'One record per user sendEvent (PARLEY_EVENTS).',
+      parameters: { deliveryId: id('the delivery'), eventType: id('the event type') },
+      messages: {},
+    },
+    endpointDeliveries: {
+      address: 'parley.deliver.{organizationId}.{userEndpointId}',
+      title: 'Deliveries to one endpoint',
+      description: "What an endpoint's socket or long poll receives (core NATS; qos 1 ones also wait in PARLEY_DELIVERY).",
+      parameters: { organizationId: id('the organization'), userEndpointId: id('the endpoint') },
+      messages: {
+        EndpointDelivery: {
+          name: 'EndpointDelivery',
+          contentType: 'application/json',
+          payload: object({ id: text('the delivery id; a qos 1 delivery is acknowledged with it'), qos: { type: 'integer', enum: [0, 1] }, event: freeObject('the event as sent') }),
+        },
+      },
+    },
+    deadLetters: {
+      address: `${DEAD_LETTER_SUBJECT_ROOT}.{consumer}`,
+      title: 'Dead letters',
+      description: 'Messages a consumer kept failing on, as they were, with headers saying where from and why (PARLEY_DEAD_LETTERS, 30 days).',
+      parameters: { consumer: id('the consumer') },
+      messages: {
+        DeadLetter: {
+          name: 'DeadLetter',
+          contentType: 'application/json',
+          headers: object({ 'Parley-Dlq-Consumer': text(), 'Parley-Dlq-Subject': text(), 'Parley-Dlq-Stream-Sequence': text(), 'Parley-Dlq-Deliveries': text(), 'Parley-Dlq-Error': text(), 'Parley-Dlq-At': instant() }),
+          payload: { description: 'the original message' },
+        },
+      },
+    },
+  };
+  const channelOf = { conference: 'conferenceEvents', userendpoint: 'userEndpointEvents', userevent: 'userEvents' } as const;
+  for (const [type, e] of Object.entries(PUBLISHED_EVENTS) as Array<[string, PublishedEvent]>) {
+    (channels[channelOf[e.context]].messages as Record<string, JsonSchema>)[type] = {
+      name: type,
+      title: `${type} v${e.version}`,
+      summary: e.summary,
+      contentType: 'application/json',
+      headers: object({ 'Parley-Event-Type': { type: 'string', const: type }, 'Parley-Stream-Id': text(), 'Parley-Stream-Version': text(), 'Nats-Msg-Id': text('the event id') }),
+      payload: envelope(type, e),
+    };
+  }
+  const operations = Object.fromEntries(
+    Object.entries(channels).map(([name, channel]) => [
+      `receive${name[0].toUpperCase()}${name.slice(1)}`,
+      {
+        action: 'receive',
+        channel: { $ref: `#/channels/${name}` },
+        messages: Object.keys(channel.messages as object).map((m) => ({ $ref: `#/channels/${name}/messages/${m}` })),
+      },
+    ]),
+  );
+  return {
+    asyncapi: '3.0.0',
+    info: {
+      title: 'Parley events',
+      version,
+      description: 'What Parley publishes on NATS for internal integrations. Each event type has a payload version; older stored versions reach subscribers upcast to it.',
+    },
+    defaultContentType: 'application/json',
+    channels,
+    operations,
+  };
+}
+
+/** What toFeedEvent needs of a recorded conference event (the event store's RecordedEvent has it). */
+export interface RecordedConferenceEvent {
+  eventId: string;
+  type: string;
+  streamVersion: number;
+  data: unknown;
+  metadata: { time: string; organizationId: string };
+}
+
+/**
+ * One item of the conference feed (long poll, and what endpoints joined to the conference are
+ * pushed): the spec's fields first, then the declared fields of the event's published payload.
+ */
+export function toFeedEvent(conferenceId: string, e: RecordedConferenceEvent): ConferenceEvent {
+  const base = {
+    id: e.eventId,
+    type: e.type,
+    timestamp: new Date(e.metadata.time).toISOString(),
+    conferenceId,
+    organizationId: e.metadata.organizationId,
+    conferenceVersion: e.streamVersion,
+  };
+  const data = Object.fromEntries(Object.entries(publishedData(e.type, e.data)).filter(([k]) => !(k in base)));
+  return { ...base, ...data };
+}
