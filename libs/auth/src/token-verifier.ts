@@ -1,5 +1,5 @@
 import { type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions, createRemoteJWKSet, errors, jwtVerify } from 'jose';
-import { type Actor, ID_PATTERN, ParleyError, problemWithJsonStrings } from '@parley/contracts';
+import { type Actor, ID_PATTERN, ParleyError, type Role, Roles, problemWithJsonStrings } from '@parley/contracts';
 import type { AuthConfig } from './auth-config';
 import { Claims, ISSUED_ALG, JWKS_ALGS, secretKey } from './jwt-claims';
 
@@ -95,6 +95,7 @@ const translate = (e: unknown, usesJwks: boolean): ParleyError => {
 };
 
 const nonEmptyString = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+const isRole = (r: string): r is Role => (Roles as readonly string[]).includes(r);
 
 const actorFrom = (payload: JWTPayload): Actor => {
   const userId = payload[Claims.userId];
@@ -112,5 +113,7 @@ const actorFrom = (payload: JWTPayload): Actor => {
   if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string')) {
     throw unauthorized(`Access token lacks the "${Claims.roles}" claim (an array of role names)`, { claim: Claims.roles });
   }
-  return { userId, organizationId, roles: [...roles] };
+  // Parley's roles only, each exactly: anything else an identity provider adds (offline_access)
+  // is no role here, and "CUSTOMER,SERVICE" is one unknown string, never two roles.
+  return { userId, organizationId, roles: [...new Set(roles.filter(isRole))] };
 };

@@ -36,6 +36,14 @@ describe('TokenVerifier (HS256)', () => {
     });
   });
 
+  it("keeps Parley's role names only, each exactly: 'CUSTOMER,SERVICE' is no role, and an identity provider's own roles are none", async () => {
+    await expect(verifier.verify(await sign({ ...good(), roles: ['CUSTOMER,SERVICE', 'offline_access', 'AGENT', 'AGENT', 'service'] }))).resolves.toEqual({
+      userId: 'u1',
+      organizationId: 'o1',
+      roles: ['AGENT'],
+    });
+  });
+
   it('accepts what TokenIssuer issues', async () => {
     const { access_token } = await new TokenIssuer(config).issue({ userId: 'u9', organizationId: 'o9', roles: ['ADMIN'] });
     await expect(verifier.verify(access_token)).resolves.toEqual({ userId: 'u9', organizationId: 'o9', roles: ['ADMIN'] });

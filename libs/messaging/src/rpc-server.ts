@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, Logger, RpcExceptionFilter } from '@nestjs/common';
 import type { NatsContext } from '@nestjs/microservices';
 import { type Observable, throwError } from 'rxjs';
-import { type ErrorEnvelope, Headers, ParleyError, type RequestContext } from '@parley/contracts';
+import { type ErrorEnvelope, Headers, ParleyError, type RequestContext, Roles } from '@parley/contracts';
 import { randomUUID } from 'node:crypto';
 
 /** The caller and the correlation chain, from the NATS headers NatsRpcClient sets. */
@@ -13,7 +13,8 @@ export function requestContextOf(ctx: NatsContext): RequestContext {
   if (!userId || !organizationId) throw new ParleyError('UNAUTHORIZED', 'request carries no caller (Parley-User-Id / Parley-Organization-Id headers)');
   const roles = get(Headers.roles);
   return {
-    actor: { userId, organizationId, roles: roles ? roles.split(',') : [] },
+    // Role names never hold a comma, and only Parley's are roles (the gateway has filtered them already).
+    actor: { userId, organizationId, roles: roles ? roles.split(',').filter((r) => (Roles as readonly string[]).includes(r)) : [] },
     correlationId: get(Headers.correlationId) || randomUUID(),
     causationId: get(Headers.causationId) || randomUUID(),
   };
