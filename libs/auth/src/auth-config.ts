@@ -1,4 +1,4 @@
-import { type Role, Roles } from '@parley/contracts';
+import { type Role, Roles, isRole } from '@parley/contracts';
 
 /** The well-known development secret; anyone can read it here, so a deployment must replace it. */
 export const DEV_JWT_SECRET = 'parley-dev-secret-change-me';
@@ -48,8 +48,6 @@ const read = (env: Env, name: string): string | undefined => {
   const v = env[name]?.trim();
   return v ? v : undefined;
 };
-
-const isRole = (r: string): r is Role => (Roles as readonly string[]).includes(r);
 
 export const parsePositiveInt = (name: string, raw: string): number => {
   if (!/^\d+$/.test(raw) || Number(raw) <= 0 || !Number.isSafeInteger(Number(raw))) {

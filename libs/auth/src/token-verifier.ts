@@ -1,5 +1,5 @@
 import { type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions, createRemoteJWKSet, errors, jwtVerify } from 'jose';
-import { type Actor, ID_PATTERN, ParleyError, type Role, Roles, problemWithJsonStrings } from '@parley/contracts';
+import { type Actor, ID_PATTERN, ParleyError, isRole, problemWithJsonStrings } from '@parley/contracts';
 import type { AuthConfig } from './auth-config';
 import { Claims, ISSUED_ALG, JWKS_ALGS, secretKey } from './jwt-claims';
 
@@ -95,7 +95,6 @@ const translate = (e: unknown, usesJwks: boolean): ParleyError => {
 };
 
 const nonEmptyString = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
-const isRole = (r: string): r is Role => (Roles as readonly string[]).includes(r);
 
 const actorFrom = (payload: JWTPayload): Actor => {
   const userId = payload[Claims.userId];

@@ -1,6 +1,8 @@
 /** The authenticated caller, taken from the bearer token at the gateway and carried in NATS headers. */
 export const Roles = ['AGENT', 'CUSTOMER', 'SERVICE', 'ADMIN'] as const;
 export type Role = (typeof Roles)[number];
+/** One of Parley's role names, exactly (a name holding a comma, or another system's role, is none). */
+export const isRole = (r: string): r is Role => (Roles as readonly string[]).includes(r);
 
 export interface Actor {
   userId: string;

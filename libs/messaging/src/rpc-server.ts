@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, Logger, RpcExceptionFilter } from '@nestjs/common';
 import type { NatsContext } from '@nestjs/microservices';
 import { type Observable, throwError } from 'rxjs';
-import { type ErrorEnvelope, Headers, ParleyError, type RequestContext, Roles } from '@parley/contracts';
+import { type ErrorEnvelope, Headers, ParleyError, type RequestContext, isRole } from '@parley/contracts';
 import { randomUUID } from 'node:crypto';
 
 /** The caller and the correlation chain, from the NATS headers NatsRpcClient sets. */
@@ -14,7 +14,7 @@ export function requestContextOf(ctx: NatsContext): RequestContext {
   const roles = get(Headers.roles);
   return {
     // Role names never hold a comma, and only Parley's are roles (the gateway has filtered them already).
-    actor: { userId, organizationId, roles: roles ? roles.split(',').filter((r) => (Roles as readonly string[]).includes(r)) : [] },
+    actor: { userId, organizationId, roles: roles ? roles.split(',').filter(isRole) : [] },
     correlationId: get(Headers.correlationId) || randomUUID(),
     causationId: get(Headers.causationId) || randomUUID(),
   };
