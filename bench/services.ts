@@ -1,5 +1,6 @@
+import { PARLEY_SERVICES } from '@parley/contracts';
 import { join, resolve } from 'node:path';
-import { freePort, registeredServices, sleep, spawnTs, type TsChildHandle } from '@parley/testing';
+import { freePort, sleep, spawnTs, type TsChildHandle } from '@parley/testing';
 
 export const ROOT = resolve(__dirname, '..');
 
@@ -68,7 +69,7 @@ export async function startServices(options: ServicesOptions): Promise<RunningSe
   try {
     // The kit services of PARLEY_SERVICES, in its order (the presence service only when asked).
     const names: string[] = [];
-    for (const service of registeredServices()) {
+    for (const service of PARLEY_SERVICES) {
       if (service.kind !== 'service' || service.needs?.includes('mediasoup-worker')) continue;
       if (service.name === 'presence' && !options.presence) continue;
       names.push(service.name);

@@ -1,8 +1,9 @@
+import { PARLEY_SERVICES } from '@parley/contracts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { type ServiceDefinition, listSettings, platformSettings } from '@parley/service-kit';
-import { REPOSITORY_ROOT, registeredServices } from '@parley/testing';
+import { REPOSITORY_ROOT } from '@parley/testing';
 import { gatewaySettings } from '../apps/gateway/src';
 
 /**
@@ -17,13 +18,13 @@ interface ComposeService {
 const read = (path: string) => readFileSync(join(REPOSITORY_ROOT, path), 'utf8');
 const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, ComposeService> };
 const natsNodes = Object.keys(compose.services).filter((name) => /^nats-\d+$/.test(name));
-const kitServices = registeredServices().filter((s) => s.kind === 'service');
+const kitServices = PARLEY_SERVICES.filter((s) => s.kind === 'service');
 const definitionOf = (name: string, app: string): ServiceDefinition => require(join(REPOSITORY_ROOT, app, 'src'))[`${name}Service`];
 const settingsOf = (name: string, app: string) => listSettings({ ...platformSettings, ...definitionOf(name, app).settings });
 
 describe('docker-compose.yml and deploy/', () => {
   it('run every process of PARLEY_SERVICES from its built main', () => {
-    for (const s of registeredServices()) expect({ service: s.name, command: compose.services[s.name]?.command }).toEqual({ service: s.name, command: [`${s.app}/dist/main.js`] });
+    for (const s of PARLEY_SERVICES) expect({ service: s.name, command: compose.services[s.name]?.command }).toEqual({ service: s.name, command: [`${s.app}/dist/main.js`] });
   });
 
   it.each(kitServices.map((s) => [s.name, s.app]))('give %s only settings it declares, JETSTREAM_REPLICAS equal to the NATS nodes, and its own database', (name, app) => {
@@ -32,7 +33,7 @@ describe('docker-compose.yml and deploy/', () => {
     expect(Object.keys(env).filter((key) => !declared.has(key))).toEqual([]);
     expect(natsNodes.length).toBe(3);
     expect(env.JETSTREAM_REPLICAS).toBe(String(natsNodes.length));
-    const entry = registeredServices().find((s) => s.name === name)!;
+    const entry = PARLEY_SERVICES.find((s) => s.name === name)!;
     if (entry.eventStore) {
       expect(env.DATABASE_URL).toMatch(new RegExp(`@postgres:5432/${name}$`));
       expect(read('deploy/postgres/init-databases.sh')).toMatch(new RegExp(`parley_databases="\\$\\{PARLEY_DATABASES:-[a-z,]*\\b${name}\\b`));

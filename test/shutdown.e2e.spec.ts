@@ -1,7 +1,8 @@
+import { PARLEY_SERVICES } from '@parley/contracts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type NatsServerHandle, type PostgresHandle, type TsChildHandle, mediasoupWorkerBin, registeredServices, startNats, startPostgres } from '@parley/testing';
+import { type NatsServerHandle, type PostgresHandle, type TsChildHandle, mediasoupWorkerBin, startNats, startPostgres } from '@parley/testing';
 import { spawnService } from './support/service-process';
 
 /** The bound the issue sets: every service is gone within 10 s of SIGTERM, whatever state NATS or its database is in. */
@@ -20,7 +21,7 @@ describe('a service stops on SIGTERM within 10 s', () => {
   let pg: PostgresHandle;
   const children: TsChildHandle[] = [];
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-shutdown-'));
-  const kitServices = registeredServices().filter((s) => s.kind === 'service');
+  const kitServices = PARLEY_SERVICES.filter((s) => s.kind === 'service');
 
   beforeEach(async () => {
     nats = await startNats();

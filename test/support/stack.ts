@@ -1,10 +1,11 @@
+import { PARLEY_SERVICES } from '@parley/contracts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AuthConfig, TokenIssuer, authConfigFromEnv } from '@parley/auth';
 import type { Clock, RunningService, ServiceDefinition } from '@parley/service-kit';
 import { startService } from '@parley/service-kit';
-import { type NatsServerHandle, type PostgresHandle, REPOSITORY_ROOT, mediasoupWorkerBin, registeredServices, startNats, startPostgres } from '@parley/testing';
+import { type NatsServerHandle, type PostgresHandle, REPOSITORY_ROOT, mediasoupWorkerBin, startNats, startPostgres } from '@parley/testing';
 import { type RunningGateway, gatewayConfigFromEnv, startGateway, type GatewayConfig } from '../../apps/gateway/src';
 import type { Sfu } from '../../apps/media/src';
 
@@ -93,7 +94,7 @@ export class Stack {
     const gateway = await startGateway({ ...gatewayConfigFromEnv({}), host: '127.0.0.1', port: 0, natsUrl: nats.url, logLevel: 'warn', ...options.gateway }, auth);
     const stack = new Stack(nats, pg, gateway, auth, dataDir);
     const wanted: Record<string, ServiceOptions | false | undefined> = { conference: options.conference ?? {}, presence: options.presence, media: options.media };
-    for (const entry of registeredServices()) {
+    for (const entry of PARLEY_SERVICES) {
       const o = wanted[entry.name];
       if (entry.kind === 'service' && o) await stack.startService(entry.name, o);
     }
@@ -104,7 +105,7 @@ export class Stack {
   async envOf(name: string, extra: Record<string, string> = {}): Promise<Record<string, string>> {
     let env = this.envs.get(name);
     if (!env) {
-      const entry = registeredServices().find((s) => s.name === name);
+      const entry = PARLEY_SERVICES.find((s) => s.name === name);
       env = {
         NATS_URL: this.nats.url,
         DATA_DIR: this.dataDir,
@@ -123,7 +124,7 @@ export class Stack {
 
   /** (Re)starts a service of PARLEY_SERVICES on the stack's NATS and its own database (kept across restarts). */
   async startService(name: string, options: ServiceOptions = {}): Promise<RunningService> {
-    const entry = registeredServices().find((s) => s.name === name && s.kind === 'service');
+    const entry = PARLEY_SERVICES.find((s) => s.name === name && s.kind === 'service');
     if (!entry) throw new Error(`PARLEY_SERVICES has no kit service named ${name}`);
     // mediasoup reads MEDIASOUP_WORKER_BIN when it is first loaded.
     if (entry.needs?.includes('mediasoup-worker')) process.env.MEDIASOUP_WORKER_BIN = mediasoupWorkerBin();
@@ -179,7 +180,7 @@ export class Stack {
   async eventCount(): Promise<number> {
     const counts = await Promise.all(
       [...this.services.entries()]
-        .filter(([name]) => registeredServices().find((s) => s.name === name)?.eventStore)
+        .filter(([name]) => PARLEY_SERVICES.find((s) => s.name === name)?.eventStore)
         .map(async ([, service]) => Number((await service.kit.store.transaction((sql) => sql.query<{ n: string | number }>('select count(*) as n from events'))).rows[0].n)),
     );
     return counts.reduce((a, b) => a + b, 0);

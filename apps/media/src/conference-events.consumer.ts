@@ -1,6 +1,6 @@
 import { CONFERENCE_CONTEXT, type ConferenceDomainEvent, EVENTS_SUBJECT_ROOT, conferenceOfStream } from '@parley/contracts';
 import type { RecordedEvent } from '@parley/eventsourcing';
-import { type EventConsumerDefinition, eventConsumer, skip } from '@parley/service-kit';
+import { type EventConsumer, eventConsumer, skip } from '@parley/service-kit';
 import { type Sfu, roomOf } from './sfu/sfu';
 
 /**
@@ -11,7 +11,7 @@ import { type Sfu, roomOf } from './sfu/sfu';
  * ms, BENCHMARKS.md) between the 204 and the transports closing. Media held in memory does not
  * outlive the process, so a new consumer starts at the events published from then on.
  */
-export function mediaConferenceEvents(sfu: Sfu): EventConsumerDefinition<ConferenceDomainEvent> {
+export function mediaConferenceEvents(sfu: Sfu): EventConsumer {
   const room = (e: RecordedEvent) => {
     const conference = conferenceOfStream(e.streamId, e.metadata.organizationId);
     return conference && roomOf(conference.organizationId, conference.conferenceId);

@@ -13,7 +13,7 @@ import {
 } from '@parley/contracts';
 import type { RecordedEvent } from '@parley/eventsourcing';
 import { deliverToEndpoints } from '@parley/messaging';
-import { type EventConsumerDefinition, eventConsumer, skip } from '@parley/service-kit';
+import { type EventConsumer, eventConsumer, skip } from '@parley/service-kit';
 import { conferencesOf } from './infra/presence-views';
 import { PRESENCE_ACTOR } from './presence.service';
 import type { PresenceKit } from './settings';
@@ -30,7 +30,7 @@ const settled = (e: unknown) => e instanceof ParleyError && (e.code === 'NOT_FOU
  * - Unregistered (also 'expired'): it leaves each conference with that reason, its qos 1
  *   queue is purged, and gateways close its socket.
  */
-export function endpointReactions(kit: PresenceKit): EventConsumerDefinition<UserEndpointDomainEvent> {
+export function endpointReactions(kit: PresenceKit): EventConsumer {
   const { nc, rpc, clock, store } = kit;
   const asService = (organizationId: string, e: RecordedEvent): RequestContext => ({
     actor: { userId: PRESENCE_ACTOR, organizationId, roles: ['SERVICE'] },

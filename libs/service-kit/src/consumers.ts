@@ -27,8 +27,19 @@ export interface EventConsumerDefinition<E extends DomainEvent> {
   handlers: EventHandlers<E>;
 }
 
+/** A declared consumer, its union checked and erased: what a service definition lists. */
+export interface EventConsumer extends Omit<EventConsumerDefinition<DomainEvent>, 'handlers'> {
+  /** The handler of a type, `skip`, or undefined for a type the consumer does not know. */
+  handlerOf(type: string): EventHandler<DomainEvent> | typeof skip | undefined;
+}
+
 /** Declares a consumer of events of union E (the type argument is what makes the handlers exhaustive). */
-export const eventConsumer = <E extends DomainEvent>(def: EventConsumerDefinition<E>): EventConsumerDefinition<E> => def;
+export function eventConsumer<E extends DomainEvent>(def: EventConsumerDefinition<E>): EventConsumer {
+  const { handlers, ...rest } = def;
+  const byType = handlers as Record<string, EventHandler<E> | typeof skip | undefined>;
+  // Each handler is called only with events of its own type (handlerOf is asked by the event's type).
+  return { ...rest, handlerOf: (type) => byType[type] as EventHandler<DomainEvent> | typeof skip | undefined };
+}
 
 /**
  * The one way a service consumes events from JetStream: decode, upcast with the registry the
@@ -37,8 +48,7 @@ export const eventConsumer = <E extends DomainEvent>(def: EventConsumerDefinitio
  * type the consumer has no entry for (a producer newer than this consumer) is dead-lettered at
  * once, to be replayed once the consumer knows it.
  */
-export function makeEventConsumer<E extends DomainEvent>(kit: Pick<Kit, 'nc' | 'log'>, upcasters: UpcasterRegistry, def: EventConsumerDefinition<E>): DurableConsumer {
-  const handlers = def.handlers as Record<string, EventHandler<E> | typeof skip | undefined>;
+export function makeEventConsumer(kit: Pick<Kit, 'nc' | 'log'>, upcasters: UpcasterRegistry, def: EventConsumer): DurableConsumer {
   return new DurableConsumer({
     nc: kit.nc,
     durable: def.name,
@@ -54,10 +64,10 @@ export function makeEventConsumer<E extends DomainEvent>(kit: Pick<Kit, 'nc' | '
       } catch (err) {
         throw new PermanentFailure(`not a Parley event: ${err instanceof Error ? err.message : String(err)}`);
       }
-      const handler = handlers[event.type];
+      const handler = def.handlerOf(event.type);
       if (handler === undefined) throw new PermanentFailure(`consumer ${def.name} has no handler for ${event.type} (schema version ${event.schemaVersion})`);
       if (handler === skip) return;
-      await handler(event as unknown as RecordedEvent<E>);
+      await handler(event);
     },
   });
 }

@@ -2,7 +2,7 @@ export { type Setting, type SettingsSpec, type SettingsOf, SettingError, int, te
 export { platformSettings } from './platform-settings';
 export { KIT, type Kit, type Clock, systemClock } from './kit';
 export { Aggregate, type AggregateDefinition, type Cause } from './aggregate';
-export { eventConsumer, skip, type EventConsumerDefinition, type EventHandler, type EventHandlers } from './consumers';
+export { eventConsumer, skip, type EventConsumer, type EventConsumerDefinition, type EventHandler, type EventHandlers } from './consumers';
 export {
   type Projection,
   type StateProjection,

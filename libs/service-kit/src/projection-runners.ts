@@ -133,7 +133,7 @@ export class AfterCommitProjector {
 
 }
 
-const durableOf = (p: JetStreamProjection) => `projection-${p.name.replace(/_/g, '-')}-v${p.version}`;
+const durableOf = (p: JetStreamProjection<unknown>) => `projection-${p.name.replace(/_/g, '-')}-v${p.version}`;
 
 async function deleteConsumer(jsm: JetStreamManager, name: string): Promise<void> {
   await jsm.consumers.delete(EVENTS_STREAM, name).catch((err: unknown) => {
@@ -161,7 +161,7 @@ export async function startProjectionRunners(kit: Kit, projections: Projections,
   const running = new Map<string, DurableConsumer>();
   const upcasters = upcasterRegistry();
 
-  const consumerFor = async (p: JetStreamProjection): Promise<DurableConsumer> => {
+  const consumerFor = async (p: JetStreamProjection<unknown>): Promise<DurableConsumer> => {
     const { streamSequence } = await projections.position(p.name);
     const table = tableOf(p);
     return new DurableConsumer({
@@ -190,7 +190,7 @@ export async function startProjectionRunners(kit: Kit, projections: Projections,
     });
   };
 
-  const start = async (p: JetStreamProjection) => {
+  const start = async (p: JetStreamProjection<unknown>) => {
     const consumer = await consumerFor(p);
     await consumer.start();
     running.set(p.name, consumer);

@@ -19,7 +19,7 @@ import { type DomainEvent, type RecordedEvent, type SqlEventStore, type SqlExecu
  * versions are dropped then. `npm run -s projections -- rebuild <service> <projection>` does
  * the same on demand while the service runs.
  */
-export type Projection = StateProjection<any> | EventProjection | JetStreamProjection<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+export type Projection = StateProjection<{ version: number }> | EventProjection | JetStreamProjection<unknown>;
 
 interface ProjectionBase {
   name: string;

@@ -21,7 +21,7 @@ import {
   reportSettings,
   waitUntilAnswered,
 } from '@parley/messaging';
-import { type EventConsumerDefinition, makeEventConsumer } from './consumers';
+import { type EventConsumer, makeEventConsumer } from './consumers';
 import { serviceHealth } from './health';
 import { type Clock, KIT, type Kit, systemClock } from './kit';
 import { platformSettings } from './platform-settings';
@@ -58,7 +58,7 @@ export interface ServiceDefinition<S extends SettingsSpec = SettingsSpec> {
   /** Parts its handlers need, started before they listen (their providers are added). */
   setUp?(kit: Kit<S>): Promise<{ providers?: Provider[]; part?: Part }>;
   /** Its consumers of events on JetStream, started once its handlers listen. */
-  consumers?(kit: Kit<S>, app: INestApplicationContext): EventConsumerDefinition<any>[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+  consumers?(kit: Kit<S>, app: INestApplicationContext): EventConsumer[];
   /** Parts started last (after the consumers), e.g. a scheduler that uses the service's providers. */
   start?(kit: Kit<S>, app: INestApplicationContext): Promise<Part[]> | Part[];
 }

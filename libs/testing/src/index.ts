@@ -6,4 +6,4 @@ export { processAlive } from './child-output';
 export { waitFor, sleep, type WaitForOptions } from './wait-for';
 export { mediasoupWorkerBin } from './mediasoup-worker';
 export { peerConnection, syntheticMedia, inboundTotals, outboundTotals, sendOffer, receiveOffer, type WrtcPeerConnection, type SyntheticMedia, type SyntheticMediaOptions, type RtpTotals } from './wrtc';
-export { registeredServices, REPOSITORY_ROOT, type RegisteredService } from './registry';
+export { REPOSITORY_ROOT } from './registry';
