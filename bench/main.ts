@@ -9,11 +9,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TokenIssuer, authConfigFromEnv } from '@parley/auth';
-import { type PostgresHandle, startNats, startPostgres } from '@parley/testing';
+import { type PostgresHandle, startPostgres } from '@parley/testing';
 import { type LoadResult, type InsertResult, conferenceLoad, insertLoad, longPollLatency, prepareBaseline } from './load';
 import { baseMachineInfo, type MachineInfo, natsServerVersion, pgliteVersion, postgresVersion } from './machine';
 import { type BenchResults, type Scenario, readIntro, renderMarkdown, tables } from './report';
-import { ROOT, startServices } from './services';
+import { ROOT, startBenchNats, startServices } from './services';
 import { type PresenceResult, presenceFanout } from './presence';
 import { type SfuResult, sfuFanout } from './sfu';
 
@@ -110,7 +110,7 @@ function describeLoad(l: LoadResult): string {
 /** The stack on a fresh nats-server: warm-up, each concurrency, then long-poll latency. */
 async function scenario(store: string, pg: PostgresHandle | undefined, issuer: TokenIssuer): Promise<Scenario> {
   log(`— conference service on ${store}`);
-  const nats = await startNats();
+  const nats = await startBenchNats();
   const releaseNats = onCleanup('nats-server', () => nats.stop());
   const data = tempDir('parley-bench-data-');
   const databaseUrl = pg ? await pg.createDatabase() : undefined;
@@ -189,7 +189,7 @@ async function main(): Promise<void> {
   const presence: PresenceResult[] = [];
   for (const conferenceSize of settings.sections.includes('presence') ? settings.presenceConferenceSizes : []) {
     log(`— presence: ${settings.presenceEndpoints} WebSocket endpoints on one gateway, conferences of ${conferenceSize}`);
-    const nats = await startNats();
+    const nats = await startBenchNats();
     const releaseNats = onCleanup('nats-server (presence)', () => nats.stop());
     const data = tempDir('parley-bench-presence-');
     const services = await startServices({ natsUrl: nats.url, dataDir: data.dir, jwtSecret: JWT_SECRET, presence: true });

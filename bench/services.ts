@@ -1,8 +1,15 @@
 import { PARLEY_SERVICES } from '@parley/contracts';
 import { join, resolve } from 'node:path';
-import { freePort, sleep, spawnTs, type TsChildHandle } from '@parley/testing';
+import { makeSecrets, natsAuthorizationConfig, processSecretsEnv } from '@parley/service-kit';
+import { type NatsServerHandle, freePort, sleep, spawnTs, startNats, type TsChildHandle } from '@parley/testing';
 
 export const ROOT = resolve(__dirname, '..');
+
+/** The bench's secrets, made as `npm start` makes them: its processes run as they do in a deployment (NATS users, signed callers). */
+const SECRETS = makeSecrets();
+
+/** A nats-server with Parley's NATS users, as deployed. */
+export const startBenchNats = (): Promise<NatsServerHandle> => startNats({ authorization: { config: natsAuthorizationConfig(SECRETS), user: 'operator', pass: SECRETS.nats.operator } });
 
 export interface ServicesOptions {
   natsUrl: string;
@@ -60,7 +67,8 @@ async function untilHealthy(url: string, gateway: TsChildHandle, services: strin
  * Both are registered with the harness's reaper, so they die with the bench even if it is killed.
  */
 export async function startServices(options: ServicesOptions): Promise<RunningServices> {
-  const common = { NATS_URL: options.natsUrl, JWT_SECRET: options.jwtSecret, LOG_LEVEL: 'warn', ...UNLIMITED };
+  // Development mode, as the test harness runs them (docs/security.md): the bench measures speed, not a deployment's secrets.
+  const common = { PARLEY_MODE: 'development', NATS_URL: options.natsUrl, JWT_SECRET: options.jwtSecret, LOG_LEVEL: 'warn', ...UNLIMITED };
   const started: TsChildHandle[] = [];
   const stop = async () => {
     // Gateway first, so it stops taking requests; SIGTERM lets each drain its NATS connection (SIGKILL after 5 s).
@@ -75,13 +83,14 @@ export async function startServices(options: ServicesOptions): Promise<RunningSe
       names.push(service.name);
       // An empty DATABASE_URL counts as unset: the service then uses PGlite under DATA_DIR. The bench gives PostgreSQL to the conference service.
       const databaseUrl = service.name === 'conference' ? (options.databaseUrl ?? '') : '';
-      const child = spawnTs(join(ROOT, service.app, 'src/main.ts'), { env: { ...common, DATABASE_URL: databaseUrl, DATA_DIR: options.dataDir } });
+      const child = spawnTs(join(ROOT, service.app, 'src/main.ts'), { env: { ...common, ...processSecretsEnv(SECRETS, service.name), DATABASE_URL: databaseUrl, DATA_DIR: options.dataDir } });
       started.push(child);
       await child.message<{ ready?: string }>((m) => m?.ready === service.name, 90_000);
     }
 
     const port = await freePort();
-    const gateway = spawnTs(join(ROOT, 'apps/gateway/src/main.ts'), { env: { ...common, HOST: '127.0.0.1', PORT: String(port) } });
+    // Its metrics listener on any free port.
+    const gateway = spawnTs(join(ROOT, 'apps/gateway/src/main.ts'), { env: { ...common, ...processSecretsEnv(SECRETS, 'gateway'), HOST: '127.0.0.1', PORT: String(port), METRICS_PORT: '0' } });
     started.push(gateway);
     const url = `http://127.0.0.1:${port}`;
     await untilHealthy(url, gateway, names, 90_000);

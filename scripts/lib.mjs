@@ -1,6 +1,6 @@
 // Shared by `npm start` and `npm test`: find or install what the project needs on a Debian 12 machine.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const root = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
@@ -63,6 +63,30 @@ export function ensureNodeModules() {
 }
 
 /** Every process of Parley, in start order: PARLEY_SERVICES of libs/contracts, read from its build (the test harness and the bench read it too). */
+/**
+ * The installation's secrets (libs/service-kit/src/secrets.ts), made on the first run and kept in
+ * `<dataDir>/secrets.json` (readable by its owner only): every NATS user's password and every
+ * process's signing key. Needs the build (tsc -b).
+ */
+export async function installationSecrets(dataDir) {
+  const { makeSecrets, natsAuthorizationConfig, processSecretsEnv } = (await import(join(root, 'libs/service-kit/dist/secrets.js'))).default;
+  const file = join(dataDir, 'secrets.json');
+  let secrets;
+  try {
+    secrets = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    secrets = undefined;
+  }
+  const fresh = makeSecrets();
+  // A process or NATS user added since the file was made gets its own; what exists is kept.
+  const merged = secrets ? { ...fresh, ...secrets, nats: { ...fresh.nats, ...secrets.nats }, identities: { ...fresh.identities, ...secrets.identities } } : fresh;
+  if (JSON.stringify(merged) !== JSON.stringify(secrets)) {
+    writeFileSync(file, `${JSON.stringify(merged, null, 2)}\n`, { mode: 0o600 });
+    log(secrets ? `added new processes' secrets to ${file}` : `made this installation's secrets: ${file} (keep it private)`);
+  }
+  return { secrets: merged, natsAuthorization: natsAuthorizationConfig(merged), envOf: (name) => processSecretsEnv(merged, name) };
+}
+
 export async function registeredServices() {
   return (await import(join(root, 'libs/contracts/dist/services.js'))).default.PARLEY_SERVICES;
 }

@@ -4,12 +4,12 @@
 // stops everything on Ctrl-C. A process that exits after it started is started again, after a back-off that
 // doubles with each exit in a row (1 s up to 30 s), so one crash never takes the others down.
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { coturnPackage, ensureDebianPackages, ensureNodeModules, log, natsPackage, registeredServices, root, run, which } from './lib.mjs';
+import { coturnPackage, ensureDebianPackages, ensureNodeModules, installationSecrets, log, natsPackage, registeredServices, root, run, which } from './lib.mjs';
 import { ensureMediasoupWorker } from './mediasoup-worker.mjs';
 
 /** Every process started: { name, child (the current one), timer (a pending restart) }. */
@@ -159,15 +159,22 @@ try {
 
   const dataDir = process.env.DATA_DIR || join(root, '.data');
   mkdirSync(dataDir, { recursive: true });
+  // Every process's NATS user and signing key, made once and kept (docs/security.md).
+  const installation = await installationSecrets(dataDir);
   let natsUrl = process.env.NATS_URL;
+  let ownNats = false;
   if (!natsUrl) {
     const wanted = Number(process.env.PARLEY_NATS_PORT || 4222);
     const port = (await portFree(wanted)) ? wanted : await freePort();
     if (port !== wanted) log(`port ${wanted} is taken; nats-server will listen on ${port}`);
     const bin = which('nats-server') || '/usr/sbin/nats-server';
     // Its log goes to a file: the services' lines are what a person starting Parley wants to see.
-    const nats = start('nats', bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', join(dataDir, 'nats'), '-l', join(dataDir, 'nats-server.log')]);
+    // Its users: one per process, each allowed only its own subjects, and `operator` for the CLIs.
+    const authorization = join(dataDir, 'nats-authorization.conf');
+    writeFileSync(authorization, installation.natsAuthorization, { mode: 0o600 });
+    const nats = start('nats', bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', join(dataDir, 'nats'), '-l', join(dataDir, 'nats-server.log'), '-c', authorization]);
     await waitForPort(port);
+    ownNats = true;
     nats.started();
     natsUrl = `nats://127.0.0.1:${port}`;
   }
@@ -190,27 +197,39 @@ try {
     turnEnv = { STUN_URLS: `stun:${listenIp}:${port}`, TURN_URLS: `turn:${listenIp}:${port}?transport=udp,turn:${listenIp}:${port}?transport=tcp`, TURN_SECRET: secret };
   }
 
-  // Readable log lines on a terminal, JSON otherwise (a file, a log shipper).
-  const env = { NATS_URL: natsUrl, DATA_DIR: dataDir, LOG_FORMAT: process.env.LOG_FORMAT || (process.stdout.isTTY ? 'pretty' : 'json') };
+  // Readable log lines on a terminal, JSON otherwise (a file, a log shipper). Development mode:
+  // the development defaults (the public JWT secret, the demo's sign-in, public API docs) are
+  // allowed here and nowhere else (docs/security.md); an explicit PARLEY_MODE wins.
+  const env = { PARLEY_MODE: process.env.PARLEY_MODE || 'development', NATS_URL: natsUrl, DATA_DIR: dataDir, LOG_FORMAT: process.env.LOG_FORMAT || (process.stdout.isTTY ? 'pretty' : 'json') };
+  if (env.PARLEY_MODE === 'development') log('PARLEY_MODE=development: for a development machine only (docs/security.md)');
 
   // Every process of PARLEY_SERVICES, in its order: adding a service is an entry there.
   let url;
+  let metricsUrl;
   for (const service of await registeredServices()) {
     const own = {};
     // The SFU: mediasoup's worker, built once from Debian's libraries and cached outside the repository.
     if (service.needs?.includes('mediasoup-worker')) Object.assign(own, turnEnv, { MEDIASOUP_WORKER_BIN: await ensureMediasoupWorker() });
-    if (service.kind === 'gateway') own.PORT = process.env.PORT || '8080';
+    if (service.kind === 'gateway') {
+      own.PORT = process.env.PORT || '8080';
+      // Prometheus' listener (127.0.0.1 only): 9464, or a free port when that is taken.
+      own.METRICS_PORT = process.env.METRICS_PORT || String((await portFree(9464)) ? 9464 : await freePort());
+    }
+    // Its signing key always; its NATS user on our own nats-server (one you run is yours to configure).
+    const { NATS_USER, NATS_PASSWORD, ...identity } = installation.envOf(service.name);
+    Object.assign(own, identity, ownNats ? { NATS_USER, NATS_PASSWORD } : {});
     const started = start(service.name, process.execPath, ['--enable-source-maps', `${service.app}/dist/main.js`], { ...env, ...own });
     const answer = await ready(started, service.name);
-    if (service.kind === 'gateway') url = answer.url;
+    if (service.kind === 'gateway') ({ url, metricsUrl } = answer);
   }
 
   log('');
   log(`Parley is running: ${url}`);
   log(`  API      ${url}/rtc-api   (OpenAPI and Swagger UI: ${url}/rtc-api/docs)`);
   log(`  push     ${url.replace(/^http/, 'ws')}/rtc-api/ws?userEndpointId=…   (after POST /rtc-api/users/endpoints)`);
-  log(`  health   ${url}/health    metrics: ${url}/metrics`);
+  log(`  health   ${url}/health    metrics (this host only): ${metricsUrl}`);
   log(`  a token  npm run -s token -- --user agent-1 --org org-1 --roles AGENT`);
+  log(`  secrets  ${join(dataDir, 'secrets.json')} (NATS users, signing keys; the operator CLIs read it)`);
   log('Ctrl-C stops everything.');
 } catch (e) {
   log(`could not start: ${e.message}`);

@@ -1,6 +1,6 @@
 import { Parser } from '@asyncapi/parser';
 import Ajv from 'ajv';
-import { type NatsConnection, connect } from 'nats';
+import type { NatsConnection } from 'nats';
 import { PUBLISHED_EVENTS, type PublishedEvent } from '@parley/contracts';
 import { waitFor } from '@parley/testing';
 import { Stack } from './support/stack';
@@ -19,7 +19,7 @@ describe('the published events (AsyncAPI)', () => {
 
   beforeAll(async () => {
     stack = await Stack.start({ presence: {} });
-    nc = await connect({ servers: stack.nats.url });
+    nc = await stack.connectNats();
     nc.subscribe('parley.evt.>', { callback: (_e, m) => seen.push({ subject: m.subject, body: m.json() }) });
     await nc.flush();
     doc = (await stack.anonymous().request('GET', '/rtc-api/docs/asyncapi.json')).body;

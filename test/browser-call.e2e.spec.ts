@@ -2,8 +2,8 @@ import type { Browser, Page } from 'playwright-core';
 import { waitFor } from '@parley/testing';
 import { launchChromium, inboundStats } from './support/browser';
 import { authConfigFromEnv } from '@parley/auth';
-import { type RunningGateway, gatewayConfigFromEnv, startGateway } from '../apps/gateway/src';
-import { Stack } from './support/stack';
+import { type RunningGateway, startGateway } from '../apps/gateway/src';
+import { Stack, testGatewayConfig } from './support/stack';
 
 /**
  * Two Chromium pages as two users in one ROUTER conference, through the whole stack: the
@@ -15,7 +15,7 @@ describe('a browser call through the SFU', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    stack = await Stack.start({ media: {} });
+    stack = await Stack.start({ media: {}, presence: {} });
     browser = await launchChromium();
   });
   afterAll(async () => {
@@ -78,6 +78,8 @@ describe('a browser call through the SFU', () => {
     await b.evaluate(
       async ({ conferenceId, streamId }) => {
         const g = globalThis as any;
+        // A customer joins with an endpoint it registered.
+        await g.call('/users/endpoints/register', { userEndpointId: 'ep-b', keepAliveSeconds: 600 });
         await g.call('/conferences/join', { conferenceId, userEndpointId: 'ep-b' });
         const pc = new g.RTCPeerConnection();
         pc.addTransceiver('audio', { direction: 'recvonly' });
@@ -124,7 +126,7 @@ describe('a browser call through the SFU', () => {
     await a.click('#create-button');
     await a.waitForFunction(() => (globalThis as any).parley.joined);
     const conferenceId = await a.inputValue('#conference-id');
-    expect(conferenceId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(conferenceId).toMatch(/^[A-Za-z0-9_-]{22}$/);
     await a.click('#publish-button');
     await a.waitForSelector('#unpublish-button:not([disabled])');
 
@@ -167,8 +169,8 @@ describe('a browser call through the SFU', () => {
   describe('signing in on the demo page', () => {
     let dev: RunningGateway;
     beforeAll(async () => {
-      // A second gateway on the same services, with no JWT_SECRET: the public development secret.
-      dev = await startGateway({ ...gatewayConfigFromEnv({}), host: '127.0.0.1', port: 0, natsUrl: stack.nats.url, logLevel: 'warn' }, authConfigFromEnv({}));
+      // A second gateway on the same services, in development mode with no JWT_SECRET: the public development secret.
+      dev = await startGateway(testGatewayConfig(stack.nats.url), authConfigFromEnv({}));
     });
     afterAll(() => dev?.close());
 

@@ -21,7 +21,7 @@ describe('concurrent writers', () => {
   it('50 concurrent joins of distinct endpoints all succeed, with versions 1..51 and no gap', async () => {
     const agent = await stack.api('agent-1', 'org-a', ['AGENT']);
     const { body } = await agent.post('/conferences/create', {});
-    const users = await Promise.all(Array.from({ length: 50 }, (_, i) => stack.api(`user-${i}`, 'org-a', ['CUSTOMER'])));
+    const users = await Promise.all(Array.from({ length: 50 }, (_, i) => stack.api(`user-${i}`, 'org-a', ['AGENT'])));
     const results = await Promise.all(users.map((api, i) => api.post('/conferences/join', { conferenceId: body.id, userEndpointId: `ep-${i}` })));
     expect(results.map((r) => r.status)).toEqual(Array(50).fill(200));
     expect(new Set(results.map((r) => r.body.version)).size).toBe(50);

@@ -1,10 +1,10 @@
-import { connect } from 'nats';
 import { waitFor } from '@parley/testing';
 import { Api, Stack } from './support/stack';
 
 /**
  * Every /conferences endpoint over HTTP against the real stack (NATS + JetStream, PGlite,
- * conference service, gateway): shapes, status codes, organization isolation, malformed input.
+ * conference and presence services, gateway): shapes, status codes, organization isolation,
+ * malformed input. The customers join with endpoints they registered, as a customer must.
  */
 describe('conferences over HTTP', () => {
   let stack: Stack;
@@ -15,10 +15,12 @@ describe('conferences over HTTP', () => {
   let service: Api; // org-a, SERVICE
 
   beforeAll(async () => {
-    stack = await Stack.start({ gateway: { longPollTimeoutMs: 1500, bodyLimitBytes: 64 * 1024 } });
+    stack = await Stack.start({ presence: {}, gateway: { longPollTimeoutMs: 1500, bodyLimitBytes: 64 * 1024 } });
     agent = await stack.api('agent-1', 'org-a', ['AGENT']);
     customer = await stack.api('cust-1', 'org-a', ['CUSTOMER']);
     stranger = await stack.api('cust-9', 'org-a', ['CUSTOMER']);
+    expect((await customer.post('/users/endpoints/register', { userEndpointId: 'ep-c', keepAliveSeconds: 3600 })).status).toBe(200);
+    expect((await stranger.post('/users/endpoints/register', { userEndpointId: 'ep-z', keepAliveSeconds: 3600 })).status).toBe(200);
     outsider = await stack.api('agent-x', 'org-b', ['AGENT']);
     service = await stack.api('crm', 'org-a', ['SERVICE']);
   });
@@ -49,7 +51,8 @@ describe('conferences over HTTP', () => {
     it('answers a ConferenceSummary with a server-generated id and version 1', async () => {
       const res = await agent.post('/conferences/create', { metadata: { topic: 'billing' } });
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), version: 1, mode: 'ROUTER' });
+      // 128 random bits, base64url: knowing the id is what lets a customer join.
+      expect(res.body).toEqual({ id: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/), version: 1, mode: 'ROUTER' });
     });
     it('keeps a client-supplied id and stores metadata values with who set them', async () => {
       const res = await agent.post('/conferences/create', { conferenceId: 'call-42', creatorEndpoint: 'ep-a', interactionId: 'int-1', metadata: { topic: 'billing' } });
@@ -75,10 +78,14 @@ describe('conferences over HTTP', () => {
       expect(res.status).toBe(409);
       expect(res.body.message).toMatch(/already taken/);
     });
-    it('the organization comes from the token; only a SERVICE may name another', async () => {
+    it('the organization comes from the token; only a SERVICE whose client may act for another names it', async () => {
       const forbidden = await agent.post('/conferences/create', { organizationId: 'org-b' });
       expect(forbidden.status).toBe(403);
-      const bySvc = await service.post('/conferences/create', { organizationId: 'org-b', conferenceId: 'svc-made' });
+      const unbound = await service.post('/conferences/create', { organizationId: 'org-b', conferenceId: 'svc-made' });
+      expect(unbound.status).toBe(403);
+      expect(unbound.body.message).toMatch(/may not create a conference \(for any other organization\)/);
+      const bound = new Api(stack.gateway.url, await stack.token('crm', 'org-a', ['SERVICE'], { actsFor: ['org-b'] }));
+      const bySvc = await bound.post('/conferences/create', { organizationId: 'org-b', conferenceId: 'svc-made' });
       expect(bySvc.status).toBe(200);
       expect((await outsider.get('/conferences/svc-made')).body.organizationId).toBe('org-b');
       expect((await agent.get('/conferences/svc-made')).status).toBe(404);
@@ -148,13 +155,14 @@ describe('conferences over HTTP', () => {
   });
 
   describe('metadata and interaction', () => {
-    it('updateMetadata SET and REMOVE', async () => {
+    it('updateMetadata SET and REMOVE, by staff; a customer in the call may not', async () => {
       const id = await createCall();
       await customer.post('/conferences/join', { conferenceId: id, userEndpointId: 'ep-c' });
-      expect((await customer.post('/conferences/updateMetadata', { conferenceId: id, userEndpointId: 'ep-c', operation: 'SET', key: 'lang', value: 'el' })).status).toBe(204);
-      let conf = (await agent.get(`/conferences/${id}`)).body;
-      expect(conf.metadata.lang).toMatchObject({ value: 'el', userId: 'cust-1', userEndpointId: 'ep-c' });
+      expect((await customer.post('/conferences/updateMetadata', { conferenceId: id, userEndpointId: 'ep-c', operation: 'SET', key: 'lang', value: 'el' })).status).toBe(403);
       await agent.post('/conferences/join', { conferenceId: id, userEndpointId: 'ep-a' });
+      expect((await agent.post('/conferences/updateMetadata', { conferenceId: id, userEndpointId: 'ep-a', operation: 'SET', key: 'lang', value: 'el' })).status).toBe(204);
+      let conf = (await agent.get(`/conferences/${id}`)).body;
+      expect(conf.metadata.lang).toMatchObject({ value: 'el', userId: 'agent-1', userEndpointId: 'ep-a' });
       expect((await agent.post('/conferences/updateMetadata', { conferenceId: id, userEndpointId: 'ep-a', operation: 'REMOVE', key: 'topic' })).status).toBe(204);
       conf = (await agent.get(`/conferences/${id}`)).body;
       expect(Object.keys(conf.metadata)).toEqual(['lang']);
@@ -260,7 +268,7 @@ describe('conferences over HTTP', () => {
       const id = await createCall();
       await customer.post('/conferences/join', { conferenceId: id, userEndpointId: 'ep-c' });
       await agent.post('/conferences/join', { conferenceId: id, userEndpointId: 'ep-a' });
-      const nc = await connect({ servers: stack.nats.url });
+      const nc = await stack.connectNats();
       const delivered: { subject: string; body: any }[] = [];
       nc.subscribe('parley.deliver.org-a.*', { callback: (_e, m) => delivered.push({ subject: m.subject, body: m.json() }) });
       await nc.flush();
@@ -376,18 +384,21 @@ describe('conferences over HTTP', () => {
       const ui = await stack.anonymous().request('GET', '/rtc-api/docs');
       expect(ui.status).toBe(200);
       expect(String(ui.body)).toMatch(/swagger/i);
-      // This stack runs the conference service only: /health is 503 and says which parts are down, service by service.
+      // This stack runs no media service: /health is 503 and says which parts are down, service by service.
       const health = await stack.anonymous().request('GET', '/health');
       expect(health.status).toBe(503);
       expect(health.body).toMatchObject({
         status: 'unavailable',
         nats: 'connected',
-        services: { conference: { status: 'ok', database: { status: 'up' }, relay: { status: 'up', lag: expect.any(Number), deadLetters: 0 } }, presence: { status: 'unavailable' }, media: { status: 'unavailable' } },
-        down: ['presence', 'media'],
-        warnings: [expect.stringMatching(/presence is not answering/), expect.stringMatching(/media is not answering/)],
+        services: { conference: { status: 'ok', database: { status: 'up' }, relay: { status: 'up', lag: expect.any(Number), deadLetters: 0 } }, presence: { status: 'ok' }, media: { status: 'unavailable' } },
+        down: ['media'],
+        warnings: [expect.stringMatching(/media is not answering/)],
       });
-      const metrics = await stack.anonymous().request('GET', '/metrics');
-      expect(metrics.status).toBe(200);
+      // Prometheus' metrics: on the metrics listener, never on the public port.
+      expect((await stack.anonymous().request('GET', '/metrics')).status).toBe(404);
+      const scraped = await fetch(stack.gateway.metricsUrl);
+      expect(scraped.status).toBe(200);
+      const metrics = { body: await scraped.text() };
       expect(String(metrics.body)).toMatch(/parley_http_request_duration_seconds_bucket/);
       expect(String(metrics.body)).toMatch(/parley_service_up\{service="conference"\} 1/);
       expect(String(metrics.body)).toMatch(/parley_service_up\{service="media"\} 0/);

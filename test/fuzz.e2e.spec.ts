@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { connect, type NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
 import { type SyntheticMedia, type WrtcPeerConnection, peerConnection, receiveOffer, sendOffer, syntheticMedia } from '@parley/testing';
 import { type Dictionary, type FuzzRequest, type OpenApiDocument, type Operation, documented5xx, operationsOf, requestsFor } from './support/openapi-fuzz';
 import { settledEventCount } from './support/quiescence';
@@ -46,7 +46,7 @@ describe('fuzzing every operation of the OpenAPI document', () => {
       presence: { clock: frozen },
       media: { env: { STUN_URLS: 'stun:stun.example.org:3478', TURN_URLS: 'turn:turn.example.org:3478', TURN_SECRET: 'fuzz-secret', TURN_TTL_SECONDS: '3600' } },
     });
-    nc = await connect({ servers: stack.nats.url });
+    nc = await stack.connectNats();
     doc = (await stack.anonymous().request('GET', '/rtc-api/docs/openapi.json')).body;
     agent = await stack.api('fz-agent', 'org-f', ['AGENT']);
     customer = await stack.api('fz-customer', 'org-f', ['CUSTOMER']);

@@ -1,5 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { connect } from 'nats';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TokenIssuer, authConfigFromEnv } from '@parley/auth';
@@ -62,6 +63,18 @@ describe('npm start', () => {
     expect(ice.status).toBe(200);
     expect(ice.body.turn).toMatch(/^turn:127\.0\.0\.1:\d+\?transport=udp,turn:127\.0\.0\.1:\d+\?transport=tcp$/);
     expect(await relayCandidates({ urls: ice.body.turn.split(',')[0], username: ice.body.turnUsername, credential: ice.body.turnPassword })).not.toEqual([]);
+
+    // Its NATS has users: nobody connects without one, and the secrets it made are its owner's only.
+    await expect(connect({ servers: `nats://127.0.0.1:${natsPort}`, reconnect: false })).rejects.toThrow(/Authorization Violation/);
+    expect(statSync(join(dataDir, 'secrets.json')).mode & 0o777).toBe(0o600);
+    // The operator's CLI finds the operator's password there.
+    const listed = spawnSync(process.execPath, ['-r', './scripts/register-ts.cjs', 'libs/service-kit/src/cli/projections.ts', 'list', 'conference'], {
+      cwd: ROOT,
+      env: { ...env, NATS_URL: `nats://127.0.0.1:${natsPort}`, DATA_DIR: dataDir },
+      encoding: 'utf8',
+    });
+    expect({ status: listed.status, stderr: listed.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(JSON.parse(listed.stdout)).toMatchObject({ ok: true });
 
     const first = pids().find((p) => p.name === 'conference')!;
     const others = pids().filter((p) => p.name !== 'conference');

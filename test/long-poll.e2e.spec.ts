@@ -1,4 +1,3 @@
-import { connect } from 'nats';
 import { ConferenceQueries } from '@parley/contracts';
 import { Stack } from './support/stack';
 
@@ -37,7 +36,7 @@ describe('long-poll delivery', () => {
     const agent = await stack.api('agent-1', 'org-a', ['AGENT']);
     const { body } = await agent.post('/conferences/create', {});
     // A plain subscriber sees every request to the feed query (the service answers in its queue group).
-    const nc = await connect({ servers: stack.nats.url });
+    const nc = await stack.connectNats();
     let asked = 0;
     const monitor = nc.subscribe(ConferenceQueries.events, { callback: () => asked++ });
     await nc.flush();

@@ -14,9 +14,11 @@ describe('media through the conference API', () => {
   const sources: SyntheticMedia[] = [];
 
   beforeAll(async () => {
-    stack = await Stack.start({ media: {} });
+    stack = await Stack.start({ media: {}, presence: {} });
     agent = await stack.api('agent-1', 'org-a', ['AGENT']);
     customer = await stack.api('customer-1', 'org-a', ['CUSTOMER']);
+    // A customer joins with an endpoint it registered.
+    expect((await customer.post('/users/endpoints/register', { userEndpointId: 'ep-c', keepAliveSeconds: 3600 })).status).toBe(200);
   });
   afterAll(async () => {
     sources.forEach((s) => s.stop());

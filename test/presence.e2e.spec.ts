@@ -1,8 +1,8 @@
-import { connect, type NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
 import { waitFor } from '@parley/testing';
-import { gatewayConfigFromEnv, startGateway, type RunningGateway } from '../apps/gateway/src';
+import { startGateway, type RunningGateway } from '../apps/gateway/src';
 import { EndpointSocket } from './support/endpoint-socket';
-import { type Api, Stack } from './support/stack';
+import { type Api, Stack, testGatewayConfig } from './support/stack';
 
 /** The presence service's time: the tests move it, the scheduler reads it. */
 const clock = { t: Date.now(), now() { return this.t; } };
@@ -22,7 +22,7 @@ describe('presence: user endpoints, keepalive, delivery', () => {
     customer = await stack.api('cust-1', 'org-a', ['CUSTOMER']);
     service = await stack.api('crm', 'org-a', ['SERVICE']);
     outsider = await stack.api('agent-x', 'org-b', ['AGENT']);
-    nc = await connect({ servers: stack.nats.url });
+    nc = await stack.connectNats();
   });
   afterAll(async () => {
     await nc?.drain();
@@ -166,7 +166,15 @@ describe('presence: user endpoints, keepalive, delivery', () => {
       await bad({ event: event('AgentMessageSentEvent'), masks: ['card.number'] }, /mask/);
       await bad({ event: 'text' }, /event/);
       expect((await agent.post('/users/endpoints/sendEvent', { userId: 'cust-1', userEndpointId: 'ep-nope', event: event('AgentMessageSentEvent') })).status).toBe(404);
-      expect((await service.post('/users/endpoints/sendEvent', { userId: 'cust-1', event: event('AgentMessageSentEvent') })).status).toBe(400);
+      // A SERVICE names no organization: its own is meant, as for anyone.
+      const own = await service.post('/users/endpoints/sendEvent', { userId: 'cust-1', event: event('AgentMessageSentEvent') });
+      expect(own.status).toBe(200);
+      expect(own.body).toEqual(expect.any(Number));
+      // Parley's own event types are not a user's to send: a customer cannot tell an agent its call ended.
+      await bad({ event: event('ConferenceEndedEvent') }, /event.type "ConferenceEndedEvent" is reserved/);
+      const spoof = await customer.post('/users/endpoints/sendEvent', { userId: 'agent-1', event: event('ConferenceEndedEvent') });
+      expect(spoof.status).toBe(400);
+      expect(spoof.body.message).toMatch(/Parley's own events/);
     });
 
     it('qos 1 is delivered again after a reconnect until acknowledged; qos 0 is not', async () => {
@@ -265,7 +273,7 @@ describe('presence: user endpoints, keepalive, delivery', () => {
     });
 
     it('two gateways on one NATS: an endpoint connected to one receives what is sent through the other', async () => {
-      const second: RunningGateway = await startGateway({ ...gatewayConfigFromEnv({}), host: '127.0.0.1', port: 0, natsUrl: stack.nats.url, logLevel: 'warn' }, stack.auth);
+      const second: RunningGateway = await startGateway(testGatewayConfig(stack.nats.url), stack.auth);
       try {
         await register(customer, 'ep-far');
         const ws = await EndpointSocket.open(second.url, customer.token!, 'ep-far');
@@ -289,7 +297,8 @@ describe('presence: user endpoints, keepalive, delivery', () => {
       const send = await outsider.post('/users/endpoints/sendEvent', { userId: 'cust-1', userEndpointId: 'ep-private', event: event('NoteAddedEvent') });
       expect(send.status).toBe(404);
       const toUser = await outsider.post('/users/endpoints/sendEvent', { userId: 'cust-1', organizationId: 'org-a', event: event('NoteAddedEvent') });
-      expect(toUser.body).toBe(0); // a user's own organization is the token's, whatever the body says
+      // Another organization's users are its data: not found, whatever the caller's role.
+      expect(toUser.status).toBe(404);
       await expect(socket(outsider, 'ep-private')).rejects.toMatchObject({ status: 404 });
       expect((await outsider.get('/users/endpoints/ep-private/events')).status).toBe(404);
       expect((await outsider.post('/users/endpoints/keepalive', { userEndpointId: 'ep-private' })).status).toBe(404);

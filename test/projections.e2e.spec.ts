@@ -1,4 +1,4 @@
-import { type NatsConnection, connect } from 'nats';
+import type { NatsConnection } from 'nats';
 import { projectionAdminSubject } from '@parley/contracts';
 import type { ProjectionStatus, RunningService } from '@parley/service-kit';
 import { execFile } from 'node:child_process';
@@ -19,7 +19,7 @@ describe('projections rebuilt from the events equal the ones written live', () =
 
   beforeAll(async () => {
     stack = await Stack.start({ presence: {} });
-    nc = await connect({ servers: stack.nats.url });
+    nc = await stack.connectNats();
     const agent = await stack.api('agent-1', 'org-a', ['AGENT']);
     const customer = await stack.api('cust-1', 'org-a', ['CUSTOMER']);
     const other = await stack.api('agent-9', 'org-b', ['AGENT']);
@@ -79,7 +79,7 @@ describe('projections rebuilt from the events equal the ones written live', () =
 
   it('the documented commands ask the same over NATS: npm run -s projections and npm run -s dead-letters', async () => {
     const run = (script: string, args: string[]) =>
-      execFileAsync(process.execPath, ['-r', './scripts/register-ts.cjs', `libs/service-kit/src/cli/${script}.ts`, ...args], { cwd: REPOSITORY_ROOT, env: { ...process.env, NATS_URL: stack.nats.url } });
+      execFileAsync(process.execPath, ['-r', './scripts/register-ts.cjs', `libs/service-kit/src/cli/${script}.ts`, ...args], { cwd: REPOSITORY_ROOT, env: { ...process.env, NATS_URL: stack.nats.url, NATS_USER: 'operator', NATS_PASSWORD: stack.nats.credentials.pass ?? '' } });
     const listed = JSON.parse((await run('projections', ['list', 'presence'])).stdout);
     expect(listed.projections.map((p: ProjectionStatus) => `${p.name} v${p.version} ${p.kind}`)).toEqual(['presence_endpoints v1 state', 'presence_participations v1 jetstream']);
     const rebuilt = JSON.parse((await run('projections', ['rebuild', 'conference', 'conference_views'])).stdout);

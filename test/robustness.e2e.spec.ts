@@ -1,9 +1,8 @@
 import { connect as connectTcp } from 'node:net';
-import { connect } from 'nats';
 import { type SyntheticMedia, type WrtcPeerConnection, peerConnection, sendOffer, syntheticMedia, waitFor } from '@parley/testing';
-import { gatewayConfigFromEnv, startGateway, type RunningGateway } from '../apps/gateway/src';
+import { startGateway, type RunningGateway } from '../apps/gateway/src';
 import { EndpointSocket } from './support/endpoint-socket';
-import { Api, Stack } from './support/stack';
+import { Api, Stack, testGatewayConfig } from './support/stack';
 
 /**
  * What an outside tester found (issue 8), each as a test: no request may take Parley down, wedge
@@ -167,7 +166,7 @@ describe('robustness: no request takes Parley down or starves others', () => {
           ),
         );
         // An event after it is published: the relay went on.
-        const nc = await connect({ servers: own.nats.url });
+        const nc = await own.connectNats();
         const relayed: string[] = [];
         nc.subscribe('parley.evt.conference.org-2b.>', { callback: (_e, m) => relayed.push(m.subject) });
         await nc.flush();
@@ -184,7 +183,7 @@ describe('robustness: no request takes Parley down or starves others', () => {
         );
         expect(health).toMatchObject({ status: 'degraded', warnings: expect.arrayContaining([expect.stringMatching(/conference's relay dead-lettered 1 event\(s\).*larger than the NATS server's max_payload/)]) });
         expect(health.services.conference.relay.lastDeadLetter).toMatchObject({ streamId: 'conference/org-old/huge', type: 'ConferenceCreatedEvent' });
-        expect(String((await own.anonymous().request('GET', '/metrics')).body)).toMatch(/parley_relay_dead_letters\{service="conference"\} 1/);
+        expect(await (await fetch(own.gateway.metricsUrl)).text()).toMatch(/parley_relay_dead_letters\{service="conference"\} 1/);
       } finally {
         await own.stop();
       }
@@ -252,6 +251,8 @@ describe('robustness: no request takes Parley down or starves others', () => {
 
     it('publications per participant (QUOTA_PARTICIPANT_PUBLICATIONS): the SFU is not asked for a second', async () => {
       const customer = await stack.api('cust-3g', 'org-3', ['CUSTOMER']);
+      // A customer joins with an endpoint it registered.
+      await customer.post('/users/endpoints/register', { userEndpointId: 'ep-c', keepAliveSeconds: 600 });
       const id = await callOf(customer, 'ep-c');
       const media = syntheticMedia();
       sources.push(media);
@@ -268,17 +269,7 @@ describe('robustness: no request takes Parley down or starves others', () => {
     describe('rate limits (a gateway with small ones)', () => {
       let limited: RunningGateway;
       beforeAll(async () => {
-        limited = await startGateway(
-          {
-            ...gatewayConfigFromEnv({}),
-            host: '127.0.0.1',
-            port: 0,
-            natsUrl: stack.nats.url,
-            logLevel: 'warn',
-            rateLimits: { windowMs: 60_000, perToken: 5, perAddress: 8, tokenPerClient: 3, tokenPerAddress: 5 },
-          },
-          stack.auth,
-        );
+        limited = await startGateway(testGatewayConfig(stack.nats.url, { rateLimits: { windowMs: 60_000, perToken: 5, perAddress: 8, tokenPerClient: 3, tokenPerAddress: 5 } }), stack.auth);
       });
       afterAll(() => limited?.close());
 
@@ -290,7 +281,7 @@ describe('robustness: no request takes Parley down or starves others', () => {
         expect(over.status).toBe(429);
         expect(over.body).toMatchObject({ message: expect.stringMatching(/Too many requests with this token: at most 5 per 60 s/), details: { quota: 'perToken', limit: 5 } });
         expect(Number(over.headers.get('retry-after'))).toBeGreaterThan(0);
-        expect(String((await new Api(limited.url).request('GET', '/metrics')).body)).toMatch(/parley_rate_limited_total\{limit="perToken"\} 1/);
+        expect(await (await fetch(limited.metricsUrl)).text()).toMatch(/parley_rate_limited_total\{limit="perToken"\} 1/);
         // Another token from the same address goes on, until the address's own limit (8: six are a's).
         expect((await b.get('/conferences/active')).status).toBe(200);
         expect((await b.get('/conferences/active')).status).toBe(200);
@@ -310,6 +301,7 @@ describe('robustness: no request takes Parley down or starves others', () => {
         expect(guessed.status).toBe(429);
         expect(guessed.body).toEqual({ error: 'temporarily_unavailable', error_description: expect.stringMatching(/Too many requests for tokens of this client: at most 3 per 60 s/) });
         expect(Number(guessed.headers.get('retry-after'))).toBeGreaterThan(0);
+        expect(guessed.headers.get('cache-control')).toBe('no-store'); // RFC 6749 §5.1/§5.2: no answer of the token endpoint is cached
         const other = (id: string) => new Api(limited.url).request('POST', '/rtc-api/oauth/token', `grant_type=client_credentials&client_id=${id}&client_secret=x`, { 'content-type': 'application/x-www-form-urlencoded' });
         expect((await other('nobody-1')).status).toBe(401); // the fifth from this address
         expect((await other('nobody-2')).body).toEqual({ error: 'temporarily_unavailable', error_description: expect.stringMatching(/Too many requests for tokens from this address: at most 5/) });
@@ -351,6 +343,7 @@ describe('robustness: no request takes Parley down or starves others', () => {
 
     it('an offer without SSRCs, or with a fingerprint algorithm mediasoup does not know, is a 400', async () => {
       const customer = await stack.api('cust-5', 'org-1', ['CUSTOMER']);
+      await customer.post('/users/endpoints/register', { userEndpointId: 'ep-c', keepAliveSeconds: 600 });
       const id = await callOf(customer, 'ep-c');
       const media = syntheticMedia();
       sources.push(media);
@@ -440,8 +433,8 @@ describe('robustness: no request takes Parley down or starves others', () => {
       await owner.post('/users/endpoints/register', { userEndpointId: 'owned-ep', keepAliveSeconds: 60 });
       const id = (await agent.post('/conferences/create', {})).body.id;
       const taken = await thief.post('/conferences/join', { conferenceId: id, userEndpointId: 'owned-ep' });
-      expect(taken.status).toBe(409);
-      expect(taken.body.message).toMatch(/registered by another user/);
+      expect(taken.status).toBe(403);
+      expect(taken.body.message).toMatch(/may not join a conference \(with an endpoint another user registered\)/);
       expect((await owner.post('/conferences/join', { conferenceId: id, userEndpointId: 'owned-ep' })).status).toBe(200);
     });
 

@@ -2,6 +2,7 @@ import { type NatsConnection, connect } from 'nats';
 import { DEAD_LETTER_STREAM, DELIVERY_STREAM, EVENTS_STREAM } from '@parley/contracts';
 import { provisionStreams } from '@parley/messaging';
 import { type RunningService, startService } from '@parley/service-kit';
+import { testProcessEnv } from './support/secrets';
 import { type NatsClusterHandle, mediasoupWorkerBin, startNatsCluster } from '@parley/testing';
 
 /**
@@ -28,7 +29,7 @@ describe('a service finds the streams configured otherwise', () => {
 
   it('media refuses three-replica streams when it expects one, leaves them at three, and starts when told three', async () => {
     const { mediaService } = await import('../apps/media/src');
-    const env = { NATS_URL: cluster.url, LOG_LEVEL: 'silent', MEDIA_WORKERS: '1' };
+    const env = { PARLEY_MODE: 'development', NATS_URL: cluster.url, LOG_LEVEL: 'silent', MEDIA_WORKERS: '1', ...testProcessEnv('media') };
     await expect(startService(mediaService, { env })).rejects.toThrow(/JetStream stream PARLEY_EVENTS is configured otherwise than this service expects: num_replicas is 3, expected 1/);
     const jsm = await nc.jetstreamManager();
     for (const name of [EVENTS_STREAM, DELIVERY_STREAM, DEAD_LETTER_STREAM]) expect((await jsm.streams.info(name)).config.num_replicas).toBe(3);

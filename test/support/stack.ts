@@ -1,4 +1,5 @@
 import { PARLEY_SERVICES } from '@parley/contracts';
+import { type NatsConnection, connect } from 'nats';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { startService } from '@parley/service-kit';
 import { type NatsServerHandle, type PostgresHandle, REPOSITORY_ROOT, mediasoupWorkerBin, startNats, startPostgres } from '@parley/testing';
 import { type RunningGateway, gatewayConfigFromEnv, startGateway, type GatewayConfig } from '../../apps/gateway/src';
 import type { Sfu } from '../../apps/media/src';
+import { TEST_SECRETS, natsWithUsers, testProcessEnv } from './secrets';
 
 /** How the stack runs one kit service: settings as environment variables (their names are the documented ones), and a clock. */
 export interface ServiceOptions {
@@ -18,6 +20,7 @@ export interface ServiceOptions {
 export interface StackOptions {
   /** A throw-away PostgreSQL cluster instead of embedded PGlite. */
   postgres?: boolean;
+  /** The gateway's settings beyond testGatewayConfig's (development mode unless `mode` says otherwise). */
   gateway?: Partial<GatewayConfig>;
   /** The conference service runs unless this is false. */
   conference?: ServiceOptions | false;
@@ -69,6 +72,15 @@ export class Api {
 }
 
 /**
+ * The settings of a gateway a test starts: development mode (PARLEY_MODE=development, as `npm
+ * start` runs), free ports for HTTP and the metrics listener, quiet logs, on the given NATS.
+ * A test of production's behaviour says `mode: 'production'` in `overrides`.
+ */
+export function testGatewayConfig(natsUrl: string, overrides: Partial<GatewayConfig> = {}): GatewayConfig {
+  return { ...gatewayConfigFromEnv({ PARLEY_MODE: 'development', ...testProcessEnv('gateway') }), host: '127.0.0.1', port: 0, metricsPort: 0, natsUrl, logLevel: 'warn', ...overrides };
+}
+
+/**
  * The whole system on real parts: nats-server with JetStream, PGlite or a throw-away
  * PostgreSQL, the services of PARLEY_SERVICES that the options ask for (in this process, started
  * as their main would start them: startService with their definition and environment), the
@@ -87,11 +99,11 @@ export class Stack {
   ) {}
 
   static async start(options: StackOptions = {}): Promise<Stack> {
-    const nats = await startNats();
+    const nats = await startNats(natsWithUsers());
     const pg = options.postgres ? await startPostgres() : undefined;
     const dataDir = mkdtempSync(join(tmpdir(), 'parley-stack-'));
-    const auth = authConfigFromEnv({ JWT_SECRET: 'test-secret-0123456789abcdef0123456789', OAUTH_CLIENTS: 'crm:crm-secret:org-a:SERVICE' });
-    const gateway = await startGateway({ ...gatewayConfigFromEnv({}), host: '127.0.0.1', port: 0, natsUrl: nats.url, logLevel: 'warn', ...options.gateway }, auth);
+    const auth = authConfigFromEnv({ JWT_SECRET: TEST_SECRETS.jwtSecret, OAUTH_CLIENTS: 'crm:crm-secret:org-a:SERVICE' });
+    const gateway = await startGateway(testGatewayConfig(nats.url, options.gateway), auth);
     const stack = new Stack(nats, pg, gateway, auth, dataDir);
     const wanted: Record<string, ServiceOptions | false | undefined> = { conference: options.conference ?? {}, presence: options.presence, media: options.media };
     for (const entry of PARLEY_SERVICES) {
@@ -101,12 +113,13 @@ export class Stack {
     return stack;
   }
 
-  /** The environment the stack gives a service: its NATS, its own database, quiet logs, MEDIA_TIMEOUT_MS short. */
+  /** The environment the stack gives a service: development mode, its NATS, its own database, quiet logs, MEDIA_TIMEOUT_MS short. */
   async envOf(name: string, extra: Record<string, string> = {}): Promise<Record<string, string>> {
     let env = this.envs.get(name);
     if (!env) {
       const entry = PARLEY_SERVICES.find((s) => s.name === name);
       env = {
+        PARLEY_MODE: 'development',
         NATS_URL: this.nats.url,
         DATA_DIR: this.dataDir,
         DATABASE_URL: this.pg && entry?.eventStore ? await this.pg.createDatabase() : '',
@@ -115,6 +128,7 @@ export class Stack {
         PRESENCE_TICK_MS: '50',
         CONFERENCE_TIMEOUT_MS: '5000',
         MEDIA_WORKERS: '1',
+        ...testProcessEnv(name),
       };
       this.envs.set(name, env);
     }
@@ -164,12 +178,17 @@ export class Stack {
     await presence.get<{ tick(): Promise<void> }>(DeadlineScheduler).tick();
   }
 
-  async token(userId: string, organizationId: string, roles: string[]): Promise<string> {
-    return (await new TokenIssuer(this.auth).issue({ userId, organizationId, roles })).access_token;
+  async token(userId: string, organizationId: string, roles: string[], options: { actsFor?: string[] } = {}): Promise<string> {
+    return (await new TokenIssuer(this.auth).issue({ userId, organizationId, roles, ...options })).access_token;
   }
 
   async api(userId: string, organizationId: string, roles: string[] = ['AGENT']): Promise<Api> {
     return new Api(this.gateway.url, await this.token(userId, organizationId, roles));
+  }
+
+  /** A connection to the stack's NATS as the operator (the one user that may publish and read anything). */
+  connectNats(): Promise<NatsConnection> {
+    return connect({ servers: this.nats.url, ...this.nats.credentials, name: 'parley-test' });
   }
 
   anonymous(): Api {

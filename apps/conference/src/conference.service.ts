@@ -8,6 +8,7 @@ import {
   CONFERENCE_CONTEXT,
   ParleyError,
   type RequestContext,
+  mayAccess,
   pageOf,
   toFeedEvent,
 } from '@parley/contracts';
@@ -73,9 +74,11 @@ export class ConferenceService {
     return toSimpleView(state);
   }
 
-  /** One page of the caller's organization's active conferences (see activeConferences). */
+  /** One page of the caller's organization's active conferences (see activeConferences): those the access table lets the caller see. */
   active(ctx: RequestContext, after?: ActiveCursor): Promise<ActiveConferencesPage> {
-    return this.kit.store.transaction((sql) => activeConferences(sql, ctx.actor.organizationId, after));
+    const { actor } = ctx;
+    const all = mayAccess('listActiveConferences', 'one the caller neither created nor joined', actor);
+    return this.kit.store.transaction((sql) => activeConferences(sql, actor.organizationId, after, all ? undefined : actor.userId));
   }
 
   /** A create, decided with the caller's count of unended conferences in that organization (its quota). */

@@ -60,6 +60,9 @@ async function offerSignIn() {
   $('token-label').hidden = state.devSignIn;
 }
 
+/** How often the page tells the presence service it is still there (it sends a keepalive three times as often). */
+const KEEPALIVE_SECONDS = 60;
+
 async function devToken() {
   const res = await fetch('/demo/token', {
     method: 'POST',
@@ -76,6 +79,10 @@ async function signIn() {
   const claims = claimsOf(state.token);
   if (!claims) return fail(new Error('that is not a JWT'));
   await api('/conferences/active'); // proves the token is accepted
+  // This page's endpoint, registered (a customer joins only with an endpoint it registered) and kept alive.
+  await api('/users/endpoints/register', { userEndpointId: state.me, keepAliveSeconds: KEEPALIVE_SECONDS });
+  clearInterval(state.keepAlive);
+  state.keepAlive = setInterval(() => void api('/users/endpoints/keepalive', { userEndpointId: state.me }).catch(fail), (KEEPALIVE_SECONDS * 1000) / 3);
   try {
     const ice = await api('/iceServers/v2');
     state.iceServers = [ice.stun && { urls: ice.stun.split(',') }, ice.turn && { urls: ice.turn.split(','), username: ice.turnUsername, credential: ice.turnPassword }].filter(Boolean);

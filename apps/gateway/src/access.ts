@@ -1,10 +1,12 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiExtension } from '@nestjs/swagger';
 import { Public, Roles as RequireRoles } from '@parley/auth';
-import { type Role, Roles } from '@parley/contracts';
+import { type AccessOperation, type Role, rolesAllowed } from '@parley/contracts';
 
 /** The OpenAPI extension that says which roles may call an operation (the authorization tests read it). */
 export const ROLES_EXTENSION = 'x-parley-roles';
+/** The OpenAPI extension naming the operation of the access table (ACCESS) a route is. */
+export const ACCESS_EXTENSION = 'x-parley-access';
 /** The OpenAPI extension of an operation that takes no bearer token. */
 export const PUBLIC_EXTENSION = 'x-parley-public';
 
@@ -14,8 +16,11 @@ export const PUBLIC_EXTENSION = 'x-parley-public';
  */
 export const AllowRoles = (...roles: Role[]) => applyDecorators(RequireRoles(...roles), ApiExtension(ROLES_EXTENSION, roles));
 
-/** Any caller with a valid token and one of Parley's roles; what it may do is then the domain's to say. */
-export const AnyRole = () => AllowRoles(...Roles);
+/**
+ * The route is `operation` of the access table (ACCESS in contracts): the guard lets through the
+ * roles the table allows in some situation, the domain decides the situation.
+ */
+export const Access = (operation: AccessOperation) => applyDecorators(AllowRoles(...rolesAllowed(operation)), ApiExtension(ACCESS_EXTENSION, operation));
 
 /** No bearer token (the route authenticates its callers its own way, e.g. the token endpoint). */
 export const PublicRoute = () => applyDecorators(Public(), ApiExtension(PUBLIC_EXTENSION, true));

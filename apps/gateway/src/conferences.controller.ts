@@ -37,7 +37,7 @@ import type { NatsRpcClient } from '@parley/messaging';
 import { ConferenceEventsHub } from './conference-events.hub';
 import type { GatewayConfig } from './config';
 import { idParam, singleQuery } from './http-params';
-import { AllowRoles, AnyRole } from './access';
+import { Access } from './access';
 import { ApiCommonErrors } from './api-docs';
 import { Ctx } from './request-context';
 import { GATEWAY_CONFIG, RPC_CLIENT } from './tokens';
@@ -53,7 +53,6 @@ const ICE_NOTE =
 @ApiBadRequestResponse({ description: 'Malformed body: the message names each field.' })
 @ApiNotFoundResponse({ description: 'No such conference in your organization.' })
 @ApiCommonErrors()
-@AnyRole()
 @Controller('conferences')
 export class ConferencesController {
   constructor(
@@ -68,6 +67,7 @@ export class ConferencesController {
   }
 
   @Post('create')
+  @Access('createConference')
   @HttpCode(200)
   @ApiOperation({ summary: 'Creates a conference.', description: 'The organization is the token\'s; only a SERVICE caller may name another. Only ROUTER mode is supported.' })
   @ApiOkResponse({ type: ConferenceSummary })
@@ -77,6 +77,7 @@ export class ConferencesController {
   }
 
   @Post('join')
+  @Access('joinConference')
   @HttpCode(200)
   @ApiOperation({ summary: 'Joins a conference.' })
   @ApiOkResponse({ type: ConferenceSummary })
@@ -87,6 +88,7 @@ export class ConferencesController {
   }
 
   @Post('leave')
+  @Access('leaveConference')
   @HttpCode(204)
   @ApiOperation({ summary: 'Leaves a conference; the participant\'s streams are unpublished.' })
   @ApiNoContentResponse()
@@ -95,6 +97,7 @@ export class ConferencesController {
   }
 
   @Post('end')
+  @Access('endConference')
   @HttpCode(204)
   @ApiOperation({ summary: 'Ends a conference. No command is accepted afterwards (409).' })
   @ApiNoContentResponse()
@@ -104,6 +107,7 @@ export class ConferencesController {
   }
 
   @Post('interaction')
+  @Access('setConferenceInteraction')
   @HttpCode(204)
   @ApiOperation({ summary: 'Sets the interaction id of a conference.' })
   @ApiNoContentResponse()
@@ -112,6 +116,7 @@ export class ConferencesController {
   }
 
   @Post('updateMetadata')
+  @Access('updateConferenceMetadata')
   @HttpCode(204)
   @ApiOperation({ summary: 'Updates conference metadata (SET or REMOVE one key).' })
   @ApiNoContentResponse()
@@ -120,6 +125,7 @@ export class ConferencesController {
   }
 
   @Post('updateParticipantMetadata')
+  @Access('updateParticipantMetadata')
   @HttpCode(204)
   @ApiOperation({ summary: 'Replaces the metadata of the caller\'s participant.' })
   @ApiNoContentResponse()
@@ -128,6 +134,7 @@ export class ConferencesController {
   }
 
   @Post('updateStreamMetadata')
+  @Access('updateStreamMetadata')
   @HttpCode(204)
   @ApiOperation({ summary: 'Replaces the metadata of a stream the caller publishes.' })
   @ApiNoContentResponse()
@@ -136,6 +143,7 @@ export class ConferencesController {
   }
 
   @Post('updatePublishedStreamBitrate')
+  @Access('updatePublishedStreamBitrate')
   @HttpCode(204)
   @ApiOperation({ summary: 'Limits the video bitrate of a published stream (applied by the SFU).' })
   @ApiNoContentResponse()
@@ -145,6 +153,7 @@ export class ConferencesController {
   }
 
   @Post('publishStream')
+  @Access('publishStream')
   @HttpCode(200)
   @ApiOperation({ summary: 'Publishes a stream: SDP offer in, the SFU\'s SDP answer out.' })
   @ApiOkResponse({ type: ConferencePublishResult })
@@ -154,6 +163,7 @@ export class ConferencesController {
   }
 
   @Post('unpublishStream')
+  @Access('unpublishStream')
   @HttpCode(204)
   @ApiOperation({ summary: 'Unpublishes a stream.' })
   @ApiNoContentResponse()
@@ -162,6 +172,7 @@ export class ConferencesController {
   }
 
   @Post('viewStream')
+  @Access('viewStream')
   @HttpCode(200)
   @ApiOperation({ summary: 'Views a published stream: the viewer\'s recvonly offer in, the SFU\'s answer out.' })
   @ApiOkResponse({ type: ConferenceStreamViewResult })
@@ -171,6 +182,7 @@ export class ConferencesController {
   }
 
   @Post('stopViewStream')
+  @Access('stopViewStream')
   @HttpCode(204)
   @ApiOperation({ summary: 'Stops viewing a stream.' })
   @ApiNoContentResponse()
@@ -179,6 +191,7 @@ export class ConferencesController {
   }
 
   @Post('addPublishStreamIceCandidates')
+  @Access('addIceCandidates')
   @HttpCode(204)
   @ApiOperation({ summary: 'Adds ICE candidates of a published stream.', description: ICE_NOTE })
   @ApiNoContentResponse()
@@ -187,6 +200,7 @@ export class ConferencesController {
   }
 
   @Post('addViewStreamIceCandidates')
+  @Access('addIceCandidates')
   @HttpCode(204)
   @ApiOperation({ summary: 'Adds ICE candidates of a view.', description: ICE_NOTE })
   @ApiNoContentResponse()
@@ -195,8 +209,8 @@ export class ConferencesController {
   }
 
   @Post('sendEvent')
+  @Access('sendEventToConference')
   @HttpCode(200)
-  @AllowRoles('SERVICE')
   @ApiOperation({ summary: 'Sends an event to every endpoint joined to the conference. SERVICE only.', description: 'Answers the number of endpoints it was sent to.' })
   @ApiOkResponse({ type: SendEventResponse })
   sendEvent(@Body() body: SendEventToConferenceWebCommand, @Ctx() ctx: RequestContext): Promise<SendEventResponse> {
@@ -204,6 +218,7 @@ export class ConferencesController {
   }
 
   @Get('active')
+  @Access('listActiveConferences')
   @ApiOperation({
     summary: "The active conferences of the caller's organization.",
     description: 'Oldest first. The conference service answers it page by page over NATS; the pages are streamed into one JSON array.',
@@ -228,6 +243,7 @@ export class ConferencesController {
   }
 
   @Get(':id')
+  @Access('readConference')
   @ApiOperation({ summary: 'The conference aggregate.' })
   @ApiOkResponse({ type: Conference })
   get(@Param('id') id: string, @Ctx() ctx: RequestContext): Promise<Conference> {
@@ -235,6 +251,7 @@ export class ConferencesController {
   }
 
   @Get(':id/simpleView')
+  @Access('readConference')
   @ApiOperation({ summary: 'The conference with participants grouped by user.' })
   @ApiOkResponse({ type: ConferenceSimpleView })
   simpleView(@Param('id') id: string, @Ctx() ctx: RequestContext): Promise<ConferenceSimpleView> {
@@ -242,6 +259,7 @@ export class ConferencesController {
   }
 
   @Get(':id/events')
+  @Access('readConference')
   @ApiOperation({
     summary: 'The conference\'s events with conferenceVersion > v, in order (long poll).',
     description:

@@ -1,4 +1,4 @@
-import { type Setting, type SettingsOf, int, readSettings, text } from '@parley/messaging';
+import { type Setting, type SettingsOf, SettingError, int, readSettings, text } from '@parley/messaging';
 import { platformSettings } from '@parley/service-kit';
 
 /**
@@ -22,11 +22,37 @@ const trustProxy: Setting<boolean | number | string[]> = {
   },
 };
 
+/**
+ * Who may read the OpenAPI and AsyncAPI documents and Swagger UI (API_DOCS): `public`, anyone;
+ * `off`, nobody (404). Unset: public in development mode, off in production, where they would
+ * hand an attacker the map of every route.
+ */
+const apiDocs: Setting<'public' | 'off' | undefined> = {
+  env: 'API_DOCS',
+  doc: 'public: /rtc-api/docs (Swagger UI, openapi.json, asyncapi.json) answers anyone; off: 404; unset: public in development mode, off in production',
+  defaultText: '',
+  read(raw) {
+    const value = raw?.trim();
+    if (!value) return undefined;
+    if (value === 'public' || value === 'off') return value;
+    throw new SettingError(`API_DOCS must be one of public, off, got "${raw}"`);
+  },
+};
+
 /** The gateway's settings, declared like every service's (the same naming scheme, read and reported the same way). */
 export const gatewaySettings = {
+  mode: platformSettings.mode,
   host: text('HOST', '0.0.0.0', 'the HTTP bind address'),
   port: int('PORT', 8080, 'the HTTP port (0: any free one)', { min: 0, max: 65535 }),
+  /** Prometheus scrapes a listener of its own, never the public port. */
+  metricsHost: text('METRICS_HOST', '127.0.0.1', 'the bind address of the metrics listener (GET /metrics); 0.0.0.0 only on a network the public cannot reach'),
+  metricsPort: int('METRICS_PORT', 9464, 'the port of the metrics listener (GET /metrics; 0: any free one)', { min: 0, max: 65535 }),
+  apiDocs,
   natsUrl: platformSettings.natsUrl,
+  natsUser: platformSettings.natsUser,
+  natsPassword: platformSettings.natsPassword,
+  identityKey: platformSettings.identityKey,
+  trustedKeys: platformSettings.trustedKeys,
   logLevel: platformSettings.logLevel,
   logFormat: platformSettings.logFormat,
   bodyLimitBytes: int('BODY_LIMIT_BYTES', 256 * 1024, 'the largest request body; larger is 413'),
@@ -50,6 +76,9 @@ export const gatewaySettings = {
 };
 
 export type GatewayConfig = SettingsOf<typeof gatewaySettings>;
+
+/** Whether /rtc-api/docs is served: API_DOCS when set, else only in development mode. */
+export const apiDocsPublic = (config: Pick<GatewayConfig, 'mode' | 'apiDocs'>): boolean => (config.apiDocs ?? (config.mode === 'development' ? 'public' : 'off')) === 'public';
 export type RateLimits = GatewayConfig['rateLimits'];
 export type GatewayQuotaSettings = GatewayConfig['quotas'];
 

@@ -4,17 +4,18 @@ import { LoggerModule } from 'nestjs-pino';
 import { logTransport } from '@parley/service-kit';
 import type { NatsConnection } from 'nats';
 import { type AuthConfig, AuthGuard, AuthModule } from '@parley/auth';
-import { NatsRpcClient, parleyValidationPipe } from '@parley/messaging';
+import { type CallerAssertions, NatsRpcClient, parleyValidationPipe } from '@parley/messaging';
 import { AsyncApiController } from './asyncapi.controller';
 import { ConferenceEventsHub } from './conference-events.hub';
 import { ConferencesController } from './conferences.controller';
-import type { GatewayConfig } from './config';
+import { type GatewayConfig, apiDocsPublic } from './config';
 import { DemoController } from './demo.controller';
 import { DevSignInController } from './dev-sign-in.controller';
 import { EndpointSessions } from './endpoint-sessions';
 import { HealthController } from './health.controller';
 import { HttpErrorFilter } from './http-error.filter';
 import { IceServersController } from './ice-servers.controller';
+import { CREDENTIAL_HEADERS, CREDENTIAL_PARAMETERS, redactRequest, redactResponse } from './log-redaction';
 import { LongPollSessions } from './long-poll-sessions';
 import { Metrics } from './metrics';
 import { OAuthController } from './oauth.controller';
@@ -27,10 +28,24 @@ export interface GatewayModuleDeps {
   config: GatewayConfig;
   auth: AuthConfig;
   nc: NatsConnection;
+  /** Signs the callers it sends to the services. */
+  assertions: CallerAssertions;
 }
 
-/** Whether the demo page may hand out tokens (POST /demo/token): only while the public development secret signs them. */
-export const devSignIn = (auth: AuthConfig): boolean => auth.usingDevelopmentSecret && !auth.jwks;
+/**
+ * Whether the demo page may hand out tokens (POST /demo/token): only in development mode
+ * (PARLEY_MODE=development), and only while the public development secret signs them.
+ */
+export const devSignIn = (auth: AuthConfig, mode: GatewayConfig['mode']): boolean => mode === 'development' && auth.usingDevelopmentSecret && !auth.jwks;
+
+/**
+ * pino's own redaction, beneath the serializers' (log-redaction.ts): the credential headers and
+ * parameters wherever a request's parts are logged, in case a line carries them outside `req`.
+ */
+const REDACT_PATHS = [
+  ...CREDENTIAL_HEADERS.flatMap((h) => [`req.headers["${h}"]`, `res.headers["${h}"]`]),
+  ...[...CREDENTIAL_PARAMETERS].flatMap((p) => [`req.query.${p}`, `req.body.${p}`]),
+];
 
 /** The only HTTP entry: authentication, validation, docs, and the long-poll feed. Holds no domain state. */
 @Module({})
@@ -47,10 +62,11 @@ export class GatewayModule {
             level: deps.config.logLevel,
             name: 'gateway',
             transport: logTransport(deps.config.logFormat),
-            // Never log bearer tokens or client secrets (browsers pass the socket's token in the query).
-            redact: ['req.headers.authorization', 'req.headers.cookie', 'req.query.access_token'],
-            serializers: { req: (req: { url?: string }) => ({ ...req, url: req.url?.replace(/([?&]access_token=)[^&]*/, '$1[Redacted]') }) },
-            autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
+            // Never log a credential: tokens and secrets in the query (browsers pass the socket's
+            // token there), the body, the Authorization header, cookies (docs/security.md).
+            redact: REDACT_PATHS,
+            serializers: { req: redactRequest, res: redactResponse },
+            autoLogging: { ignore: (req) => req.url === '/health' },
           },
         }),
       ],
@@ -61,9 +77,10 @@ export class GatewayModule {
         OAuthController,
         HealthController,
         DemoController,
-        AsyncApiController,
-        // Only with the public development secret: a real one (or an identity provider) removes the route.
-        ...(devSignIn(deps.auth) ? [DevSignInController] : []),
+        // The API's documents only where they are public (API_DOCS; development mode by default).
+        ...(apiDocsPublic(deps.config) ? [AsyncApiController] : []),
+        // Only in development mode with the public development secret: otherwise the route does not exist.
+        ...(devSignIn(deps.auth, deps.config.mode) ? [DevSignInController] : []),
       ],
       providers: [
         ConferenceEventsHub,
@@ -73,9 +90,9 @@ export class GatewayModule {
         ServicesHealth,
         UserQuotas,
         { provide: GATEWAY_CONFIG, useValue: deps.config },
-        { provide: DEV_SIGN_IN, useValue: devSignIn(deps.auth) },
+        { provide: DEV_SIGN_IN, useValue: devSignIn(deps.auth, deps.config.mode) },
         { provide: NATS_CONNECTION, useValue: deps.nc },
-        { provide: RPC_CLIENT, useValue: new NatsRpcClient(deps.nc, deps.config.rpcTimeoutMs) },
+        { provide: RPC_CLIENT, useValue: new NatsRpcClient(deps.nc, deps.assertions, deps.config.rpcTimeoutMs) },
         { provide: APP_GUARD, useExisting: AuthGuard },
         { provide: APP_PIPE, useValue: parleyValidationPipe() },
         { provide: APP_FILTER, useClass: HttpErrorFilter },

@@ -1,14 +1,14 @@
-import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type { NatsConnection } from 'nats';
 import { Public } from '@parley/auth';
-import { Metrics } from './metrics';
 import { type ServiceStatus, ServicesHealth } from './services-health';
 import { NATS_CONNECTION } from './tokens';
 
 /**
- * Liveness/readiness and Prometheus metrics, outside /rtc-api and without a token.
+ * Liveness/readiness, outside /rtc-api and without a token (Prometheus' metrics are on a
+ * listener of their own: metrics-listener.ts).
  * /health asks every service of PARLEY_SERVICES and answers 503 when a part is down (NATS, a
  * service that does not answer, a service's database), naming each in `down`; a relay that
  * dead-lettered events or keeps failing makes it "degraded" (200) and says which.
@@ -18,7 +18,6 @@ import { NATS_CONNECTION } from './tokens';
 export class HealthController {
   constructor(
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
-    private readonly metrics: Metrics,
     private readonly services: ServicesHealth,
   ) {}
 
@@ -51,12 +50,5 @@ export class HealthController {
     if (down.length > 0) void reply.status(503);
     const status = down.length > 0 ? 'unavailable' : warnings.length > 0 ? 'degraded' : 'ok';
     return { status, nats: 'connected', services, ...(down.length ? { down } : {}), ...(warnings.length ? { warnings } : {}) };
-  }
-
-  @Get('metrics')
-  @Public()
-  @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
-  metricsText(): Promise<string> {
-    return this.metrics.registry.metrics();
   }
 }

@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ParleyError, httpStatusOf } from '@parley/contracts';
+import { OAuthError } from '@parley/auth';
 import { STATUS_CODES } from 'node:http';
 import type { GatewayConfig } from './config';
 import { pathOf } from './http-params';
@@ -28,13 +29,26 @@ export interface ErrorReply {
  * a rate limit, a service out of capacity) becomes the Retry-After header.
  */
 export function sendError(reply: FastifyReply, { status, message, details }: ErrorReply, oauth = false): void {
-  const text = message.length > MAX_MESSAGE_CHARS ? `${message.slice(0, MAX_MESSAGE_CHARS)}…` : message;
   const retryAfter = details?.retryAfterSeconds;
   if (typeof retryAfter === 'number') void reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfter))));
-  const body: Record<string, unknown> = oauth
-    ? { error: oauthError(status), error_description: text }
-    : { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message: text, error_description: text, ...(details ? { details } : {}) };
+  if (oauth) return sendOAuthError(reply, status, oauthError(status), message);
+  const text = cut(message);
+  const body = { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message: text, error_description: text, ...(details ? { details } : {}) };
   void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);
+}
+
+const cut = (message: string): string => (message.length > MAX_MESSAGE_CHARS ? `${message.slice(0, MAX_MESSAGE_CHARS)}…` : message);
+
+/**
+ * An error of the token endpoint, as RFC 6749 §5.2 says: `{ error, error_description }`, never
+ * cached (Cache-Control: no-store, Pragma: no-cache, as §5.1 asks of its answers), and a 401
+ * (invalid_client) with the WWW-Authenticate challenge of HTTP Basic, the scheme the endpoint
+ * takes (RFC 7235 §3.1: every 401 carries one).
+ */
+export function sendOAuthError(reply: FastifyReply, status: number, error: string, description: string): void {
+  void reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+  if (status === 401) void reply.header('www-authenticate', 'Basic realm="parley", charset="UTF-8"');
+  void reply.status(status).header('content-type', 'application/json; charset=utf-8').send({ error, error_description: cut(description) });
 }
 
 /** What an exception means for the client: a ParleyError's code, an HTTP exception's status, or 500. */
@@ -66,6 +80,7 @@ export class HttpErrorFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
+    if (exception instanceof OAuthError) return sendOAuthError(http.getResponse<FastifyReply>(), exception.status, exception.error, exception.description);
     const described = describeError(exception, this.config.bodyLimitBytes);
     if (described.status >= 500 && described.status !== 503 && described.status !== 504) this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     sendError(http.getResponse<FastifyReply>(), described, pathOf(http.getRequest<FastifyRequest>()) === TOKEN_PATH);

@@ -37,9 +37,17 @@ export function parseJsonBody(body: Buffer): unknown {
   return value;
 }
 
-/** A form body (the token endpoint's): valid UTF-8, decoded by URLSearchParams (the last of repeated names wins). */
+/**
+ * A form body (the token endpoint's): valid UTF-8, decoded by URLSearchParams. A name given twice
+ * is a 400 (RFC 6749 §3.2: parameters "MUST NOT be included more than once"), never a silent pick.
+ */
 export function parseFormBody(body: Buffer): Record<string, string> {
-  return Object.fromEntries(new URLSearchParams(decodeUtf8(body)));
+  const out: Record<string, string> = Object.create(null);
+  for (const [name, value] of new URLSearchParams(decodeUtf8(body))) {
+    if (Object.hasOwn(out, name)) throw bad(`The form parameter ${JSON.stringify(name.slice(0, 64))} is given more than once`);
+    out[name] = value;
+  }
+  return { ...out };
 }
 
 /** The gateway's only body parsers: JSON and form bodies, up to `bodyLimit` bytes (413 beyond). */

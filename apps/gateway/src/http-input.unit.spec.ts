@@ -29,7 +29,11 @@ describe('the gateway reads JSON bodies', () => {
     expect(refusal(body(`{"a": ${'x'.repeat(100_000)}}`)).message.length).toBeLessThan(300);
   });
   it('reads form bodies (the token endpoint) as UTF-8', () => {
-    expect(parseFormBody(body('grant_type=client_credentials&client_id=a%20b&client_id=c'))).toEqual({ grant_type: 'client_credentials', client_id: 'c' });
+    expect(parseFormBody(body('grant_type=client_credentials&client_id=a%20b+c'))).toEqual({ grant_type: 'client_credentials', client_id: 'a b c' });
     expect(() => parseFormBody(Buffer.from([0x61, 0x3d, 0xff]))).toThrow(/not valid UTF-8/);
+  });
+  it('refuses a form parameter given twice (RFC 6749 §3.2) instead of picking one', () => {
+    expect(() => parseFormBody(body('grant_type=client_credentials&client_id=a&client_id=b'))).toThrow(/"client_id" is given more than once/);
+    expect(parseFormBody(body('__proto__=x&constructor=y'))).toEqual({ ['__proto__']: 'x', constructor: 'y' });
   });
 });

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnav
 import { MediaCommands, type RequestContext } from '@parley/contracts';
 import type { NatsRpcClient } from '@parley/messaging';
 import type { GatewayConfig } from './config';
-import { AnyRole } from './access';
+import { Access } from './access';
 import { ApiCommonErrors } from './api-docs';
 import { Ctx } from './request-context';
 import { GATEWAY_CONFIG, RPC_CLIENT } from './tokens';
@@ -19,7 +19,6 @@ class IceServersResultV2 {
 @ApiTags('ICE servers')
 @ApiBearerAuth()
 @ApiCommonErrors()
-@AnyRole()
 @Controller('iceServers')
 export class IceServersController {
   constructor(
@@ -28,6 +27,7 @@ export class IceServersController {
   ) {}
 
   @Get('v2')
+  @Access('iceServers')
   @ApiOperation({ summary: 'STUN/TURN servers and time-limited TURN credentials for WebRTC peers (TURN REST API scheme).' })
   @ApiOkResponse({ type: IceServersResultV2 })
   @ApiServiceUnavailableResponse({ description: 'TURN is not configured, or the media service is not running.' })

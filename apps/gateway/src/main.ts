@@ -5,6 +5,6 @@ import { gatewayConfigFromEnv } from './config';
 
 runService('gateway', async () => {
   const gateway = await startGateway(gatewayConfigFromEnv(), authConfigFromEnv());
-  console.log(`Parley gateway listening on ${gateway.url} (API ${gateway.url}/rtc-api, docs ${gateway.url}/rtc-api/docs)`);
+  console.log(`Parley gateway listening on ${gateway.url} (API ${gateway.url}/rtc-api), metrics on ${gateway.metricsUrl}`);
   return gateway;
 });

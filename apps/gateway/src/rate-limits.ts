@@ -7,8 +7,8 @@ import type { RateLimits } from './config';
 import { TOKEN_PATH } from './http-error.filter';
 import { bearerTokenOf, pathOf } from './http-params';
 
-/** Routes no limit applies to: load balancers and Prometheus ask often, from one address, without a token. */
-const EXEMPT = new Set(['/health', '/metrics']);
+/** Routes no limit applies to: load balancers ask often, from one address, without a token. */
+const EXEMPT = new Set(['/health']);
 
 /** The bearer token, hashed: the per-token key. */
 function tokenOf(req: FastifyRequest): string | undefined {

@@ -27,7 +27,7 @@ import type { NatsRpcClient } from '@parley/messaging';
 import type { GatewayConfig } from './config';
 import { LongPollSessions, ownEndpoint } from './long-poll-sessions';
 import { idParam, listQuery } from './http-params';
-import { AnyRole } from './access';
+import { Access } from './access';
 import { ApiCommonErrors } from './api-docs';
 import { Ctx } from './request-context';
 import { GATEWAY_CONFIG, RPC_CLIENT } from './tokens';
@@ -39,7 +39,6 @@ import { UserQuotas } from './user-quotas';
 @ApiOAuth2([])
 @ApiBadRequestResponse({ description: 'Malformed body: the message names each field.' })
 @ApiCommonErrors()
-@AnyRole()
 @Controller('users/endpoints')
 export class UsersController {
   constructor(
@@ -54,6 +53,7 @@ export class UsersController {
   }
 
   @Post()
+  @Access('registerEndpoint')
   @HttpCode(200)
   @Header('content-type', 'application/json; charset=utf-8')
   @ApiOperation({
@@ -69,6 +69,7 @@ export class UsersController {
   }
 
   @Post('register')
+  @Access('registerEndpoint')
   @HttpCode(200)
   @ApiOperation({ summary: 'Registers a user endpoint (answers {id}; the iOS-friendly form of POST /users/endpoints).' })
   @ApiOkResponse({ type: RegisterResult })
@@ -78,6 +79,7 @@ export class UsersController {
   }
 
   @Post('keepalive')
+  @Access('useEndpoint')
   @HttpCode(204)
   @ApiOperation({ summary: 'Keeps a user endpoint alive (and HEALTHY again if it was SICK).' })
   @ApiNoContentResponse()
@@ -87,6 +89,7 @@ export class UsersController {
   }
 
   @Post('unregister')
+  @Access('useEndpoint')
   @HttpCode(204)
   @ApiOperation({ summary: 'Unregisters a user endpoint: it leaves its conferences with the reason given, its socket is closed and its queued events dropped.' })
   @ApiNoContentResponse()
@@ -96,6 +99,7 @@ export class UsersController {
   }
 
   @Post('sendEvent')
+  @Access('sendEventToUser')
   @HttpCode(200)
   @Header('content-type', 'application/json; charset=utf-8')
   @ApiOperation({
@@ -110,6 +114,7 @@ export class UsersController {
   }
 
   @Get(':id/events')
+  @Access('useEndpoint')
   @ApiOperation({
     summary: "The endpoint's events, for clients that cannot hold the socket (/rtc-api/ws) (long poll).",
     description:

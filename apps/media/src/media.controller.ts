@@ -10,7 +10,8 @@ import {
   MediaViewRequest,
   type MediaViewResponse,
 } from '@parley/contracts';
-import { parleyValidationPipe, requestContextOf } from '@parley/messaging';
+import { parleyValidationPipe, requestContextOf, requestFrom } from '@parley/messaging';
+import { ParleyError, type RequestContext } from '@parley/contracts';
 import { KIT } from '@parley/service-kit';
 import type { MediaKit } from './settings';
 import { type IceServersResultV2, iceServersFor } from './ice-servers';
@@ -19,8 +20,10 @@ import { Sfu, roomOf } from './sfu/sfu';
 const valid = parleyValidationPipe();
 
 /**
- * The SFU's NATS handlers. Only the conference service calls them, after it has checked the
- * caller against the conference; the SFU checks what is its own (SDP, streams, viewers).
+ * The SFU's NATS handlers. Its commands come from the conference service only, which has checked
+ * the caller against the conference: each is refused unless the conference service signed its
+ * caller (requestFrom), and acts only in that caller's organization. The SFU checks what is its
+ * own (SDP, streams, viewers).
  */
 @Controller()
 export class MediaController {
@@ -36,37 +39,48 @@ export class MediaController {
 
   @MessagePattern(MediaCommands.publish)
   publish(@Payload(valid) req: MediaPublishRequest, @Ctx() nats: NatsContext): Promise<MediaPublishResponse> {
-    return this.sfu.publish({ ...req, userId: requestContextOf(nats).actor.userId });
+    return this.sfu.publish({ ...req, userId: fromConference(nats, req).actor.userId });
   }
 
   @MessagePattern(MediaCommands.view)
   view(@Payload(valid) req: MediaViewRequest, @Ctx() nats: NatsContext): Promise<MediaViewResponse> {
-    return this.sfu.view({ ...req, userId: requestContextOf(nats).actor.userId });
+    return this.sfu.view({ ...req, userId: fromConference(nats, req).actor.userId });
   }
 
   @MessagePattern(MediaCommands.addPublishIceCandidates)
-  addPublishIceCandidates(@Payload(valid) req: MediaIceCandidatesRequest): null {
+  addPublishIceCandidates(@Payload(valid) req: MediaIceCandidatesRequest, @Ctx() nats: NatsContext): null {
+    fromConference(nats, req);
     this.sfu.addIceCandidates({ organizationId: req.organizationId, conferenceId: req.conferenceId, streamId: req.streamId, candidates: req.candidates });
     return null;
   }
 
   @MessagePattern(MediaCommands.addViewIceCandidates)
-  addViewIceCandidates(@Payload(valid) req: MediaIceCandidatesRequest): null {
+  addViewIceCandidates(@Payload(valid) req: MediaIceCandidatesRequest, @Ctx() nats: NatsContext): null {
+    fromConference(nats, req);
     this.sfu.addIceCandidates(req);
     return null;
   }
 
   @MessagePattern(MediaCommands.setPublishedBitrate)
-  async setPublishedBitrate(@Payload(valid) req: MediaBitrateRequest): Promise<null> {
+  async setPublishedBitrate(@Payload(valid) req: MediaBitrateRequest, @Ctx() nats: NatsContext): Promise<null> {
+    fromConference(nats, req);
     await this.sfu.setMaxIncomingBitrate(req);
     return null;
   }
 
   @MessagePattern(MediaCommands.release)
-  release(@Payload(valid) req: MediaReleaseRequest): null {
+  release(@Payload(valid) req: MediaReleaseRequest, @Ctx() nats: NatsContext): null {
+    fromConference(nats, req);
     const room = roomOf(req.organizationId, req.conferenceId);
     if (req.viewerId) this.sfu.stopView(room, req.streamId, req.viewerId);
     else this.sfu.unpublish(room, req.streamId);
     return null;
   }
+}
+
+/** A command of the conference service's, about a conference of its caller's organization. */
+function fromConference(nats: NatsContext, req: { organizationId: string }): RequestContext {
+  const caller = requestFrom(nats, 'conference');
+  if (req.organizationId !== caller.actor.organizationId) throw new ParleyError('FORBIDDEN', `the caller acts in organization ${caller.actor.organizationId}, not ${req.organizationId}`);
+  return caller;
 }

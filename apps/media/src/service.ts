@@ -13,9 +13,9 @@ export const mediaService = defineService({
   name: 'media',
   settings: mediaSettings,
   controllers: [MediaController],
+  checkSettings: checkMediaSettings,
   async setUp(kit) {
     const s = kit.settings;
-    checkMediaSettings(s);
     const sfu = new Sfu({ workers: s.workers, rtcMinPort: s.rtcMinPort, rtcMaxPort: s.rtcMaxPort, listenIp: s.listenIp, announcedIp: s.announcedIp, transportsPerUser: s.transportsPerUser });
     // A dead worker takes its routers' media with it; the process exits so a supervisor restarts it clean.
     await sfu.start((e) => {

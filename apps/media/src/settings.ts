@@ -20,7 +20,20 @@ export const mediaSettings = {
 
 export type MediaKit = Kit<typeof mediaSettings>;
 
-/** What the settings cannot say one by one. */
-export function checkMediaSettings(s: MediaKit['settings']): void {
+/** The fewest characters of TURN_SECRET production accepts beside TURN_URLS. */
+export const MIN_TURN_SECRET_CHARS = 32;
+
+/**
+ * What the settings cannot say one by one. Outside development mode (PARLEY_MODE=production, the
+ * default), TURN_URLS handed to clients need a TURN_SECRET of at least 32 characters: the TURN
+ * credentials are HMACs with it, and a short one can be guessed from a single credential offline.
+ */
+export function checkMediaSettings(s: Pick<MediaKit['settings'], 'mode' | 'rtcMinPort' | 'rtcMaxPort' | 'iceServers'>): void {
   if (s.rtcMinPort > s.rtcMaxPort) throw new SettingError('RTC_MIN_PORT must not be above RTC_MAX_PORT');
+  const { turnUrls, turnSecret } = s.iceServers;
+  if (s.mode !== 'development' && turnUrls.trim() !== '' && (turnSecret ?? '').length < MIN_TURN_SECRET_CHARS) {
+    throw new SettingError(
+      `TURN_URLS is set but TURN_SECRET ${turnSecret ? `has ${turnSecret.length} characters` : 'is not'}: PARLEY_MODE=production (the default) needs one of at least ${MIN_TURN_SECRET_CHARS} characters, the same as coturn's static-auth-secret; generate one with \`openssl rand -hex 32\` (letters and digits, as coturn's entrypoint needs). (On a development machine, PARLEY_MODE=development allows a shorter one.)`,
+    );
+  }
 }

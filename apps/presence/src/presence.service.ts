@@ -10,7 +10,7 @@ import {
   type UserEndpointDomainEvent,
   type UserEndpointView,
   type UserEventDomainEvent,
-  hasRole,
+  authorize,
   problemWithClientEvent,
   qosLevel,
   USER_ENDPOINT_CONTEXT,
@@ -18,13 +18,14 @@ import {
 } from '@parley/contracts';
 import { type EventMetadata, KeyedMutex, type NewEvent } from '@parley/eventsourcing';
 import { Aggregate, KIT } from '@parley/service-kit';
-import { deliverToEndpoints, maskEvent, problemWithMasks } from '@parley/messaging';
+import { deliverToEndpoints, maskEvent, problemWithMasks, serviceActor } from '@parley/messaging';
 import { type EndpointCommand, type EndpointState, makeEndpointDecider } from './domain/decider';
 import { type EndpointKey, endpointsOfUser, findEndpoint } from './infra/presence-views';
 import type { PresenceKit } from './settings';
 
 /** The presence service's own identity on the events its scheduler records. */
-export const PRESENCE_ACTOR = 'presence';
+/** Who the presence service's own decisions (deadlines) are recorded as: itself (see serviceActor). */
+export const PRESENCE_ACTOR = serviceActor('presence', '-').userId;
 
 /**
  * User endpoints: load, decide, append (the `presence_endpoints` row in the same transaction),
@@ -115,11 +116,18 @@ export class PresenceService {
     if (eventProblem) throw new ParleyError('BAD_REQUEST', eventProblem, { fields: ['event'] });
     const maskProblem = problemWithMasks(dto.masks ?? []);
     if (maskProblem) throw new ParleyError('BAD_REQUEST', maskProblem, { fields: ['masks'] });
-    let organizationId = ctx.actor.organizationId;
-    if (hasRole(ctx.actor, 'SERVICE')) {
-      if (!dto.organizationId) throw new ParleyError('BAD_REQUEST', 'organizationId is required for a SERVICE caller: it names the recipient\'s organization', { fields: ['organizationId'] });
-      organizationId = dto.organizationId;
-    }
+    const { actor } = ctx;
+    const organizationId = dto.organizationId ?? actor.organizationId;
+    authorize(
+      'sendEventToUser',
+      organizationId === actor.organizationId
+        ? 'a user of its own organization'
+        : actor.actsFor?.includes(organizationId)
+          ? "a user of an organization the caller's OAuth client may act for"
+          : 'a user of any other organization',
+      actor,
+      () => new ParleyError('NOT_FOUND', `User ${dto.userId} has no registered endpoint`),
+    );
     const targets = await this.kit.store.transaction((sql) => endpointsOfUser(sql, organizationId, dto.userId, dto.userEndpointId));
     if (dto.userEndpointId && targets.length === 0) throw new ParleyError('NOT_FOUND', `User endpoint ${dto.userEndpointId} of user ${dto.userId} is not registered`);
     if (targets.length === 0) return 0;

@@ -12,10 +12,9 @@ import {
   endpointSessionSubject,
 } from '@parley/contracts';
 import type { RecordedEvent } from '@parley/eventsourcing';
-import { deliverToEndpoints } from '@parley/messaging';
+import { deliverToEndpoints, serviceActor } from '@parley/messaging';
 import { type EventConsumer, eventConsumer, skip } from '@parley/service-kit';
 import { conferencesOf } from './infra/presence-views';
-import { PRESENCE_ACTOR } from './presence.service';
 import type { PresenceKit } from './settings';
 
 /** The conference already moved on (the endpoint left, or the conference ended): nothing left to do. */
@@ -33,7 +32,7 @@ const settled = (e: unknown) => e instanceof ParleyError && (e.code === 'NOT_FOU
 export function endpointReactions(kit: PresenceKit): EventConsumer {
   const { nc, rpc, clock, store } = kit;
   const asService = (organizationId: string, e: RecordedEvent): RequestContext => ({
-    actor: { userId: PRESENCE_ACTOR, organizationId, roles: ['SERVICE'] },
+    actor: serviceActor('presence', organizationId),
     correlationId: e.metadata.correlationId,
     causationId: e.eventId,
   });

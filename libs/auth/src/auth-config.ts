@@ -1,4 +1,4 @@
-import { type Role, Roles, isRole } from '@parley/contracts';
+import { ID_PATTERN, type Role, Roles, isRole } from '@parley/contracts';
 
 /** The well-known development secret; anyone can read it here, so a deployment must replace it. */
 export const DEV_JWT_SECRET = 'parley-dev-secret-change-me';
@@ -11,6 +11,8 @@ export interface OAuthClient {
   secret: string;
   organizationId: string;
   roles: Role[];
+  /** Other organizations it may act for (a SERVICE integration serving several); none unless configured. */
+  actsFor: string[];
 }
 
 /** Verification against a remote JWKS (an external identity provider) instead of the HS256 secret. */
@@ -60,6 +62,8 @@ export const parsePositiveInt = (name: string, raw: string): number => {
  * Parses OAUTH_CLIENTS: `id:secret:organizationId:ROLE1|ROLE2` entries separated by commas.
  * The id is the first field and organization and roles the last two, so a secret may itself
  * contain ':' (generated secrets sometimes do). Secrets are not echoed in error messages.
+ * `organizationId` may be `home+other+…`: the client's own organization, then the others it may
+ * act for (as a SERVICE: docs/access.md); without that, a client stays in its organization.
  */
 export const parseOAuthClients = (raw: string | undefined): OAuthClient[] => {
   if (!raw) return [];
@@ -82,6 +86,9 @@ export const parseOAuthClients = (raw: string | undefined): OAuthClient[] => {
     const what = `${where} (client "${id}")`;
     if (!secret) throw new AuthConfigError(`${what} has an empty secret`);
     if (!organizationId) throw new AuthConfigError(`${what} has an empty organizationId`);
+    const [home, ...actsFor] = organizationId.split('+').map((o) => o.trim());
+    const badOrganization = [home, ...actsFor].find((o) => !ID_PATTERN.test(o));
+    if (badOrganization !== undefined) throw new AuthConfigError(`${what} names organization "${badOrganization}"; organization ids are 1 to 128 letters, digits, "-" or "_" (several joined by "+")`);
     const roles = rolesField
       .split('|')
       .map((r) => r.trim())
@@ -92,9 +99,53 @@ export const parseOAuthClients = (raw: string | undefined): OAuthClient[] => {
       throw new AuthConfigError(`${what} has unknown role(s) ${unknown.join(', ')}; expected one or more of ${Roles.join('|')}`);
     }
     if (clients.some((c) => c.id === id)) throw new AuthConfigError(`${what} is configured twice`);
-    clients.push({ id, secret, organizationId, roles: roles as Role[] });
+    clients.push({ id, secret, organizationId: home, roles: roles as Role[], actsFor: [...new Set(actsFor)].filter((o) => o !== home) });
   });
   return clients;
+};
+
+/** The fewest bytes of JWT_SECRET production accepts: HS256's key is as strong as its secret (RFC 7518 §3.2 asks for 256 bits). */
+export const MIN_JWT_SECRET_BYTES = 32;
+
+/** How to make a secret, as every refusal says it. */
+export const GENERATE_SECRET_HINT = 'generate one with `openssl rand -base64 48`';
+
+/**
+ * What production (PARLEY_MODE=production, the default) asks of authentication before the
+ * gateway starts: tokens nobody else can mint. Either a JWT_SECRET of at least 32 bytes that is
+ * not the public development secret, or an identity provider's JWKS_URL together with the
+ * JWT_AUDIENCE and JWT_ISSUER its tokens must carry (then the verifier checks both). A JWT_SECRET
+ * that is set is checked even beside a JWKS_URL, and the client-credentials grant (OAUTH_CLIENTS)
+ * needs one, since its tokens are signed with it. Throws AuthConfigError naming the variable and
+ * how to make a value; development mode (PARLEY_MODE=development) skips this check.
+ */
+export const checkProductionAuth = (config: AuthConfig): void => {
+  const refuse = (what: string, fix: string) =>
+    new AuthConfigError(`${what}: PARLEY_MODE=production (the default) refuses to start with it. ${fix} (On a development machine, PARLEY_MODE=development allows the development defaults.)`);
+  const ownSecret = !config.usingDevelopmentSecret;
+  if (ownSecret) {
+    const bytes = Buffer.byteLength(config.jwtSecret, 'utf8');
+    if (bytes < MIN_JWT_SECRET_BYTES) {
+      throw refuse(`JWT_SECRET is ${bytes} bytes long, fewer than ${MIN_JWT_SECRET_BYTES}`, `Set JWT_SECRET to at least ${MIN_JWT_SECRET_BYTES} random bytes: ${GENERATE_SECRET_HINT}.`);
+    }
+  }
+  if (config.jwks) {
+    const missing = [config.jwks.audience ? undefined : 'JWT_AUDIENCE', config.jwks.issuer ? undefined : 'JWT_ISSUER'].filter((x): x is string => x !== undefined);
+    if (missing.length > 0) {
+      throw refuse(
+        `JWKS_URL is set without ${missing.join(' and ')}`,
+        'Set JWT_AUDIENCE (the audience your identity provider puts in tokens for this API) and JWT_ISSUER (its issuer), so that a token it issued for another application is refused.',
+      );
+    }
+  } else if (!ownSecret) {
+    throw refuse(
+      'JWT_SECRET is not set (or is the public development secret, which anyone can read in the source)',
+      `Set JWT_SECRET to at least ${MIN_JWT_SECRET_BYTES} random bytes (${GENERATE_SECRET_HINT}), or JWKS_URL with JWT_AUDIENCE and JWT_ISSUER to accept an identity provider's tokens.`,
+    );
+  }
+  if (!ownSecret && config.clients.length > 0) {
+    throw refuse('OAUTH_CLIENTS is set without a JWT_SECRET of its own', `The client-credentials grant signs its tokens with JWT_SECRET: set it to at least ${MIN_JWT_SECRET_BYTES} random bytes (${GENERATE_SECRET_HINT}).`);
+  }
 };
 
 /** Reads and validates the auth settings; throws AuthConfigError with a clear message when malformed. */

@@ -7,6 +7,8 @@ export const Claims = {
   userId: 'sub',
   organizationId: 'organization_id',
   roles: 'roles',
+  /** Other organizations a SERVICE client may act for (OAUTH_CLIENTS `home+other`); absent for most (scripts/token.mjs never sets it). */
+  actsFor: 'acts_for',
 } as const;
 
 /** The algorithm of the tokens Parley issues itself. */

@@ -3,11 +3,14 @@ import { SignJWT } from 'jose';
 import { ParleyError } from '@parley/contracts';
 import type { AuthConfig, OAuthClient } from './auth-config';
 import { Claims, ISSUED_ALG, secretKey } from './jwt-claims';
+import { OAuthError } from './oauth-error';
 
 export interface IssueTokenInput {
   userId: string;
   organizationId: string;
   roles: string[];
+  /** Other organizations it may act for (see OAuthClient.actsFor). */
+  actsFor?: string[];
   /** Defaults to TOKEN_TTL_SECONDS. */
   ttlSeconds?: number;
 }
@@ -57,7 +60,8 @@ export class TokenIssuer {
     if (!Number.isSafeInteger(ttl) || ttl <= 0) throw badRequest(`Token lifetime must be a positive whole number of seconds, got ${ttl}`);
 
     const iat = Math.floor(this.now().getTime() / 1000);
-    const jwt = new SignJWT({ [Claims.organizationId]: organizationId, [Claims.roles]: [...roles] })
+    const actsFor = input.actsFor ?? [];
+    const jwt = new SignJWT({ [Claims.organizationId]: organizationId, [Claims.roles]: [...roles], ...(actsFor.length ? { [Claims.actsFor]: [...actsFor] } : {}) })
       .setProtectedHeader({ alg: ISSUED_ALG, typ: 'JWT' })
       .setSubject(userId)
       .setIssuer(this.config.issuer)
@@ -72,24 +76,25 @@ export class TokenIssuer {
   /**
    * The client-credentials grant (RFC 6749 4.4): a token whose subject is the client id, with the
    * organization and roles configured for that client in OAUTH_CLIENTS. `scope` (space separated
-   * role names) narrows the roles; asking for a role the client lacks is invalid_scope.
+   * role names) narrows the roles. Refusals are OAuthErrors (RFC 6749 §5.2): an unknown client or a
+   * wrong secret is invalid_client, a role the client lacks (or no role at all) invalid_scope.
    */
   async clientCredentials(clientId: string, clientSecret: string, scope?: string): Promise<IssuedToken> {
     const client = this.authenticate(clientId, clientSecret);
-    if (!client) throw new ParleyError('UNAUTHORIZED', 'invalid_client: unknown client or wrong client secret');
+    if (!client) throw new OAuthError('invalid_client', 'unknown client or wrong client secret');
 
     const requested = (scope ?? '').split(' ').filter((s) => s.length > 0);
     if (requested.length === 0) {
-      return this.issue({ userId: client.id, organizationId: client.organizationId, roles: client.roles });
+      return this.issue({ userId: client.id, organizationId: client.organizationId, roles: client.roles, actsFor: client.actsFor });
     }
     const notAllowed = requested.filter((r) => !(client.roles as string[]).includes(r));
     if (notAllowed.length > 0) {
-      throw new ParleyError('BAD_REQUEST', `invalid_scope: client "${client.id}" may not request ${notAllowed.join(' ')}; allowed: ${client.roles.join(' ')}`, {
-        allowed: client.roles,
-      });
+      // Never more than the scope's first few names back: the description echoes input.
+      const named = notAllowed.slice(0, 5).map((r) => (r.length > 64 ? `${r.slice(0, 64)}…` : r));
+      throw new OAuthError('invalid_scope', `client "${client.id}" may not request ${named.join(' ')}${notAllowed.length > 5 ? ' …' : ''}; allowed: ${client.roles.join(' ')}`);
     }
     const roles = [...new Set(requested)];
-    return { ...(await this.issue({ userId: client.id, organizationId: client.organizationId, roles })), scope: roles.join(' ') };
+    return { ...(await this.issue({ userId: client.id, organizationId: client.organizationId, roles, actsFor: client.actsFor })), scope: roles.join(' ') };
   }
 
   /**

@@ -1,13 +1,14 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { ParleyError } from '@parley/contracts';
 import { authConfigFromEnv } from './auth-config';
+import { OAuthError } from './oauth-error';
 import { TokenIssuer } from './token-issuer';
 import { TokenVerifier } from './token-verifier';
 
 const config = authConfigFromEnv({
   JWT_SECRET: 'issuer-test-secret-0123456789abcdef',
   TOKEN_TTL_SECONDS: '900',
-  OAUTH_CLIENTS: 'integration:s3cret:org1:SERVICE,ops:pa:ss:org2:ADMIN|AGENT',
+  OAUTH_CLIENTS: 'integration:s3cret:org1:SERVICE,ops:pa:ss:org2:ADMIN|AGENT,reseller:r3s:org3+org4:SERVICE',
 });
 const issuer = new TokenIssuer(config);
 const verifier = new TokenVerifier(config);
@@ -82,6 +83,15 @@ describe('TokenIssuer.clientCredentials', () => {
     await expect(verifier.verify(t.access_token)).resolves.toEqual({ userId: 'integration', organizationId: 'org1', roles: ['SERVICE'] });
   });
 
+  it("carries the organizations a client may act for (acts_for), and nothing of the kind for a client that has none", async () => {
+    const t = await issuer.clientCredentials('reseller', 'r3s');
+    expect(decodeJwt(t.access_token).acts_for).toEqual(['org4']);
+    await expect(verifier.verify(t.access_token)).resolves.toEqual({ userId: 'reseller', organizationId: 'org3', roles: ['SERVICE'], actsFor: ['org4'] });
+    expect(decodeJwt((await issuer.clientCredentials('integration', 's3cret')).access_token).acts_for).toBeUndefined();
+    const wildcard = await issuer.issue({ userId: 'u', organizationId: 'org3', roles: ['SERVICE'], actsFor: ['>'] });
+    await expect(verifier.verify(wildcard.access_token)).rejects.toMatchObject({ code: 'UNAUTHORIZED', message: /"acts_for" claim must be a list of organization ids/ });
+  });
+
   it('accepts a secret containing ":"', async () => {
     const t = await issuer.clientCredentials('ops', 'pa:ss');
     await expect(verifier.verify(t.access_token)).resolves.toEqual({ userId: 'ops', organizationId: 'org2', roles: ['ADMIN', 'AGENT'] });
@@ -94,10 +104,25 @@ describe('TokenIssuer.clientCredentials', () => {
     expect((await issuer.clientCredentials('ops', 'pa:ss', '  ')).scope).toBeUndefined();
   });
 
-  it('refuses a scope beyond the client roles with invalid_scope', async () => {
-    const e = await rejection(issuer.clientCredentials('integration', 's3cret', 'SERVICE ADMIN'));
-    expect(e.code).toBe('BAD_REQUEST');
-    expect(e.message).toMatch(/^invalid_scope: .*ADMIN/);
+  const oauthRejection = async (p: Promise<unknown>): Promise<OAuthError> => {
+    const e = await p.then(
+      () => undefined,
+      (x: unknown) => x,
+    );
+    expect(e).toBeInstanceOf(OAuthError);
+    return e as OAuthError;
+  };
+
+  it('refuses a scope beyond the client roles with invalid_scope (RFC 6749 §5.2), a 400 naming what was asked and what is allowed', async () => {
+    const e = await oauthRejection(issuer.clientCredentials('integration', 's3cret', 'SERVICE ADMIN'));
+    expect({ error: e.error, status: e.status }).toEqual({ error: 'invalid_scope', status: 400 });
+    expect(e.description).toMatch(/may not request ADMIN; allowed: SERVICE/);
+    expect((await oauthRejection(issuer.clientCredentials('integration', 's3cret', 'ROOT'))).error).toBe('invalid_scope');
+  });
+
+  it('keeps an invalid_scope description short whatever the scope asked', async () => {
+    const e = await oauthRejection(issuer.clientCredentials('integration', 's3cret', Array.from({ length: 50 }, (_, i) => `${'X'.repeat(500)}${i}`).join(' ')));
+    expect(e.description.length).toBeLessThan(500);
   });
 
   it.each([
@@ -109,13 +134,13 @@ describe('TokenIssuer.clientCredentials', () => {
     ['', ''],
     ['Integration', 's3cret'],
   ])('refuses client %p with secret %p as invalid_client', async (id, secret) => {
-    const e = await rejection(issuer.clientCredentials(id, secret));
-    expect(e.code).toBe('UNAUTHORIZED');
-    expect(e.message).toMatch(/^invalid_client/);
+    const e = await oauthRejection(issuer.clientCredentials(id, secret));
+    expect({ error: e.error, status: e.status }).toEqual({ error: 'invalid_client', status: 401 });
+    expect(e.description).toBe('unknown client or wrong client secret');
   });
 
   it('refuses everyone when no clients are configured', async () => {
     const none = new TokenIssuer(authConfigFromEnv({ JWT_SECRET: 'x' }));
-    await expect(none.clientCredentials('integration', 's3cret')).rejects.toThrow(/invalid_client/);
+    expect((await oauthRejection(none.clientCredentials('integration', 's3cret'))).error).toBe('invalid_client');
   });
 });

@@ -41,7 +41,7 @@ const startJwksServer = (keys: JWK[]): Promise<Idp> => {
 };
 
 const now = () => Math.floor(Date.now() / 1000);
-const claims = (): JWTPayload => ({ sub: 'idp-user', organization_id: 'org1', roles: ['AGENT'], iat: now(), exp: now() + 300 });
+const claims = (): JWTPayload => ({ sub: 'idp-user', organization_id: 'org1', roles: ['AGENT'], iss: 'https://idp.example', aud: 'parley', iat: now(), exp: now() + 300 });
 const sign = (payload: JWTPayload, key: KeyLike, alg: string, kid: string) => new SignJWT(payload).setProtectedHeader({ alg, kid, typ: 'JWT' }).sign(key);
 
 describe('TokenVerifier with a remote JWKS', () => {
@@ -76,11 +76,17 @@ describe('TokenVerifier with a remote JWKS', () => {
     expect(idp.hits()).toBe(before);
   });
 
-  it('does not check issuer or audience unless configured', async () => {
+  it('checks only that an issuer and an audience are there unless they are configured', async () => {
     const verifier = new TokenVerifier(authConfigFromEnv({ JWKS_URL: idp.url }));
     await expect(verifier.verify(await sign({ ...claims(), iss: 'https://idp.example', aud: 'x' }, rsa.privateKey, 'RS256', 'rsa-1'))).resolves.toMatchObject({
       userId: 'idp-user',
     });
+  });
+
+  it('refuses a token without an issuer or an audience, even where neither is configured (development)', async () => {
+    const verifier = new TokenVerifier(authConfigFromEnv({ JWKS_URL: idp.url }));
+    await expect(verifier.verify(await sign({ ...claims(), iss: undefined }, rsa.privateKey, 'RS256', 'rsa-1'))).rejects.toThrow(/lacks the "iss" claim/);
+    await expect(verifier.verify(await sign({ ...claims(), aud: undefined }, rsa.privateKey, 'RS256', 'rsa-1'))).rejects.toThrow(/lacks the "aud" claim/);
   });
 
   it('checks issuer and audience when configured', async () => {
@@ -89,6 +95,8 @@ describe('TokenVerifier with a remote JWKS', () => {
     await expect(verifier.verify(await sign(ok, rsa.privateKey, 'RS256', 'rsa-1'))).resolves.toMatchObject({ userId: 'idp-user' });
     await expect(verifier.verify(await sign({ ...ok, iss: 'https://evil.example' }, rsa.privateKey, 'RS256', 'rsa-1'))).rejects.toThrow(/issuer/);
     await expect(verifier.verify(await sign({ ...ok, aud: 'other' }, rsa.privateKey, 'RS256', 'rsa-1'))).rejects.toThrow(/audience/);
+    await expect(verifier.verify(await sign({ ...ok, iss: undefined }, rsa.privateKey, 'RS256', 'rsa-1'))).rejects.toThrow(/lacks the "iss" claim/);
+    await expect(verifier.verify(await sign({ ...ok, aud: undefined }, rsa.privateKey, 'RS256', 'rsa-1'))).rejects.toThrow(/lacks the "aud" claim/);
   });
 
   it('refuses a token signed by a key that is not in the JWKS', async () => {

@@ -21,7 +21,8 @@ const unauthorized = (message: string, details?: Record<string, unknown>) => new
  *
  * HS256 tokens (issued by TokenIssuer or scripts/token.mjs) are checked against JWT_SECRET,
  * issuer and (when configured) audience. With JWKS_URL set, only RS256/ES256 tokens signed by a
- * key of that JWKS are accepted: an HS256 token is then refused, so the well-known development
+ * key of that JWKS are accepted, and only with an `iss` and an `aud` claim (checked against
+ * JWT_ISSUER and JWT_AUDIENCE, which production requires with a JWKS_URL): an HS256 token is then refused, so the well-known development
  * secret can never open a deployment that delegates to an external identity provider.
  */
 export class TokenVerifier {
@@ -39,6 +40,10 @@ export class TokenVerifier {
       this.getKey = options.jwks ?? createRemoteJWKSet(new URL(config.jwks.url), { timeoutDuration: options.jwksTimeoutMs ?? 5000 });
       this.baseOptions = {
         ...common,
+        // An identity provider issues tokens for many applications: one without an issuer and an
+        // audience cannot say it was meant for this API, so both must be there (and, when
+        // JWT_ISSUER/JWT_AUDIENCE are set, as production requires, equal to them).
+        requiredClaims: ['exp', 'iss', 'aud'],
         algorithms: JWKS_ALGS,
         ...(config.jwks.issuer ? { issuer: config.jwks.issuer } : {}),
         ...(config.jwks.audience ? { audience: config.jwks.audience } : {}),
@@ -112,7 +117,11 @@ const actorFrom = (payload: JWTPayload): Actor => {
   if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string')) {
     throw unauthorized(`Access token lacks the "${Claims.roles}" claim (an array of role names)`, { claim: Claims.roles });
   }
+  const actsFor = payload[Claims.actsFor];
+  if (actsFor !== undefined && !(Array.isArray(actsFor) && actsFor.every((o) => typeof o === 'string' && ID_PATTERN.test(o)))) {
+    throw unauthorized(`Access token's "${Claims.actsFor}" claim must be a list of organization ids`, { claim: Claims.actsFor });
+  }
   // Parley's roles only, each exactly: anything else an identity provider adds (offline_access)
   // is no role here, and "CUSTOMER,SERVICE" is one unknown string, never two roles.
-  return { userId, organizationId, roles: [...new Set(roles.filter(isRole))] };
+  return { userId, organizationId, roles: [...new Set(roles.filter(isRole))], ...(actsFor?.length ? { actsFor: [...new Set(actsFor as string[])] } : {}) };
 };

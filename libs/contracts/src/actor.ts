@@ -1,4 +1,4 @@
-/** The authenticated caller, taken from the bearer token at the gateway and carried in NATS headers. */
+/** The authenticated caller, taken from the bearer token at the gateway and carried over NATS in a signed assertion (caller-assertion.ts in messaging). */
 export const Roles = ['AGENT', 'CUSTOMER', 'SERVICE', 'ADMIN'] as const;
 export type Role = (typeof Roles)[number];
 /** One of Parley's role names, exactly (a name holding a comma, or another system's role, is none). */
@@ -8,6 +8,8 @@ export interface Actor {
   userId: string;
   organizationId: string;
   roles: string[];
+  /** Other organizations the caller's OAuth client is configured to act for (OAUTH_CLIENTS); SERVICE callers only use it. */
+  actsFor?: string[];
 }
 
 export interface RequestContext {
@@ -17,4 +19,3 @@ export interface RequestContext {
 }
 
 export const hasRole = (actor: Actor, ...roles: Role[]): boolean => roles.some((r) => actor.roles.includes(r));
-export const isPrivileged = (actor: Actor): boolean => hasRole(actor, 'SERVICE', 'ADMIN');

@@ -2,6 +2,7 @@ export * from './subjects';
 export * from './errors';
 export * from './limits';
 export * from './actor';
+export * from './access';
 export * from './validation';
 export * from './media';
 export * from './conference';

@@ -4,7 +4,7 @@ import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsBoolean, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { healthSubject, scopedStreamId } from './subjects';
 import { Limits } from './limits';
-import { ID_SCHEMA, IsJsonObject, IsParleyId, MaxJsonBytes } from './validation';
+import { ID_SCHEMA, IsJsonObject, IsParleyId, MaxJsonBytes, RESERVED_EVENT_PREFIXES } from './validation';
 
 /**
  * The presence service: user endpoints (register, keepalive, expiry, unregister) and the
@@ -82,13 +82,13 @@ export class UnregisterUserEndpointWebCommand {
 
 export class SendEventToUserWebCommand {
   @ApiProperty({ ...ID_SCHEMA, description: 'The user that receives the event.' }) @IsParleyId() userId!: string;
-  @ApiPropertyOptional({ ...ID_SCHEMA, description: "Only for SERVICE callers, which must name the recipient's organization; a user's own organization (from its token) is used otherwise." })
+  @ApiPropertyOptional({ ...ID_SCHEMA, description: "The recipient's organization; the caller's own (its token's) when absent. Another one only for a SERVICE caller whose OAuth client is configured to act for it (else 403)." })
   @IsOptional() @IsParleyId() organizationId?: string;
   @ApiPropertyOptional({ ...ID_SCHEMA, description: 'One endpoint of the user; when absent, every registered endpoint of the user.' }) @IsOptional() @IsParleyId() userEndpointId?: string;
   @ApiProperty({
     type: 'object',
     additionalProperties: true,
-    description: `The event: at least \`type\` (capitalized camel case ending in "Event", e.g. "ChatMessageSentEvent") and an ISO-8601 \`timestamp\`. At most ${Limits.clientEventBytes} bytes as JSON.`,
+    description: `The event: at least \`type\` (capitalized camel case ending in "Event", e.g. "ChatMessageSentEvent"; not one of Parley's own: ${RESERVED_EVENT_PREFIXES.join(', ')}… are reserved) and an ISO-8601 \`timestamp\`. At most ${Limits.clientEventBytes} bytes as JSON.`,
   })
   @IsJsonObject() @MaxJsonBytes(Limits.clientEventBytes)
   event!: Record<string, unknown>;

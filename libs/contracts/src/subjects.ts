@@ -110,12 +110,3 @@ export const conferenceEventsSubject = (organizationId: string, conferenceId: st
  */
 export const endpointDeliverySubject = (organizationId: string, userEndpointId: string): string =>
   `parley.deliver.${organizationId}.${userEndpointId}`;
-
-/** NATS header names carried by every request. */
-export const Headers = {
-  correlationId: 'Parley-Correlation-Id',
-  causationId: 'Parley-Causation-Id',
-  userId: 'Parley-User-Id',
-  organizationId: 'Parley-Organization-Id',
-  roles: 'Parley-Roles',
-} as const;

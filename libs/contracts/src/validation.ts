@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { ValidationOptions, registerDecorator, ValidationArguments, Matches } from 'class-validator';
 import { jsonBytes, quote } from './limits';
 
@@ -50,10 +51,19 @@ export function IsJsonObject(options?: ValidationOptions) {
     });
 }
 
+/** A server-chosen id nobody can guess: 128 random bits, base64url (22 characters of ID_PATTERN). */
+export const unguessableId = (): string => randomBytes(16).toString('base64url');
+
 /** Event type names: capitalized camel case of at least a noun and a verb, ending in "Event" (spec). */
 export const EVENT_TYPE_PATTERN = /^(?:[A-Z][a-z0-9]+){2,}Event$/;
 /** ISO-8601 instant, e.g. 2011-12-03T10:15:30Z or with milliseconds / an offset. */
 export const ISO_INSTANT_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * The contexts whose events Parley itself sends to endpoints (and will): a client's event may not
+ * take such a type, so a recipient can trust that a ConferenceEndedEvent came from Parley.
+ */
+export const RESERVED_EVENT_PREFIXES = ['Conference', 'UserEndpoint', 'UserEvent', 'Presence', 'Media', 'Interaction', 'Rating', 'Snapshot', 'CameraRequest', 'FileTransfer', 'Asset', 'Stream', 'Parley'] as const;
 
 /**
  * Checks a client-supplied event for sendEvent: returns the problem, or null when it is fine.
@@ -63,6 +73,8 @@ export function problemWithClientEvent(event: Record<string, unknown>): string |
   if (typeof type !== 'string') return 'event.type is required and must be a string';
   if (type.length > 128) return `event.type ${quote(type)} must be at most 128 characters`;
   if (!EVENT_TYPE_PATTERN.test(type)) return `event.type ${quote(type)} must begin with a capital, be camel case of at least a noun and a verb, and end with "Event" (e.g. "ChatMessageSentEvent")`;
+  const reserved = RESERVED_EVENT_PREFIXES.find((p) => type.startsWith(p) && /^[A-Z]/.test(type.slice(p.length)));
+  if (reserved) return `event.type ${quote(type)} is reserved: types beginning with "${reserved}" are Parley's own events; name yours after your application (e.g. "ChatMessageSentEvent")`;
   if (typeof timestamp !== 'string') return 'event.timestamp is required and must be an ISO-8601 instant string';
   if (!ISO_INSTANT_PATTERN.test(timestamp) || Number.isNaN(Date.parse(timestamp))) return `event.timestamp ${quote(timestamp)} must be an ISO-8601 instant such as 2011-12-03T10:15:30Z`;
   return null;

@@ -1,3 +1,4 @@
+export * from './caller-assertion';
 export * from './rpc-client';
 export * from './rpc-server';
 export * from './nats-transport';
@@ -8,3 +9,4 @@ export * from './endpoint-delivery';
 export * from './settings';
 export * from './jetstream-streams';
 export * from './dead-letters';
+export * from './nats-permissions';

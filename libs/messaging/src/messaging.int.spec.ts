@@ -7,16 +7,20 @@ import { DEAD_LETTER_STREAM, ParleyError, type RequestContext, replaySubject } f
 import { type NatsServerHandle, startNats, waitFor } from '@parley/testing';
 import { type ConsumedMessage, DeadLetterHeaders, DurableConsumer } from './durable-consumer';
 import { provisionStreams } from './jetstream-streams';
+import { CallerAssertions, callerIdentity, identityEnvironments, identitySettings } from './caller-assertion';
 import { natsTransport } from './nats-transport';
 import { NatsRpcClient, natsServers, waitUntilAnswered } from './rpc-client';
+import { readSettings } from './settings';
 import { RpcErrorFilter, requestContextOf } from './rpc-server';
 
 const ctx: RequestContext = { actor: { userId: 'u1', organizationId: 'o1', roles: ['AGENT', 'SERVICE'] }, correlationId: 'corr-1', causationId: 'cause-1' };
 
 @Controller()
 class EchoController {
+  static calls = 0;
   @MessagePattern('test.echo')
   echo(@Payload() data: unknown, @Ctx() nats: NatsContext) {
+    EchoController.calls++;
     return { data, ctx: requestContextOf(nats) };
   }
   @MessagePattern('test.fail')
@@ -44,17 +48,20 @@ describe('messaging over a real nats-server', () => {
   let app: Awaited<ReturnType<typeof NestFactory.createMicroservice>>;
   let rpc: NatsRpcClient;
 
+  const identities = identityEnvironments(['client', 'test']);
+  const assertionsOf = (name: 'client' | 'test') => new CallerAssertions(callerIdentity(name, readSettings(identitySettings, identities[name])));
+
   beforeAll(async () => {
     server = await startNats();
     nc = await connect({ servers: server.url });
     app = await NestFactory.createMicroservice<MicroserviceOptions>({ module: class {}, controllers: [EchoController] } as never, {
-      ...natsTransport(server.url, 'test'),
+      ...natsTransport({ natsUrl: server.url }, 'test', assertionsOf('test')),
       logger: false,
     });
     app.useGlobalFilters(new RpcErrorFilter());
     await app.listen();
     await waitUntilAnswered(nc, 'test.echo');
-    rpc = new NatsRpcClient(nc, 200);
+    rpc = new NatsRpcClient(nc, assertionsOf('client'), 200);
   });
   afterAll(async () => {
     await app?.close();
@@ -62,9 +69,17 @@ describe('messaging over a real nats-server', () => {
     await server?.stop();
   });
 
-  it('carries the payload and the caller (headers) to a Nest handler and back', async () => {
+  it('carries the payload and the caller (its signed assertion) to a Nest handler and back', async () => {
     const res = await rpc.request<{ data: unknown; ctx: RequestContext }>('test.echo', { a: 1 }, ctx);
     expect(res).toEqual({ data: { a: 1 }, ctx });
+  });
+  it('answers a request without a caller, or one vouched for by a process it does not trust, UNAUTHORIZED, and runs no handler', async () => {
+    const before = EchoController.calls;
+    const unsigned = await nc.request('test.echo', JSON.stringify({ pattern: 'test.echo', data: {}, id: 'x1' }), { timeout: 2000 });
+    expect(JSON.parse(new TextDecoder().decode(unsigned.data))).toMatchObject({ id: 'x1', err: { code: 'UNAUTHORIZED', message: expect.stringMatching(/carries no Parley-Caller header/) } });
+    const stranger = new CallerAssertions(callerIdentity('client', readSettings(identitySettings, identityEnvironments(['client']).client)));
+    await expect(new NatsRpcClient(nc, stranger, 2000).request('test.echo', {}, ctx)).rejects.toMatchObject({ code: 'UNAUTHORIZED', message: /signature does not match/ });
+    expect(EchoController.calls).toBe(before);
   });
   it("turns the service's ParleyError into the same ParleyError", async () => {
     await expect(rpc.request('test.fail', {}, ctx)).rejects.toMatchObject({ code: 'CONFLICT', message: 'it clashed', details: { with: 'x' } });

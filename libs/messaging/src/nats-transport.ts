@@ -1,8 +1,11 @@
 import { Logger } from '@nestjs/common';
-import { type MicroserviceOptions, Transport } from '@nestjs/microservices';
+import { type CustomStrategy, type NatsOptions, ServerNats } from '@nestjs/microservices';
 import { NatsRecordSerializer } from '@nestjs/microservices/serializers';
-import { Limits } from '@parley/contracts';
-import { natsServers } from './rpc-client';
+import type { Msg } from 'nats';
+import { Limits, ParleyError } from '@parley/contracts';
+import { CALLER_HEADER, type CallerAssertions } from './caller-assertion';
+import { type NatsSettings, natsConnectOptions } from './nats-permissions';
+import { recordVerifiedCaller } from './rpc-server';
 
 interface OutgoingPacket {
   id?: string;
@@ -35,12 +38,51 @@ export class BoundedReplySerializer extends NatsRecordSerializer {
 }
 
 /**
- * How every service listens on NATS: its request/reply handlers in queue group `service` (so
- * replicas share the load), with bounded replies.
+ * Nest's NATS server that checks every request's caller assertion before a handler sees it: a
+ * missing, forged, expired, replayed or misbound one is answered UNAUTHORIZED and handled no
+ * further; a good one is what requestContextOf gives the handler.
  */
-export function natsTransport(natsUrl: string, service: string): MicroserviceOptions {
+export class VerifyingNatsServer extends ServerNats {
+  private readonly refusals = new Logger('VerifyingNatsServer');
+
+  constructor(
+    options: NonNullable<NatsOptions['options']>,
+    private readonly assertions: CallerAssertions,
+  ) {
+    super(options);
+  }
+
+  override async handleMessage(channel: string, natsMsg: Msg): Promise<unknown> {
+    const headers = natsMsg.headers;
+    try {
+      const { assertedBy, ...caller } = await this.assertions.verify(headers?.get(CALLER_HEADER) || undefined, natsMsg.subject, natsMsg.data);
+      recordVerifiedCaller(headers as object, caller, assertedBy);
+    } catch (e) {
+      const error = e instanceof ParleyError ? e : new ParleyError('UNAUTHORIZED', 'caller assertion refused');
+      this.refusals.warn({ msg: 'refused a request', subject: natsMsg.subject, reason: error.message });
+      if (natsMsg.reply) natsMsg.respond(this.serializer.serialize({ id: packetId(natsMsg.data) ?? '', err: error.toEnvelope(), isDisposed: true }).data);
+      return;
+    }
+    return super.handleMessage(channel, natsMsg);
+  }
+}
+
+/** The id of a Nest request packet, so that a refusal answers the request it refuses. */
+function packetId(data: Uint8Array): string | undefined {
+  try {
+    const id = (JSON.parse(new TextDecoder().decode(data)) as { id?: unknown }).id;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * How every service listens on NATS: its request/reply handlers in queue group `service` (so
+ * replicas share the load), each request's caller checked, with bounded replies.
+ */
+export function natsTransport(settings: NatsSettings, service: string, assertions: CallerAssertions): CustomStrategy {
   return {
-    transport: Transport.NATS,
-    options: { servers: natsServers(natsUrl), queue: service, name: `parley-${service}-rpc`, serializer: new BoundedReplySerializer() },
+    strategy: new VerifyingNatsServer({ ...natsConnectOptions(settings, `parley-${service}-rpc`), queue: service, serializer: new BoundedReplySerializer() }, assertions),
   };
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type NatsConnection, ErrorCode as NatsErrorCode, JSONCodec, NatsError, headers as natsHeaders } from 'nats';
-import { type ErrorEnvelope, Headers, ParleyError, type RequestContext, isErrorEnvelope } from '@parley/contracts';
+import { type ErrorEnvelope, ParleyError, type RequestContext, isErrorEnvelope } from '@parley/contracts';
+import { CALLER_HEADER, type CallerAssertions } from './caller-assertion';
 
 const codec = JSONCodec<unknown>();
 
@@ -29,25 +30,26 @@ export interface RequestOptions {
  * without a request, so it cannot tell "nobody listens" from "slow": here NATS's
  * no-responders answer becomes an immediate UNAVAILABLE (503), a timeout a TIMEOUT (504),
  * and the service's error envelope the ParleyError it describes.
+ *
+ * The caller crosses as a signed assertion bound to the message (see caller-assertion.ts),
+ * never as plain headers a handler would have to believe.
  */
 export class NatsRpcClient {
   constructor(
     private readonly nc: NatsConnection,
+    private readonly assertions: CallerAssertions,
     private readonly defaultTimeoutMs = 5000,
   ) {}
 
   async request<T>(subject: string, payload: unknown, ctx: RequestContext, options: RequestOptions = {}): Promise<T> {
-    const h = natsHeaders();
-    h.set(Headers.correlationId, ctx.correlationId);
-    h.set(Headers.causationId, ctx.causationId);
-    h.set(Headers.userId, ctx.actor.userId);
-    h.set(Headers.organizationId, ctx.actor.organizationId);
-    h.set(Headers.roles, ctx.actor.roles.join(','));
     const packet: NestRequestPacket = { pattern: subject, data: payload, id: randomUUID() };
+    const body = codec.encode(packet);
+    const h = natsHeaders();
+    h.set(CALLER_HEADER, await this.assertions.sign(ctx, subject, body));
     const timeout = options.timeoutMs ?? this.defaultTimeoutMs;
     let reply;
     try {
-      reply = await this.nc.request(subject, codec.encode(packet), { timeout, headers: h });
+      reply = await this.nc.request(subject, body, { timeout, headers: h });
     } catch (e) {
       if (e instanceof NatsError && e.code === NatsErrorCode.NoResponders) {
         throw new ParleyError('UNAVAILABLE', `No service is answering ${subject}; is it running?`, { subject });
@@ -71,13 +73,16 @@ function toParleyError(err: unknown, subject: string): ParleyError {
 
 /**
  * Resolves once `subject` is answered: a service's handlers are subscribed on the server, not
- * just queued in its client's buffer. Used before a service reports itself ready.
+ * just queued in its client's buffer. Used before a service reports itself ready; with `rpc` and
+ * `ctx`, asked as that caller (a service asks itself as itself), else unsigned (any answer, a
+ * refusal too, proves the handlers listen).
  */
-export async function waitUntilAnswered(nc: NatsConnection, subject: string, timeoutMs = 10_000): Promise<void> {
+export async function waitUntilAnswered(nc: NatsConnection, subject: string, timeoutMs = 10_000, rpc?: NatsRpcClient, ctx?: RequestContext): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      await nc.request(subject, codec.encode({ pattern: subject, data: {}, id: randomUUID() }), { timeout: 1000 });
+      if (rpc && ctx) await rpc.request(subject, {}, ctx, { timeoutMs: 1000 });
+      else await nc.request(subject, codec.encode({ pattern: subject, data: {}, id: randomUUID() }), { timeout: 1000 });
       return;
     } catch (e) {
       if (Date.now() > deadline) throw new Error(`${subject} was not answered within ${timeoutMs} ms: ${String(e)}`);

@@ -1,23 +1,37 @@
 import { ArgumentsHost, Catch, Logger, RpcExceptionFilter } from '@nestjs/common';
 import type { NatsContext } from '@nestjs/microservices';
 import { type Observable, throwError } from 'rxjs';
-import { type ErrorEnvelope, Headers, ParleyError, type RequestContext, isRole } from '@parley/contracts';
-import { randomUUID } from 'node:crypto';
+import { type ErrorEnvelope, ParleyError, type RequestContext } from '@parley/contracts';
 
-/** The caller and the correlation chain, from the NATS headers NatsRpcClient sets. */
+/** The callers of the messages a VerifyingNatsServer let through, by the message's headers (what a handler's NatsContext holds), with the process that vouched for each. */
+const verifiedCallers = new WeakMap<object, { ctx: RequestContext; assertedBy: string }>();
+
+/** Records the verified caller of a message (VerifyingNatsServer, before any handler runs). */
+export function recordVerifiedCaller(headers: object, ctx: RequestContext, assertedBy: string): void {
+  verifiedCallers.set(headers, { ctx, assertedBy });
+}
+
+const verifiedOf = (ctx: NatsContext) => {
+  const headers = ctx.getHeaders() as object | undefined;
+  const verified = headers ? verifiedCallers.get(headers) : undefined;
+  if (!verified) throw new ParleyError('UNAUTHORIZED', 'request carries no verified caller');
+  return verified;
+};
+
+/**
+ * The caller and the correlation chain of the message a handler runs for: what its signed
+ * assertion said, checked before the handler was called. A message that was not checked has no
+ * caller: fail closed.
+ */
 export function requestContextOf(ctx: NatsContext): RequestContext {
-  const h = ctx.getHeaders() as { get(k: string): string } | undefined;
-  const get = (k: string) => h?.get(k) ?? '';
-  const userId = get(Headers.userId);
-  const organizationId = get(Headers.organizationId);
-  if (!userId || !organizationId) throw new ParleyError('UNAUTHORIZED', 'request carries no caller (Parley-User-Id / Parley-Organization-Id headers)');
-  const roles = get(Headers.roles);
-  return {
-    // Role names never hold a comma, and only Parley's are roles (the gateway has filtered them already).
-    actor: { userId, organizationId, roles: roles ? roles.split(',').filter(isRole) : [] },
-    correlationId: get(Headers.correlationId) || randomUUID(),
-    causationId: get(Headers.causationId) || randomUUID(),
-  };
+  return verifiedOf(ctx).ctx;
+}
+
+/** The caller, when one of `processes` vouched for it (a command only they send); FORBIDDEN otherwise. */
+export function requestFrom(ctx: NatsContext, ...processes: string[]): RequestContext {
+  const { ctx: caller, assertedBy } = verifiedOf(ctx);
+  if (!processes.includes(assertedBy)) throw new ParleyError('FORBIDDEN', `only the ${processes.join(' or ')} service may send this; it came from ${assertedBy}`);
+  return caller;
 }
 
 /**

@@ -11,7 +11,7 @@ import { readSettings, stopTimeoutSetting } from './settings';
  * are answered by the error filters, and whatever still gets through (a failing callback of a
  * library, a rejected promise nobody awaited) is logged here and the service lives on.
  */
-export function runService(name: string, start: () => Promise<{ close(): Promise<void>; url?: string }>): void {
+export function runService(name: string, start: () => Promise<{ close(): Promise<void>; url?: string; metricsUrl?: string }>): void {
   installLastResortHandlers(name);
   let stopTimeoutMs: number;
   try {
@@ -45,7 +45,7 @@ export function runService(name: string, start: () => Promise<{ close(): Promise
     .then((service) => {
       close = () => service.close();
       if (stopping) return void finish(close());
-      process.send?.({ ready: name, ...(service.url ? { url: service.url } : {}) });
+      process.send?.({ ready: name, ...(service.url ? { url: service.url } : {}), ...(service.metricsUrl ? { metricsUrl: service.metricsUrl } : {}) });
     })
     .catch((e) => {
       console.error(`${name} could not start:`, e);

@@ -1,5 +1,5 @@
 export { type Setting, type SettingsSpec, type SettingsOf, SettingError, int, text, optional, oneOf, readSettings, listSettings, reportSettings, mask } from '@parley/messaging';
-export { platformSettings } from './platform-settings';
+export { PARLEY_MODES, type ParleyMode, platformSettings } from './platform-settings';
 export { KIT, type Kit, type Clock, systemClock } from './kit';
 export { Aggregate, type AggregateDefinition, type Cause } from './aggregate';
 export { eventConsumer, skip, type EventConsumer, type EventConsumerDefinition, type EventHandler, type EventHandlers } from './consumers';
@@ -18,3 +18,15 @@ export {
 export { openEventStore, upcasterRegistry } from './stores';
 export { defineService, startService, logTransport, type ServiceDefinition, type RunningService, type StartOptions, type Part } from './service';
 export { runMain } from './main';
+export {
+  type ParleySecrets,
+  makeSecrets,
+  processSecretsEnv,
+  operatorNatsEnv,
+  natsAuthorizationConfig,
+  deployedNatsAuthorization,
+  secretsEnvFile,
+  natsPasswordVariable,
+  identityKeyVariable,
+  trustedKeys,
+} from './secrets';

@@ -2,9 +2,9 @@ import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { Client } from 'pg';
 import { type NatsConnection, connect } from 'nats';
-import { DEAD_LETTER_STREAM, EVENTS_SUBJECT_ROOT } from '@parley/contracts';
+import { DEAD_LETTER_STREAM, EVENTS_SUBJECT_ROOT, type RequestContext, type ServiceHealth } from '@parley/contracts';
 import type { Decider, SqlExecutor } from '@parley/eventsourcing';
-import { listDeadLetters, replayDeadLetter } from '@parley/messaging';
+import { CallerAssertions, NatsRpcClient, callerIdentity, identityEnvironments, identitySettings, listDeadLetters, readSettings, replayDeadLetter } from '@parley/messaging';
 import { type NatsServerHandle, type PostgresHandle, startNats, startPostgres, waitFor } from '@parley/testing';
 import { Aggregate } from './aggregate';
 import { eventConsumer, skip } from './consumers';
@@ -122,9 +122,12 @@ describe('a service on the kit', () => {
   let databaseUrl: string;
   let nc: NatsConnection;
   let service: RunningService<typeof settings> | undefined;
-  const env = () => ({ NATS_URL: nats.url, DATABASE_URL: databaseUrl, LOG_LEVEL: 'error', RELAY_POLL_MS: '50' });
-  const add = async (counterId: string, n: number) =>
-    JSON.parse(new TextDecoder().decode((await nc.request('parley.kittest.cmd.add', JSON.stringify({ pattern: 'parley.kittest.cmd.add', data: { kind: 'add', counterId, organizationId: 'org-1', n }, id: 'x' }), { timeout: 5000 })).data)).response;
+  // The service's key, and a client's it trusts (as the gateway's is trusted): requests carry a signed caller.
+  const identities = identityEnvironments(['kittest', 'client']);
+  let rpc: NatsRpcClient;
+  const caller: RequestContext = { actor: { userId: 'u-1', organizationId: 'org-1', roles: ['AGENT'] }, correlationId: 'c', causationId: 'c' };
+  const env = () => ({ PARLEY_MODE: 'development', NATS_URL: nats.url, DATABASE_URL: databaseUrl, LOG_LEVEL: 'error', RELAY_POLL_MS: '50', ...identities.kittest });
+  const add = (counterId: string, n: number) => rpc.request<number>('parley.kittest.cmd.add', { kind: 'add', counterId, organizationId: 'org-1', n }, caller, { timeoutMs: 5000 });
   const query = async <R>(text: string) => {
     const client = new Client({ connectionString: databaseUrl });
     await client.connect();
@@ -141,6 +144,7 @@ describe('a service on the kit', () => {
     pg = await startPostgres();
     databaseUrl = await pg.createDatabase();
     nc = await connect({ servers: nats.url });
+    rpc = new NatsRpcClient(nc, new CallerAssertions(callerIdentity('client', readSettings(identitySettings, identities.client))));
   });
   afterAll(async () => {
     await service?.close();
@@ -228,8 +232,8 @@ describe('a service on the kit', () => {
   });
 
   it('answers its health with its database, its relay and its lag', async () => {
-    const health = JSON.parse(new TextDecoder().decode((await nc.request('parley.kittest.qry.health', JSON.stringify({ pattern: 'parley.kittest.qry.health', data: {}, id: 'h' }), { timeout: 5000 })).data)).response;
+    const health = await rpc.request<ServiceHealth>('parley.kittest.qry.health', {}, caller, { timeoutMs: 5000 });
     expect(health).toMatchObject({ status: 'ok', service: 'kittest', database: { status: 'up' }, relay: { status: 'up', deadLetters: 0 } });
-    expect(typeof health.relay.lag).toBe('number');
+    expect(typeof health.relay?.lag).toBe('number');
   });
 });

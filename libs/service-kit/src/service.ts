@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Controller, type DynamicModule, type INestApplicationContext, Inject, Module, type Provider, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -9,16 +10,20 @@ import pino, { type Logger } from 'pino';
 import { type ServiceHealth, healthSubject, projectionAdminSubject } from '@parley/contracts';
 import { EventRelay, type SqlEventStore, streamEventSubject } from '@parley/eventsourcing';
 import {
+  CallerAssertions,
   type DurableConsumer,
   NatsRpcClient,
+  callerIdentity,
   RpcErrorFilter,
+  checkNatsCredentials,
   type SettingsOf,
   type SettingsSpec,
-  natsServers,
+  natsConnectOptions,
   natsTransport,
   provisionStreams,
   readSettings,
   reportSettings,
+  serviceActor,
   waitUntilAnswered,
 } from '@parley/messaging';
 import { type EventConsumer, makeEventConsumer } from './consumers';
@@ -55,6 +60,8 @@ export interface ServiceDefinition<S extends SettingsSpec = SettingsSpec> {
   controllers: Type<unknown>[];
   /** Nest providers its controllers need; the Kit is injectable as KIT. */
   providers?: Provider[];
+  /** What its settings cannot say one by one (e.g. one needs another): throws a SettingError before the service connects to anything. */
+  checkSettings?(settings: Kit<S>['settings']): void;
   /** Parts its handlers need, started before they listen (their providers are added). */
   setUp?(kit: Kit<S>): Promise<{ providers?: Provider[]; part?: Part }>;
   /** Its consumers of events on JetStream, started once its handlers listen. */
@@ -117,6 +124,10 @@ export async function startService<S extends SettingsSpec>(def: ServiceDefinitio
   const env = options.env ?? process.env;
   const spec = { ...platformSettings, ...def.settings };
   const settings = readSettings(spec, env) as Kit<S>['settings'];
+  def.checkSettings?.(settings);
+  checkNatsCredentials(settings);
+  // Who calls whom on the bus: this service signs the callers it names, and checks those it is given.
+  const assertions = new CallerAssertions(callerIdentity(def.name, settings));
   const log = makeLogger(def.name, settings.logLevel, settings.logFormat);
   log.info({ settings: reportSettings(spec, settings as Record<string, unknown>) }, `${def.name} service starting`);
 
@@ -128,7 +139,7 @@ export async function startService<S extends SettingsSpec>(def: ServiceDefinitio
   };
 
   try {
-    const nc: NatsConnection = await connect({ servers: natsServers(settings.natsUrl), name: `parley-${def.name}` });
+    const nc: NatsConnection = await connect(natsConnectOptions(settings, `parley-${def.name}`));
     // Drained when all is well; closed outright when the server is gone (a drain would wait for it).
     closers.push({
       step: 'NATS',
@@ -168,7 +179,7 @@ export async function startService<S extends SettingsSpec>(def: ServiceDefinitio
       name: def.name,
       settings,
       nc,
-      rpc: new NatsRpcClient(nc),
+      rpc: new NatsRpcClient(nc, assertions),
       clock: options.clock ?? systemClock,
       log,
       get store(): SqlEventStore {
@@ -196,13 +207,13 @@ export async function startService<S extends SettingsSpec>(def: ServiceDefinitio
     const health = (): Promise<ServiceHealth> => serviceHealth(def.name, store, relay, parts);
     const app = await NestFactory.createMicroservice<MicroserviceOptions>(
       rootModule(def, kit, [...(def.providers ?? []), ...(setUp.providers ?? [])], health),
-      { ...natsTransport(settings.natsUrl, def.name), bufferLogs: true },
+      { ...natsTransport(settings, def.name, assertions), bufferLogs: true },
     );
     app.useLogger(app.get(NestPinoLogger));
     app.useGlobalFilters(new RpcErrorFilter());
     closers.push({ step: 'handlers', fn: () => app.close() });
     await app.listen();
-    await waitUntilAnswered(nc, healthSubject(def.name));
+    await waitUntilAnswered(nc, healthSubject(def.name), 10_000, kit.rpc, { actor: serviceActor(def.name, '-'), correlationId: randomUUID(), causationId: randomUUID() });
 
     const upcasters = upcasterRegistry();
     const consumers: DurableConsumer[] = (def.consumers?.(kit, app) ?? []).map((c) => makeEventConsumer(kit, upcasters, c));

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'nats';
@@ -16,6 +16,11 @@ export interface StartNatsOptions {
   startTimeoutMs?: number;
   /** More command-line arguments (a cluster's name, routes and server name: see startNatsCluster). */
   extraArgs?: string[];
+  /**
+   * Users and permissions: the server's `authorization` block (renderNatsAuthorization), and the
+   * user that checks the server is up (and that `handle.connectOptions` connects as).
+   */
+  authorization?: { config: string; user: string; pass: string };
 }
 
 export interface NatsServerHandle {
@@ -24,6 +29,8 @@ export interface NatsServerHandle {
   readonly port: number;
   /** The JetStream store dir (exists even without JetStream; removed by stop()). */
   readonly storeDir: string;
+  /** What a client passes to connect() besides the servers: the credentials, when the server has users. */
+  readonly credentials: { user?: string; pass?: string };
   /** Graceful shutdown (SIGTERM, SIGKILL after 5 s), then removes the store dir. Idempotent. */
   stop(): Promise<void>;
   /** SIGKILL, as a crash would. The store dir stays so that restart() finds its data. */
@@ -34,14 +41,15 @@ export interface NatsServerHandle {
 
 const BIND_RETRIES = 3;
 
-function natsArgs(port: number, storeDir: string, jetstream: boolean): string[] {
+function natsArgs(port: number, storeDir: string, jetstream: boolean, configFile?: string): string[] {
   const args = ['-a', '127.0.0.1', '-p', String(port)];
   if (jetstream) args.push('-js', '-sd', storeDir);
+  if (configFile) args.push('-c', configFile);
   return args;
 }
 
 /** Resolves once a client can connect (and, with JetStream, talk to the JetStream API). */
-async function waitUntilReady(child: ChildProcess, url: string, jetstream: boolean, tail: OutputTail, timeoutMs: number): Promise<void> {
+async function waitUntilReady(child: ChildProcess, url: string, jetstream: boolean, tail: OutputTail, timeoutMs: number, credentials: { user?: string; pass?: string }): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
@@ -49,7 +57,7 @@ async function waitUntilReady(child: ChildProcess, url: string, jetstream: boole
       throw new Error(`nats-server exited during start-up (${child.exitCode ?? child.signalCode}):\n${tail}`);
     }
     try {
-      const nc = await connect({ servers: url, reconnect: false, timeout: 1000 });
+      const nc = await connect({ servers: url, reconnect: false, timeout: 1000, ...credentials });
       try {
         // The JetStream API can lag the client listener; an account-info round trip proves it is up.
         if (jetstream) await (await nc.jetstreamManager()).getAccountInfo();
@@ -71,19 +79,23 @@ export async function startNats(options: StartNatsOptions = {}): Promise<NatsSer
   const startTimeoutMs = options.startTimeoutMs ?? 15_000;
   const storeDir = await mkdtemp(join(tmpdir(), 'parley-nats-'));
   const resourceId = trackResource({ signal: 'SIGKILL', dir: storeDir });
+  const auth = options.authorization;
+  const credentials = auth ? { user: auth.user, pass: auth.pass } : {};
+  const configFile = auth ? join(storeDir, 'authorization.conf') : undefined;
+  if (auth && configFile) await writeFile(configFile, auth.config, { mode: 0o600 });
 
   let child: ChildProcess | undefined;
   let port = 0;
 
   const launch = async (onPort: number): Promise<void> => {
     const tail = new OutputTail();
-    const proc = spawn(binary, [...natsArgs(onPort, storeDir, jetstream), ...(options.extraArgs ?? [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(binary, [...natsArgs(onPort, storeDir, jetstream, configFile), ...(options.extraArgs ?? [])], { stdio: ['ignore', 'pipe', 'pipe'] });
     proc.on('error', () => undefined); // surfaced by waitUntilReady as an early exit
     tail.attach(proc);
     child = proc;
     updateResource(resourceId, { pid: proc.pid });
     try {
-      await waitUntilReady(proc, `nats://127.0.0.1:${onPort}`, jetstream, tail, startTimeoutMs);
+      await waitUntilReady(proc, `nats://127.0.0.1:${onPort}`, jetstream, tail, startTimeoutMs, credentials);
     } catch (err) {
       await terminate(proc, 'SIGKILL', 0);
       throw err;
@@ -113,6 +125,7 @@ export async function startNats(options: StartNatsOptions = {}): Promise<NatsSer
     url: `nats://127.0.0.1:${port}`,
     port,
     storeDir,
+    credentials,
     stop() {
       stopping ??= (async () => {
         if (child) await terminate(child, 'SIGTERM', 5000);

@@ -18,6 +18,8 @@ export type ConferenceCommand = Base &
     | {
         kind: 'create';
         mode: ConferenceMode;
+        /** The caller named the conference's id (only staff may: a server-chosen id is unguessable, 128 random bits). */
+        idChosenByCaller: boolean;
         creatorEndpoint?: string;
         interactionId?: string;
         metadata: Record<string, string>;

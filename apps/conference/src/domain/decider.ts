@@ -1,4 +1,4 @@
-import { type Actor, type ConferenceDomainEvent, Limits, ParleyError, QUOTA_RETRY_AFTER_SECONDS, hasRole, isPrivileged, jsonBytes, quotaExceeded, tooLarge } from '@parley/contracts';
+import { type Actor, type ConferenceDomainEvent, Limits, ParleyError, QUOTA_RETRY_AFTER_SECONDS, authorize, jsonBytes, quotaExceeded, tooLarge } from '@parley/contracts';
 import type { Decider } from '@parley/eventsourcing';
 import type { ConferenceCommand, ConferenceCommandKind } from './commands';
 import { type ConferenceState, type ParticipantStateRecord, findParticipant, findStream, initialState, transportCount, viewsOf } from './state';
@@ -58,22 +58,32 @@ function joinedParticipant(state: ConferenceState, userEndpointId: string): Part
   return p;
 }
 
-/** The caller acts for `userEndpointId`: it must be joined and be the caller's own (SERVICE and ADMIN may act for anyone). */
-function ownParticipant(state: ConferenceState, actor: Actor, userEndpointId: string): ParticipantStateRecord {
+/** Commands on one participant: the table (ACCESS) says who may act for whose endpoint. */
+type ParticipantOperation =
+  | 'leaveConference'
+  | 'updateParticipantMetadata'
+  | 'updateStreamMetadata'
+  | 'updatePublishedStreamBitrate'
+  | 'publishStream'
+  | 'unpublishStream'
+  | 'viewStream'
+  | 'stopViewStream'
+  | 'addIceCandidates';
+
+/** The caller acts for `userEndpointId`: it must be joined, and be the caller's own unless the table lets the caller act for others. */
+function participantFor(state: ConferenceState, actor: Actor, userEndpointId: string, operation: ParticipantOperation): ParticipantStateRecord {
   const p = joinedParticipant(state, userEndpointId);
-  if (p.userId !== actor.userId && !isPrivileged(actor)) {
-    throw new ParleyError('FORBIDDEN', `User endpoint ${userEndpointId} belongs to another user`);
-  }
+  authorize(operation, p.userId === actor.userId ? "the caller's own participant endpoint" : "another user's participant endpoint", actor, () => notFound(state.id));
   return p;
 }
 
-/** Conference-wide changes: the creator, any participant, an agent, or a service/admin. */
-function assertMayManage(state: ConferenceState, actor: Actor): void {
-  const member = state.creator === actor.userId || state.participants.some((p) => p.userId === actor.userId);
-  if (!member && !hasRole(actor, 'AGENT', 'SERVICE', 'ADMIN')) {
-    throw new ParleyError('FORBIDDEN', `Only the creator, a participant, an agent or a service may change conference ${state.id}`);
-  }
-}
+const isParticipant = (state: ConferenceState, actor: Actor): boolean => state.participants.some((p) => p.userId === actor.userId);
+
+/** Created or joined it: a customer sees and reads only those. */
+const isMember = (state: ConferenceState, actor: Actor): boolean => state.creator === actor.userId || isParticipant(state, actor);
+
+const memberSituation = (state: ConferenceState, actor: Actor): 'one the caller created or joined' | 'one the caller neither created nor joined' =>
+  isMember(state, actor) ? 'one the caller created or joined' : 'one the caller neither created nor joined';
 
 function by(p: { userEndpointId: string }, actor: Actor) {
   return { userEndpointId: p.userEndpointId, userId: actor.userId };
@@ -95,8 +105,23 @@ export function decide(cmd: ConferenceCommand, state: ConferenceState, quotas: C
   return events;
 }
 
+function createSituation(cmd: Extract<ConferenceCommand, { kind: 'create' }>) {
+  const { actor, organizationId } = cmd;
+  if (organizationId !== actor.organizationId) {
+    return actor.actsFor?.includes(organizationId) ? "for an organization the caller's OAuth client may act for" : 'for any other organization';
+  }
+  return cmd.idChosenByCaller ? 'with an id the caller chooses' : 'with an id the server chooses';
+}
+
+function joinSituation(cmd: Extract<ConferenceCommand, { kind: 'join' }>) {
+  if (cmd.endpointOwner === undefined) return 'with an endpoint nobody registered';
+  return cmd.endpointOwner === cmd.actor.userId ? 'with an endpoint the caller registered' : 'with an endpoint another user registered';
+}
+
 function decideUnbounded(cmd: ConferenceCommand, state: ConferenceState, quotas: ConferenceQuotas): ConferenceDomainEvent[] {
   if (cmd.kind === 'create') {
+    // Before anything about the id: whether it is taken is none of a caller's business in an organization it may not create in.
+    authorize('createConference', createSituation(cmd), cmd.actor, () => notFound(cmd.conferenceId));
     if (state.status !== 'none') throw new ParleyError('CONFLICT', `Conference id ${cmd.conferenceId} is already taken`);
     if (cmd.mode !== 'ROUTER') throw new ParleyError('BAD_REQUEST', `mode ${cmd.mode} is not supported: only ROUTER conferences are`);
     if ((cmd.activeCreatedByCaller ?? 0) >= quotas.activeConferencesPerUser) {
@@ -135,10 +160,8 @@ function decideUnbounded(cmd: ConferenceCommand, state: ConferenceState, quotas:
       if (existing && existing.userId === actor.userId) {
         throw new ParleyError('UNPROCESSABLE', `Conference ${state.id} already joined from user ${actor.userId} and endpoint ${cmd.userEndpointId}`);
       }
+      authorize('joinConference', joinSituation(cmd), actor, () => notFound(state.id));
       if (existing) throw new ParleyError('CONFLICT', `User endpoint ${cmd.userEndpointId} is already joined by another user`);
-      if (cmd.endpointOwner !== undefined && cmd.endpointOwner !== actor.userId) {
-        throw new ParleyError('CONFLICT', `User endpoint ${cmd.userEndpointId} is registered by another user; join with one of your own endpoints`);
-      }
       if (state.participants.length >= quotas.participants) {
         throw full(`Conference ${state.id} has ${quotas.participants} participants, the most it may have`, 'participants', quotas.participants);
       }
@@ -151,7 +174,7 @@ function decideUnbounded(cmd: ConferenceCommand, state: ConferenceState, quotas:
       ];
     }
     case 'leave': {
-      const p = ownParticipant(state, actor, cmd.userEndpointId);
+      const p = participantFor(state, actor, cmd.userEndpointId, 'leaveConference');
       return [
         ...p.streams.map(
           (s): ConferenceDomainEvent => ({
@@ -168,7 +191,12 @@ function decideUnbounded(cmd: ConferenceCommand, state: ConferenceState, quotas:
       ];
     }
     case 'end': {
-      assertMayManage(state, actor);
+      authorize(
+        'endConference',
+        state.creator === actor.userId ? 'one the caller created' : isParticipant(state, actor) ? 'one the caller joined but did not create' : 'one the caller neither created nor joined',
+        actor,
+        () => notFound(state.id),
+      );
       return [
         {
           type: 'ConferenceEndedEvent',
@@ -178,7 +206,7 @@ function decideUnbounded(cmd: ConferenceCommand, state: ConferenceState, quotas:
       ];
     }
     case 'setInteraction': {
-      assertMayManage(state, actor);
+      authorize('setConferenceInteraction', memberSituation(state, actor), actor, () => notFound(state.id));
       if (state.interactionId === cmd.interactionId) return [];
       return [
         {
@@ -189,8 +217,8 @@ function decideUnbounded(cmd: ConferenceCommand, state: ConferenceState, quotas:
       ];
     }
     case 'updateMetadata': {
-      assertMayManage(state, actor);
-      ownParticipant(state, actor, cmd.userEndpointId);
+      const named = joinedParticipant(state, cmd.userEndpointId);
+      authorize('updateConferenceMetadata', named.userId === actor.userId ? "with the caller's own participant endpoint" : "with another user's participant endpoint", actor, () => notFound(state.id));
       if (cmd.operation === 'SET') {
         if (cmd.value === undefined) throw new ParleyError('BAD_REQUEST', 'value is required when operation is SET');
         return [
@@ -211,17 +239,17 @@ function decideUnbounded(cmd: ConferenceCommand, state: ConferenceState, quotas:
       ];
     }
     case 'updateParticipantMetadata': {
-      const p = ownParticipant(state, actor, cmd.userEndpointId);
+      const p = participantFor(state, actor, cmd.userEndpointId, 'updateParticipantMetadata');
       return [{ type: 'ConferenceParticipantMetadataUpdatedEvent', schemaVersion: 1, data: { ...by(p, actor), metadata: cmd.metadata } }];
     }
     case 'updateStreamMetadata': {
-      const p = ownParticipant(state, actor, cmd.userEndpointId);
+      const p = participantFor(state, actor, cmd.userEndpointId, 'updateStreamMetadata');
       const stream = p.streams.find((s) => s.id === cmd.streamId);
       if (!stream) throw new ParleyError('NOT_FOUND', `User endpoint ${cmd.userEndpointId} publishes no stream ${cmd.streamId}`);
       return [{ type: 'ConferenceStreamMetadataUpdatedEvent', schemaVersion: 1, data: { ...by(p, actor), streamId: stream.id, metadata: cmd.metadata } }];
     }
     case 'updateBitrate': {
-      const p = ownParticipant(state, actor, cmd.userEndpointId);
+      const p = participantFor(state, actor, cmd.userEndpointId, 'updatePublishedStreamBitrate');
       const streams = cmd.streamId === undefined ? p.streams : p.streams.filter((s) => s.id === cmd.streamId);
       if (cmd.streamId !== undefined && streams.length === 0) {
         throw new ParleyError('NOT_FOUND', `User endpoint ${cmd.userEndpointId} publishes no stream ${cmd.streamId}`);
@@ -234,7 +262,7 @@ function decideUnbounded(cmd: ConferenceCommand, state: ConferenceState, quotas:
       }));
     }
     case 'publishStream': {
-      const p = ownParticipant(state, actor, cmd.userEndpointId);
+      const p = participantFor(state, actor, cmd.userEndpointId, 'publishStream');
       if (findStream(state, cmd.streamId)) throw new ParleyError('CONFLICT', `Stream ${cmd.streamId} is already published in conference ${state.id}`);
       if (cmd.streamType === 'UNKNOWN') throw new ParleyError('BAD_REQUEST', 'conferenceStreamType must be one of: MIC, CAM, SCREEN, MIC_AND_CAM');
       if (p.streams.length >= quotas.publicationsPerParticipant) {
@@ -256,7 +284,7 @@ function decideUnbounded(cmd: ConferenceCommand, state: ConferenceState, quotas:
       ];
     }
     case 'unpublishStream': {
-      const p = ownParticipant(state, actor, cmd.userEndpointId);
+      const p = participantFor(state, actor, cmd.userEndpointId, 'unpublishStream');
       const stream = p.streams.find((s) => s.id === cmd.streamId);
       if (!stream) throw new ParleyError('NOT_FOUND', `User endpoint ${cmd.userEndpointId} publishes no stream ${cmd.streamId}`);
       return [
@@ -268,7 +296,7 @@ function decideUnbounded(cmd: ConferenceCommand, state: ConferenceState, quotas:
       ];
     }
     case 'viewStream': {
-      const viewer = ownParticipant(state, actor, cmd.userEndpointId);
+      const viewer = participantFor(state, actor, cmd.userEndpointId, 'viewStream');
       const found = findStream(state, cmd.streamId);
       if (!found) throw new ParleyError('NOT_FOUND', `Stream ${cmd.streamId} is not published in conference ${state.id}`);
       if (found.stream.viewers[cmd.viewerId]) throw new ParleyError('CONFLICT', `Viewer ${cmd.viewerId} already views stream ${cmd.streamId}`);
@@ -285,13 +313,13 @@ function decideUnbounded(cmd: ConferenceCommand, state: ConferenceState, quotas:
       ];
     }
     case 'stopViewStream': {
-      const viewer = ownParticipant(state, actor, cmd.userEndpointId);
+      const viewer = participantFor(state, actor, cmd.userEndpointId, 'stopViewStream');
       assertViewer(state, cmd.streamId, cmd.viewerId, viewer.userEndpointId);
       return [{ type: 'ConferenceStreamViewStoppedEvent', schemaVersion: 1, data: { ...by(viewer, actor), streamId: cmd.streamId, viewerId: cmd.viewerId } }];
     }
     case 'updateParticipantState': {
       // The presence service's verdict on the endpoint's keepalives; nobody else's to give.
-      if (!hasRole(actor, 'SERVICE')) throw new ParleyError('FORBIDDEN', 'Only a SERVICE caller may set a participant\'s state');
+      authorize('updateParticipantState', 'any participant', actor, () => notFound(state.id));
       const p = joinedParticipant(state, cmd.userEndpointId);
       if (p.state === cmd.state) return [];
       return [{ type: 'ConferenceParticipantStateUpdatedEvent', schemaVersion: 1, data: { userEndpointId: p.userEndpointId, userId: p.userId, state: cmd.state } }];
@@ -322,21 +350,23 @@ export function assertViewer(state: ConferenceState, streamId: string, viewerId:
 export const guards = {
   publishedStreamOf(state: ConferenceState, actor: Actor, conferenceId: string, userEndpointId: string, streamId: string): void {
     assertExists(state, actor, conferenceId);
-    const p = ownParticipant(state, actor, userEndpointId);
+    const p = participantFor(state, actor, userEndpointId, 'addIceCandidates');
     if (!p.streams.some((s) => s.id === streamId)) throw new ParleyError('NOT_FOUND', `User endpoint ${userEndpointId} publishes no stream ${streamId}`);
   },
   viewerOf(state: ConferenceState, actor: Actor, conferenceId: string, userEndpointId: string, streamId: string, viewerId: string): void {
     assertExists(state, actor, conferenceId);
-    ownParticipant(state, actor, userEndpointId);
+    participantFor(state, actor, userEndpointId, 'addIceCandidates');
     assertViewer(state, streamId, viewerId, userEndpointId);
   },
   /** The endpoints a conference sendEvent reaches. */
   joinedEndpoints(state: ConferenceState, actor: Actor, conferenceId: string): { userEndpointId: string; userId: string }[] {
     assertExists(state, actor, conferenceId);
+    authorize('sendEventToConference', 'any conference of its organization', actor, () => notFound(conferenceId));
     return state.participants.map((p) => ({ userEndpointId: p.userEndpointId, userId: p.userId }));
   },
   readable(state: ConferenceState, actor: Actor, conferenceId: string): void {
     if (state.status === 'none' || state.organizationId !== actor.organizationId) throw notFound(conferenceId);
+    authorize('readConference', memberSituation(state, actor), actor, () => notFound(conferenceId));
   },
 };
 

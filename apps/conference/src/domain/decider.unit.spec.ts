@@ -69,7 +69,7 @@ describe('Conference decider', () => {
 
   describe('join', () => {
     it('adds a healthy participant with its metadata', () => {
-      const after = spec.given([created]).when(cmd(customer, { kind: 'join', userEndpointId: 'ep-c', metadata: { name: 'Ann' } })).then([joined(customer, 'ep-c', { name: 'Ann' })]);
+      const after = spec.given([created]).when(cmd(customer, { kind: 'join', userEndpointId: 'ep-c', metadata: { name: 'Ann' }, endpointOwner: 'cust-1' })).then([joined(customer, 'ep-c', { name: 'Ann' })]);
       expect(toConferenceView(after).participants).toEqual([{ id: 'ep-c', userId: 'cust-1', state: 'HEALTHY', streams: [], metadata: { name: 'Ann' } }]);
       expect(after.version).toBe(2);
     });
@@ -83,7 +83,7 @@ describe('Conference decider', () => {
       spec.given(inCall).when(cmd(customer, { kind: 'join', userEndpointId: 'ep-c', metadata: {} })).thenFails({ code: 'UNPROCESSABLE', message: /already joined/ });
     });
     it('is 409 when another user holds the endpoint id', () => {
-      spec.given(inCall).when(cmd(stranger, { kind: 'join', userEndpointId: 'ep-c', metadata: {} })).thenFails({ code: 'CONFLICT' });
+      spec.given(inCall).when(cmd(service, { kind: 'join', userEndpointId: 'ep-c', metadata: {} })).thenFails({ code: 'CONFLICT' });
     });
     it('is 409 after the conference ended', () => {
       spec.given([created, ended]).when(cmd(customer, { kind: 'join', userEndpointId: 'ep-c', metadata: {} })).thenFails({ code: 'CONFLICT', message: /has ended/ });
@@ -147,10 +147,10 @@ describe('Conference decider', () => {
 
   describe('updateMetadata', () => {
     it('SET adds or replaces a value with who set it and when', () => {
-      const after = spec.given(inCall).when(cmd(customer, { kind: 'updateMetadata', userEndpointId: 'ep-c', operation: 'SET', key: 'topic', value: 'sales' })).then([
-        { type: 'ConferenceMetadataUpdatedEvent', schemaVersion: 1, data: { operation: 'SET', key: 'topic', value: 'sales', userEndpointId: 'ep-c', userId: 'cust-1', lastModified: now } },
+      const after = spec.given(inCall).when(cmd(agent, { kind: 'updateMetadata', userEndpointId: 'ep-a', operation: 'SET', key: 'topic', value: 'sales' })).then([
+        { type: 'ConferenceMetadataUpdatedEvent', schemaVersion: 1, data: { operation: 'SET', key: 'topic', value: 'sales', userEndpointId: 'ep-a', userId: 'agent-1', lastModified: now } },
       ]);
-      expect(after.metadata.topic).toEqual({ value: 'sales', userId: 'cust-1', userEndpointId: 'ep-c', lastModified: now });
+      expect(after.metadata.topic).toEqual({ value: 'sales', userId: 'agent-1', userEndpointId: 'ep-a', lastModified: now });
     });
     it('REMOVE deletes a key', () => {
       const after = spec.given(inCall).when(cmd(agent, { kind: 'updateMetadata', userEndpointId: 'ep-a', operation: 'REMOVE', key: 'topic' })).then([
@@ -165,7 +165,7 @@ describe('Conference decider', () => {
       spec.given(inCall).when(cmd(agent, { kind: 'updateMetadata', userEndpointId: 'ep-a', operation: 'REMOVE', key: 'nope' })).thenFails({ code: 'NOT_FOUND' });
     });
     it('is 403 for an outsider of the call', () => {
-      spec.given(inCall).when(cmd(stranger, { kind: 'updateMetadata', userEndpointId: 'ep-q', operation: 'SET', key: 'k', value: 'v' })).thenFails({ code: 'FORBIDDEN' });
+      spec.given(inCall).when(cmd(stranger, { kind: 'updateMetadata', userEndpointId: 'ep-c', operation: 'SET', key: 'k', value: 'v' })).thenFails({ code: 'FORBIDDEN' });
     });
     it('is 404 from an endpoint that never joined, also for the creator; 403 from another user\'s endpoint', () => {
       spec.given(inCall).when(cmd(agent, { kind: 'updateMetadata', userEndpointId: 'ep-never', operation: 'SET', key: 'k', value: 'v' })).thenFails({ code: 'NOT_FOUND', message: /has not joined/ });
@@ -322,8 +322,8 @@ describe('Conference decider', () => {
       bounded.given([]).when(create({ activeCreatedByCaller: 1 })).then([createdEvent]);
       bounded.given([]).when(create({ activeCreatedByCaller: 2 })).thenFails({ code: 'TOO_MANY_REQUESTS', details: { quota: 'activeConferencesPerUser', limit: 2, retryAfterSeconds: 30 } });
     });
-    it('join is 409 with an endpoint another user registered, and fine with one of the caller\'s own', () => {
-      spec.given(inCall).when(cmd(stranger, { kind: 'join', userEndpointId: 'ep-z', metadata: {}, endpointOwner: 'someone-else' })).thenFails({ code: 'CONFLICT', message: /registered by another user/ });
+    it('join is 403 with an endpoint another user registered, and fine with one of the caller\'s own', () => {
+      spec.given(inCall).when(cmd(stranger, { kind: 'join', userEndpointId: 'ep-z', metadata: {}, endpointOwner: 'someone-else' })).thenFails({ code: 'FORBIDDEN', message: /may not join a conference \(with an endpoint another user registered\)/ });
       spec.given(inCall).when(cmd(stranger, { kind: 'join', userEndpointId: 'ep-z', metadata: {}, endpointOwner: 'cust-9' })).then([joined(stranger, 'ep-z')]);
     });
     it('join is 429 once the conference has its most participants', () => {
@@ -365,6 +365,50 @@ describe('Conference decider', () => {
         ['cust-1', ['ep-c']],
       ]);
       expect(toConferenceView(s)).toMatchObject({ id: C, mode: 'ROUTER', organizationId: 'org-a', creator: 'agent-1', creatorEndpoint: 'ep-a', version: 4, empty: false, ended: false });
+    });
+  });
+
+  describe('who may do what (the ACCESS table)', () => {
+    const admin: Actor = { userId: 'adm', organizationId: 'org-a', roles: ['ADMIN'] };
+    const create = (actor: Actor, over: Record<string, unknown> = {}) => cmd(actor, { kind: 'create', organizationId: 'org-a', mode: 'ROUTER', metadata: {}, idChosenByCaller: false, ...over });
+    const made = (actor: Actor) => conferenceDecider.decide(create(actor), conferenceDecider.initialState());
+
+    it('a customer creates with an id the server chooses, and not with one of its own', () => {
+      expect(made(customer)).toHaveLength(1);
+      spec.given([]).when(create(customer, { idChosenByCaller: true })).thenFails({ code: 'FORBIDDEN', message: /may not create a conference \(with an id the caller chooses\)/ });
+      expect(conferenceDecider.decide(create(agent, { idChosenByCaller: true }), conferenceDecider.initialState())).toHaveLength(1);
+    });
+    it('only a SERVICE whose client may act for the organization creates there; never for any other, and a taken id there stays unknown', () => {
+      const bound: Actor = { ...service, actsFor: ['org-b'] };
+      expect(conferenceDecider.decide(create(bound, { organizationId: 'org-b' }), conferenceDecider.initialState())).toHaveLength(1);
+      spec.given([]).when(create(service, { organizationId: 'org-b' })).thenFails({ code: 'FORBIDDEN', message: /\(for any other organization\)/ });
+      spec.given([]).when(create({ ...admin, actsFor: ['org-b'] }, { organizationId: 'org-b' })).thenFails({ code: 'FORBIDDEN' });
+      spec.given([created]).when(create(service, { organizationId: 'org-b' })).thenFails({ code: 'FORBIDDEN' });
+    });
+    it('a customer joins only with an endpoint it registered; staff also with one nobody registered', () => {
+      spec.given([created]).when(cmd(customer, { kind: 'join', userEndpointId: 'ep-c', metadata: {} })).thenFails({ code: 'FORBIDDEN', message: /\(with an endpoint nobody registered\)/ });
+      spec.given([created]).when(cmd(agent, { kind: 'join', userEndpointId: 'ep-a', metadata: {} })).then([joined(agent, 'ep-a')]);
+    });
+    it('a customer cannot end a conference it did not create, nor set its interaction; staff can', () => {
+      spec.given(inCall).when(cmd(customer, { kind: 'end', userEndpointId: 'ep-c' })).thenFails({ code: 'FORBIDDEN', message: /may not end a conference \(one the caller joined but did not create\)/ });
+      spec.given(inCall).when(cmd(customer, { kind: 'setInteraction', interactionId: 'i-1' })).thenFails({ code: 'FORBIDDEN' });
+      spec.given(inCall).when(cmd(admin, { kind: 'end', userEndpointId: 'ep-a' })).then([{ type: 'ConferenceEndedEvent', schemaVersion: 1, data: { userEndpointId: 'ep-a', userId: 'adm' } }]);
+      const ownCall = [{ ...created, data: { ...created.data, creator: 'cust-1' } } as ConferenceDomainEvent, joined(customer, 'ep-c')];
+      spec.given(ownCall).when(cmd(customer, { kind: 'end', userEndpointId: 'ep-c' })).then([{ type: 'ConferenceEndedEvent', schemaVersion: 1, data: { userEndpointId: 'ep-c', userId: 'cust-1' } }]);
+    });
+    it("a customer cannot change the conference's metadata, even as a participant", () => {
+      spec.given(inCall).when(cmd(customer, { kind: 'updateMetadata', userEndpointId: 'ep-c', operation: 'SET', key: 'k', value: 'v' })).thenFails({ code: 'FORBIDDEN', message: /may not change a conference's metadata/ });
+    });
+    it('a customer cannot read a conference it neither created nor joined (404); staff can', () => {
+      const state = [...inCall].reduce(conferenceDecider.evolve, conferenceDecider.initialState());
+      expect(() => guards.readable(state, stranger, C)).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+      expect(() => guards.readable(state, customer, C)).not.toThrow();
+      expect(() => guards.readable(state, { ...agent, userId: 'agent-2' }, C)).not.toThrow();
+    });
+    it("only SERVICE and ADMIN act for another user's participant endpoint", () => {
+      const streams = [...inCall, published(customer, 'ep-c', 's-1')];
+      spec.given(streams).when(cmd(agent, { kind: 'unpublishStream', userEndpointId: 'ep-c', streamId: 's-1' })).thenFails({ code: 'FORBIDDEN', message: /\(another user's participant endpoint\)/ });
+      expect(conferenceDecider.decide(cmd(admin, { kind: 'unpublishStream', userEndpointId: 'ep-c', streamId: 's-1' }), streams.reduce(conferenceDecider.evolve, conferenceDecider.initialState()))).toHaveLength(1);
     });
   });
 });

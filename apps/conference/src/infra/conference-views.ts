@@ -12,7 +12,8 @@ import { toConferenceView } from '../domain/views';
  * changes or on request.
  */
 // v3: created_at is the conference's creation time from its events (v2 took the clock of the first write, which a rebuild could not reproduce).
-const VERSION = 3;
+// v4: members (the creator and the joined users), so a customer's active list holds only its own conferences.
+const VERSION = 4;
 const TABLE = `conference_views_v${VERSION}`;
 
 const schema = (t: string) => [
@@ -20,6 +21,7 @@ const schema = (t: string) => [
     organization_id text not null,
     conference_id text not null,
     creator text not null,
+    members text[] not null,
     ended boolean not null,
     version int not null,
     created_at timestamptz not null,
@@ -28,6 +30,7 @@ const schema = (t: string) => [
   )`,
   `create index ${t}_active on ${t} (organization_id, created_at, conference_id) where not ended`,
   `create index ${t}_creator on ${t} (organization_id, creator) where not ended`,
+  `create index ${t}_members on ${t} using gin (members) where not ended`,
 ];
 
 /**
@@ -39,12 +42,14 @@ export const MIGRATE_LEGACY_STREAMS = `
   update events set stream_id = 'conference/' || (metadata->>'organizationId') || '/' || substr(stream_id, length('conference-') + 1)
   where stream_id like 'conference-%'`;
 
-async function saveConferenceView(sql: SqlExecutor, table: string, view: Conference, createdAt: string): Promise<void> {
+async function saveConferenceView(sql: SqlExecutor, table: string, state: ConferenceState): Promise<void> {
+  const view = toConferenceView(state);
+  const members = [...new Set([state.creator, ...state.participants.map((p) => p.userId)])];
   await sql.query(
-    `insert into ${table} (organization_id, conference_id, creator, ended, version, created_at, doc) values ($1, $2, $3, $4, $5, $6, $7)
-     on conflict (organization_id, conference_id) do update set ended = excluded.ended, version = excluded.version, doc = excluded.doc
+    `insert into ${table} (organization_id, conference_id, creator, members, ended, version, created_at, doc) values ($1, $2, $3, $4, $5, $6, $7, $8)
+     on conflict (organization_id, conference_id) do update set members = excluded.members, ended = excluded.ended, version = excluded.version, doc = excluded.doc
      where ${table}.version < excluded.version`,
-    [view.organizationId, view.id, view.creator, view.ended === true, view.version, createdAt, JSON.stringify(view)],
+    [view.organizationId, view.id, view.creator, members, view.ended === true, view.version, state.createdAt, JSON.stringify(view)],
   );
 }
 
@@ -55,7 +60,7 @@ export const conferenceViews = stateProjection<ConferenceState>({
   schema,
   initialState,
   evolve: (state, event) => evolve(state, event as ConferenceDomainEvent),
-  save: (sql, table, state) => saveConferenceView(sql, table, toConferenceView(state), state.createdAt),
+  save: saveConferenceView,
 });
 
 /** Where a page of active conferences ends: the next page starts after it. */
@@ -71,14 +76,16 @@ const ACTIVE_ROWS = 100;
 /**
  * One page of the organization's active conferences, oldest first, after `after`: as many as fit
  * in Limits.pageBytes (at least one; each conference is at most Limits.conferenceBytes), and the
- * cursor of the next page when there may be more.
+ * cursor of the next page when there may be more. With `member`, only those that user created or
+ * is joined to.
  */
-export async function activeConferences(sql: SqlExecutor, organizationId: string, after?: ActiveCursor): Promise<{ conferences: Conference[]; next?: ActiveCursor }> {
+export async function activeConferences(sql: SqlExecutor, organizationId: string, after?: ActiveCursor, member?: string): Promise<{ conferences: Conference[]; next?: ActiveCursor }> {
   const { rows } = await sql.query<{ doc: Conference | string; created_at: string }>(
     `select doc, created_at::text as created_at from ${TABLE} where organization_id = $1 and not ended
        and ($2::timestamptz is null or (created_at, conference_id) > ($2::timestamptz, $3::text))
+       and ($5::text is null or members @> array[$5::text])
      order by created_at, conference_id limit $4`,
-    [organizationId, after?.createdAt ?? null, after?.conferenceId ?? '', ACTIVE_ROWS],
+    [organizationId, after?.createdAt ?? null, after?.conferenceId ?? '', ACTIVE_ROWS, member ?? null],
   );
   const conferences = pageOf(rows.map((r) => (typeof r.doc === 'string' ? (JSON.parse(r.doc) as Conference) : r.doc)));
   const last = rows[conferences.length - 1];

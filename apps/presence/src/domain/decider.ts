@@ -1,4 +1,4 @@
-import { type Actor, type EndpointHealth, ParleyError, QUOTA_RETRY_AFTER_SECONDS, type UserEndpointDomainEvent, quotaExceeded } from '@parley/contracts';
+import { type Actor, type EndpointHealth, ParleyError, QUOTA_RETRY_AFTER_SECONDS, type UserEndpointDomainEvent, authorize, quotaExceeded } from '@parley/contracts';
 import type { Decider } from '@parley/eventsourcing';
 
 /**
@@ -81,9 +81,10 @@ export function nextDue(s: EndpointState): string | undefined {
 const notFound = (id: string) => new ParleyError('NOT_FOUND', `User endpoint ${id} is not registered`);
 const past = (now: string, instant: string) => Date.parse(now) >= Date.parse(instant);
 
-/** The caller's own registered endpoint; another user's or another organization's is not found. */
+/** The caller's own registered endpoint; another organization's is not found, and so (ACCESS.useEndpoint) is another user's. */
 function own(s: EndpointState, actor: Actor, id: string): void {
-  if (s.status !== 'registered' || s.userId !== actor.userId || s.organizationId !== actor.organizationId) throw notFound(id);
+  if (s.status !== 'registered' || s.organizationId !== actor.organizationId) throw notFound(id);
+  authorize('useEndpoint', s.userId === actor.userId ? 'an endpoint the caller registered' : 'an endpoint another user registered', actor, () => notFound(id));
 }
 
 /** What one user may hold (QUOTA_* settings of the presence service). */

@@ -1,0 +1,193 @@
+import { type KeyObject, createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID } from 'node:crypto';
+import { type JWTPayload, SignJWT, errors, jwtVerify } from 'jose';
+import { type Actor, ID_PATTERN, ParleyError, type RequestContext, isRole, problemWithJsonStrings } from '@parley/contracts';
+import { type Setting, SettingError } from './settings';
+
+/**
+ * Who is calling, as one service tells another over NATS: a compact JWS (EdDSA, Ed25519) in the
+ * `Parley-Caller` header, signed by the process that sends the request with its own key, and
+ * checked by the one that handles it against the keys it trusts (PARLEY_TRUSTED_KEYS) before any
+ * handler runs. It is bound to one message: its audience is the subject, `bh` the SHA-256 of the
+ * message's bytes, and it lives ASSERTION_TTL_SECONDS; a handler refuses one it has seen before.
+ *
+ * Claims: `iss` (the signing process, also the header's `kid`), `sub` (the user), `org`, `roles`,
+ * `acts_for` (other organizations a SERVICE's client may act for), `cid`/`cau` (correlation and
+ * causation ids), `aud`, `bh`, `iat`, `exp`, `jti`. The gateway signs for the users it
+ * authenticated; a service that calls another on a user's behalf signs the same user as itself
+ * (`iss` says who vouches); a service acting on its own behalf signs `sub` = `service:<name>`
+ * with the role SERVICE (see serviceActor).
+ */
+export const CALLER_HEADER = 'Parley-Caller';
+export const ASSERTION_TTL_SECONDS = 30;
+/** Seconds the clocks of two processes may differ by. */
+const CLOCK_TOLERANCE_SECONDS = 5;
+/** Assertions remembered for replay detection (the oldest go first past this). */
+const REMEMBERED = 200_000;
+const ALG = 'EdDSA';
+
+/** This process's signing key and the keys it trusts, by process name. */
+export interface CallerIdentity {
+  name: string;
+  privateKey: KeyObject;
+  trusted: ReadonlyMap<string, KeyObject>;
+}
+
+/** The actor a service acts as when nobody asked it to (a timer, a consumer): `service:<name>`, role SERVICE. */
+export const serviceActor = (name: string, organizationId: string): Actor => ({ userId: `service:${name}`, organizationId, roles: ['SERVICE'] });
+
+const b64 = (buf: Buffer): string => buf.toString('base64url');
+const bodyHash = (body: Uint8Array): string => b64(createHash('sha256').update(body).digest());
+
+/** A new Ed25519 key pair: the private key as base64url PKCS#8 DER, the public key as base64url raw bytes (a JWK's `x`). */
+export function generateIdentityKeys(): { privateKey: string; publicKey: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  return { privateKey: b64(privateKey.export({ type: 'pkcs8', format: 'der' })), publicKey: publicKey.export({ format: 'jwk' }).x as string };
+}
+
+/** The environment of each named process: its own key, and every process's public key to trust. */
+export function identityEnvironments(names: readonly string[]): Record<string, { PARLEY_IDENTITY_KEY: string; PARLEY_TRUSTED_KEYS: string }> {
+  const keys = names.map((name) => ({ name, ...generateIdentityKeys() }));
+  const trusted = keys.map((k) => `${k.name}:${k.publicKey}`).join(',');
+  return Object.fromEntries(keys.map((k) => [k.name, { PARLEY_IDENTITY_KEY: k.privateKey, PARLEY_TRUSTED_KEYS: trusted }]));
+}
+
+const privateKeySetting: Setting<KeyObject | undefined> = {
+  env: 'PARLEY_IDENTITY_KEY',
+  doc: "this process's Ed25519 private key (base64url PKCS#8), which signs the caller it names to other services (`npm run -s secrets` makes one)",
+  secret: true,
+  defaultText: '',
+  read(raw) {
+    if (raw === undefined || raw.trim() === '') return undefined;
+    try {
+      const key = createPrivateKey({ key: Buffer.from(raw.trim(), 'base64url'), format: 'der', type: 'pkcs8' });
+      if (key.asymmetricKeyType !== 'ed25519') throw new Error(`a ${key.asymmetricKeyType} key`);
+      return key;
+    } catch (e) {
+      throw new SettingError(`PARLEY_IDENTITY_KEY must be an Ed25519 private key as base64url PKCS#8 DER (${(e as Error).message})`);
+    }
+  },
+};
+
+const trustedKeysSetting: Setting<ReadonlyMap<string, KeyObject>> = {
+  env: 'PARLEY_TRUSTED_KEYS',
+  doc: 'the processes whose signed callers this one believes: comma-separated name:publicKey (base64url Ed25519)',
+  defaultText: '',
+  read(raw) {
+    const trusted = new Map<string, KeyObject>();
+    for (const entry of (raw ?? '').split(',').map((e) => e.trim()).filter(Boolean)) {
+      const [name, x, ...rest] = entry.split(':');
+      if (!name || !x || rest.length > 0 || !ID_PATTERN.test(name)) throw new SettingError(`PARLEY_TRUSTED_KEYS entries must be name:publicKey, got "${entry}"`);
+      try {
+        trusted.set(name, createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' }));
+      } catch (e) {
+        throw new SettingError(`PARLEY_TRUSTED_KEYS: the key of ${name} is not an Ed25519 public key (${(e as Error).message})`);
+      }
+    }
+    return trusted;
+  },
+};
+
+/** The two settings every process that speaks on the bus declares. */
+export const identitySettings = { identityKey: privateKeySetting, trustedKeys: trustedKeysSetting };
+
+/** The identity of process `name` from its settings; refuses to go on without a key or anyone to trust. */
+export function callerIdentity(name: string, settings: { identityKey: KeyObject | undefined; trustedKeys: ReadonlyMap<string, KeyObject> }): CallerIdentity {
+  if (!settings.identityKey) throw new SettingError(`PARLEY_IDENTITY_KEY is not set: the ${name} process signs who calls other services with it (\`npm run -s secrets\` makes the keys)`);
+  if (settings.trustedKeys.size === 0) throw new SettingError(`PARLEY_TRUSTED_KEYS is not set: the ${name} process believes no caller without it`);
+  return { name, privateKey: settings.identityKey, trusted: settings.trustedKeys };
+}
+
+const refused = (why: string) => new ParleyError('UNAUTHORIZED', `caller assertion refused: ${why}`);
+
+/** Signs the callers this process names, and checks the ones it is given. */
+export class CallerAssertions {
+  private readonly seen = new Map<string, number>();
+
+  constructor(
+    readonly identity: CallerIdentity,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The assertion of `ctx` for one message: `subject` with exactly `body`. */
+  sign(ctx: RequestContext, subject: string, body: Uint8Array): Promise<string> {
+    const { actor } = ctx;
+    const iat = Math.floor(this.now() / 1000);
+    return new SignJWT({
+      org: actor.organizationId,
+      roles: actor.roles,
+      ...(actor.actsFor?.length ? { acts_for: actor.actsFor } : {}),
+      cid: ctx.correlationId,
+      cau: ctx.causationId,
+      bh: bodyHash(body),
+    })
+      .setProtectedHeader({ alg: ALG, kid: this.identity.name })
+      .setIssuer(this.identity.name)
+      .setSubject(actor.userId)
+      .setAudience(subject)
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + ASSERTION_TTL_SECONDS)
+      .setJti(randomUUID())
+      .sign(this.identity.privateKey);
+  }
+
+  /** The caller of a message on `subject` with `body`, or UNAUTHORIZED saying why not. */
+  async verify(token: string | undefined, subject: string, body: Uint8Array): Promise<RequestContext & { assertedBy: string }> {
+    if (!token) throw refused(`the request carries no ${CALLER_HEADER} header`);
+    let payload: JWTPayload;
+    let kid: string | undefined;
+    try {
+      const verified = await jwtVerify(
+        token,
+        (header) => {
+          const key = header.kid ? this.identity.trusted.get(header.kid) : undefined;
+          if (!key) throw refused(`signed by ${header.kid ? `"${header.kid}", a process this one does not trust` : 'an unnamed key'}`);
+          return key;
+        },
+        { algorithms: [ALG], audience: subject, currentDate: new Date(this.now()), clockTolerance: CLOCK_TOLERANCE_SECONDS, requiredClaims: ['iss', 'sub', 'iat', 'exp', 'jti'] },
+      );
+      payload = verified.payload;
+      kid = verified.protectedHeader.kid;
+    } catch (e) {
+      if (e instanceof ParleyError) throw e;
+      if (e instanceof errors.JWTExpired) throw refused('expired');
+      if (e instanceof errors.JWTClaimValidationFailed) throw refused(e.claim === 'aud' ? 'made for another subject' : `its "${e.claim}" claim is ${e.reason}`);
+      if (e instanceof errors.JWSSignatureVerificationFailed) throw refused('the signature does not match');
+      throw refused('malformed');
+    }
+    if (payload.iss !== kid) throw refused('its issuer is not the key that signed it');
+    if ((payload.exp as number) - (payload.iat as number) > ASSERTION_TTL_SECONDS) throw refused(`it lives longer than ${ASSERTION_TTL_SECONDS} s`);
+    if (payload.bh !== bodyHash(body)) throw refused('it was made for another message');
+    this.remember(payload.jti as string, (payload.exp as number) * 1000);
+    return { ...contextOf(payload), assertedBy: kid as string };
+  }
+
+  /** A jti seen within its lifetime is a replay; forgotten once expired (or, past REMEMBERED, oldest first). */
+  private remember(jti: string, expiresAt: number): void {
+    const now = this.now();
+    if (this.seen.has(jti)) throw refused('replayed');
+    this.seen.set(jti, expiresAt);
+    if (this.seen.size > REMEMBERED || this.seen.size % 1024 === 0) {
+      for (const [id, until] of this.seen) {
+        if (until + CLOCK_TOLERANCE_SECONDS * 1000 <= now || this.seen.size > REMEMBERED) this.seen.delete(id);
+        else break;
+      }
+    }
+  }
+}
+
+const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+
+function contextOf(p: JWTPayload): RequestContext {
+  const { sub, org, roles, cid, cau } = p as JWTPayload & Record<string, unknown>;
+  const actsFor = (p as Record<string, unknown>).acts_for;
+  if (typeof sub !== 'string' || sub === '' || sub.length > 256 || problemWithJsonStrings(sub)) throw refused('its subject is not a user id');
+  if (typeof org !== 'string' || !ID_PATTERN.test(org)) throw refused('its organization is not an organization id');
+  if (!strings(roles)) throw refused('its roles are not a list of names');
+  if (actsFor !== undefined && !(strings(actsFor) && actsFor.every((o) => ID_PATTERN.test(o)))) throw refused('acts_for is not a list of organization ids');
+  if (typeof cid !== 'string' || typeof cau !== 'string') throw refused('it names no correlation and causation ids');
+  return {
+    actor: { userId: sub, organizationId: org, roles: roles.filter(isRole), ...(actsFor?.length ? { actsFor } : {}) },
+    correlationId: cid,
+    causationId: cau,
+  };
+}

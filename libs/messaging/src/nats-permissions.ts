@@ -1,0 +1,124 @@
+import { randomBytes } from 'node:crypto';
+import type { ConnectionOptions } from 'nats';
+import { natsServers } from './rpc-client';
+import { SettingError, optional } from './settings';
+import { CONFERENCE_CONTEXT, DEAD_LETTER_SUBJECT_ROOT, DELIVERY_STREAM, EVENTS_SUBJECT_ROOT, USER_ENDPOINT_CONTEXT, USER_EVENT_CONTEXT } from '@parley/contracts';
+
+/**
+ * Who may publish and subscribe to what on NATS: one user per process, each limited to the
+ * subjects it needs, so that one process's credentials cannot send another's commands, read
+ * the deliveries of endpoints it does not serve, or speak for a context it does not own.
+ * `npm start`, the test harness and deploy/nats/ render the server's `authorization` block from
+ * this one table (renderNatsAuthorization); deploy/nats/authorization.conf is checked against it.
+ *
+ * Every process replies to the requests it is allowed to receive (allow_responses) and gets its
+ * own inbox prefix (`_INBOX_<user>`), so nobody can subscribe to another's answers.
+ */
+export interface NatsUserPermissions {
+  publish: { allow: string[]; deny?: string[] };
+  subscribe: { allow: string[]; deny?: string[] };
+}
+
+/** The inbox prefix of a NATS user: replies to its requests arrive under it, and only it may subscribe there. */
+export const inboxPrefixOf = (user: string): string => `_INBOX_${user}`;
+
+/** The JetStream API a service uses: streams and consumers, and acknowledgements; never deleting or changing a stream. */
+const jetStream = {
+  publish: ['$JS.API.INFO', '$JS.API.STREAM.INFO.*', '$JS.API.STREAM.CREATE.*', '$JS.API.STREAM.NAMES', '$JS.API.STREAM.MSG.GET.*', '$JS.API.CONSUMER.>', '$JS.ACK.>', '$JS.FC.>'],
+  deny: ['$JS.API.STREAM.DELETE.*', '$JS.API.STREAM.UPDATE.*'],
+};
+
+const own = (service: string) => [`parley.${service}.>`];
+const events = (...contexts: string[]) => contexts.map((c) => `${EVENTS_SUBJECT_ROOT}.${c}.>`);
+const deadLetters = `${DEAD_LETTER_SUBJECT_ROOT}.>`;
+
+/** By NATS user (a process of PARLEY_SERVICES, and `operator` for the CLIs and the test harness). */
+export const NATS_PERMISSIONS: Readonly<Record<string, NatsUserPermissions>> = {
+  gateway: {
+    publish: {
+      allow: ['parley.conference.cmd.*', 'parley.conference.qry.*', 'parley.presence.cmd.*', 'parley.presence.qry.*', 'parley.media.qry.*', 'parley.session.>', ...jetStream.publish],
+      // Commands only services send: the presence service's verdict on a participant, and the SFU's.
+      deny: ['parley.conference.cmd.updateParticipantState', ...jetStream.deny],
+    },
+    subscribe: { allow: [`${inboxPrefixOf('gateway')}.>`, ...events(CONFERENCE_CONTEXT), 'parley.session.>', 'parley.deliver.>'] },
+  },
+  conference: {
+    publish: {
+      allow: ['parley.conference.qry.health', 'parley.media.cmd.*', 'parley.presence.qry.endpoint', 'parley.deliver.>', 'parley.deliverq.>', ...events(CONFERENCE_CONTEXT), deadLetters, ...jetStream.publish],
+      deny: jetStream.deny,
+    },
+    subscribe: { allow: [`${inboxPrefixOf('conference')}.>`, ...own('conference'), 'parley.replay.>'] },
+  },
+  presence: {
+    publish: {
+      allow: [
+        'parley.presence.qry.health',
+        'parley.conference.cmd.updateParticipantState',
+        'parley.conference.cmd.leave',
+        'parley.deliver.>',
+        'parley.deliverq.>',
+        'parley.session.>',
+        ...events(USER_ENDPOINT_CONTEXT, USER_EVENT_CONTEXT),
+        deadLetters,
+        ...jetStream.publish,
+        `$JS.API.STREAM.PURGE.${DELIVERY_STREAM}`,
+      ],
+      deny: jetStream.deny,
+    },
+    subscribe: { allow: [`${inboxPrefixOf('presence')}.>`, ...own('presence'), 'parley.replay.>', 'parley.session.>'] },
+  },
+  media: {
+    publish: { allow: ['parley.media.qry.health', deadLetters, ...jetStream.publish], deny: jetStream.deny },
+    subscribe: { allow: [`${inboxPrefixOf('media')}.>`, ...own('media'), 'parley.replay.>'] },
+  },
+  /** The operator's CLIs (projections, dead letters) and the test harness: everything, and the dead-letter stream's upkeep. */
+  operator: { publish: { allow: ['>'] }, subscribe: { allow: ['>'] } },
+};
+
+/** The NATS user a process connects as, and its password: each process its own (NATS_PERMISSIONS). */
+export const natsCredentialSettings = {
+  natsUser: optional('NATS_USER', 'the NATS user this process connects as (its own: see docs/security.md); unset: none, which only an open development server accepts'),
+  natsPassword: optional('NATS_PASSWORD', "that user's password", { secret: true }),
+};
+
+/** Where and as whom a process connects to NATS. */
+export interface NatsSettings {
+  natsUrl: string;
+  natsUser?: string;
+  natsPassword?: string;
+}
+
+/** Production connects to NATS as a user of its own: without one, a process refuses to start (development runs on an open server). */
+export function checkNatsCredentials(settings: NatsSettings & { mode: string }): void {
+  if (settings.mode === 'production' && !settings.natsUser) {
+    throw new SettingError('NATS_USER and NATS_PASSWORD are not set: in production every process connects to NATS as its own user (`npm run -s secrets` makes the passwords; docs/security.md); PARLEY_MODE=development runs without');
+  }
+}
+
+/** How a process connects to NATS: the servers, a name for the server's monitoring, its credentials and its own inbox prefix. */
+export function natsConnectOptions(settings: NatsSettings, name: string): ConnectionOptions {
+  return {
+    servers: natsServers(settings.natsUrl),
+    name,
+    ...(settings.natsUser ? { user: settings.natsUser, pass: settings.natsPassword ?? '', inboxPrefix: inboxPrefixOf(settings.natsUser) } : {}),
+  };
+}
+
+/** A password for a NATS user: 32 random bytes, base64url. */
+export const newNatsPassword = (): string => randomBytes(32).toString('base64url');
+
+const list = (subjects: string[]) => `[${subjects.map((s) => JSON.stringify(s)).join(', ')}]`;
+const rule = (r: { allow: string[]; deny?: string[] }) => `{ allow: ${list(r.allow)}${r.deny?.length ? `, deny: ${list(r.deny)}` : ''} }`;
+
+/**
+ * nats-server's `authorization` block for these users. `password(user)` is what goes in the
+ * file: a literal (quoted) for generated configurations, or a `$VARIABLE` reference that the
+ * server reads from its environment (deploy/nats/authorization.conf).
+ */
+export function renderNatsAuthorization(password: (user: string) => string): string {
+  const users = Object.entries(NATS_PERMISSIONS).map(
+    ([user, p]) =>
+      `    { user: ${JSON.stringify(user)}, password: ${password(user)}, permissions: {\n        publish: ${rule(p.publish)}\n        subscribe: ${rule(p.subscribe)}\n        allow_responses: true\n    } }`,
+  );
+  return `authorization {\n  users: [\n${users.join('\n')}\n  ]\n}\n`;
+}

@@ -1,0 +1,291 @@
+import { ACCESS, type Access, type AccessOperation, type AccessRow, Roles, type Role } from '@parley/contracts';
+import { type SyntheticMedia, type WrtcPeerConnection, peerConnection, receiveOffer, sendOffer, syntheticMedia } from '@parley/testing';
+import { type OpenApiDocument, operationsOf } from './support/openapi-fuzz';
+import { Api, type ApiResponse, Stack } from './support/stack';
+
+/**
+ * The access table (ACCESS, docs/access.md) played cell by cell through the gateway: for every
+ * operation, every route it covers, every situation and every role, a new user of that role
+ * meets the situation (a conference an agent made, another user's endpoint, a stream…) and sends
+ * the request. `yes` must succeed, `forbidden` must be 403 and `hidden` 404 (or, in a list,
+ * absent). The cells come from the table, so the table, the docs and this test cannot drift; a
+ * situation without a scene below fails the test.
+ */
+
+interface Caller {
+  userId: string;
+  role: Role;
+  api: Api;
+}
+
+/** What a scene hands back: the request that plays the cell, and for a list the conference to look for. */
+interface Play {
+  method: 'GET' | 'POST';
+  path: string;
+  body?: unknown;
+  listed?: string;
+}
+
+type Scene = (caller: Caller, route: string) => Promise<Play>;
+
+const event = { type: 'NoteAddedEvent', timestamp: '2026-01-01T00:00:00Z', text: 'hi' };
+const ice = [{ candidate: 'candidate:1 1 udp 2122260223 192.0.2.10 54321 typ host', sdpMid: '0', sdpMLineIndex: 0 }];
+
+describe('the access table, cell by cell', () => {
+  let stack: Stack;
+  let doc: OpenApiDocument;
+  let host: Api;
+  let sendSdp: string;
+  let receiveSdp: string;
+  const peers: WrtcPeerConnection[] = [];
+  const sources: SyntheticMedia[] = [];
+  let n = 0;
+  const unique = (what: string) => `${what}-${++n}`;
+
+  beforeAll(async () => {
+    stack = await Stack.start({ presence: {}, media: { env: { TURN_URLS: 'turn:127.0.0.1:3478', TURN_SECRET: 'a'.repeat(32) } }, gateway: { longPollTimeoutMs: 200 } });
+    doc = (await stack.anonymous().request('GET', '/rtc-api/docs/openapi.json')).body;
+    host = await stack.api('host-agent', 'org-a', ['AGENT']);
+    const media = syntheticMedia();
+    sources.push(media);
+    const sender = peerConnection();
+    const receiver = peerConnection();
+    peers.push(sender, receiver);
+    sendSdp = await sendOffer(sender, [media.videoTrack]);
+    receiveSdp = await receiveOffer(receiver, ['video']);
+  }, 60_000);
+  afterAll(async () => {
+    sources.forEach((s) => s.stop());
+    peers.forEach((p) => p.close());
+    await stack?.stop();
+  });
+
+  const ok = (res: ApiResponse, what: string) => {
+    if (res.status >= 300) throw new Error(`${what}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res;
+  };
+
+  /** A user of `role` in org-a, new for each cell (so no quota of one user is reached by another cell). */
+  async function newCaller(role: Role, actsFor?: string[]): Promise<Caller> {
+    const userId = unique(`mx-${role.toLowerCase()}`);
+    return { userId, role, api: new Api(stack.gateway.url, await stack.token(userId, 'org-a', [role], actsFor ? { actsFor } : {})) };
+  }
+
+  /** A conference the host agent created, with the host joined (a new host every 90: one user holds at most 100 unended). */
+  let hosted = 0;
+  async function conference(): Promise<string> {
+    if (++hosted % 90 === 0) host = await stack.api(unique('host-agent'), 'org-a', ['AGENT']);
+    const { body } = ok(await host.post('/conferences/create', {}), 'create');
+    ok(await host.post('/conferences/join', { conferenceId: body.id, userEndpointId: unique('ep-host') }), 'host joins');
+    return body.id;
+  }
+
+  async function registered(api: Api): Promise<string> {
+    const ep = unique('ep');
+    ok(await api.post('/users/endpoints/register', { userEndpointId: ep, keepAliveSeconds: 600 }), 'register');
+    return ep;
+  }
+
+  async function joined(api: Api, conferenceId: string): Promise<string> {
+    const ep = await registered(api);
+    ok(await api.post('/conferences/join', { conferenceId, userEndpointId: ep }), 'join');
+    return ep;
+  }
+
+  async function published(api: Api, conferenceId: string, ep: string): Promise<string> {
+    const { body } = ok(await api.post('/conferences/publishStream', { conferenceId, userEndpointId: ep, conferenceStreamType: 'CAM', sdpOffer: sendSdp }), 'publish');
+    return body.streamId;
+  }
+
+  async function viewing(api: Api, conferenceId: string, ep: string): Promise<{ streamId: string; viewerId: string }> {
+    const hostEp = await joined(host, conferenceId);
+    const streamId = await published(host, conferenceId, hostEp);
+    const { body } = ok(await api.post('/conferences/viewStream', { conferenceId, userEndpointId: ep, streamId, sdpOffer: receiveSdp }), 'view');
+    return { streamId, viewerId: body.viewerId };
+  }
+
+  /** The endpoint a participant command names: the caller's own, or a customer's who joined too. */
+  async function participant(caller: Caller, situation: string, conferenceId: string): Promise<{ api: Api; ep: string }> {
+    if (situation === "the caller's own participant endpoint") return { api: caller.api, ep: await joined(caller.api, conferenceId) };
+    const other = await stack.api(unique('mx-guest'), 'org-a', ['CUSTOMER']);
+    return { api: other, ep: await joined(other, conferenceId) };
+  }
+
+  /** By operation, then situation: the scene that puts a caller in it. */
+  const SCENES: { [O in AccessOperation]: Record<keyof (typeof ACCESS)[O]['cases'], Scene> } = {
+    createConference: {
+      'with an id the server chooses': async () => ({ method: 'POST', path: '/conferences/create', body: {} }),
+      'with an id the caller chooses': async () => ({ method: 'POST', path: '/conferences/create', body: { conferenceId: unique('chosen') } }),
+      "for an organization the caller's OAuth client may act for": async () => ({ method: 'POST', path: '/conferences/create', body: { organizationId: 'org-b' } }),
+      'for any other organization': async () => ({ method: 'POST', path: '/conferences/create', body: { organizationId: 'org-c' } }),
+    },
+    joinConference: {
+      'with an endpoint the caller registered': async (c) => ({ method: 'POST', path: '/conferences/join', body: { conferenceId: await conference(), userEndpointId: await registered(c.api) } }),
+      'with an endpoint nobody registered': async () => ({ method: 'POST', path: '/conferences/join', body: { conferenceId: await conference(), userEndpointId: unique('ep-free') } }),
+      'with an endpoint another user registered': async () => ({
+        method: 'POST',
+        path: '/conferences/join',
+        body: { conferenceId: await conference(), userEndpointId: await registered(await stack.api(unique('mx-guest'), 'org-a', ['CUSTOMER'])) },
+      }),
+    },
+    leaveConference: participantScenes(async (_c, conferenceId, p) => ({ path: '/conferences/leave', body: { conferenceId, userEndpointId: p.ep } })),
+    updateParticipantMetadata: participantScenes(async (_c, conferenceId, p) => ({ path: '/conferences/updateParticipantMetadata', body: { conferenceId, userEndpointId: p.ep, newMetadata: { a: 1 } } })),
+    updateStreamMetadata: participantScenes(async (_c, conferenceId, p) => ({
+      path: '/conferences/updateStreamMetadata',
+      body: { conferenceId, userEndpointId: p.ep, streamId: await published(p.api, conferenceId, p.ep), newMetadata: { b: 2 } },
+    })),
+    updatePublishedStreamBitrate: participantScenes(async (_c, conferenceId, p) => {
+      await published(p.api, conferenceId, p.ep);
+      return { path: '/conferences/updatePublishedStreamBitrate', body: { conferenceId, userEndpointId: p.ep, videoBitrate: 200_000 } };
+    }),
+    publishStream: participantScenes(async (_c, conferenceId, p) => ({ path: '/conferences/publishStream', body: { conferenceId, userEndpointId: p.ep, conferenceStreamType: 'CAM', sdpOffer: sendSdp } })),
+    unpublishStream: participantScenes(async (_c, conferenceId, p) => ({ path: '/conferences/unpublishStream', body: { conferenceId, userEndpointId: p.ep, streamId: await published(p.api, conferenceId, p.ep) } })),
+    viewStream: participantScenes(async (_c, conferenceId, p) => {
+      const hostEp = await joined(host, conferenceId);
+      return { path: '/conferences/viewStream', body: { conferenceId, userEndpointId: p.ep, streamId: await published(host, conferenceId, hostEp), sdpOffer: receiveSdp } };
+    }),
+    stopViewStream: participantScenes(async (_c, conferenceId, p) => ({ path: '/conferences/stopViewStream', body: { conferenceId, userEndpointId: p.ep, ...(await viewing(p.api, conferenceId, p.ep)) } })),
+    addIceCandidates: participantScenes(async (_c, conferenceId, p, route) =>
+      route.endsWith('addPublishStreamIceCandidates')
+        ? { path: '/conferences/addPublishStreamIceCandidates', body: { conferenceId, userEndpointId: p.ep, streamId: await published(p.api, conferenceId, p.ep), iceCandidates: ice } }
+        : { path: '/conferences/addViewStreamIceCandidates', body: { conferenceId, userEndpointId: p.ep, ...(await viewing(p.api, conferenceId, p.ep)), iceCandidates: ice } },
+    ),
+    endConference: {
+      'one the caller created': async (c) => {
+        const { body } = ok(await c.api.post('/conferences/create', {}), 'create');
+        return { method: 'POST', path: '/conferences/end', body: { conferenceId: body.id, userEndpointId: unique('ep') } };
+      },
+      'one the caller joined but did not create': async (c) => {
+        const conferenceId = await conference();
+        return { method: 'POST', path: '/conferences/end', body: { conferenceId, userEndpointId: await joined(c.api, conferenceId) } };
+      },
+      'one the caller neither created nor joined': async () => ({ method: 'POST', path: '/conferences/end', body: { conferenceId: await conference(), userEndpointId: unique('ep') } }),
+    },
+    setConferenceInteraction: {
+      'one the caller created or joined': async (c) => {
+        const conferenceId = await conference();
+        return { method: 'POST', path: '/conferences/interaction', body: { conferenceId, interactionId: unique('int'), userEndpointId: await joined(c.api, conferenceId) } };
+      },
+      'one the caller neither created nor joined': async () => ({ method: 'POST', path: '/conferences/interaction', body: { conferenceId: await conference(), interactionId: unique('int') } }),
+    },
+    updateConferenceMetadata: {
+      "with the caller's own participant endpoint": async (c) => {
+        const conferenceId = await conference();
+        return { method: 'POST', path: '/conferences/updateMetadata', body: { conferenceId, userEndpointId: await joined(c.api, conferenceId), operation: 'SET', key: 'k', value: 'v' } };
+      },
+      "with another user's participant endpoint": async () => {
+        const conferenceId = await conference();
+        const guest = await stack.api(unique('mx-guest'), 'org-a', ['CUSTOMER']);
+        return { method: 'POST', path: '/conferences/updateMetadata', body: { conferenceId, userEndpointId: await joined(guest, conferenceId), operation: 'SET', key: 'k', value: 'v' } };
+      },
+    },
+    sendEventToConference: {
+      'any conference of its organization': async () => ({ method: 'POST', path: '/conferences/sendEvent', body: { conferenceId: await conference(), event } }),
+    },
+    listActiveConferences: {
+      'one the caller created or joined': async (c) => {
+        const conferenceId = await conference();
+        await joined(c.api, conferenceId);
+        return { method: 'GET', path: '/conferences/active', listed: conferenceId };
+      },
+      'one the caller neither created nor joined': async () => ({ method: 'GET', path: '/conferences/active', listed: await conference() }),
+    },
+    readConference: {
+      'one the caller created or joined': async (c, route) => {
+        const conferenceId = await conference();
+        await joined(c.api, conferenceId);
+        return { method: 'GET', path: readPath(route, conferenceId) };
+      },
+      'one the caller neither created nor joined': async (_c, route) => ({ method: 'GET', path: readPath(route, await conference()) }),
+    },
+    updateParticipantState: {
+      // No route: only the presence service sends it, over NATS (test/bus-security.e2e.spec.ts).
+      'any participant': async () => {
+        throw new Error('updateParticipantState has no route');
+      },
+    },
+    registerEndpoint: {
+      'an endpoint id of its own': async (_c, route) => ({ method: 'POST', path: route.endsWith('/register') ? '/users/endpoints/register' : '/users/endpoints', body: { userEndpointId: unique('ep'), keepAliveSeconds: 60 } }),
+    },
+    useEndpoint: {
+      'an endpoint the caller registered': async (c, route) => endpointPlay(route, await registered(c.api)),
+      'an endpoint another user registered': async (_c, route) => endpointPlay(route, await registered(await stack.api(unique('mx-guest'), 'org-a', ['CUSTOMER']))),
+    },
+    sendEventToUser: {
+      'a user of its own organization': async () => {
+        const guestId = unique('mx-guest');
+        await registered(await stack.api(guestId, 'org-a', ['CUSTOMER']));
+        return { method: 'POST', path: '/users/endpoints/sendEvent', body: { userId: guestId, event } };
+      },
+      "a user of an organization the caller's OAuth client may act for": async () => ({ method: 'POST', path: '/users/endpoints/sendEvent', body: { userId: 'someone', organizationId: 'org-b', event } }),
+      'a user of any other organization': async () => ({ method: 'POST', path: '/users/endpoints/sendEvent', body: { userId: 'someone', organizationId: 'org-c', event } }),
+    },
+    iceServers: {
+      'its own credentials': async () => ({ method: 'GET', path: '/iceServers/v2' }),
+    },
+  };
+
+  function participantScenes(
+    play: (caller: Caller, conferenceId: string, p: { api: Api; ep: string }, route: string) => Promise<{ path: string; body: unknown }>,
+  ): Record<"the caller's own participant endpoint" | "another user's participant endpoint", Scene> {
+    const scene = (situation: string): Scene => async (caller, route) => {
+      const conferenceId = await conference();
+      return { method: 'POST', ...(await play(caller, conferenceId, await participant(caller, situation, conferenceId), route)) };
+    };
+    return { "the caller's own participant endpoint": scene("the caller's own participant endpoint"), "another user's participant endpoint": scene("another user's participant endpoint") };
+  }
+
+  function readPath(route: string, conferenceId: string): string {
+    if (route.endsWith('/simpleView')) return `/conferences/${conferenceId}/simpleView`;
+    if (route.endsWith('/events')) return `/conferences/${conferenceId}/events?v=0`;
+    return `/conferences/${conferenceId}`;
+  }
+
+  function endpointPlay(route: string, ep: string): Play {
+    if (route.startsWith('GET')) return { method: 'GET', path: `/users/endpoints/${ep}/events` };
+    return { method: 'POST', path: route.endsWith('/keepalive') ? '/users/endpoints/keepalive' : '/users/endpoints/unregister', body: { userEndpointId: ep } };
+  }
+
+  /** What a cell's answer says happened, in the table's words. */
+  function outcome(res: ApiResponse, play: Play): Access | string {
+    if (play.listed !== undefined) {
+      if (res.status !== 200) return `status ${res.status}`;
+      return (res.body as { id: string }[]).some((c) => c.id === play.listed) ? 'yes' : 'hidden';
+    }
+    if (res.status >= 200 && res.status < 300) return 'yes';
+    if (res.status === 403) return 'forbidden';
+    if (res.status === 404) return 'hidden';
+    return `status ${res.status}: ${JSON.stringify(res.body)}`;
+  }
+
+  it('names every route of the API in the table, under the operation the route says it is', () => {
+    const inTable = Object.entries(ACCESS).flatMap(([op, rule]) => rule.routes.map((route) => `${route} ${op}`));
+    const inDocument = operationsOf(doc)
+      .filter((o) => !o.op['x-parley-public'])
+      .map((o) => `${o.name} ${String(o.op['x-parley-access'])}`);
+    expect(inDocument.sort()).toEqual(inTable.sort());
+  });
+
+  it('answers every cell as the table says', async () => {
+    const wrong: string[] = [];
+    let cells = 0;
+    for (const [operation, rule] of Object.entries(ACCESS) as [AccessOperation, (typeof ACCESS)[AccessOperation]][]) {
+      for (const route of rule.routes) {
+        for (const [situation, row] of Object.entries(rule.cases as Record<string, AccessRow>)) {
+          const scene = (SCENES[operation] as Record<string, Scene>)[situation];
+          for (const role of Roles) {
+            const caller = await newCaller(role, situation.includes('may act for') ? ['org-b'] : undefined);
+            const play = await scene(caller, route);
+            const res = await caller.api.request(play.method, `/rtc-api${play.path}`, play.body);
+            const got = outcome(res, play);
+            cells++;
+            if (got !== row[role]) wrong.push(`${route} | ${situation} | ${role}: table says ${row[role]}, got ${got}`);
+          }
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+    const expected = Object.values(ACCESS).reduce((sum, rule) => sum + rule.routes.length * Object.keys(rule.cases).length * Roles.length, 0);
+    expect(cells).toBe(expected);
+  }, 240_000);
+});
