@@ -115,7 +115,8 @@ async function scenario(store: string, pg: PostgresHandle | undefined, issuer: T
   const data = tempDir('parley-bench-data-');
   const databaseUrl = pg ? await pg.createDatabase() : undefined;
   const started = performance.now();
-  const services = await startServices({ natsUrl: nats.url, databaseUrl, dataDir: data.dir, jwtSecret: JWT_SECRET });
+  // The presence service too: a join asks it whose endpoint it is (and is 503 without it).
+  const services = await startServices({ natsUrl: nats.url, databaseUrl, dataDir: data.dir, jwtSecret: JWT_SECRET, presence: true });
   const releaseServices = onCleanup('services', () => services.stop());
   log(`stack up in ${((performance.now() - started) / 1000).toFixed(1)} s: gateway ${services.url}, nats ${nats.url}`);
 

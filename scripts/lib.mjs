@@ -1,6 +1,6 @@
 // Shared by `npm start` and `npm test`: find or install what the project needs on a Debian 12 machine.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const root = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
@@ -62,7 +62,6 @@ export function ensureNodeModules() {
   run('npm', ['ci', '--no-audit', '--no-fund']);
 }
 
-/** Every process of Parley, in start order: PARLEY_SERVICES of libs/contracts, read from its build (the test harness and the bench read it too). */
 /**
  * The installation's secrets (libs/service-kit/src/secrets.ts), made on the first run and kept in
  * `<dataDir>/secrets.json` (readable by its owner only): every NATS user's password and every
@@ -82,11 +81,13 @@ export async function installationSecrets(dataDir) {
   const merged = secrets ? { ...fresh, ...secrets, nats: { ...fresh.nats, ...secrets.nats }, identities: { ...fresh.identities, ...secrets.identities } } : fresh;
   if (JSON.stringify(merged) !== JSON.stringify(secrets)) {
     writeFileSync(file, `${JSON.stringify(merged, null, 2)}\n`, { mode: 0o600 });
+    chmodSync(file, 0o600); // a file that was there keeps its mode otherwise
     log(secrets ? `added new processes' secrets to ${file}` : `made this installation's secrets: ${file} (keep it private)`);
   }
   return { secrets: merged, natsAuthorization: natsAuthorizationConfig(merged), envOf: (name) => processSecretsEnv(merged, name) };
 }
 
+/** Every process of Parley, in start order: PARLEY_SERVICES of libs/contracts, read from its build (the test harness and the bench read it too). */
 export async function registeredServices() {
   return (await import(join(root, 'libs/contracts/dist/services.js'))).default.PARLEY_SERVICES;
 }

@@ -4,7 +4,7 @@
 // stops everything on Ctrl-C. A process that exits after it started is started again, after a back-off that
 // doubles with each exit in a row (1 s up to 30 s), so one crash never takes the others down.
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -172,6 +172,7 @@ try {
     // Its users: one per process, each allowed only its own subjects, and `operator` for the CLIs.
     const authorization = join(dataDir, 'nats-authorization.conf');
     writeFileSync(authorization, installation.natsAuthorization, { mode: 0o600 });
+    chmodSync(authorization, 0o600);
     const nats = start('nats', bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', join(dataDir, 'nats'), '-l', join(dataDir, 'nats-server.log'), '-c', authorization]);
     await waitForPort(port);
     ownNats = true;

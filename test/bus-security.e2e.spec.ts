@@ -1,4 +1,4 @@
-import { type NatsConnection, type Status, connect, headers } from 'nats';
+import { AckPolicy, type NatsConnection, type Status, connect, headers } from 'nats';
 import { ConferenceCommands, MediaCommands, type RequestContext } from '@parley/contracts';
 import { CallerAssertions, NatsRpcClient, callerIdentity, identitySettings, inboxPrefixOf, readSettings } from '@parley/messaging';
 import { startService } from '@parley/service-kit';
@@ -59,6 +59,47 @@ describe('the bus: NATS users and signed callers', () => {
     expect(gateway.refusals.sort()).toEqual(['publish parley.conference.cmd.updateParticipantState', 'publish parley.media.cmd.release', 'subscription _INBOX_conference.>']);
   });
 
+  it('grants JetStream stream by stream: no consumer of what a process may not read, no stream deleted or read message by message', async () => {
+    const media = await as('media');
+    // The SFU reads conference events, and may be their consumer ...
+    const jsm = await media.nc.jetstreamManager();
+    await jsm.consumers.add('PARLEY_EVENTS', { name: 'media-probe', filter_subject: 'parley.evt.conference.>', ack_policy: AckPolicy.Explicit });
+    await jsm.consumers.delete('PARLEY_EVENTS', 'media-probe');
+    // ... but not of an endpoint's queued events, presence's events, or the dead letters.
+    media.nc.publish('$JS.API.CONSUMER.CREATE.PARLEY_DELIVERY.probe.parley.deliverq.>', '{}');
+    media.nc.publish('$JS.API.CONSUMER.CREATE.PARLEY_EVENTS.probe.parley.evt.userendpoint.>', '{}');
+    media.nc.publish('$JS.API.CONSUMER.CREATE.PARLEY_DEAD_LETTERS.probe', '{}');
+    media.nc.publish('$JS.API.STREAM.MSG.GET.PARLEY_DEAD_LETTERS', '{"seq":1}');
+    const gateway = await as('gateway');
+    gateway.nc.publish('$JS.API.STREAM.DELETE.PARLEY_EVENTS', '');
+    gateway.nc.publish('$JS.API.STREAM.CREATE.CAPTURE', '{"subjects":["_INBOX_conference.>"]}');
+    await Promise.all([media.nc.flush(), gateway.nc.flush()]);
+    await waitFor(() => media.refusals.length >= 4 && gateway.refusals.length >= 2, { timeoutMs: 5000, description: 'the server refuses each' });
+    expect(media.refusals.sort()).toEqual([
+      'publish $JS.API.CONSUMER.CREATE.PARLEY_DEAD_LETTERS.probe',
+      'publish $JS.API.CONSUMER.CREATE.PARLEY_DELIVERY.probe.parley.deliverq.>',
+      'publish $JS.API.CONSUMER.CREATE.PARLEY_EVENTS.probe.parley.evt.userendpoint.>',
+      'publish $JS.API.STREAM.MSG.GET.PARLEY_DEAD_LETTERS',
+    ]);
+    expect(gateway.refusals.sort()).toEqual(['publish $JS.API.STREAM.CREATE.CAPTURE', 'publish $JS.API.STREAM.DELETE.PARLEY_EVENTS']);
+  });
+
+  it("takes a dead letter's replay, or a projection rebuild, from the operator only", async () => {
+    const operator = await stack.connectNats();
+    open.push(operator);
+    const ask = async (subject: string, body: string) => JSON.parse(new TextDecoder().decode((await operator.request(subject, body, { timeout: 5000 })).data));
+    // Unsigned, even on the operator's connection, it is refused.
+    expect(await ask('parley.replay.presence-reactions', '{}')).toEqual({ ok: false, error: expect.stringMatching(/caller assertion refused: the request carries no Parley-Caller header/) });
+    expect(await ask('parley.presence.admin.projections', '{"action":"list"}')).toEqual({ ok: false, error: expect.stringMatching(/caller assertion refused/) });
+    // A service may not even publish there.
+    const media = await as('media');
+    media.nc.publish('parley.replay.presence-reactions', '{}');
+    media.nc.publish('parley.presence.admin.projections', '{}');
+    await media.nc.flush();
+    await waitFor(() => media.refusals.length >= 2, { timeoutMs: 5000, description: 'both refused' });
+    expect(media.refusals.sort()).toEqual(['publish parley.presence.admin.projections', 'publish parley.replay.presence-reactions']);
+  });
+
   describe('a caller assertion is checked before any handler runs', () => {
     let operator: NatsConnection;
     beforeAll(async () => {
@@ -94,6 +135,8 @@ describe('the bus: NATS users and signed callers', () => {
       expect((await send(ConferenceCommands.create, {}, { assertion: '' })).err).toMatchObject({ code: 'UNAUTHORIZED', message: expect.stringMatching(/carries no Parley-Caller header/) });
       const forger = new CallerAssertions({ ...callerIdentity('gateway', readSettings(identitySettings, testProcessEnv('media'))), name: 'gateway' });
       expect((await send(ConferenceCommands.create, {}, { signer: forger })).err).toMatchObject({ code: 'UNAUTHORIZED', message: expect.stringMatching(/signature does not match/) });
+      // Signed by a process this service trusts, but that never calls it: the SFU asks nobody.
+      expect((await send(ConferenceCommands.create, {}, { signer: signerOf('media') })).err).toMatchObject({ code: 'UNAUTHORIZED', message: expect.stringMatching(/media does not call conference/) });
       const late = signerOf('gateway', () => Date.now() - 60_000);
       expect((await send(ConferenceCommands.create, {}, { signer: late })).err).toMatchObject({ code: 'UNAUTHORIZED', message: expect.stringMatching(/expired/) });
       const swapped = await send(ConferenceCommands.create, {}, { body: { pattern: ConferenceCommands.create, data: { organizationId: 'org-b' }, id: 'p-swap' } });

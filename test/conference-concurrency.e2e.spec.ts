@@ -10,7 +10,8 @@ describe('concurrent writers', () => {
     // Two conference service replicas (one queue group) on one PostgreSQL database: joins to
     // the same conference race across processes' worth of state, and only optimistic
     // concurrency with retry keeps them all.
-    stack = await Stack.start({ postgres: true });
+    // The presence service too: a join asks it whose endpoint it is.
+    stack = await Stack.start({ postgres: true, presence: {} });
     replica = await startService(conferenceService, { env: await stack.envOf('conference') });
   });
   afterAll(async () => {

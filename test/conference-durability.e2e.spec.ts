@@ -14,11 +14,11 @@ import { spawnService } from './support/service-process';
 describe('conference service durability', () => {
   let stack: Stack;
   let agent: Api;
-  // A second agent: this stack runs no presence service, and a customer joins only with an endpoint it registered there.
+  // A second agent (staff may join with an endpoint nobody registered).
   let colleague: Api;
 
   beforeAll(async () => {
-    stack = await Stack.start({ postgres: true, conference: false, gateway: { rpcTimeoutMs: 3000 } });
+    stack = await Stack.start({ postgres: true, conference: false, presence: {}, gateway: { rpcTimeoutMs: 3000 } });
     agent = await stack.api('agent-1', 'org-a', ['AGENT']);
     colleague = await stack.api('agent-2', 'org-a', ['AGENT']);
   });

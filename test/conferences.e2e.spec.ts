@@ -84,7 +84,9 @@ describe('conferences over HTTP', () => {
       const unbound = await service.post('/conferences/create', { organizationId: 'org-b', conferenceId: 'svc-made' });
       expect(unbound.status).toBe(403);
       expect(unbound.body.message).toMatch(/may not create a conference \(for any other organization\)/);
-      const bound = new Api(stack.gateway.url, await stack.token('crm', 'org-a', ['SERVICE'], { actsFor: ['org-b'] }));
+      // The reseller's client is configured for org-a+org-b (OAUTH_CLIENTS): its token says so.
+      const granted = await stack.anonymous().request('POST', '/rtc-api/oauth/token', 'grant_type=client_credentials&client_id=reseller&client_secret=reseller-secret', { 'content-type': 'application/x-www-form-urlencoded' });
+      const bound = new Api(stack.gateway.url, granted.body.access_token);
       const bySvc = await bound.post('/conferences/create', { organizationId: 'org-b', conferenceId: 'svc-made' });
       expect(bySvc.status).toBe(200);
       expect((await outsider.get('/conferences/svc-made')).body.organizationId).toBe('org-b');
@@ -245,7 +247,9 @@ describe('conferences over HTTP', () => {
       const id = await createCall();
       await customer.post('/conferences/join', { conferenceId: id, userEndpointId: 'ep-c' });
       expect((await agent.get('/conferences/active')).body.map((c: { id: string }) => c.id)).toContain(id);
-      expect((await stranger.post('/conferences/end', { conferenceId: id, userEndpointId: 'ep-z' })).status).toBe(403);
+      // A customer not in the call does not see it (404); one in it may not end it (403).
+      expect((await stranger.post('/conferences/end', { conferenceId: id, userEndpointId: 'ep-z' })).status).toBe(404);
+      expect((await customer.post('/conferences/end', { conferenceId: id, userEndpointId: 'ep-c' })).status).toBe(403);
       expect((await agent.post('/conferences/end', { conferenceId: id, userEndpointId: 'ep-a', reason: 'resolved' })).status).toBe(204);
       for (const [path, body] of [
         ['/conferences/join', { conferenceId: id, userEndpointId: 'ep-q' }],

@@ -344,7 +344,7 @@ describe('hardening: production refuses to run insecurely, and exposes only what
     it.each([
       ['a missing grant_type', 400, 'invalid_request', 'client_id=crm&client_secret=crm-secret', {}, /grant_type is missing/],
       ['an empty body', 400, 'invalid_request', '', {}, /grant_type is missing/],
-      ['a repeated parameter', 400, 'invalid_request', 'grant_type=client_credentials&grant_type=password&client_id=crm&client_secret=crm-secret', {}, /"grant_type" is given more than once/],
+      ['a repeated parameter', 400, 'invalid_request', 'grant_type=client_credentials&grant_type=password&client_id=crm&client_secret=crm-secret', {}, /'grant_type' is given more than once/],
       ['an unsupported grant_type', 400, 'unsupported_grant_type', 'grant_type=password&username=u&password=p', {}, /client_credentials/],
       ['a scope the client may not have', 400, 'invalid_scope', 'grant_type=client_credentials&client_id=crm&client_secret=crm-secret&scope=ADMIN', {}, /may not request ADMIN; allowed: SERVICE/],
       ['an unknown scope', 400, 'invalid_scope', 'grant_type=client_credentials&scope=ROOT', basic('crm', 'crm-secret'), /ROOT/],
@@ -353,6 +353,8 @@ describe('hardening: production refuses to run insecurely, and exposes only what
       const got = await answer(await token(body, headers));
       expect({ status: got.status, error: got.error, challenge: got.challenge }).toEqual({ status, error, challenge: null });
       expect(got.description).toMatch(description);
+      // RFC 6749 §5.2: error_description is printable ASCII without '"' or '\\'.
+      expect(got.description).toMatch(/^[\x20-\x21\x23-\x5B\x5D-\x7E]*$/);
     });
 
     it.each([

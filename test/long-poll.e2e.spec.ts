@@ -9,7 +9,7 @@ describe('long-poll delivery', () => {
     // commit's kick of the relay, and the relay's publish waking the parked request, can answer
     // a round with its event. A polling path anywhere would show as an empty answer or a
     // round as long as the park's timeout.
-    stack = await Stack.start({ gateway: { longPollTimeoutMs: parkTimeoutMs }, conference: { env: { RELAY_POLL_MS: '60000' } } });
+    stack = await Stack.start({ gateway: { longPollTimeoutMs: parkTimeoutMs }, conference: { env: { RELAY_POLL_MS: '60000' } }, presence: {} });
   });
   afterAll(() => stack?.stop());
 

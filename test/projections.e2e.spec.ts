@@ -5,6 +5,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { REPOSITORY_ROOT, waitFor } from '@parley/testing';
 import { Stack } from './support/stack';
+import { testOperator, testOperatorEnv } from './support/secrets';
+import { operatorHeaders } from '@parley/messaging';
 import { settledEventCount } from './support/quiescence';
 
 /**
@@ -45,7 +47,12 @@ describe('projections rebuilt from the events equal the ones written live', () =
     await stack?.stop();
   });
 
-  const ask = async (service: string, body: object) => JSON.parse(new TextDecoder().decode((await nc.request(projectionAdminSubject(service), JSON.stringify(body), { timeout: 60_000 })).data));
+  /** As `npm run -s projections` asks: the operator's signed request. */
+  const ask = async (service: string, body: object) => {
+    const subject = projectionAdminSubject(service);
+    const data = new TextEncoder().encode(JSON.stringify(body));
+    return JSON.parse(new TextDecoder().decode((await nc.request(subject, data, { headers: await operatorHeaders(testOperator(), subject, data), timeout: 60_000 })).data));
+  };
   const dump = async (service: RunningService, table: string) =>
     (await service.kit.store.transaction((sql) => sql.query<Record<string, unknown>>(`select * from ${table} order by 1, 2, 3`))).rows;
 
@@ -79,7 +86,7 @@ describe('projections rebuilt from the events equal the ones written live', () =
 
   it('the documented commands ask the same over NATS: npm run -s projections and npm run -s dead-letters', async () => {
     const run = (script: string, args: string[]) =>
-      execFileAsync(process.execPath, ['-r', './scripts/register-ts.cjs', `libs/service-kit/src/cli/${script}.ts`, ...args], { cwd: REPOSITORY_ROOT, env: { ...process.env, NATS_URL: stack.nats.url, NATS_USER: 'operator', NATS_PASSWORD: stack.nats.credentials.pass ?? '' } });
+      execFileAsync(process.execPath, ['-r', './scripts/register-ts.cjs', `libs/service-kit/src/cli/${script}.ts`, ...args], { cwd: REPOSITORY_ROOT, env: { ...process.env, NATS_URL: stack.nats.url, ...testOperatorEnv() } });
     const listed = JSON.parse((await run('projections', ['list', 'presence'])).stdout);
     expect(listed.projections.map((p: ProjectionStatus) => `${p.name} v${p.version} ${p.kind}`)).toEqual(['presence_endpoints v1 state', 'presence_participations v1 jetstream']);
     const rebuilt = JSON.parse((await run('projections', ['rebuild', 'conference', 'conference_views'])).stdout);

@@ -1,4 +1,5 @@
-import { type ParleySecrets, makeSecrets, natsAuthorizationConfig, operatorNatsEnv, processSecretsEnv } from '@parley/service-kit';
+import { type ParleySecrets, makeSecrets, natsAuthorizationConfig, operatorEnv, processSecretsEnv } from '@parley/service-kit';
+import { CallerAssertions, OPERATOR, identitySettings, readSettings } from '@parley/messaging';
 import type { StartNatsOptions } from '@parley/testing';
 
 /**
@@ -13,11 +14,21 @@ export const TEST_SECRETS: ParleySecrets = process.env.PARLEY_TEST_SECRETS ? (JS
 /** What process `name` is given (NATS user and password, signing key, trusted keys). */
 export const testProcessEnv = (name: string): Record<string, string> => processSecretsEnv(TEST_SECRETS, name);
 
+/** The operator's NATS user, password and signing key (what the CLIs are given). */
+export const testOperatorEnv = (): Record<string, string> => operatorEnv(TEST_SECRETS);
+
 /** The operator's NATS credentials, for a test's own connections to a stack's NATS. */
 export const operatorCredentials = (): { user: string; pass: string } => {
-  const env = operatorNatsEnv(TEST_SECRETS);
+  const env = testOperatorEnv();
   return { user: env.NATS_USER, pass: env.NATS_PASSWORD };
 };
 
 /** A NATS server that requires the users of NATS_PERMISSIONS, as a deployment's does. */
 export const natsWithUsers = (): StartNatsOptions => ({ authorization: { config: natsAuthorizationConfig(TEST_SECRETS), ...operatorCredentials() } });
+
+/** The operator's signer: what the CLIs sign admin and replay requests with (operatorHeaders). */
+export const testOperator = (): CallerAssertions => {
+  const { identityKey } = readSettings(identitySettings, testOperatorEnv());
+  if (!identityKey) throw new Error('the test secrets have no operator key');
+  return new CallerAssertions({ name: OPERATOR, privateKey: identityKey, trusted: new Map(), callers: new Set() });
+};

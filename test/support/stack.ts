@@ -102,7 +102,8 @@ export class Stack {
     const nats = await startNats(natsWithUsers());
     const pg = options.postgres ? await startPostgres() : undefined;
     const dataDir = mkdtempSync(join(tmpdir(), 'parley-stack-'));
-    const auth = authConfigFromEnv({ JWT_SECRET: TEST_SECRETS.jwtSecret, OAUTH_CLIENTS: 'crm:crm-secret:org-a:SERVICE' });
+    // Two OAuth clients: a CRM of org-a, and a reseller's integration that may act for org-b too.
+    const auth = authConfigFromEnv({ JWT_SECRET: TEST_SECRETS.jwtSecret, OAUTH_CLIENTS: 'crm:crm-secret:org-a:SERVICE,reseller:reseller-secret:org-a+org-b:SERVICE' });
     const gateway = await startGateway(testGatewayConfig(nats.url, options.gateway), auth);
     const stack = new Stack(nats, pg, gateway, auth, dataDir);
     const wanted: Record<string, ServiceOptions | false | undefined> = { conference: options.conference ?? {}, presence: options.presence, media: options.media };

@@ -67,14 +67,20 @@ export class ConferenceController {
     return { ...c, conferenceId, organizationId, actor: ctx.actor, now: new Date().toISOString() } as ConferenceCommand;
   }
 
-  /** The user that registered `userEndpointId` in the caller's organization, if anyone did (the presence service knows). */
+  /**
+   * The user that registered `userEndpointId` in the caller's organization, if anyone did (the
+   * presence service knows). When it cannot be asked, the join cannot be decided: 503, never a
+   * guess that nobody registered it (which would let staff join with a customer's endpoint).
+   */
   private async endpointOwner(userEndpointId: string, ctx: RequestContext): Promise<string | undefined> {
     try {
       const view = await this.kit.rpc.request<UserEndpointView>(PresenceQueries.endpoint, { userEndpointId }, ctx, { timeoutMs: this.kit.settings.presenceTimeoutMs });
       return view.userId;
     } catch (e) {
-      // Not registered, or no presence service running (then nothing is registered): nobody owns it.
-      if (e instanceof ParleyError && (e.code === 'NOT_FOUND' || e.code === 'UNAVAILABLE')) return undefined;
+      if (e instanceof ParleyError && e.code === 'NOT_FOUND') return undefined;
+      if (e instanceof ParleyError && (e.code === 'UNAVAILABLE' || e.code === 'TIMEOUT')) {
+        throw new ParleyError('UNAVAILABLE', `The presence service did not answer (${e.message}); a join needs it to know whose endpoint ${userEndpointId} is`);
+      }
       throw e;
     }
   }

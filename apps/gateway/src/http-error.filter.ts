@@ -37,6 +37,9 @@ export function sendError(reply: FastifyReply, { status, message, details }: Err
   void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);
 }
 
+/** RFC 6749 §5.2: error_description holds %x20-21 / %x23-5B / %x5D-7E only (no '"', no '\\', ASCII). */
+export const oauthText = (text: string): string => text.replace(/…/g, '...').replace(/"/g, "'").replace(/[^\x20-\x21\x23-\x5B\x5D-\x7E]/g, '?');
+
 const cut = (message: string): string => (message.length > MAX_MESSAGE_CHARS ? `${message.slice(0, MAX_MESSAGE_CHARS)}…` : message);
 
 /**
@@ -48,7 +51,7 @@ const cut = (message: string): string => (message.length > MAX_MESSAGE_CHARS ? `
 export function sendOAuthError(reply: FastifyReply, status: number, error: string, description: string): void {
   void reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
   if (status === 401) void reply.header('www-authenticate', 'Basic realm="parley", charset="UTF-8"');
-  void reply.status(status).header('content-type', 'application/json; charset=utf-8').send({ error, error_description: cut(description) });
+  void reply.status(status).header('content-type', 'application/json; charset=utf-8').send({ error, error_description: oauthText(cut(description)) });
 }
 
 /** What an exception means for the client: a ParleyError's code, an HTTP exception's status, or 500. */

@@ -23,7 +23,6 @@ import { type EndpointCommand, type EndpointState, makeEndpointDecider } from '.
 import { type EndpointKey, endpointsOfUser, findEndpoint } from './infra/presence-views';
 import type { PresenceKit } from './settings';
 
-/** The presence service's own identity on the events its scheduler records. */
 /** Who the presence service's own decisions (deadlines) are recorded as: itself (see serviceActor). */
 export const PRESENCE_ACTOR = serviceActor('presence', '-').userId;
 

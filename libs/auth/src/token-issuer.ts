@@ -90,8 +90,8 @@ export class TokenIssuer {
     const notAllowed = requested.filter((r) => !(client.roles as string[]).includes(r));
     if (notAllowed.length > 0) {
       // Never more than the scope's first few names back: the description echoes input.
-      const named = notAllowed.slice(0, 5).map((r) => (r.length > 64 ? `${r.slice(0, 64)}…` : r));
-      throw new OAuthError('invalid_scope', `client "${client.id}" may not request ${named.join(' ')}${notAllowed.length > 5 ? ' …' : ''}; allowed: ${client.roles.join(' ')}`);
+      const named = notAllowed.slice(0, 5).map((r) => (r.length > 64 ? `${r.slice(0, 64)}...` : r));
+      throw new OAuthError('invalid_scope', `client '${client.id}' may not request ${named.join(' ')}${notAllowed.length > 5 ? ' ...' : ''}; allowed: ${client.roles.join(' ')}`);
     }
     const roles = [...new Set(requested)];
     return { ...(await this.issue({ userId: client.id, organizationId: client.organizationId, roles, actsFor: client.actsFor })), scope: roles.join(' ') };

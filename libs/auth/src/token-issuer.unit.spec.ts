@@ -88,6 +88,9 @@ describe('TokenIssuer.clientCredentials', () => {
     expect(decodeJwt(t.access_token).acts_for).toEqual(['org4']);
     await expect(verifier.verify(t.access_token)).resolves.toEqual({ userId: 'reseller', organizationId: 'org3', roles: ['SERVICE'], actsFor: ['org4'] });
     expect(decodeJwt((await issuer.clientCredentials('integration', 's3cret')).access_token).acts_for).toBeUndefined();
+    // Taken from OAUTH_CLIENTS as it is now: an organization removed there is gone from the client's tokens at once.
+    const narrowed = new TokenVerifier(authConfigFromEnv({ JWT_SECRET: 'issuer-test-secret-0123456789abcdef', OAUTH_CLIENTS: 'reseller:r3s:org3:SERVICE' }));
+    expect((await narrowed.verify(t.access_token)).actsFor).toBeUndefined();
     const wildcard = await issuer.issue({ userId: 'u', organizationId: 'org3', roles: ['SERVICE'], actsFor: ['>'] });
     await expect(verifier.verify(wildcard.access_token)).rejects.toMatchObject({ code: 'UNAUTHORIZED', message: /"acts_for" claim must be a list of organization ids/ });
   });

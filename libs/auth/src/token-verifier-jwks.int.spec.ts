@@ -68,6 +68,13 @@ describe('TokenVerifier with a remote JWKS', () => {
     expect(idp.hits()).toBeGreaterThan(0);
   });
 
+  it("never lets an identity provider's token act for other organizations (only OAUTH_CLIENTS grants that)", async () => {
+    const verifier = new TokenVerifier(authConfigFromEnv({ JWKS_URL: idp.url }));
+    const actor = await verifier.verify(await sign({ ...claims(), roles: ['SERVICE'], acts_for: ['org-b'] }, rsa.privateKey, 'RS256', 'rsa-1'));
+    expect(actor.actsFor).toBeUndefined();
+    expect(actor.roles).toEqual(['SERVICE']);
+  });
+
   it('verifies an ES256 token too, and caches the key set', async () => {
     const verifier = new TokenVerifier(authConfigFromEnv({ JWKS_URL: idp.url }));
     await verifier.verify(await sign(claims(), ec.privateKey, 'ES256', 'ec-1'));

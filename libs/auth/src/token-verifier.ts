@@ -30,9 +30,11 @@ export class TokenVerifier {
   private readonly secret?: Uint8Array;
   private readonly baseOptions: JWTVerifyOptions;
   private readonly now: () => Date;
+  private readonly clients: AuthConfig['clients'];
 
   constructor(config: AuthConfig, options: TokenVerifierOptions = {}) {
     this.now = options.now ?? (() => new Date());
+    this.clients = config.clients;
     const common: JWTVerifyOptions = { clockTolerance: options.clockToleranceSeconds ?? 5, requiredClaims: ['exp'] };
     if (config.jwks) {
       // createRemoteJWKSet caches the keys and refetches (rate limited) when an unknown kid shows up,
@@ -68,7 +70,21 @@ export class TokenVerifier {
     } catch (e) {
       throw translate(e, this.getKey !== undefined);
     }
-    return actorFrom(payload);
+    return this.actsForChecked(actorFrom(payload));
+  }
+
+  /**
+   * Acting for other organizations is granted by OAUTH_CLIENTS, nowhere else: an identity
+   * provider's token never carries it across (whatever its claims say), and a client's token
+   * keeps only what its configuration grants now (an organization removed there stops at once).
+   */
+  private actsForChecked(actor: Actor): Actor {
+    if (!actor.actsFor) return actor;
+    const { actsFor, ...rest } = actor;
+    if (this.getKey) return rest;
+    const client = this.clients.find((c) => c.id === actor.userId);
+    const granted = client ? actsFor.filter((o) => client.actsFor.includes(o)) : actsFor;
+    return granted.length ? { ...rest, actsFor: granted } : rest;
   }
 }
 

@@ -70,7 +70,8 @@ export const ACCESS = {
     cases: {
       'one the caller created': everyone,
       'one the caller joined but did not create': staff,
-      'one the caller neither created nor joined': staff,
+      // A customer does not see a conference it is not in (as readConference).
+      'one the caller neither created nor joined': staffSeesIt,
     },
   },
   setConferenceInteraction: {

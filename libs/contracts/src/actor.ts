@@ -18,4 +18,3 @@ export interface RequestContext {
   causationId: string;
 }
 
-export const hasRole = (actor: Actor, ...roles: Role[]): boolean => roles.some((r) => actor.roles.includes(r));

@@ -1,6 +1,7 @@
 import { type KeyObject, createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { type JWTPayload, SignJWT, errors, jwtVerify } from 'jose';
 import { type Actor, ID_PATTERN, ParleyError, type RequestContext, isRole, problemWithJsonStrings } from '@parley/contracts';
+import { type Msg, type MsgHdrs, headers as natsHeaders } from 'nats';
 import { type Setting, SettingError } from './settings';
 
 /**
@@ -25,12 +26,34 @@ const CLOCK_TOLERANCE_SECONDS = 5;
 const REMEMBERED = 200_000;
 const ALG = 'EdDSA';
 
-/** This process's signing key and the keys it trusts, by process name. */
+/** This process's signing key, the keys it knows by process name, and the processes whose callers its handlers take. */
 export interface CallerIdentity {
   name: string;
   privateKey: KeyObject;
   trusted: ReadonlyMap<string, KeyObject>;
+  /** Whose signed callers its request handlers take (CALLERS); anyone else's are refused, however well signed. */
+  callers: ReadonlySet<string>;
 }
+
+/** The operator's tools (projections, dead letters): their own key, taken only on the admin and replay subjects. */
+export const OPERATOR = 'operator';
+
+/**
+ * Who may send requests to whom, by receiving process: the gateway for the users it
+ * authenticated, a service on a user's behalf (the conference service asks the SFU and the
+ * presence service), a service on its own (presence's verdicts to the conference service). A
+ * process asked by no one (the gateway) has none. The operator is never among them: its key opens
+ * only the admin and replay subjects (operatorHeaders, fromOperator).
+ */
+export const CALLERS: Readonly<Record<string, readonly string[]>> = {
+  conference: ['gateway', 'presence'],
+  presence: ['gateway', 'conference'],
+  media: ['gateway', 'conference'],
+  gateway: [],
+};
+
+/** The operator's caller: nobody's user, in no organization. */
+export const operatorContext = (): RequestContext => ({ actor: { userId: OPERATOR, organizationId: '-', roles: [] }, correlationId: randomUUID(), causationId: randomUUID() });
 
 /** The actor a service acts as when nobody asked it to (a timer, a consumer): `service:<name>`, role SERVICE. */
 export const serviceActor = (name: string, organizationId: string): Actor => ({ userId: `service:${name}`, organizationId, roles: ['SERVICE'] });
@@ -90,11 +113,19 @@ const trustedKeysSetting: Setting<ReadonlyMap<string, KeyObject>> = {
 /** The two settings every process that speaks on the bus declares. */
 export const identitySettings = { identityKey: privateKeySetting, trustedKeys: trustedKeysSetting };
 
-/** The identity of process `name` from its settings; refuses to go on without a key or anyone to trust. */
-export function callerIdentity(name: string, settings: { identityKey: KeyObject | undefined; trustedKeys: ReadonlyMap<string, KeyObject> }): CallerIdentity {
+/**
+ * The identity of process `name` from its settings, taking the callers `callers` names (CALLERS
+ * by default) and its own; refuses to go on without a key or anyone to trust.
+ */
+export function callerIdentity(
+  name: string,
+  settings: { identityKey: KeyObject | undefined; trustedKeys: ReadonlyMap<string, KeyObject> },
+  callers: readonly string[] = CALLERS[name] ?? [],
+): CallerIdentity {
   if (!settings.identityKey) throw new SettingError(`PARLEY_IDENTITY_KEY is not set: the ${name} process signs who calls other services with it (\`npm run -s secrets\` makes the keys)`);
   if (settings.trustedKeys.size === 0) throw new SettingError(`PARLEY_TRUSTED_KEYS is not set: the ${name} process believes no caller without it`);
-  return { name, privateKey: settings.identityKey, trusted: settings.trustedKeys };
+  // And itself: a service asks itself whether its handlers listen before it says it is ready.
+  return { name, privateKey: settings.identityKey, trusted: settings.trustedKeys, callers: new Set([...callers, name]) };
 }
 
 const refused = (why: string) => new ParleyError('UNAUTHORIZED', `caller assertion refused: ${why}`);
@@ -106,6 +137,8 @@ export class CallerAssertions {
   constructor(
     readonly identity: CallerIdentity,
     private readonly now: () => number = Date.now,
+    /** Unexpired assertions remembered at most (REMEMBERED; a test passes fewer). */
+    private readonly remembered = REMEMBERED,
   ) {}
 
   /** The assertion of `ctx` for one message: `subject` with exactly `body`. */
@@ -130,8 +163,8 @@ export class CallerAssertions {
       .sign(this.identity.privateKey);
   }
 
-  /** The caller of a message on `subject` with `body`, or UNAUTHORIZED saying why not. */
-  async verify(token: string | undefined, subject: string, body: Uint8Array): Promise<RequestContext & { assertedBy: string }> {
+  /** The caller of a message on `subject` with `body`, vouched for by one of `from` (this process's callers by default), or UNAUTHORIZED saying why not. */
+  async verify(token: string | undefined, subject: string, body: Uint8Array, from: ReadonlySet<string> = this.identity.callers): Promise<RequestContext & { assertedBy: string }> {
     if (!token) throw refused(`the request carries no ${CALLER_HEADER} header`);
     let payload: JWTPayload;
     let kid: string | undefined;
@@ -155,23 +188,29 @@ export class CallerAssertions {
       throw refused('malformed');
     }
     if (payload.iss !== kid) throw refused('its issuer is not the key that signed it');
+    if (!from.has(kid as string)) throw refused(`${kid} does not call ${this.identity.name} on ${subject}`);
     if ((payload.exp as number) - (payload.iat as number) > ASSERTION_TTL_SECONDS) throw refused(`it lives longer than ${ASSERTION_TTL_SECONDS} s`);
     if (payload.bh !== bodyHash(body)) throw refused('it was made for another message');
-    this.remember(payload.jti as string, (payload.exp as number) * 1000);
+    this.remember(`${kid}\u0000${payload.jti as string}`, (payload.exp as number) * 1000);
     return { ...contextOf(payload), assertedBy: kid as string };
   }
 
-  /** A jti seen within its lifetime is a replay; forgotten once expired (or, past REMEMBERED, oldest first). */
-  private remember(jti: string, expiresAt: number): void {
+  /**
+   * An assertion (its issuer and jti) seen within its lifetime is a replay; forgotten once expired.
+   * Past REMEMBERED unexpired ones (over 5,000 requests a second for 35 s), new ones are refused
+   * rather than old ones forgotten: a replay must never get through because the process was busy.
+   */
+  private remember(key: string, expiresAt: number): void {
     const now = this.now();
-    if (this.seen.has(jti)) throw refused('replayed');
-    this.seen.set(jti, expiresAt);
-    if (this.seen.size > REMEMBERED || this.seen.size % 1024 === 0) {
+    if (this.seen.has(key)) throw refused('replayed');
+    if (this.seen.size >= this.remembered || this.seen.size % 1024 === 0) {
       for (const [id, until] of this.seen) {
-        if (until + CLOCK_TOLERANCE_SECONDS * 1000 <= now || this.seen.size > REMEMBERED) this.seen.delete(id);
-        else break;
+        if (until + CLOCK_TOLERANCE_SECONDS * 1000 > now) break;
+        this.seen.delete(id);
       }
+      if (this.seen.size >= this.remembered) throw new ParleyError('UNAVAILABLE', `this process remembers ${this.remembered} recent callers already; try again in a few seconds`);
     }
+    this.seen.set(key, expiresAt);
   }
 }
 
@@ -191,3 +230,18 @@ function contextOf(p: JWTPayload): RequestContext {
     causationId: cau,
   };
 }
+
+/**
+ * Headers of a request only the operator may send (a projection rebuild, a dead letter's replay):
+ * `base`'s (a dead letter keeps its own) with the operator's signed caller for `subject` and `body`.
+ */
+export async function operatorHeaders(operator: CallerAssertions, subject: string, body: Uint8Array, base?: MsgHdrs): Promise<MsgHdrs> {
+  const h = natsHeaders();
+  for (const key of base?.keys() ?? []) for (const value of base?.values(key) ?? []) h.append(key, value);
+  h.set(CALLER_HEADER, await operator.sign(operatorContext(), subject, body));
+  return h;
+}
+
+/** The receiving side of operatorHeaders: resolves when the operator signed this very message, else UNAUTHORIZED. */
+export const fromOperator = (assertions: CallerAssertions, msg: Msg): Promise<unknown> =>
+  assertions.verify(msg.headers?.get(CALLER_HEADER) || undefined, msg.subject, msg.data, new Set([OPERATOR]));

@@ -1,4 +1,4 @@
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { RequestContext } from '@parley/contracts';
 import { CallerAssertions, type CallerIdentity, callerIdentity, generateIdentityKeys, identityEnvironments, identitySettings } from './caller-assertion';
@@ -64,7 +64,7 @@ describe('caller assertions', () => {
   });
 
   it('refuses one forged: signed by a key nobody trusts, under a trusted name, or altered', async () => {
-    const stranger = new CallerAssertions({ name: 'gateway', privateKey: createPrivateKey({ key: Buffer.from(generateIdentityKeys().privateKey, 'base64url'), format: 'der', type: 'pkcs8' }), trusted: new Map() }, () => clock);
+    const stranger = new CallerAssertions({ name: 'gateway', privateKey: createPrivateKey({ key: Buffer.from(generateIdentityKeys().privateKey, 'base64url'), format: 'der', type: 'pkcs8' }), trusted: new Map(), callers: new Set() }, () => clock);
     await expect(conference.verify(await stranger.sign(ctx, subject, body), subject, body)).rejects.toMatchObject({ message: /signature does not match/ });
     const nobody = new CallerAssertions({ ...ids.gateway, name: 'mallory' }, () => clock);
     await expect(conference.verify(await nobody.sign(ctx, subject, body), subject, body)).rejects.toMatchObject({ message: /"mallory", a process this one does not trust/ });
@@ -73,6 +73,23 @@ describe('caller assertions', () => {
     const altered = Buffer.from(JSON.stringify({ ...claims, roles: ['ADMIN'] })).toString('base64url');
     await expect(conference.verify(`${header}.${altered}.${signature}`, subject, body)).rejects.toMatchObject({ message: /signature does not match/ });
     await expect(conference.verify('not-a-jws', subject, body)).rejects.toMatchObject({ message: /malformed/ });
+  });
+
+  it('refuses one signed by a process it knows but that does not call it', async () => {
+    const media = callerIdentity('media', readSettings(identitySettings, identityEnvironments(['media']).media));
+    const fromMedia = new CallerAssertions({ ...ids.gateway, name: 'media', privateKey: media.privateKey }, () => clock);
+    const knowsMedia = new CallerAssertions({ ...ids.conference, trusted: new Map([...ids.conference.trusted, ['media', createPublicKey(media.privateKey)]]) }, () => clock);
+    await expect(knowsMedia.verify(await fromMedia.sign(ctx, subject, body), subject, body)).rejects.toMatchObject({ message: /media does not call conference/ });
+  });
+
+  it('past the assertions it may remember, refuses new ones (503) rather than forget one it has seen; once they expire, takes them again', async () => {
+    const small = new CallerAssertions(ids.conference, () => clock, 2);
+    await small.verify(await gateway.sign(ctx, subject, body), subject, body);
+    await small.verify(await gateway.sign(ctx, subject, body), subject, body);
+    const third = await gateway.sign(ctx, subject, body);
+    await expect(small.verify(third, subject, body)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    clock += 36_000;
+    await expect(small.verify(await gateway.sign(ctx, subject, body), subject, body)).resolves.toMatchObject({ assertedBy: 'gateway' });
   });
 
   it('keeps only Parley role names, and refuses a wildcard organization', async () => {

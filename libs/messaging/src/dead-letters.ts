@@ -1,5 +1,6 @@
 import type { NatsConnection } from 'nats';
 import { DEAD_LETTER_STREAM, replaySubject } from '@parley/contracts';
+import { type CallerAssertions, operatorHeaders } from './caller-assertion';
 import { DeadLetterHeaders, type ReplayAnswer } from './durable-consumer';
 
 /** A message a consumer could not handle, as PARLEY_DEAD_LETTERS keeps it. */
@@ -57,14 +58,16 @@ export async function listDeadLetters(nc: NatsConnection, options: { consumer?: 
  * its handler on it once; when that succeeds the dead letter is deleted. Answers what the
  * handler said (its error when it failed again: the dead letter stays).
  */
-export async function replayDeadLetter(nc: NatsConnection, sequence: number, timeoutMs = 30_000): Promise<ReplayAnswer> {
+export async function replayDeadLetter(nc: NatsConnection, operator: CallerAssertions, sequence: number, timeoutMs = 30_000): Promise<ReplayAnswer> {
   const jsm = await nc.jetstreamManager();
   const m = await jsm.streams.getMessage(DEAD_LETTER_STREAM, { seq: sequence }).catch((err: unknown) => {
     throw NOT_FOUND.test(String(err)) ? new Error(`no dead letter ${sequence}`) : err;
   });
   const consumer = m.header.get(DeadLetterHeaders.consumer);
   if (!consumer) throw new Error(`message ${sequence} of ${DEAD_LETTER_STREAM} names no consumer`);
-  const reply = await nc.request(replaySubject(consumer), m.data, { headers: m.header, timeout: timeoutMs });
+  // Only the operator may hand a consumer a message: the replay is signed (its own headers kept).
+  const subject = replaySubject(consumer);
+  const reply = await nc.request(subject, m.data, { headers: await operatorHeaders(operator, subject, m.data, m.header), timeout: timeoutMs });
   const answer = JSON.parse(new TextDecoder().decode(reply.data)) as ReplayAnswer;
   if (answer.ok) await jsm.streams.deleteMessage(DEAD_LETTER_STREAM, sequence);
   return answer;

@@ -1,5 +1,6 @@
 import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg, type MsgHdrs, type NatsConnection, type Subscription, headers as natsHeaders, nanos } from 'nats';
 import { DEAD_LETTER_SUBJECT_ROOT, EVENTS_STREAM, replaySubject } from '@parley/contracts';
+import { type CallerAssertions, fromOperator } from './caller-assertion';
 
 /** A message as a handler sees it, whether JetStream delivered it or an operator replayed it. */
 export interface ConsumedMessage {
@@ -25,6 +26,8 @@ export interface DurableConsumerOptions {
   durable: string;
   filterSubject: string;
   handle: (msg: ConsumedMessage) => Promise<void>;
+  /** Checks that a replay request is the operator's (signed: operatorHeaders); any other is refused unhandled. */
+  assertions: CallerAssertions;
   /** Deliveries before a message is dead-lettered (default 5). */
   maxDeliver?: number;
   /** Redelivery delays in ms, one per attempt (the last repeats). */
@@ -106,14 +109,16 @@ export class DurableConsumer {
       queue: this.o.durable,
       callback: (err, msg) => {
         if (err) return;
-        void this.o
-          .handle({
-            subject: msg.headers?.get(DeadLetterHeaders.subject) || msg.subject,
-            data: msg.data,
-            headers: msg.headers,
-            delivery: 1,
-            sequence: Number(msg.headers?.get(DeadLetterHeaders.streamSequence)) || undefined,
-          })
+        void fromOperator(this.o.assertions, msg)
+          .then(() =>
+            this.o.handle({
+              subject: msg.headers?.get(DeadLetterHeaders.subject) || msg.subject,
+              data: msg.data,
+              headers: msg.headers,
+              delivery: 1,
+              sequence: Number(msg.headers?.get(DeadLetterHeaders.streamSequence)) || undefined,
+            }),
+          )
           .then(
             () => ({ ok: true }),
             (e: unknown) => ({ ok: false, error: errorText(e) }),

@@ -7,7 +7,7 @@ import { DEAD_LETTER_STREAM, ParleyError, type RequestContext, replaySubject } f
 import { type NatsServerHandle, startNats, waitFor } from '@parley/testing';
 import { type ConsumedMessage, DeadLetterHeaders, DurableConsumer } from './durable-consumer';
 import { provisionStreams } from './jetstream-streams';
-import { CallerAssertions, callerIdentity, identityEnvironments, identitySettings } from './caller-assertion';
+import { CallerAssertions, callerIdentity, identityEnvironments, identitySettings, operatorHeaders } from './caller-assertion';
 import { natsTransport } from './nats-transport';
 import { NatsRpcClient, natsServers, waitUntilAnswered } from './rpc-client';
 import { readSettings } from './settings';
@@ -48,8 +48,9 @@ describe('messaging over a real nats-server', () => {
   let app: Awaited<ReturnType<typeof NestFactory.createMicroservice>>;
   let rpc: NatsRpcClient;
 
-  const identities = identityEnvironments(['client', 'test']);
-  const assertionsOf = (name: 'client' | 'test') => new CallerAssertions(callerIdentity(name, readSettings(identitySettings, identities[name])));
+  const identities = identityEnvironments(['client', 'test', 'operator']);
+  /** `test` (the service here) takes the callers `client` signs; `operator` signs replays. */
+  const assertionsOf = (name: 'client' | 'test' | 'operator') => new CallerAssertions(callerIdentity(name, readSettings(identitySettings, identities[name]), name === 'test' ? ['client'] : []));
 
   beforeAll(async () => {
     server = await startNats();
@@ -116,6 +117,7 @@ describe('messaging over a real nats-server', () => {
     const n = (m: ConsumedMessage) => JSON.parse(new TextDecoder().decode(m.data)).n as string;
     const consumer = new DurableConsumer({
       nc,
+      assertions: assertionsOf('test'),
       durable: 'test-consumer',
       filterSubject: 'parley.evt.test.>',
       maxDeliver: 3,
@@ -140,8 +142,21 @@ describe('messaging over a real nats-server', () => {
     expect(dead.header.get(DeadLetterHeaders.subject)).toBe('parley.evt.test.s1.poison');
     expect(dead.header.get(DeadLetterHeaders.deliveries)).toBe('3');
 
+    // Only the operator may hand it back: a replay it did not sign is refused and handles nothing.
+    const unsigned = JSON.parse(new TextDecoder().decode((await nc.request(replaySubject('test-consumer'), dead.data, { headers: dead.header, timeout: 5000 })).data));
+    expect(unsigned).toEqual({ ok: false, error: expect.stringMatching(/caller assertion refused/) });
+    const byClient = await operatorHeaders(assertionsOf('client'), replaySubject('test-consumer'), dead.data, dead.header);
+    expect(JSON.parse(new TextDecoder().decode((await nc.request(replaySubject('test-consumer'), dead.data, { headers: byClient, timeout: 5000 })).data))).toEqual({
+      ok: false,
+      error: expect.stringMatching(/client does not call test/),
+    });
     // Replayed while still broken: the same error answers, and nothing was handled.
-    const replay = async () => JSON.parse(new TextDecoder().decode((await nc.request(replaySubject('test-consumer'), dead.data, { headers: dead.header, timeout: 5000 })).data));
+    const replay = async () =>
+      JSON.parse(
+        new TextDecoder().decode(
+          (await nc.request(replaySubject('test-consumer'), dead.data, { headers: await operatorHeaders(assertionsOf('operator'), replaySubject('test-consumer'), dead.data, dead.header), timeout: 5000 })).data,
+        ),
+      );
     expect(await replay()).toEqual({ ok: false, error: 'never works' });
     poisonFixed = true;
     expect(await replay()).toEqual({ ok: true });
@@ -151,7 +166,7 @@ describe('messaging over a real nats-server', () => {
     // Durable: a new consumer instance resumes after what was acknowledged.
     await js.publish('parley.evt.test.s1.three', JSON.stringify({ n: 'three' }));
     const again: string[] = [];
-    const resumed = new DurableConsumer({ nc, durable: 'test-consumer', filterSubject: 'parley.evt.test.>', handle: async (m) => void again.push(n(m)) });
+    const resumed = new DurableConsumer({ nc, assertions: assertionsOf('test'), durable: 'test-consumer', filterSubject: 'parley.evt.test.>', handle: async (m) => void again.push(n(m)) });
     await resumed.start();
     await waitFor(() => again.includes('three'), { description: 'the new message' });
     expect(again).toEqual(['three']);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ConnectionOptions } from 'nats';
 import { natsServers } from './rpc-client';
 import { SettingError, optional } from './settings';
-import { CONFERENCE_CONTEXT, DEAD_LETTER_SUBJECT_ROOT, DELIVERY_STREAM, EVENTS_SUBJECT_ROOT, USER_ENDPOINT_CONTEXT, USER_EVENT_CONTEXT } from '@parley/contracts';
+import { CONFERENCE_CONTEXT, DEAD_LETTER_STREAM, DEAD_LETTER_SUBJECT_ROOT, DELIVERY_STREAM, EVENTS_STREAM, EVENTS_SUBJECT_ROOT, USER_ENDPOINT_CONTEXT, USER_EVENT_CONTEXT } from '@parley/contracts';
 
 /**
  * Who may publish and subscribe to what on NATS: one user per process, each limited to the
@@ -22,32 +22,42 @@ export interface NatsUserPermissions {
 /** The inbox prefix of a NATS user: replies to its requests arrive under it, and only it may subscribe there. */
 export const inboxPrefixOf = (user: string): string => `_INBOX_${user}`;
 
-/** The JetStream API a service uses: streams and consumers, and acknowledgements; never deleting or changing a stream. */
-const jetStream = {
-  publish: ['$JS.API.INFO', '$JS.API.STREAM.INFO.*', '$JS.API.STREAM.CREATE.*', '$JS.API.STREAM.NAMES', '$JS.API.STREAM.MSG.GET.*', '$JS.API.CONSUMER.>', '$JS.ACK.>', '$JS.FC.>'],
-  deny: ['$JS.API.STREAM.DELETE.*', '$JS.API.STREAM.UPDATE.*'],
-};
+/**
+ * The JetStream API, granted stream by stream: finding the Parley streams and creating a missing
+ * one (provisionStreams) is every service's; a consumer only on the streams and subjects the
+ * process reads (the subject filter is part of the create request's subject, so a user cannot
+ * make itself a consumer of what it may not read); nobody but the operator deletes or changes a
+ * stream, reads a stream's messages one by one, or lists them.
+ */
+const PARLEY_STREAMS = [EVENTS_STREAM, DELIVERY_STREAM, DEAD_LETTER_STREAM];
+const provisioning = ['$JS.API.INFO', ...PARLEY_STREAMS.flatMap((s) => [`$JS.API.STREAM.INFO.${s}`, `$JS.API.STREAM.CREATE.${s}`])];
+const consumersOn = (stream: string, ...filters: string[]) => [
+  ...filters.map((filter) => `$JS.API.CONSUMER.CREATE.${stream}.*.${filter}`),
+  `$JS.API.CONSUMER.INFO.${stream}.*`,
+  `$JS.API.CONSUMER.DELETE.${stream}.*`,
+  `$JS.API.CONSUMER.MSG.NEXT.${stream}.*`,
+  `$JS.ACK.${stream}.>`,
+];
 
 const own = (service: string) => [`parley.${service}.>`];
 const events = (...contexts: string[]) => contexts.map((c) => `${EVENTS_SUBJECT_ROOT}.${c}.>`);
 const deadLetters = `${DEAD_LETTER_SUBJECT_ROOT}.>`;
+/** A service with durable consumers dead-letters what they cannot handle, and takes back the operator's replays. */
+const REPLAYS = 'parley.replay.>';
 
 /** By NATS user (a process of PARLEY_SERVICES, and `operator` for the CLIs and the test harness). */
 export const NATS_PERMISSIONS: Readonly<Record<string, NatsUserPermissions>> = {
   gateway: {
     publish: {
-      allow: ['parley.conference.cmd.*', 'parley.conference.qry.*', 'parley.presence.cmd.*', 'parley.presence.qry.*', 'parley.media.qry.*', 'parley.session.>', ...jetStream.publish],
-      // Commands only services send: the presence service's verdict on a participant, and the SFU's.
-      deny: ['parley.conference.cmd.updateParticipantState', ...jetStream.deny],
+      allow: ['parley.conference.cmd.*', 'parley.conference.qry.*', 'parley.presence.cmd.*', 'parley.presence.qry.*', 'parley.media.qry.*', 'parley.session.>', '$JS.API.INFO', ...consumersOn(DELIVERY_STREAM, 'parley.deliverq.>')],
+      // Commands only services send: the presence service's verdict on a participant.
+      deny: ['parley.conference.cmd.updateParticipantState'],
     },
     subscribe: { allow: [`${inboxPrefixOf('gateway')}.>`, ...events(CONFERENCE_CONTEXT), 'parley.session.>', 'parley.deliver.>'] },
   },
   conference: {
-    publish: {
-      allow: ['parley.conference.qry.health', 'parley.media.cmd.*', 'parley.presence.qry.endpoint', 'parley.deliver.>', 'parley.deliverq.>', ...events(CONFERENCE_CONTEXT), deadLetters, ...jetStream.publish],
-      deny: jetStream.deny,
-    },
-    subscribe: { allow: [`${inboxPrefixOf('conference')}.>`, ...own('conference'), 'parley.replay.>'] },
+    publish: { allow: ['parley.conference.qry.health', 'parley.media.cmd.*', 'parley.presence.qry.endpoint', 'parley.deliver.>', 'parley.deliverq.>', ...events(CONFERENCE_CONTEXT), ...provisioning] },
+    subscribe: { allow: [`${inboxPrefixOf('conference')}.>`, ...own('conference')] },
   },
   presence: {
     publish: {
@@ -60,16 +70,18 @@ export const NATS_PERMISSIONS: Readonly<Record<string, NatsUserPermissions>> = {
         'parley.session.>',
         ...events(USER_ENDPOINT_CONTEXT, USER_EVENT_CONTEXT),
         deadLetters,
-        ...jetStream.publish,
+        ...provisioning,
+        ...consumersOn(EVENTS_STREAM, ...events(USER_ENDPOINT_CONTEXT, CONFERENCE_CONTEXT)),
+        // An endpoint that is gone: its queue purged, its delivery consumer deleted.
         `$JS.API.STREAM.PURGE.${DELIVERY_STREAM}`,
+        `$JS.API.CONSUMER.DELETE.${DELIVERY_STREAM}.*`,
       ],
-      deny: jetStream.deny,
     },
-    subscribe: { allow: [`${inboxPrefixOf('presence')}.>`, ...own('presence'), 'parley.replay.>', 'parley.session.>'] },
+    subscribe: { allow: [`${inboxPrefixOf('presence')}.>`, ...own('presence'), REPLAYS] },
   },
   media: {
-    publish: { allow: ['parley.media.qry.health', deadLetters, ...jetStream.publish], deny: jetStream.deny },
-    subscribe: { allow: [`${inboxPrefixOf('media')}.>`, ...own('media'), 'parley.replay.>'] },
+    publish: { allow: ['parley.media.qry.health', deadLetters, ...provisioning, ...consumersOn(EVENTS_STREAM, ...events(CONFERENCE_CONTEXT))] },
+    subscribe: { allow: [`${inboxPrefixOf('media')}.>`, ...own('media'), REPLAYS] },
   },
   /** The operator's CLIs (projections, dead letters) and the test harness: everything, and the dead-letter stream's upkeep. */
   operator: { publish: { allow: ['>'] }, subscribe: { allow: ['>'] } },

@@ -48,9 +48,10 @@ export function eventConsumer<E extends DomainEvent>(def: EventConsumerDefinitio
  * type the consumer has no entry for (a producer newer than this consumer) is dead-lettered at
  * once, to be replayed once the consumer knows it.
  */
-export function makeEventConsumer(kit: Pick<Kit, 'nc' | 'log'>, upcasters: UpcasterRegistry, def: EventConsumer): DurableConsumer {
+export function makeEventConsumer(kit: Pick<Kit, 'nc' | 'log' | 'assertions'>, upcasters: UpcasterRegistry, def: EventConsumer): DurableConsumer {
   return new DurableConsumer({
     nc: kit.nc,
+    assertions: kit.assertions,
     durable: def.name,
     filterSubject: def.subject,
     deliverNew: def.from === 'new',

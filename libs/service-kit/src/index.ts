@@ -22,7 +22,7 @@ export {
   type ParleySecrets,
   makeSecrets,
   processSecretsEnv,
-  operatorNatsEnv,
+  operatorEnv,
   natsAuthorizationConfig,
   deployedNatsAuthorization,
   secretsEnvFile,

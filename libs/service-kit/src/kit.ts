@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { NatsConnection } from 'nats';
 import type { SqlEventStore } from '@parley/eventsourcing';
-import type { NatsRpcClient } from '@parley/messaging';
+import type { CallerAssertions, NatsRpcClient } from '@parley/messaging';
 import type { platformSettings } from './platform-settings';
 import type { Projections } from './projections';
 import type { SettingsOf, SettingsSpec } from '@parley/messaging';
@@ -25,6 +25,8 @@ export interface Kit<S extends SettingsSpec = SettingsSpec> {
   readonly settings: SettingsOf<typeof platformSettings> & SettingsOf<S>;
   readonly nc: NatsConnection;
   readonly rpc: NatsRpcClient;
+  /** Signs the callers this service names, and checks those it is given (caller-assertion.ts). */
+  readonly assertions: CallerAssertions;
   readonly clock: Clock;
   readonly log: Logger;
   /** The service's event store; throws for a service without one. */

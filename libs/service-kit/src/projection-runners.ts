@@ -166,6 +166,7 @@ export async function startProjectionRunners(kit: Kit, projections: Projections,
     const table = tableOf(p);
     return new DurableConsumer({
       nc: kit.nc,
+      assertions: kit.assertions,
       durable: durableOf(p),
       filterSubject: p.subject,
       startSequence: streamSequence + 1,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { PARLEY_SERVICES } from '@parley/contracts';
-import { NATS_PERMISSIONS, generateIdentityKeys, newNatsPassword, renderNatsAuthorization } from '@parley/messaging';
+import { NATS_PERMISSIONS, OPERATOR, generateIdentityKeys, newNatsPassword, renderNatsAuthorization } from '@parley/messaging';
 
 /**
  * Every secret a Parley installation needs, made in one place: the token secret, the database
@@ -21,8 +21,8 @@ export interface ParleySecrets {
   identities: Record<string, { privateKey: string; publicKey: string }>;
 }
 
-/** The processes that sign callers on the bus: every one of PARLEY_SERVICES. */
-const processes = (): string[] => PARLEY_SERVICES.map((s) => s.name);
+/** Those that sign callers on the bus: every process of PARLEY_SERVICES, and the operator's tools. */
+const signers = (): string[] => [...PARLEY_SERVICES.map((s) => s.name), OPERATOR];
 
 export function makeSecrets(): ParleySecrets {
   return {
@@ -30,7 +30,7 @@ export function makeSecrets(): ParleySecrets {
     postgresPassword: randomBytes(24).toString('hex'),
     turnSecret: randomBytes(32).toString('hex'),
     nats: Object.fromEntries(Object.keys(NATS_PERMISSIONS).map((user) => [user, newNatsPassword()])),
-    identities: Object.fromEntries(processes().map((name) => [name, generateIdentityKeys()])),
+    identities: Object.fromEntries(signers().map((name) => [name, generateIdentityKeys()])),
   };
 }
 
@@ -47,8 +47,8 @@ export function processSecretsEnv(secrets: ParleySecrets, name: string): Record<
   return { NATS_USER: name, NATS_PASSWORD: secrets.nats[name], PARLEY_IDENTITY_KEY: identity.privateKey, PARLEY_TRUSTED_KEYS: trustedKeys(secrets) };
 }
 
-/** The operator's NATS credentials (the CLIs, and the test harness's own connections). */
-export const operatorNatsEnv = (secrets: ParleySecrets): Record<string, string> => ({ NATS_USER: 'operator', NATS_PASSWORD: secrets.nats.operator });
+/** The operator's NATS credentials and signing key (the CLIs, and the test harness's own connections). */
+export const operatorEnv = (secrets: ParleySecrets): Record<string, string> => ({ NATS_USER: OPERATOR, NATS_PASSWORD: secrets.nats[OPERATOR], PARLEY_IDENTITY_KEY: secrets.identities[OPERATOR].privateKey });
 
 /** nats-server's authorization block with these passwords written in (a configuration kept private, like the secrets). */
 export const natsAuthorizationConfig = (secrets: ParleySecrets): string => renderNatsAuthorization((user) => JSON.stringify(secrets.nats[user]));

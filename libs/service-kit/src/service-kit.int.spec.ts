@@ -4,7 +4,7 @@ import { Client } from 'pg';
 import { type NatsConnection, connect } from 'nats';
 import { DEAD_LETTER_STREAM, EVENTS_SUBJECT_ROOT, type RequestContext, type ServiceHealth } from '@parley/contracts';
 import type { Decider, SqlExecutor } from '@parley/eventsourcing';
-import { CallerAssertions, NatsRpcClient, callerIdentity, identityEnvironments, identitySettings, listDeadLetters, readSettings, replayDeadLetter } from '@parley/messaging';
+import { CallerAssertions, NatsRpcClient, callerIdentity, identityEnvironments, identitySettings, listDeadLetters, operatorHeaders, readSettings, replayDeadLetter } from '@parley/messaging';
 import { type NatsServerHandle, type PostgresHandle, startNats, startPostgres, waitFor } from '@parley/testing';
 import { Aggregate } from './aggregate';
 import { eventConsumer, skip } from './consumers';
@@ -96,6 +96,8 @@ class CounterController {
 const counterService = (projection: StateProjection<CounterState>): ServiceDefinition<typeof settings> =>
   defineService({
     name: 'kittest',
+    // The client here stands for the gateway: the one whose signed callers this service takes.
+    callers: ['client'],
     settings,
     eventStore: { projections: [projection, additions] },
     controllers: [CounterController],
@@ -123,7 +125,8 @@ describe('a service on the kit', () => {
   let nc: NatsConnection;
   let service: RunningService<typeof settings> | undefined;
   // The service's key, and a client's it trusts (as the gateway's is trusted): requests carry a signed caller.
-  const identities = identityEnvironments(['kittest', 'client']);
+  const identities = identityEnvironments(['kittest', 'client', 'operator']);
+  const operator = new CallerAssertions(callerIdentity('operator', readSettings(identitySettings, identities.operator), []));
   let rpc: NatsRpcClient;
   const caller: RequestContext = { actor: { userId: 'u-1', organizationId: 'org-1', roles: ['AGENT'] }, correlationId: 'c', causationId: 'c' };
   const env = () => ({ PARLEY_MODE: 'development', NATS_URL: nats.url, DATABASE_URL: databaseUrl, LOG_LEVEL: 'error', RELAY_POLL_MS: '50', ...identities.kittest });
@@ -198,7 +201,16 @@ describe('a service on the kit', () => {
     await waitFor(async () => (await log()).filter((r) => r.counter_id === 'e').length === 2, { description: 'the additions of e' });
     const live = await query(`select * from kittest_additions_v1 order by event_id`);
     expect(live).toHaveLength(6); // a+2, a+3, b+7, b+1, e+4, e+6
-    const ask = async (body: object) => JSON.parse(new TextDecoder().decode((await nc.request('parley.kittest.admin.projections', JSON.stringify(body), { timeout: 30_000 })).data));
+    const ask = async (body: object, signer: CallerAssertions = operator) => {
+      const data = new TextEncoder().encode(JSON.stringify(body));
+      const headers = await operatorHeaders(signer, 'parley.kittest.admin.projections', data);
+      return JSON.parse(new TextDecoder().decode((await nc.request('parley.kittest.admin.projections', data, { headers, timeout: 30_000 })).data));
+    };
+    // Only the operator: a rebuild asked by anyone else is refused and done by nobody.
+    expect(await ask({ action: 'list' }, new CallerAssertions(callerIdentity('client', readSettings(identitySettings, identities.client), [])))).toEqual({
+      ok: false,
+      error: expect.stringMatching(/client does not call kittest/),
+    });
     expect(await ask({ action: 'rebuild', name: 'kittest_additions' })).toMatchObject({ ok: true, events: 6 });
     expect(await query(`select * from kittest_additions_v1 order by event_id`)).toEqual(live);
     await add('e', 1);
@@ -215,10 +227,10 @@ describe('a service on the kit', () => {
     await waitFor(() => handled.includes('c+1'), { description: 'the event after it' });
     expect(handled).not.toContain('c+13');
 
-    expect(await replayDeadLetter(nc, dead.sequence)).toEqual({ ok: false, error: 'unlucky c' });
+    expect(await replayDeadLetter(nc, operator, dead.sequence)).toEqual({ ok: false, error: 'unlucky c' });
     expect(await listDeadLetters(nc)).toHaveLength(1); // still kept
     consumerBroken = false;
-    expect(await replayDeadLetter(nc, dead.sequence)).toEqual({ ok: true });
+    expect(await replayDeadLetter(nc, operator, dead.sequence)).toEqual({ ok: true });
     expect(handled.filter((h) => h === 'c+13')).toEqual(['c+13']);
     expect((await (await nc.jetstreamManager()).streams.info(DEAD_LETTER_STREAM)).state.messages).toBe(0);
   });

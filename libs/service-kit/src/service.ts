@@ -12,6 +12,7 @@ import { EventRelay, type SqlEventStore, streamEventSubject } from '@parley/even
 import {
   CallerAssertions,
   type DurableConsumer,
+  fromOperator,
   NatsRpcClient,
   callerIdentity,
   RpcErrorFilter,
@@ -60,6 +61,8 @@ export interface ServiceDefinition<S extends SettingsSpec = SettingsSpec> {
   controllers: Type<unknown>[];
   /** Nest providers its controllers need; the Kit is injectable as KIT. */
   providers?: Provider[];
+  /** Whose signed callers its handlers take (default: CALLERS[name]; a process nobody lists there is asked by nobody). */
+  callers?: readonly string[];
   /** What its settings cannot say one by one (e.g. one needs another): throws a SettingError before the service connects to anything. */
   checkSettings?(settings: Kit<S>['settings']): void;
   /** Parts its handlers need, started before they listen (their providers are added). */
@@ -127,7 +130,7 @@ export async function startService<S extends SettingsSpec>(def: ServiceDefinitio
   def.checkSettings?.(settings);
   checkNatsCredentials(settings);
   // Who calls whom on the bus: this service signs the callers it names, and checks those it is given.
-  const assertions = new CallerAssertions(callerIdentity(def.name, settings));
+  const assertions = new CallerAssertions(callerIdentity(def.name, settings, def.callers));
   const log = makeLogger(def.name, settings.logLevel, settings.logFormat);
   log.info({ settings: reportSettings(spec, settings as Record<string, unknown>) }, `${def.name} service starting`);
 
@@ -180,6 +183,7 @@ export async function startService<S extends SettingsSpec>(def: ServiceDefinitio
       settings,
       nc,
       rpc: new NatsRpcClient(nc, assertions),
+      assertions,
       clock: options.clock ?? systemClock,
       log,
       get store(): SqlEventStore {
@@ -225,7 +229,7 @@ export async function startService<S extends SettingsSpec>(def: ServiceDefinitio
       const running = await startProjectionRunners(kit, projections, settings.relayPollMs);
       runners = running;
       closers.push({ step: 'projections', fn: () => running.stop() });
-      const admin = answerProjectionAdmin(def.name, nc, projections, running, log);
+      const admin = answerProjectionAdmin(def.name, nc, assertions, projections, running, log);
       closers.push({ step: 'projection admin', fn: async () => admin.unsubscribe() });
     }
     for (const part of def.start ? await def.start(kit, app) : []) {
@@ -249,9 +253,10 @@ export async function startService<S extends SettingsSpec>(def: ServiceDefinitio
 /**
  * `parley.<service>.admin.projections` (request/reply, JSON): `{"action":"list"}` answers each
  * projection's live version; `{"action":"rebuild","name":…}` rebuilds one beside the live table
- * and swaps it in, answering how many events it applied. `npm run -s projections` asks it.
+ * and swaps it in, answering how many events it applied. `npm run -s projections` asks it;
+ * only the operator may (its signed caller: operatorHeaders), anyone else is told no.
  */
-function answerProjectionAdmin(service: string, nc: NatsConnection, projections: Projections, running: RunningProjections, log: Logger): Subscription {
+function answerProjectionAdmin(service: string, nc: NatsConnection, assertions: CallerAssertions, projections: Projections, running: RunningProjections, log: Logger): Subscription {
   const json = (msg: Msg, body: unknown) => msg.respond(new TextEncoder().encode(JSON.stringify(body)));
   return nc.subscribe(projectionAdminSubject(service), {
     queue: service,
@@ -259,6 +264,7 @@ function answerProjectionAdmin(service: string, nc: NatsConnection, projections:
       if (err) return;
       void (async () => {
         try {
+          await fromOperator(assertions, msg);
           const req = JSON.parse(new TextDecoder().decode(msg.data)) as { action?: string; name?: string };
           if (req.action === 'list') return json(msg, { ok: true, projections: await projections.status() });
           if (req.action === 'rebuild' && typeof req.name === 'string') {

@@ -122,8 +122,8 @@ describe('Conference decider', () => {
       const after = spec.given(inCall).when(cmd(agent, { kind: 'end', userEndpointId: 'ep-a' })).then([ended]);
       expect(after.status).toBe('ended');
     });
-    it('is 403 for a customer who is neither creator nor participant', () => {
-      spec.given(inCall).when(cmd(stranger, { kind: 'end', userEndpointId: 'ep-q' })).thenFails({ code: 'FORBIDDEN' });
+    it('is 404 for a customer who is neither creator nor participant: it does not see the conference', () => {
+      spec.given(inCall).when(cmd(stranger, { kind: 'end', userEndpointId: 'ep-q' })).thenFails({ code: 'NOT_FOUND' });
     });
     it('is 409 when already ended', () => {
       spec.given([created, ended]).when(cmd(agent, { kind: 'end', userEndpointId: 'ep-a' })).thenFails({ code: 'CONFLICT' });
@@ -404,6 +404,14 @@ describe('Conference decider', () => {
       expect(() => guards.readable(state, stranger, C)).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
       expect(() => guards.readable(state, customer, C)).not.toThrow();
       expect(() => guards.readable(state, { ...agent, userId: 'agent-2' }, C)).not.toThrow();
+    });
+    it('refuses in the domain too what the gateway already refuses by role: a customer setting the interaction, an agent sending events or judging a participant', () => {
+      // The route's guard lets these roles no further; the decider must say no by itself all the same.
+      spec.given(inCall).when(cmd(customer, { kind: 'setInteraction', interactionId: 'i-1' })).thenFails({ code: 'FORBIDDEN', message: /may not set a conference's interaction/ });
+      spec.given(inCall).when(cmd(agent, { kind: 'updateParticipantState', userEndpointId: 'ep-c', state: 'SICK' })).thenFails({ code: 'FORBIDDEN', message: /may not set a participant's health/ });
+      const state = inCall.reduce(conferenceDecider.evolve, conferenceDecider.initialState());
+      expect(() => guards.joinedEndpoints(state, agent, C)).toThrow(expect.objectContaining({ code: 'FORBIDDEN', message: expect.stringMatching(/may not send an event to a conference's endpoints/) }));
+      expect(guards.joinedEndpoints(state, service, C)).toHaveLength(2);
     });
     it("only SERVICE and ADMIN act for another user's participant endpoint", () => {
       const streams = [...inCall, published(customer, 'ep-c', 's-1')];

@@ -1,5 +1,5 @@
 import { dropDeadLetter, listDeadLetters, replayDeadLetter } from '@parley/messaging';
-import { command, operatorConnection } from './nats';
+import { command, operatorTools } from './nats';
 
 const USAGE = `The messages consumers could not handle (PARLEY_DEAD_LETTERS), over NATS (NATS_URL).
 
@@ -9,7 +9,7 @@ const USAGE = `The messages consumers could not handle (PARLEY_DEAD_LETTERS), ov
 
 command(USAGE, async (args) => {
   const [action, arg] = args;
-  const nc = await operatorConnection();
+  const { nc, operator } = await operatorTools();
   try {
     if (action === 'list') {
       const limitAt = args.indexOf('--limit');
@@ -27,7 +27,7 @@ command(USAGE, async (args) => {
       return 2;
     }
     if (action === 'drop') return (await dropDeadLetter(nc, sequence)) ? 0 : 1;
-    const answer = await replayDeadLetter(nc, sequence);
+    const answer = await replayDeadLetter(nc, operator, sequence);
     process.stdout.write(`${JSON.stringify(answer)}\n`);
     return answer.ok ? 0 : 1;
   } finally {

@@ -1,22 +1,25 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type NatsConnection, connect } from 'nats';
-import type { ParleySecrets } from '../secrets';
-import { natsConnectOptions, natsCredentialSettings, readSettings } from '@parley/messaging';
+import { CallerAssertions, OPERATOR, identitySettings, natsConnectOptions, natsCredentialSettings, readSettings } from '@parley/messaging';
+import { type ParleySecrets, operatorEnv } from '../secrets';
 
 /**
- * The NATS connection of an operator's command: NATS_URL, NATS_USER and NATS_PASSWORD (the
- * `operator` user), as the services read them; without NATS_USER, the operator's password of the
- * installation `npm start` runs (`<DATA_DIR>/secrets.json`), when there is one.
+ * An operator's command: its NATS connection (NATS_URL, NATS_USER and NATS_PASSWORD: the
+ * `operator` user) and the operator's signing key (PARLEY_IDENTITY_KEY), which the services take
+ * on their admin and replay subjects only. Without NATS_USER, both come from the installation
+ * `npm start` runs (`<DATA_DIR>/secrets.json`), when there is one.
  */
-export async function operatorConnection(): Promise<NatsConnection> {
-  let credentials = readSettings(natsCredentialSettings, process.env);
+export async function operatorTools(): Promise<{ nc: NatsConnection; operator: CallerAssertions }> {
+  let env: Record<string, string | undefined> = process.env;
   const installation = join(process.env.DATA_DIR || '.data', 'secrets.json');
-  if (!credentials.natsUser && existsSync(installation)) {
-    const secrets = JSON.parse(readFileSync(installation, 'utf8')) as ParleySecrets;
-    credentials = { natsUser: 'operator', natsPassword: secrets.nats.operator };
-  }
-  return connect(natsConnectOptions({ natsUrl: process.env.NATS_URL || 'nats://127.0.0.1:4222', ...credentials }, 'parley-cli'));
+  if (!env.NATS_USER && existsSync(installation)) env = { ...env, ...operatorEnv(JSON.parse(readFileSync(installation, 'utf8')) as ParleySecrets) };
+  const credentials = readSettings(natsCredentialSettings, env);
+  const { identityKey } = readSettings(identitySettings, env);
+  if (!identityKey) throw new Error("PARLEY_IDENTITY_KEY is not set: the operator's commands are signed with the operator's key (`npm run -s secrets` makes it)");
+  const operator = new CallerAssertions({ name: OPERATOR, privateKey: identityKey, trusted: new Map(), callers: new Set() });
+  const nc = await connect(natsConnectOptions({ natsUrl: env.NATS_URL || 'nats://127.0.0.1:4222', ...credentials }, 'parley-cli'));
+  return { nc, operator };
 }
 
 /** Runs a command's body, prints what it throws as one line, and exits 0 or 1. */

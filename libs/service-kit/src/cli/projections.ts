@@ -1,5 +1,6 @@
 import { projectionAdminSubject } from '@parley/contracts';
-import { command, operatorConnection } from './nats';
+import { operatorHeaders } from '@parley/messaging';
+import { command, operatorTools } from './nats';
 
 const USAGE = `Lists or rebuilds a running service's projections (read models), over NATS (NATS_URL).
 
@@ -14,9 +15,11 @@ command(USAGE, async ([action, service, name]) => {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
-  const nc = await operatorConnection();
+  const { nc, operator } = await operatorTools();
   try {
-    const reply = await nc.request(projectionAdminSubject(service), JSON.stringify({ action, name }), { timeout: action === 'rebuild' ? 30 * 60_000 : 10_000 });
+    const subject = projectionAdminSubject(service);
+    const body = new TextEncoder().encode(JSON.stringify({ action, name }));
+    const reply = await nc.request(subject, body, { headers: await operatorHeaders(operator, subject, body), timeout: action === 'rebuild' ? 30 * 60_000 : 10_000 });
     const answer = JSON.parse(new TextDecoder().decode(reply.data)) as { ok: boolean; error?: string };
     process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
     return answer.ok ? 0 : 1;
