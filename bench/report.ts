@@ -92,8 +92,8 @@ function sfuMethod(f: SfuResult): string {
 function conferenceMethod(r: BenchResults): string[] {
   const s = r.settings;
   return [
-    `nats-server (JetStream) and a throw-away PostgreSQL cluster are started by the test harness (\`@parley/testing\`) on free ports; ` +
-      `the conference service and the gateway run as two child processes from \`apps/<app>/src/main.ts\` with \`LOG_LEVEL=warn\`, as in production. ` +
+    `nats-server (JetStream, with Parley's NATS users) and a throw-away PostgreSQL cluster are started by the test harness (\`@parley/testing\`) on free ports; ` +
+      `the conference service, the presence service (a join asks it whose endpoint it is; on PGlite) and the gateway run as child processes from \`apps/<app>/src/main.ts\` with \`LOG_LEVEL=warn\`, as in production: each connects as its own NATS user and signs the callers it sends (docs/security.md). ` +
       `The scenario runs twice: the conference service on that PostgreSQL (\`DATABASE_URL\`), then on embedded PGlite (no \`DATABASE_URL\`, a temp \`DATA_DIR\`), each with a fresh nats-server. ` +
       `Tokens are minted with \`TokenIssuer\` and the services' \`JWT_SECRET\`.`,
     '',
