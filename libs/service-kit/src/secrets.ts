@@ -5,10 +5,10 @@ import { NATS_PERMISSIONS, OPERATOR, generateIdentityKeys, newNatsPassword, rend
 /**
  * Every secret a Parley installation needs, made in one place: the token secret, the database
  * and TURN passwords, one NATS password per NATS user (each process, and `operator` for the
- * CLIs), and one Ed25519 key per process for the callers it signs on the bus. `npm run -s
- * secrets` prints them as a `.env` for docker compose; `npm start` makes them once and keeps them
- * under DATA_DIR; the test harness makes new ones for each stack. All three then hand each
- * process the same variables (processSecretsEnv).
+ * CLIs), and one Ed25519 key per process (and the operator's) for the callers it signs on the
+ * bus. `npm run -s secrets` prints them as a `.env` for docker compose; `npm start` makes them
+ * once and keeps them under DATA_DIR; the test harness makes them once per run. All three then
+ * hand each process the same variables (processSecretsEnv).
  */
 export interface ParleySecrets {
   jwtSecret: string;
