@@ -1,12 +1,10 @@
 import type { NatsConnection } from 'nats';
-import { projectionAdminSubject } from '@parley/contracts';
-import type { ProjectionStatus, RunningService } from '@parley/service-kit';
+import { type ProjectionStatus, type RunningService, askProjectionAdmin } from '@parley/service-kit';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { REPOSITORY_ROOT, waitFor } from '@parley/testing';
 import { Stack } from './support/stack';
 import { testOperator, testOperatorEnv } from './support/secrets';
-import { operatorHeaders } from '@parley/messaging';
 import { settledEventCount } from './support/quiescence';
 
 /**
@@ -48,11 +46,7 @@ describe('projections rebuilt from the events equal the ones written live', () =
   });
 
   /** As `npm run -s projections` asks: the operator's signed request. */
-  const ask = async (service: string, body: object) => {
-    const subject = projectionAdminSubject(service);
-    const data = new TextEncoder().encode(JSON.stringify(body));
-    return JSON.parse(new TextDecoder().decode((await nc.request(subject, data, { headers: await operatorHeaders(testOperator(), subject, data), timeout: 60_000 })).data));
-  };
+  const ask = (service: string, request: { action: string; name?: string }) => askProjectionAdmin(nc, testOperator(), service, request, 60_000);
   const dump = async (service: RunningService, table: string) =>
     (await service.kit.store.transaction((sql) => sql.query<Record<string, unknown>>(`select * from ${table} order by 1, 2, 3`))).rows;
 

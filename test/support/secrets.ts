@@ -1,5 +1,5 @@
 import { type ParleySecrets, makeSecrets, natsAuthorizationConfig, operatorEnv, processSecretsEnv } from '@parley/service-kit';
-import { CallerAssertions, OPERATOR, identitySettings, readSettings } from '@parley/messaging';
+import { type CallerAssertions, OPERATOR, identitySettings, readSettings, signingOnly } from '@parley/messaging';
 import type { StartNatsOptions } from '@parley/testing';
 
 /**
@@ -30,5 +30,5 @@ export const natsWithUsers = (): StartNatsOptions => ({ authorization: { config:
 export const testOperator = (): CallerAssertions => {
   const { identityKey } = readSettings(identitySettings, testOperatorEnv());
   if (!identityKey) throw new Error('the test secrets have no operator key');
-  return new CallerAssertions({ name: OPERATOR, privateKey: identityKey, trusted: new Map(), callers: new Set() });
+  return signingOnly(OPERATOR, identityKey);
 };

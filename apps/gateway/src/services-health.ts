@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { PARLEY_SERVICES, type RequestContext, type ServiceHealth, healthSubject } from '@parley/contracts';
-import { type NatsRpcClient, serviceActor } from '@parley/messaging';
+import { PARLEY_SERVICES, type ServiceHealth, healthSubject } from '@parley/contracts';
+import { type NatsRpcClient, serviceContext } from '@parley/messaging';
 import { RPC_CLIENT } from './tokens';
 
 /** The services behind the gateway (PARLEY_SERVICES), by the subject their health is asked on. */
@@ -10,8 +9,6 @@ const SERVICES: Record<string, string> = Object.fromEntries(PARLEY_SERVICES.filt
 /** How long /health waits for a service before calling it unavailable. */
 const HEALTH_TIMEOUT_MS = 2000;
 
-/** The gateway asks on its own behalf (serviceActor), with a correlation id per ask. */
-const gatewayCtx = (): RequestContext => ({ actor: serviceActor('gateway', '-'), correlationId: randomUUID(), causationId: randomUUID() });
 
 export type ServiceStatus = ServiceHealth | { status: 'unavailable'; service: string; error: string };
 
@@ -24,7 +21,7 @@ export class ServicesHealth {
     const entries = await Promise.all(
       Object.entries(SERVICES).map(async ([service, subject]): Promise<[string, ServiceStatus]> => {
         try {
-          return [service, await this.rpc.request<ServiceHealth>(subject, {}, gatewayCtx(), { timeoutMs: HEALTH_TIMEOUT_MS })];
+          return [service, await this.rpc.request<ServiceHealth>(subject, {}, serviceContext('gateway'), { timeoutMs: HEALTH_TIMEOUT_MS })];
         } catch (e) {
           return [service, { status: 'unavailable', service, error: e instanceof Error ? e.message : String(e) }];
         }

@@ -52,11 +52,18 @@ export const CALLERS: Readonly<Record<string, readonly string[]>> = {
   gateway: [],
 };
 
+/** What signs for a process that takes no requests of its own (the operator's tools): its key, nothing to check. */
+export const signingOnly = (name: string, privateKey: KeyObject): CallerAssertions =>
+  new CallerAssertions({ name, privateKey, trusted: new Map(), callers: new Set() });
+
 /** The operator's caller: nobody's user, in no organization. */
 export const operatorContext = (): RequestContext => ({ actor: { userId: OPERATOR, organizationId: '-', roles: [] }, correlationId: randomUUID(), causationId: randomUUID() });
 
 /** The actor a service acts as when nobody asked it to (a timer, a consumer): `service:<name>`, role SERVICE. */
 export const serviceActor = (name: string, organizationId: string): Actor => ({ userId: `service:${name}`, organizationId, roles: ['SERVICE'] });
+
+/** A request a process makes on its own behalf and in no organization (its readiness, the gateway's health checks), with fresh correlation ids. */
+export const serviceContext = (name: string): RequestContext => ({ actor: serviceActor(name, '-'), correlationId: randomUUID(), causationId: randomUUID() });
 
 const b64 = (buf: Buffer): string => buf.toString('base64url');
 const bodyHash = (body: Uint8Array): string => b64(createHash('sha256').update(body).digest());
@@ -67,11 +74,17 @@ export function generateIdentityKeys(): { privateKey: string; publicKey: string 
   return { privateKey: b64(privateKey.export({ type: 'pkcs8', format: 'der' })), publicKey: publicKey.export({ format: 'jwk' }).x as string };
 }
 
+/** PARLEY_TRUSTED_KEYS of these processes' keys: `name:publicKey`, comma-separated (what the setting reads). */
+export const trustedKeysValue = (keys: Readonly<Record<string, { publicKey: string }>>): string =>
+  Object.entries(keys)
+    .map(([name, k]) => `${name}:${k.publicKey}`)
+    .join(',');
+
 /** The environment of each named process: its own key, and every process's public key to trust. */
 export function identityEnvironments(names: readonly string[]): Record<string, { PARLEY_IDENTITY_KEY: string; PARLEY_TRUSTED_KEYS: string }> {
-  const keys = names.map((name) => ({ name, ...generateIdentityKeys() }));
-  const trusted = keys.map((k) => `${k.name}:${k.publicKey}`).join(',');
-  return Object.fromEntries(keys.map((k) => [k.name, { PARLEY_IDENTITY_KEY: k.privateKey, PARLEY_TRUSTED_KEYS: trusted }]));
+  const keys = Object.fromEntries(names.map((name) => [name, generateIdentityKeys()]));
+  const trusted = trustedKeysValue(keys);
+  return Object.fromEntries(names.map((name) => [name, { PARLEY_IDENTITY_KEY: keys[name].privateKey, PARLEY_TRUSTED_KEYS: trusted }]));
 }
 
 const privateKeySetting: Setting<KeyObject | undefined> = {

@@ -61,8 +61,8 @@ describe('messaging over a real nats-server', () => {
     });
     app.useGlobalFilters(new RpcErrorFilter());
     await app.listen();
-    await waitUntilAnswered(nc, 'test.echo');
     rpc = new NatsRpcClient(nc, assertionsOf('client'), 200);
+    await waitUntilAnswered(rpc, 'test.echo', ctx);
   });
   afterAll(async () => {
     await app?.close();

@@ -72,17 +72,15 @@ function toParleyError(err: unknown, subject: string): ParleyError {
 }
 
 /**
- * Resolves once `subject` is answered: a service's handlers are subscribed on the server, not
- * just queued in its client's buffer. Used before a service reports itself ready; with `rpc` and
- * `ctx`, asked as that caller (a service asks itself as itself), else unsigned (any answer, a
- * refusal too, proves the handlers listen).
+ * Resolves once `subject` is answered as `ctx`: a service's handlers are subscribed on the server,
+ * not just queued in its client's buffer. A service asks itself (serviceContext) before it reports
+ * itself ready; an answer that refuses the request fails the wait at its deadline, with the reason.
  */
-export async function waitUntilAnswered(nc: NatsConnection, subject: string, timeoutMs = 10_000, rpc?: NatsRpcClient, ctx?: RequestContext): Promise<void> {
+export async function waitUntilAnswered(rpc: NatsRpcClient, subject: string, ctx: RequestContext, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      if (rpc && ctx) await rpc.request(subject, {}, ctx, { timeoutMs: 1000 });
-      else await nc.request(subject, codec.encode({ pattern: subject, data: {}, id: randomUUID() }), { timeout: 1000 });
+      await rpc.request(subject, {}, ctx, { timeoutMs: 1000 });
       return;
     } catch (e) {
       if (Date.now() > deadline) throw new Error(`${subject} was not answered within ${timeoutMs} ms: ${String(e)}`);

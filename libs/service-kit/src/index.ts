@@ -16,6 +16,7 @@ export {
   tableOf,
 } from './projections';
 export { openEventStore, upcasterRegistry } from './stores';
+export { askProjectionAdmin, type ProjectionAdminAnswer } from './projection-admin';
 export { defineService, startService, logTransport, type ServiceDefinition, type RunningService, type StartOptions, type Part } from './service';
 export { runMain } from './main';
 export {

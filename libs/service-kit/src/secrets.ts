@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { PARLEY_SERVICES } from '@parley/contracts';
-import { NATS_PERMISSIONS, OPERATOR, generateIdentityKeys, newNatsPassword, renderNatsAuthorization } from '@parley/messaging';
+import { NATS_PERMISSIONS, OPERATOR, generateIdentityKeys, newNatsPassword, renderNatsAuthorization, trustedKeysValue } from '@parley/messaging';
 
 /**
  * Every secret a Parley installation needs, made in one place: the token secret, the database
@@ -35,10 +35,7 @@ export function makeSecrets(): ParleySecrets {
 }
 
 /** PARLEY_TRUSTED_KEYS: every process's public key. */
-export const trustedKeys = (secrets: ParleySecrets): string =>
-  Object.entries(secrets.identities)
-    .map(([name, keys]) => `${name}:${keys.publicKey}`)
-    .join(',');
+export const trustedKeys = (secrets: ParleySecrets): string => trustedKeysValue(secrets.identities);
 
 /** What process `name` is given: its NATS user and password, its signing key, and the keys it trusts. */
 export function processSecretsEnv(secrets: ParleySecrets, name: string): Record<string, string> {

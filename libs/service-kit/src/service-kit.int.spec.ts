@@ -4,12 +4,13 @@ import { Client } from 'pg';
 import { type NatsConnection, connect } from 'nats';
 import { DEAD_LETTER_STREAM, EVENTS_SUBJECT_ROOT, type RequestContext, type ServiceHealth } from '@parley/contracts';
 import type { Decider, SqlExecutor } from '@parley/eventsourcing';
-import { CallerAssertions, NatsRpcClient, callerIdentity, identityEnvironments, identitySettings, listDeadLetters, operatorHeaders, readSettings, replayDeadLetter } from '@parley/messaging';
+import { CallerAssertions, NatsRpcClient, callerIdentity, identityEnvironments, identitySettings, listDeadLetters, readSettings, replayDeadLetter } from '@parley/messaging';
 import { type NatsServerHandle, type PostgresHandle, startNats, startPostgres, waitFor } from '@parley/testing';
 import { Aggregate } from './aggregate';
 import { eventConsumer, skip } from './consumers';
 import { KIT, type Kit } from './kit';
 import { type StateProjection, eventProjection, stateProjection, tableOf } from './projections';
+import { askProjectionAdmin } from './projection-admin';
 import { type RunningService, type ServiceDefinition, defineService, startService } from './service';
 import { int } from '@parley/messaging';
 
@@ -201,11 +202,7 @@ describe('a service on the kit', () => {
     await waitFor(async () => (await log()).filter((r) => r.counter_id === 'e').length === 2, { description: 'the additions of e' });
     const live = await query(`select * from kittest_additions_v1 order by event_id`);
     expect(live).toHaveLength(6); // a+2, a+3, b+7, b+1, e+4, e+6
-    const ask = async (body: object, signer: CallerAssertions = operator) => {
-      const data = new TextEncoder().encode(JSON.stringify(body));
-      const headers = await operatorHeaders(signer, 'parley.kittest.admin.projections', data);
-      return JSON.parse(new TextDecoder().decode((await nc.request('parley.kittest.admin.projections', data, { headers, timeout: 30_000 })).data));
-    };
+    const ask = (request: { action: string; name?: string }, signer: CallerAssertions = operator) => askProjectionAdmin(nc, signer, 'kittest', request, 30_000);
     // Only the operator: a rebuild asked by anyone else is refused and done by nobody.
     expect(await ask({ action: 'list' }, new CallerAssertions(callerIdentity('client', readSettings(identitySettings, identities.client), [])))).toEqual({
       ok: false,

@@ -1,18 +1,16 @@
 import 'reflect-metadata';
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Controller, type DynamicModule, type INestApplicationContext, Inject, Module, type Provider, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { MessagePattern, type MicroserviceOptions } from '@nestjs/microservices';
 import { Logger as NestPinoLogger, LoggerModule } from 'nestjs-pino';
-import { type Msg, type NatsConnection, type Subscription, connect } from 'nats';
+import { type NatsConnection, connect } from 'nats';
 import pino, { type Logger } from 'pino';
-import { type ServiceHealth, healthSubject, projectionAdminSubject } from '@parley/contracts';
+import { type ServiceHealth, healthSubject } from '@parley/contracts';
 import { EventRelay, type SqlEventStore, streamEventSubject } from '@parley/eventsourcing';
 import {
   CallerAssertions,
   type DurableConsumer,
-  fromOperator,
   NatsRpcClient,
   callerIdentity,
   RpcErrorFilter,
@@ -24,7 +22,7 @@ import {
   provisionStreams,
   readSettings,
   reportSettings,
-  serviceActor,
+  serviceContext,
   waitUntilAnswered,
 } from '@parley/messaging';
 import { type EventConsumer, makeEventConsumer } from './consumers';
@@ -32,6 +30,7 @@ import { serviceHealth } from './health';
 import { type Clock, KIT, type Kit, systemClock } from './kit';
 import { platformSettings } from './platform-settings';
 import { type Projection, Projections } from './projections';
+import { answerProjectionAdmin } from './projection-admin';
 import { type RunningProjections, jetStreamHistory, startProjectionRunners } from './projection-runners';
 import { openEventStore, upcasterRegistry } from './stores';
 
@@ -217,7 +216,7 @@ export async function startService<S extends SettingsSpec>(def: ServiceDefinitio
     app.useGlobalFilters(new RpcErrorFilter());
     closers.push({ step: 'handlers', fn: () => app.close() });
     await app.listen();
-    await waitUntilAnswered(nc, healthSubject(def.name), 10_000, kit.rpc, { actor: serviceActor(def.name, '-'), correlationId: randomUUID(), causationId: randomUUID() });
+    await waitUntilAnswered(kit.rpc, healthSubject(def.name), serviceContext(def.name));
 
     const upcasters = upcasterRegistry();
     const consumers: DurableConsumer[] = (def.consumers?.(kit, app) ?? []).map((c) => makeEventConsumer(kit, upcasters, c));
@@ -248,40 +247,6 @@ export async function startService<S extends SettingsSpec>(def: ServiceDefinitio
     await close();
     throw err;
   }
-}
-
-/**
- * `parley.<service>.admin.projections` (request/reply, JSON): `{"action":"list"}` answers each
- * projection's live version; `{"action":"rebuild","name":…}` rebuilds one beside the live table
- * and swaps it in, answering how many events it applied. `npm run -s projections` asks it;
- * only the operator may (its signed caller: operatorHeaders), anyone else is told no.
- */
-function answerProjectionAdmin(service: string, nc: NatsConnection, assertions: CallerAssertions, projections: Projections, running: RunningProjections, log: Logger): Subscription {
-  const json = (msg: Msg, body: unknown) => msg.respond(new TextEncoder().encode(JSON.stringify(body)));
-  return nc.subscribe(projectionAdminSubject(service), {
-    queue: service,
-    callback: (err, msg) => {
-      if (err) return;
-      void (async () => {
-        try {
-          await fromOperator(assertions, msg);
-          const req = JSON.parse(new TextDecoder().decode(msg.data)) as { action?: string; name?: string };
-          if (req.action === 'list') return json(msg, { ok: true, projections: await projections.status() });
-          if (req.action === 'rebuild' && typeof req.name === 'string') {
-            projections.get(req.name);
-            const started = Date.now();
-            log.info(`projection ${req.name}: rebuilding on request`);
-            const events = await running.rebuild(req.name);
-            log.info(`projection ${req.name}: rebuilt from ${events} events in ${Date.now() - started} ms and swapped in`);
-            return json(msg, { ok: true, name: req.name, events, ms: Date.now() - started });
-          }
-          return json(msg, { ok: false, error: 'expected {"action":"list"} or {"action":"rebuild","name":"<projection>"}' });
-        } catch (e) {
-          return json(msg, { ok: false, error: e instanceof Error ? e.message : String(e) });
-        }
-      })();
-    },
-  });
 }
 
 /** The service's Nest module: its controllers and providers, the kit, the logger, and its health answer. */

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type NatsConnection, connect } from 'nats';
-import { CallerAssertions, OPERATOR, identitySettings, natsConnectOptions, natsCredentialSettings, readSettings } from '@parley/messaging';
+import { type CallerAssertions, OPERATOR, identitySettings, natsConnectOptions, natsCredentialSettings, readSettings, signingOnly } from '@parley/messaging';
 import { type ParleySecrets, operatorEnv } from '../secrets';
 
 /**
@@ -17,7 +17,7 @@ export async function operatorTools(): Promise<{ nc: NatsConnection; operator: C
   const credentials = readSettings(natsCredentialSettings, env);
   const { identityKey } = readSettings(identitySettings, env);
   if (!identityKey) throw new Error("PARLEY_IDENTITY_KEY is not set: the operator's commands are signed with the operator's key (`npm run -s secrets` makes it)");
-  const operator = new CallerAssertions({ name: OPERATOR, privateKey: identityKey, trusted: new Map(), callers: new Set() });
+  const operator = signingOnly(OPERATOR, identityKey);
   const nc = await connect(natsConnectOptions({ natsUrl: env.NATS_URL || 'nats://127.0.0.1:4222', ...credentials }, 'parley-cli'));
   return { nc, operator };
 }

@@ -1,5 +1,4 @@
-import { projectionAdminSubject } from '@parley/contracts';
-import { operatorHeaders } from '@parley/messaging';
+import { askProjectionAdmin } from '../projection-admin';
 import { command, operatorTools } from './nats';
 
 const USAGE = `Lists or rebuilds a running service's projections (read models), over NATS (NATS_URL).
@@ -17,10 +16,7 @@ command(USAGE, async ([action, service, name]) => {
   }
   const { nc, operator } = await operatorTools();
   try {
-    const subject = projectionAdminSubject(service);
-    const body = new TextEncoder().encode(JSON.stringify({ action, name }));
-    const reply = await nc.request(subject, body, { headers: await operatorHeaders(operator, subject, body), timeout: action === 'rebuild' ? 30 * 60_000 : 10_000 });
-    const answer = JSON.parse(new TextDecoder().decode(reply.data)) as { ok: boolean; error?: string };
+    const answer = await askProjectionAdmin(nc, operator, service, { action, name }, action === 'rebuild' ? 30 * 60_000 : 10_000);
     process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
     return answer.ok ? 0 : 1;
   } finally {
