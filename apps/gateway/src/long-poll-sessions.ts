@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { type Actor, type EndpointDelivery, ParleyError, PresenceQueries, type RequestContext, type UserEndpointView, authorize } from '@parley/contracts';
+import { type Actor, type EndpointDelivery, ParleyError, PresenceQueries, type RequestContext, type UserEndpointView, authorizeEndpointUse } from '@parley/contracts';
 import type { NatsRpcClient } from '@parley/messaging';
 import { type EndpointSession, EndpointSessions } from './endpoint-sessions';
 import type { GatewayConfig } from './config';
@@ -12,7 +12,7 @@ import { UserQuotas } from './user-quotas';
  */
 export async function ownEndpoint(rpc: NatsRpcClient, userEndpointId: string, ctx: RequestContext, timeoutMs: number): Promise<UserEndpointView> {
   const view = await rpc.request<UserEndpointView>(PresenceQueries.endpoint, { userEndpointId }, ctx, { timeoutMs });
-  authorize('useEndpoint', view.userId === ctx.actor.userId ? 'an endpoint the caller registered' : 'an endpoint another user registered', ctx.actor, () => new ParleyError('NOT_FOUND', `User endpoint ${userEndpointId} is not registered`));
+  authorizeEndpointUse(view.userId, ctx.actor, () => new ParleyError('NOT_FOUND', `User endpoint ${userEndpointId} is not registered`));
   return view;
 }
 

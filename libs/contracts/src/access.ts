@@ -189,6 +189,10 @@ export function authorize<O extends AccessOperation>(operation: O, situation: No
   });
 }
 
+/** useEndpoint for an endpoint `ownerUserId` registered: the presence service's commands and the gateway's polls and sockets ask the same. */
+export const authorizeEndpointUse = (ownerUserId: string, actor: Actor, notFound: () => ParleyError): void =>
+  authorize('useEndpoint', ownerUserId === actor.userId ? 'an endpoint the caller registered' : 'an endpoint another user registered', actor, notFound);
+
 /** True when the table lets the caller see it (a list's filter). */
 export const mayAccess = <O extends AccessOperation>(operation: O, situation: NoInfer<SituationOf<O>>, actor: Actor): boolean => accessOf(operation, situation, actor.roles) === 'yes';
 

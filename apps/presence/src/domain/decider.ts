@@ -1,4 +1,4 @@
-import { type Actor, type EndpointHealth, ParleyError, QUOTA_RETRY_AFTER_SECONDS, type UserEndpointDomainEvent, authorize, quotaExceeded } from '@parley/contracts';
+import { type Actor, type EndpointHealth, ParleyError, QUOTA_RETRY_AFTER_SECONDS, type UserEndpointDomainEvent, authorizeEndpointUse, quotaExceeded } from '@parley/contracts';
 import type { Decider } from '@parley/eventsourcing';
 
 /**
@@ -84,7 +84,7 @@ const past = (now: string, instant: string) => Date.parse(now) >= Date.parse(ins
 /** The caller's own registered endpoint; another organization's is not found, and so (ACCESS.useEndpoint) is another user's. */
 function own(s: EndpointState, actor: Actor, id: string): void {
   if (s.status !== 'registered' || s.organizationId !== actor.organizationId) throw notFound(id);
-  authorize('useEndpoint', s.userId === actor.userId ? 'an endpoint the caller registered' : 'an endpoint another user registered', actor, () => notFound(id));
+  authorizeEndpointUse(s.userId, actor, () => notFound(id));
 }
 
 /** What one user may hold (QUOTA_* settings of the presence service). */
