@@ -14,10 +14,10 @@ export interface HttpResult {
 }
 
 /** One request with Node's fetch (undici's global pool: keep-alive connections, reused). */
-export async function call(baseUrl: string, token: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<HttpResult> {
+export async function call(baseUrl: string, token: string, method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpResult> {
   const res = await fetch(`${baseUrl}/rtc-api${path}`, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
@@ -39,6 +39,8 @@ export interface LoadOptions {
   iterationsPerClient: number;
   /** No client starts an iteration after this performance.now() instant. */
   deadline: number;
+  /** Every command carries a new X-Auvious-TransactionId (its answer is stored for retries). */
+  transactionIds?: boolean;
 }
 
 export interface LoadResult {
@@ -66,7 +68,7 @@ export async function conferenceLoad(options: LoadOptions): Promise<LoadResult> 
   const timed = async (kind: CommandKind, token: string, body: unknown, expected: number): Promise<HttpResult | undefined> => {
     const sent = performance.now();
     try {
-      const r = await call(options.baseUrl, token, 'POST', `/conferences/${kind}`, body);
+      const r = await call(options.baseUrl, token, 'POST', `/conferences/${kind}`, body, options.transactionIds ? { 'X-Auvious-TransactionId': randomUUID() } : {});
       if (r.status === expected) {
         latency[kind].add(r.at - sent);
         commands++;

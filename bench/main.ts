@@ -134,13 +134,21 @@ async function scenario(store: string, pg: PostgresHandle | undefined, issuer: T
     loads.push(l);
   }
 
+  // The same load with a transaction id on every command: what storing each answer for retries costs.
+  const transactionLoads: LoadResult[] = [];
+  for (const c of settings.concurrency) {
+    const l = await conferenceLoad({ baseUrl: services.url, tokens: tokens.slice(0, c), iterationsPerClient: perClient(c), deadline: performance.now() + settings.phaseSeconds * 1000, transactionIds: true });
+    log(`with X-Auvious-TransactionId: ${describeLoad(l)}`);
+    transactionLoads.push(l);
+  }
+
   const longPoll = await longPollLatency(services.url, tokens[1], tokens[0], settings.longPollSamples, settings.parkMs, performance.now() + 60_000);
   log(`long poll: ${longPoll.samples} samples, from sent p50 ${longPoll.fromSent.percentile(50).toFixed(2)} p99 ${longPoll.fromSent.percentile(99).toFixed(2)} ms; from command response p50 ${longPoll.fromCommandResponse.percentile(50).toFixed(2)} p99 ${longPoll.fromCommandResponse.percentile(99).toFixed(2)} ms`);
 
   await releaseServices();
   await releaseNats();
   await data.release();
-  return { store, loads, longPoll };
+  return { store, loads, transactionLoads, longPoll };
 }
 
 async function main(): Promise<void> {

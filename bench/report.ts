@@ -29,6 +29,8 @@ export interface Scenario {
   /** "PostgreSQL" or "PGlite (embedded)". */
   store: string;
   loads: LoadResult[];
+  /** The same load, every command with a new X-Auvious-TransactionId. */
+  transactionLoads?: LoadResult[];
   longPoll?: LongPollResult;
 }
 
@@ -246,7 +248,12 @@ export function tables(r: BenchResults): string {
 
 function conferenceTables(r: BenchResults): string[] {
   const parts: string[] = ['## 1. Conference commands over HTTP (create → join → leave)', ''];
-  for (const s of r.scenarios) parts.push(`### Conference service on ${s.store}`, '', loadTable(s.loads), '');
+  for (const s of r.scenarios) {
+    parts.push(`### Conference service on ${s.store}`, '', loadTable(s.loads), '');
+    if (s.transactionLoads?.length) {
+      parts.push(`With \`X-Auvious-TransactionId\` on every command (a new id each: the answer is looked up, then stored in the append's transaction):`, '', loadTable(s.transactionLoads), '');
+    }
+  }
   const pg = r.machine.postgresSettings;
   parts.push(
     `### Baseline: single-row INSERTs with node-postgres (same cluster, fsync=${pg.fsync}, synchronous_commit=${pg.synchronous_commit}, full_page_writes=${pg.full_page_writes})`,

@@ -9,7 +9,8 @@ import { Api, type ApiResponse, Stack } from './support/stack';
  * meets the situation (a conference an agent made, another user's endpoint, a stream…) and sends
  * the request. `yes` must succeed, `forbidden` must be 403 and `hidden` 404 (or, in a list,
  * absent). The cells come from the table, so the table, the docs and this test cannot drift; a
- * situation without a scene below fails the test.
+ * situation without a scene below fails the test. Every command is sent with an
+ * X-Auvious-TransactionId and then again with the same one: the retry answers exactly the same.
  */
 
 interface Caller {
@@ -276,10 +277,18 @@ describe('the access table, cell by cell', () => {
           for (const role of Roles) {
             const caller = await newCaller(role, situation.includes('may act for') ? ['org-b'] : undefined);
             const play = await scene(caller, route);
-            const res = await caller.api.request(play.method, `/rtc-api${play.path}`, play.body);
+            // A command carries a transaction id, and is sent again with it: the retry must answer the same.
+            const headers: Record<string, string> = play.method === 'GET' ? {} : { 'X-Auvious-TransactionId': `matrix-${cells}` };
+            const res = await caller.api.request(play.method, `/rtc-api${play.path}`, play.body, headers);
             const got = outcome(res, play);
             cells++;
             if (got !== row[role]) wrong.push(`${route} | ${situation} | ${role}: table says ${row[role]}, got ${got}`);
+            if (play.method !== 'GET') {
+              const retry = await caller.api.request(play.method, `/rtc-api${play.path}`, play.body, headers);
+              if (retry.status !== res.status || JSON.stringify(retry.body) !== JSON.stringify(res.body)) {
+                wrong.push(`${route} | ${situation} | ${role}: the retry answered ${retry.status} ${JSON.stringify(retry.body)}, the first ${res.status} ${JSON.stringify(res.body)}`);
+              }
+            }
           }
         }
       }

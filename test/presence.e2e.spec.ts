@@ -1,5 +1,5 @@
 import type { NatsConnection } from 'nats';
-import { waitFor } from '@parley/testing';
+import { sleep, waitFor } from '@parley/testing';
 import { startGateway, type RunningGateway } from '../apps/gateway/src';
 import { EndpointSocket } from './support/endpoint-socket';
 import { type Api, Stack, testGatewayConfig } from './support/stack';
@@ -40,6 +40,23 @@ describe('presence: user endpoints, keepalive, delivery', () => {
     return r.body.id as string;
   };
   const socket = async (api: Api, ep: string) => EndpointSocket.open(stack.gateway.url, api.token!, ep);
+  /** Long-polls the endpoint until what arrived satisfies `done` (at most `rounds` polls); everything that arrived, in order. */
+  const pollUntil = async (api: Api, ep: string, done: (all: any[]) => boolean, rounds = 5) => {
+    const all: any[] = [];
+    for (let i = 0; i < rounds && !done(all); i++) {
+      const r = await api.get(`/users/endpoints/${ep}/events`);
+      expect(r.status).toBe(200);
+      all.push(...r.body);
+    }
+    return all;
+  };
+  const queued = async (ep: string) => {
+    const jsm = await nc.jetstreamManager();
+    return jsm.streams.getMessage('PARLEY_DELIVERY', { last_by_subj: `parley.deliverq.org-a.${ep}` }).then(
+      () => true,
+      () => false,
+    );
+  };
   const participant = async (conferenceId: string, ep: string) => {
     const r = await agent.get(`/conferences/${conferenceId}`);
     return (r.body.participants as { id: string; state: string }[]).find((p) => p.id === ep);
@@ -115,6 +132,26 @@ describe('presence: user endpoints, keepalive, delivery', () => {
       const reminder = await ws.next((d) => d.event.type === 'UserEndpointKeepAliveRequestedEvent', 0, 'the reminder');
       expect(reminder.event).toMatchObject({ userEndpointId: 'ep-remind', deadline: new Date(clock.t + 10_000).toISOString() });
       await ws.close();
+    });
+
+    it('a reminder waits for an endpoint without a session until its deadline: one that polls after it does not get it, one that polls before does', async () => {
+      // The gateway judges a delivery's expiresAt by its own clock: the presence clock is put back in step with it.
+      clock.t = Date.now();
+      const t0 = clock.t;
+      await register(customer, 'ep-remind-late', 2, true);
+      await register(customer, 'ep-remind-soon', 60, true);
+
+      await advance(1.4); // ep-remind-late's reminder (at 2/3 of 2 s), for its deadline t0 + 2 s
+      await waitFor(() => queued('ep-remind-late'), { description: 'the reminder queued' });
+      await sleep(Math.max(0, t0 + 2000 - Date.now()) + 50);
+      await agent.post('/users/endpoints/sendEvent', { userId: 'cust-1', userEndpointId: 'ep-remind-late', event: event('NoteAddedEvent', { n: 'after-the-deadline' }) });
+      const late = await pollUntil(customer, 'ep-remind-late', (all) => all.some((d) => d.event.n === 'after-the-deadline'));
+      expect(late.filter((d) => d.event.type === 'UserEndpointKeepAliveRequestedEvent')).toEqual([]);
+
+      await advance(40); // ep-remind-soon's reminder (at 2/3 of 60 s), for its deadline t0 + 60 s
+      const soon = await pollUntil(customer, 'ep-remind-soon', (all) => all.some((d) => d.event.type === 'UserEndpointKeepAliveRequestedEvent'));
+      const deadline = new Date(t0 + 60_000).toISOString();
+      expect(soon).toEqual([expect.objectContaining({ qos: 0, expiresAt: deadline, event: expect.objectContaining({ type: 'UserEndpointKeepAliveRequestedEvent', userEndpointId: 'ep-remind-soon', deadline }) })]);
     });
 
     it('endpoint state survives a presence restart, and expiry happens on time afterwards', async () => {
@@ -212,11 +249,9 @@ describe('presence: user endpoints, keepalive, delivery', () => {
 
       await register(customer, 'ep-lapsed', 10);
       await agent.post('/users/endpoints/sendEvent', { userId: 'cust-1', userEndpointId: 'ep-lapsed', qos: 1, event: event('NoteAddedEvent', { n: 'never-read' }) });
-      const jsm = await nc.jetstreamManager();
-      const queued = () => jsm.streams.getMessage('PARLEY_DELIVERY', { last_by_subj: 'parley.deliverq.org-a.ep-lapsed' }).then(() => true, () => false);
-      expect(await queued()).toBe(true);
+      expect(await queued('ep-lapsed')).toBe(true);
       await advance(20.1); // expired before any client read it
-      await waitFor(async () => !(await queued()), { description: 'the queue purged' });
+      await waitFor(async () => !(await queued('ep-lapsed')), { description: 'the queue purged' });
       await register(customer, 'ep-lapsed', 10); // the same user takes its id again
       const again = await socket(customer, 'ep-lapsed');
       await agent.post('/users/endpoints/sendEvent', { userId: 'cust-1', userEndpointId: 'ep-lapsed', qos: 1, event: event('NoteAddedEvent', { n: 'fresh' }) });
@@ -270,6 +305,48 @@ describe('presence: user endpoints, keepalive, delivery', () => {
       await agent.post('/users/endpoints/sendEvent', { userId: 'cust-1', userEndpointId: 'ep-lp', event: event('NoteAddedEvent', { n: 'lp-2' }) });
       const next = await customer.get(`/users/endpoints/ep-lp/events?ack=${got[0].id}`);
       expect(next.body.map((d: { event: { n: string } }) => d.event.n)).toEqual(['lp-2']);
+    });
+
+    it('an event sent while the endpoints have no session waits for them: two endpoints of one user, each receives it once on its next poll', async () => {
+      const away = await stack.api('cust-away', 'org-a', ['CUSTOMER']);
+      await register(away, 'ep-away-1');
+      await register(away, 'ep-away-2');
+      const sent = await agent.post('/users/endpoints/sendEvent', { userId: 'cust-away', qos: 0, event: event('NoteAddedEvent', { n: 'while-away' }) });
+      expect(sent.body).toBe(2);
+      const ids = new Set<string>();
+      for (const ep of ['ep-away-1', 'ep-away-2']) {
+        const got = await pollUntil(away, ep, (all) => all.some((d) => d.event.n === 'while-away'));
+        // A marker sent to the session the poll opened: the poll that brings it would bring a second copy too.
+        await agent.post('/users/endpoints/sendEvent', { userId: 'cust-away', userEndpointId: ep, event: event('NoteAddedEvent', { n: `marker-${ep}` }) });
+        got.push(...(await pollUntil(away, ep, (all) => all.some((d) => d.event.n === `marker-${ep}`))));
+        const copies = got.filter((d) => d.event.n === 'while-away');
+        expect(copies).toEqual([expect.objectContaining({ qos: 0 })]);
+        ids.add(copies[0].id);
+      }
+      expect(ids.size).toBe(1); // one delivery, to both
+    });
+
+    it('conference events and a conference sendEvent (BEST_EFFORT) reach a joined endpoint that has no session on its next poll', async () => {
+      await register(customer, 'ep-conf-away');
+      const conf = (await agent.post('/conferences/create', {})).body.id as string;
+      expect((await customer.post('/conferences/join', { conferenceId: conf, userEndpointId: 'ep-conf-away' })).status).toBe(200);
+      const r = await service.post('/conferences/sendEvent', { conferenceId: conf, qos: 'BEST_EFFORT', event: event('CobrowseStartedEvent', { n: 'conf-away' }) });
+      expect(r.body).toEqual({ eventsSent: 1 });
+      const got = await pollUntil(customer, 'ep-conf-away', (all) => all.some((d) => d.event.n === 'conf-away') && all.some((d) => d.event.type === 'ConferenceJoinedEvent'));
+      expect(got.filter((d) => d.event.n === 'conf-away')).toEqual([expect.objectContaining({ qos: 0 })]);
+      expect(got.find((d) => d.event.type === 'ConferenceJoinedEvent').event).toMatchObject({ conferenceId: conf, userEndpointId: 'ep-conf-away' });
+    });
+
+    it('an id first registered after staff used it unregistered starts with an empty queue', async () => {
+      const conf = (await agent.post('/conferences/create', {})).body.id as string;
+      expect((await agent.post('/conferences/join', { conferenceId: conf, userEndpointId: 'ep-unowned' })).status).toBe(200); // nobody registered it
+      expect((await service.post('/conferences/sendEvent', { conferenceId: conf, qos: 'AT_LEAST_ONCE', event: event('CobrowseStartedEvent', { n: 'for-staff' }) })).body).toEqual({ eventsSent: 1 });
+      await waitFor(() => queued('ep-unowned'), { description: 'the event queued for the unregistered id' });
+      await register(customer, 'ep-unowned');
+      expect(await queued('ep-unowned')).toBe(false);
+      await agent.post('/users/endpoints/sendEvent', { userId: 'cust-1', userEndpointId: 'ep-unowned', event: event('NoteAddedEvent', { n: 'for-the-owner' }) });
+      const got = await pollUntil(customer, 'ep-unowned', (all) => all.some((d) => d.event.n === 'for-the-owner'));
+      expect(got.map((d) => d.event.n)).toEqual(['for-the-owner']);
     });
 
     it('two gateways on one NATS: an endpoint connected to one receives what is sent through the other', async () => {

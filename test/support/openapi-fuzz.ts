@@ -291,12 +291,27 @@ function queryParam(doc: OpenApiDocument, p: { name: string; schema?: Schema }):
   );
 }
 
+/**
+ * A header parameter (X-Auvious-TransactionId on every command): mostly absent or a sane value
+ * from a small pool, so that requests of one run reuse ids (retries of the same body and the same
+ * id with another body or route), sometimes a fresh id, sometimes something no header should hold.
+ */
+function headerParam(): fc.Arbitrary<string | undefined> {
+  return fc.oneof(
+    { weight: 4, arbitrary: fc.constant(undefined) },
+    { weight: 4, arbitrary: fc.constantFrom('tx-1', 'tx-2', 'tx-3') },
+    { weight: 2, arbitrary: fc.uuid() },
+    { weight: 1, arbitrary: fc.constantFrom('', 'a b', 'x'.repeat(129), 'x'.repeat(5000), '\u00e9t\u00e9', '../x', '"', '{}') },
+  );
+}
+
 /** Requests for one operation: valid-shaped ones and every way of getting them wrong. */
 export function requestsFor(doc: OpenApiDocument, operation: Operation, dict: Dictionary): fc.Arbitrary<FuzzRequest> {
   const { op } = operation;
   const params = op.parameters ?? [];
   const pathArbs = params.filter((p) => p.in === 'path').map((p) => pathParam(knownFor(operation.path, p.name, dict)).map((v) => [p.name, v] as const));
   const queryArbs = params.filter((p) => p.in === 'query').map((p) => queryParam(doc, p).map((v) => [p.name, v] as const));
+  const headerArbs = fc.tuple(...params.filter((p) => p.in === 'header').map((p) => headerParam().map((v) => [p.name.toLowerCase(), v] as const)));
   const url = fc.tuple(fc.tuple(...pathArbs), fc.tuple(...queryArbs), fc.boolean()).map(([path, query, repeat]) => {
     let u = operation.path;
     for (const [k, v] of path) u = u.replace(`{${k}}`, v);
@@ -341,10 +356,15 @@ export function requestsFor(doc: OpenApiDocument, operation: Operation, dict: Di
       ? fc.constant({ kind: 'parameters' })
       : fc.oneof({ weight: 9, arbitrary: fc.constant({ kind: 'valid-shaped' }) }, { weight: 1, arbitrary: rawBody.map((r) => ({ ...r, kind: `${r.kind} (unexpected body)` })) });
 
-  return fc.tuple(url, caller, requestId, bodies).map(([u, who, reqId, b]) => ({
+  return fc.tuple(url, caller, requestId, headerArbs, bodies).map(([u, who, reqId, hs, b]) => ({
     method: operation.method,
     url: u,
-    headers: { ...auth(who), ...(b.contentType ? { 'content-type': b.contentType } : {}), ...(reqId ? { 'x-request-id': reqId } : {}) },
+    headers: {
+      ...auth(who),
+      ...(b.contentType ? { 'content-type': b.contentType } : {}),
+      ...(reqId ? { 'x-request-id': reqId } : {}),
+      ...Object.fromEntries(hs.filter(([, v]) => v !== undefined)),
+    },
     ...(b.body !== undefined && operation.method !== 'GET' ? { body: b.body } : {}),
     kind: b.kind,
     caller: who,

@@ -107,7 +107,7 @@ export class ConferenceController {
     // 128 random bits: knowing a conference's id is what lets a customer join it.
     const conferenceId = dto.conferenceId ?? unguessableId();
     const organizationId = dto.organizationId ?? ctx.actor.organizationId;
-    const { state } = await this.conferences.create(
+    return this.conferences.create(
       this.cmd(
         ctx,
         conferenceId,
@@ -122,49 +122,46 @@ export class ConferenceController {
         organizationId,
       ) as Extract<ConferenceCommand, { kind: 'create' }>,
       ctx,
+      ({ state }) => this.summary(state),
     );
-    return this.summary(state);
   }
 
   @MessagePattern(ConferenceCommands.join)
   async join(@Payload(valid) dto: JoinConferenceWebCommand, @Ctx() nats: NatsContext): Promise<ConferenceSummary> {
     const ctx = requestContextOf(nats);
     const endpointOwner = await this.endpointOwner(dto.userEndpointId, ctx);
-    const { state } = await this.conferences.execute(
+    return this.conferences.execute(
       this.cmd(ctx, dto.conferenceId, { kind: 'join', userEndpointId: dto.userEndpointId, metadata: dto.metadata ?? {}, ...(endpointOwner !== undefined ? { endpointOwner } : {}) }),
       ctx,
+      { answer: ({ state }) => this.summary(state) },
     );
-    return this.summary(state);
   }
 
   @MessagePattern(ConferenceCommands.leave)
   async leave(@Payload(valid) dto: LeaveConferenceWebCommand, @Ctx() nats: NatsContext): Promise<null> {
     const ctx = requestContextOf(nats);
-    await this.conferences.execute(this.cmd(ctx, dto.conferenceId, { kind: 'leave', userEndpointId: dto.userEndpointId, ...(dto.reason !== undefined ? { reason: dto.reason } : {}) }), ctx);
-    return null;
+    return this.conferences.execute(this.cmd(ctx, dto.conferenceId, { kind: 'leave', userEndpointId: dto.userEndpointId, ...(dto.reason !== undefined ? { reason: dto.reason } : {}) }), ctx);
   }
 
   @MessagePattern(ConferenceCommands.end)
   async end(@Payload(valid) dto: EndConferenceWebCommand, @Ctx() nats: NatsContext): Promise<null> {
     const ctx = requestContextOf(nats);
-    await this.conferences.execute(this.cmd(ctx, dto.conferenceId, { kind: 'end', userEndpointId: dto.userEndpointId, ...(dto.reason !== undefined ? { reason: dto.reason } : {}) }), ctx);
-    return null;
+    return this.conferences.execute(this.cmd(ctx, dto.conferenceId, { kind: 'end', userEndpointId: dto.userEndpointId, ...(dto.reason !== undefined ? { reason: dto.reason } : {}) }), ctx);
   }
 
   @MessagePattern(ConferenceCommands.setInteraction)
   async setInteraction(@Payload(valid) dto: SetInteractionIdWebCommand, @Ctx() nats: NatsContext): Promise<null> {
     const ctx = requestContextOf(nats);
-    await this.conferences.execute(
+    return this.conferences.execute(
       this.cmd(ctx, dto.conferenceId, { kind: 'setInteraction', interactionId: dto.interactionId, ...(dto.userEndpointId !== undefined ? { userEndpointId: dto.userEndpointId } : {}) }),
       ctx,
     );
-    return null;
   }
 
   @MessagePattern(ConferenceCommands.updateMetadata)
   async updateMetadata(@Payload(valid) dto: UpdateConferenceMetadataWebCommand, @Ctx() nats: NatsContext): Promise<null> {
     const ctx = requestContextOf(nats);
-    await this.conferences.execute(
+    return this.conferences.execute(
       this.cmd(ctx, dto.conferenceId, {
         kind: 'updateMetadata',
         userEndpointId: dto.userEndpointId,
@@ -174,30 +171,27 @@ export class ConferenceController {
       }),
       ctx,
     );
-    return null;
   }
 
   @MessagePattern(ConferenceCommands.updateParticipantMetadata)
   async updateParticipantMetadata(@Payload(valid) dto: UpdateConferenceParticipantMetadataWebCommand, @Ctx() nats: NatsContext): Promise<null> {
     const ctx = requestContextOf(nats);
-    await this.conferences.execute(this.cmd(ctx, dto.conferenceId, { kind: 'updateParticipantMetadata', userEndpointId: dto.userEndpointId, metadata: dto.newMetadata }), ctx);
-    return null;
+    return this.conferences.execute(this.cmd(ctx, dto.conferenceId, { kind: 'updateParticipantMetadata', userEndpointId: dto.userEndpointId, metadata: dto.newMetadata }), ctx);
   }
 
   @MessagePattern(ConferenceCommands.updateStreamMetadata)
   async updateStreamMetadata(@Payload(valid) dto: UpdateConferenceStreamMetadataWebCommand, @Ctx() nats: NatsContext): Promise<null> {
     const ctx = requestContextOf(nats);
-    await this.conferences.execute(
+    return this.conferences.execute(
       this.cmd(ctx, dto.conferenceId, { kind: 'updateStreamMetadata', userEndpointId: dto.userEndpointId, streamId: dto.streamId, metadata: dto.newMetadata ?? {} }),
       ctx,
     );
-    return null;
   }
 
   @MessagePattern(ConferenceCommands.updatePublishedStreamBitrate)
   async updateBitrate(@Payload(valid) dto: ConferenceUpdatePublishedStreamBitrateWebCommand, @Ctx() nats: NatsContext): Promise<null> {
     const ctx = requestContextOf(nats);
-    await this.conferences.execute(
+    return this.conferences.execute(
       this.cmd(ctx, dto.conferenceId, { kind: 'updateBitrate', userEndpointId: dto.userEndpointId, videoBitrate: dto.videoBitrate, ...(dto.streamId !== undefined ? { streamId: dto.streamId } : {}) }),
       ctx,
       {
@@ -210,14 +204,13 @@ export class ConferenceController {
         },
       },
     );
-    return null;
   }
 
   @MessagePattern(ConferenceCommands.publishStream)
   async publishStream(@Payload(valid) dto: ConferencePublishStreamWebCommand, @Ctx() nats: NatsContext): Promise<ConferencePublishResult> {
     const ctx = requestContextOf(nats);
     const streamId = dto.streamId ?? randomUUID();
-    const { result } = await this.conferences.execute<MediaPublishResponse>(
+    return this.conferences.execute<MediaPublishResponse, ConferencePublishResult>(
       this.cmd(ctx, dto.conferenceId, {
         kind: 'publishStream',
         userEndpointId: dto.userEndpointId,
@@ -243,23 +236,22 @@ export class ConferenceController {
             ctx,
           ),
         abandon: () => this.media(MediaCommands.release, { conferenceId: dto.conferenceId, organizationId: ctx.actor.organizationId, streamId }, ctx),
+        answer: ({ result }) => ({ streamId, sdpAnswer: (result as MediaPublishResponse).sdpAnswer }),
       },
     );
-    return { streamId, sdpAnswer: (result as MediaPublishResponse).sdpAnswer };
   }
 
   @MessagePattern(ConferenceCommands.unpublishStream)
   async unpublishStream(@Payload(valid) dto: ConferenceUnpublishStreamWebCommand, @Ctx() nats: NatsContext): Promise<null> {
     const ctx = requestContextOf(nats);
-    await this.conferences.execute(this.cmd(ctx, dto.conferenceId, { kind: 'unpublishStream', userEndpointId: dto.userEndpointId, streamId: dto.streamId }), ctx);
-    return null;
+    return this.conferences.execute(this.cmd(ctx, dto.conferenceId, { kind: 'unpublishStream', userEndpointId: dto.userEndpointId, streamId: dto.streamId }), ctx);
   }
 
   @MessagePattern(ConferenceCommands.viewStream)
   async viewStream(@Payload(valid) dto: ConferenceViewStreamWebCommand, @Ctx() nats: NatsContext): Promise<ConferenceStreamViewResult> {
     const ctx = requestContextOf(nats);
     const viewerId = dto.viewerId ?? randomUUID();
-    const { result } = await this.conferences.execute<MediaViewResponse>(
+    return this.conferences.execute<MediaViewResponse, ConferenceStreamViewResult>(
       this.cmd(ctx, dto.conferenceId, { kind: 'viewStream', userEndpointId: dto.userEndpointId, streamId: dto.streamId, viewerId }),
       ctx,
       {
@@ -270,16 +262,15 @@ export class ConferenceController {
             ctx,
           ),
         abandon: () => this.media(MediaCommands.release, { conferenceId: dto.conferenceId, organizationId: ctx.actor.organizationId, streamId: dto.streamId, viewerId }, ctx),
+        answer: ({ result }) => ({ viewerId, sdpAnswer: (result as MediaViewResponse).sdpAnswer }),
       },
     );
-    return { viewerId, sdpAnswer: (result as MediaViewResponse).sdpAnswer };
   }
 
   @MessagePattern(ConferenceCommands.stopViewStream)
   async stopViewStream(@Payload(valid) dto: ConferenceStopViewStreamWebCommand, @Ctx() nats: NatsContext): Promise<null> {
     const ctx = requestContextOf(nats);
-    await this.conferences.execute(this.cmd(ctx, dto.conferenceId, { kind: 'stopViewStream', userEndpointId: dto.userEndpointId, streamId: dto.streamId, viewerId: dto.viewerId }), ctx);
-    return null;
+    return this.conferences.execute(this.cmd(ctx, dto.conferenceId, { kind: 'stopViewStream', userEndpointId: dto.userEndpointId, streamId: dto.streamId, viewerId: dto.viewerId }), ctx);
   }
 
   @MessagePattern(ConferenceCommands.addPublishStreamIceCandidates)
@@ -308,8 +299,7 @@ export class ConferenceController {
   async updateParticipantState(@Payload(valid) dto: UpdateParticipantStateCommand, @Ctx() nats: NatsContext): Promise<null> {
     // The presence service's verdict, and nobody else's (NATS lets only it send this, too).
     const ctx = requestFrom(nats, 'presence');
-    await this.conferences.execute(this.cmd(ctx, dto.conferenceId, { kind: 'updateParticipantState', userEndpointId: dto.userEndpointId, state: dto.state }), ctx);
-    return null;
+    return this.conferences.execute(this.cmd(ctx, dto.conferenceId, { kind: 'updateParticipantState', userEndpointId: dto.userEndpointId, state: dto.state }), ctx);
   }
 
   /** SERVICE only: sends a client event to every endpoint joined to the conference (not stored). */

@@ -12,8 +12,8 @@ import {
   pageOf,
   toFeedEvent,
 } from '@parley/contracts';
-import { type ExecuteOptions as RepositoryExecuteOptions, KeyedMutex } from '@parley/eventsourcing';
-import { Aggregate, KIT } from '@parley/service-kit';
+import { KeyedMutex } from '@parley/eventsourcing';
+import { Aggregate, type AggregateExecuteOptions, KIT, type Outcome } from '@parley/service-kit';
 import type { ConferenceCommand } from './domain/commands';
 import { guards, makeConferenceDecider } from './domain/decider';
 import type { ConferenceState } from './domain/state';
@@ -24,8 +24,8 @@ import type { ConferenceKit } from './settings';
 /** Events one page of the feed holds at most (it is also cut at Limits.pageBytes); the client asks again from the last version. */
 const FEED_PAGE_EVENTS = 256;
 
-/** The media call of publishStream/viewStream runs as `before`, undone by `abandon` if storing fails for good. */
-export type ExecuteOptions<R> = Pick<RepositoryExecuteOptions<ConferenceState, ConferenceDomainEvent, R>, 'before' | 'abandon'>;
+/** The media call of publishStream/viewStream runs as `before`, undone by `abandon` if storing fails for good; `answer` is what the command answers. */
+export type ExecuteOptions<R, A> = Pick<AggregateExecuteOptions<ConferenceState, ConferenceDomainEvent, R, A>, 'before' | 'abandon' | 'answer'>;
 
 /**
  * The conference's application service on the kit's Aggregate: load (cache + the stream's new
@@ -53,13 +53,16 @@ export class ConferenceService {
     return this.conferences.load(organizationId, conferenceId);
   }
 
-  execute<R = undefined>(cmd: ConferenceCommand, ctx: RequestContext, options: ExecuteOptions<R> = {}): Promise<{ state: ConferenceState; events: ConferenceDomainEvent[]; result?: R }> {
+  /** Decides and stores `cmd`; answers what `options.answer` makes of the outcome (null by default). */
+  async execute<R = undefined, A = null>(cmd: ConferenceCommand, ctx: RequestContext, options: ExecuteOptions<R, A> = {}): Promise<A> {
     const { abandon } = options;
     // Time is the decision's; the organization is the conference's (a SERVICE may create for another).
-    return this.conferences.execute<R>(cmd.organizationId, cmd.conferenceId, cmd, { correlationId: ctx.correlationId, causationId: ctx.causationId, userId: ctx.actor.userId, time: cmd.now }, {
+    const { answer } = await this.conferences.execute<R, A>(cmd.organizationId, cmd.conferenceId, cmd, { correlationId: ctx.correlationId, causationId: ctx.causationId, userId: ctx.actor.userId, time: cmd.now }, {
       before: options.before,
       abandon: abandon && ((result) => abandon(result).catch((err) => this.logger.warn(`could not undo ${cmd.kind} of ${cmd.conferenceId}: ${String(err)}`))),
+      answer: options.answer,
     });
+    return answer;
   }
 
   async view(conferenceId: string, ctx: RequestContext): Promise<Conference> {
@@ -82,11 +85,11 @@ export class ConferenceService {
   }
 
   /** A create, decided with the caller's count of unended conferences in that organization (its quota). */
-  create(cmd: Extract<ConferenceCommand, { kind: 'create' }>, ctx: RequestContext): Promise<{ state: ConferenceState }> {
+  create<A>(cmd: Extract<ConferenceCommand, { kind: 'create' }>, ctx: RequestContext, answer: (outcome: Outcome<ConferenceState, ConferenceDomainEvent, undefined>) => A): Promise<A> {
     return this.creations.run(`${cmd.organizationId}\u0000${ctx.actor.userId}`, async () => {
       const quota = this.kit.settings.quotas.activeConferencesPerUser;
       const activeCreatedByCaller = await this.kit.store.transaction((sql) => activeConferencesCreatedBy(sql, cmd.organizationId, ctx.actor.userId, quota));
-      return this.execute({ ...cmd, activeCreatedByCaller }, ctx);
+      return this.execute({ ...cmd, activeCreatedByCaller }, ctx, { answer });
     });
   }
 

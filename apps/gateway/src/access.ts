@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiExtension } from '@nestjs/swagger';
+import { ApiExtension, ApiHeader } from '@nestjs/swagger';
 import { Public, Roles as RequireRoles } from '@parley/auth';
-import { type AccessOperation, type Role, rolesAllowed } from '@parley/contracts';
+import { type AccessOperation, type Role, TRANSACTION_ID_HEADER, TRANSACTION_ID_PATTERN, rolesAllowed } from '@parley/contracts';
 
 /** The OpenAPI extension that says which roles may call an operation (the authorization tests read it). */
 export const ROLES_EXTENSION = 'x-parley-roles';
@@ -21,6 +21,22 @@ export const AllowRoles = (...roles: Role[]) => applyDecorators(RequireRoles(...
  * roles the table allows in some situation, the domain decides the situation.
  */
 export const Access = (operation: AccessOperation) => applyDecorators(AllowRoles(...rolesAllowed(operation)), ApiExtension(ACCESS_EXTENSION, operation));
+
+/**
+ * The route sends a command: `operation` of the access table, and it takes X-Auvious-TransactionId
+ * (a retry with the same id answers what the first answered and stores nothing twice).
+ */
+export const Command = (operation: AccessOperation) =>
+  applyDecorators(
+    Access(operation),
+    ApiHeader({
+      name: TRANSACTION_ID_HEADER,
+      required: false,
+      description:
+        'Makes retries safe: a request with the id of an earlier one by the same caller (within TRANSACTION_RETENTION_MS, 24 h by default) answers what the first answered, status and body, and changes nothing; while the first is still running the retry waits for its answer. The same id with another route or body is 422.',
+      schema: { type: 'string', pattern: TRANSACTION_ID_PATTERN.source, minLength: 1, maxLength: 128 },
+    }),
+  );
 
 /** No bearer token (the route authenticates its callers its own way, e.g. the token endpoint). */
 export const PublicRoute = () => applyDecorators(Public(), ApiExtension(PUBLIC_EXTENSION, true));

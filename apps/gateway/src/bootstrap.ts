@@ -74,7 +74,7 @@ export async function startGateway(config: GatewayConfig, auth: AuthConfig): Pro
 
     await registerWebSocketChannel(fastify, API_PREFIX, {
       verifier: app.get(TokenVerifier),
-      rpc: new NatsRpcClient(nc, assertions, config.rpcTimeoutMs),
+      rpc: new NatsRpcClient(nc, assertions, { timeoutMs: config.rpcTimeoutMs }),
       sessions: app.get(EndpointSessions),
       rpcTimeoutMs: config.rpcTimeoutMs,
       sockets: app.get(UserQuotas).sockets,

@@ -37,7 +37,7 @@ import type { NatsRpcClient } from '@parley/messaging';
 import { ConferenceEventsHub } from './conference-events.hub';
 import type { GatewayConfig } from './config';
 import { idParam, singleQuery } from './http-params';
-import { Access } from './access';
+import { Access, Command } from './access';
 import { ApiCommonErrors } from './api-docs';
 import { Ctx } from './request-context';
 import { GATEWAY_CONFIG, RPC_CLIENT } from './tokens';
@@ -67,7 +67,7 @@ export class ConferencesController {
   }
 
   @Post('create')
-  @Access('createConference')
+  @Command('createConference')
   @HttpCode(200)
   @ApiOperation({ summary: 'Creates a conference.', description: 'The organization is the token\'s; only a SERVICE caller may name another. Only ROUTER mode is supported.' })
   @ApiOkResponse({ type: ConferenceSummary })
@@ -77,7 +77,7 @@ export class ConferencesController {
   }
 
   @Post('join')
-  @Access('joinConference')
+  @Command('joinConference')
   @HttpCode(200)
   @ApiOperation({ summary: 'Joins a conference.' })
   @ApiOkResponse({ type: ConferenceSummary })
@@ -88,7 +88,7 @@ export class ConferencesController {
   }
 
   @Post('leave')
-  @Access('leaveConference')
+  @Command('leaveConference')
   @HttpCode(204)
   @ApiOperation({ summary: 'Leaves a conference; the participant\'s streams are unpublished.' })
   @ApiNoContentResponse()
@@ -97,7 +97,7 @@ export class ConferencesController {
   }
 
   @Post('end')
-  @Access('endConference')
+  @Command('endConference')
   @HttpCode(204)
   @ApiOperation({ summary: 'Ends a conference. No command is accepted afterwards (409).' })
   @ApiNoContentResponse()
@@ -107,7 +107,7 @@ export class ConferencesController {
   }
 
   @Post('interaction')
-  @Access('setConferenceInteraction')
+  @Command('setConferenceInteraction')
   @HttpCode(204)
   @ApiOperation({ summary: 'Sets the interaction id of a conference.' })
   @ApiNoContentResponse()
@@ -116,7 +116,7 @@ export class ConferencesController {
   }
 
   @Post('updateMetadata')
-  @Access('updateConferenceMetadata')
+  @Command('updateConferenceMetadata')
   @HttpCode(204)
   @ApiOperation({ summary: 'Updates conference metadata (SET or REMOVE one key).' })
   @ApiNoContentResponse()
@@ -125,7 +125,7 @@ export class ConferencesController {
   }
 
   @Post('updateParticipantMetadata')
-  @Access('updateParticipantMetadata')
+  @Command('updateParticipantMetadata')
   @HttpCode(204)
   @ApiOperation({ summary: 'Replaces the metadata of the caller\'s participant.' })
   @ApiNoContentResponse()
@@ -134,7 +134,7 @@ export class ConferencesController {
   }
 
   @Post('updateStreamMetadata')
-  @Access('updateStreamMetadata')
+  @Command('updateStreamMetadata')
   @HttpCode(204)
   @ApiOperation({ summary: 'Replaces the metadata of a stream the caller publishes.' })
   @ApiNoContentResponse()
@@ -143,7 +143,7 @@ export class ConferencesController {
   }
 
   @Post('updatePublishedStreamBitrate')
-  @Access('updatePublishedStreamBitrate')
+  @Command('updatePublishedStreamBitrate')
   @HttpCode(204)
   @ApiOperation({ summary: 'Limits the video bitrate of a published stream (applied by the SFU).' })
   @ApiNoContentResponse()
@@ -153,7 +153,7 @@ export class ConferencesController {
   }
 
   @Post('publishStream')
-  @Access('publishStream')
+  @Command('publishStream')
   @HttpCode(200)
   @ApiOperation({ summary: 'Publishes a stream: SDP offer in, the SFU\'s SDP answer out.' })
   @ApiOkResponse({ type: ConferencePublishResult })
@@ -163,7 +163,7 @@ export class ConferencesController {
   }
 
   @Post('unpublishStream')
-  @Access('unpublishStream')
+  @Command('unpublishStream')
   @HttpCode(204)
   @ApiOperation({ summary: 'Unpublishes a stream.' })
   @ApiNoContentResponse()
@@ -172,7 +172,7 @@ export class ConferencesController {
   }
 
   @Post('viewStream')
-  @Access('viewStream')
+  @Command('viewStream')
   @HttpCode(200)
   @ApiOperation({ summary: 'Views a published stream: the viewer\'s recvonly offer in, the SFU\'s answer out.' })
   @ApiOkResponse({ type: ConferenceStreamViewResult })
@@ -182,7 +182,7 @@ export class ConferencesController {
   }
 
   @Post('stopViewStream')
-  @Access('stopViewStream')
+  @Command('stopViewStream')
   @HttpCode(204)
   @ApiOperation({ summary: 'Stops viewing a stream.' })
   @ApiNoContentResponse()
@@ -191,7 +191,7 @@ export class ConferencesController {
   }
 
   @Post('addPublishStreamIceCandidates')
-  @Access('addIceCandidates')
+  @Command('addIceCandidates')
   @HttpCode(204)
   @ApiOperation({ summary: 'Adds ICE candidates of a published stream.', description: ICE_NOTE })
   @ApiNoContentResponse()
@@ -200,7 +200,7 @@ export class ConferencesController {
   }
 
   @Post('addViewStreamIceCandidates')
-  @Access('addIceCandidates')
+  @Command('addIceCandidates')
   @HttpCode(204)
   @ApiOperation({ summary: 'Adds ICE candidates of a view.', description: ICE_NOTE })
   @ApiNoContentResponse()
@@ -209,7 +209,7 @@ export class ConferencesController {
   }
 
   @Post('sendEvent')
-  @Access('sendEventToConference')
+  @Command('sendEventToConference')
   @HttpCode(200)
   @ApiOperation({ summary: 'Sends an event to every endpoint joined to the conference. SERVICE only.', description: 'Answers the number of endpoints it was sent to.' })
   @ApiOkResponse({ type: SendEventResponse })

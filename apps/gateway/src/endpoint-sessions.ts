@@ -19,17 +19,22 @@ export interface DeliverySink {
   ended(why: 'replaced' | 'unregistered', reason?: string): void;
 }
 
-/** An unacknowledged qos 1 message is delivered again after this long, even to a session that stays open. */
+/** An unacknowledged qos 1 delivery is delivered again after this long, even to a session that stays open. */
 const ACK_WAIT_MS = 30_000;
 
 const decoder = new TextDecoder();
 
 /**
  * One endpoint's delivery session on this gateway:
- * - qos 0: a core subscription to `parley.deliver.<org>.<endpoint>`, pushed as it comes;
- * - qos 1: the endpoint's durable consumer on PARLEY_DELIVERY; each message is acknowledged to
- *   JetStream only when the client acknowledges its delivery id, and what is unacknowledged
- *   when the session closes is handed back (nak) so the next session gets it at once;
+ * - live (qos 0): a core subscription to `parley.deliver.<org>.<endpoint>`, pushed as it comes.
+ *   While no session anywhere is subscribed, NATS answers the sender "no responders" and the
+ *   sender stores the delivery in the endpoint's queue instead (deliverToEndpoints);
+ * - queued (qos 1, and qos 0 sent while the endpoint had no session): the endpoint's durable
+ *   consumer on PARLEY_DELIVERY. A qos 0 delivery is acknowledged to JetStream as soon as it is
+ *   pushed (the client does not acknowledge qos 0); a qos 1 delivery only when the client
+ *   acknowledges its id, and what is unacknowledged when the session closes is handed back
+ *   (nak) so the next session gets it at once. A queued delivery whose `expiresAt` has passed is
+ *   acknowledged and dropped, not pushed;
  * - control: a newer session of the same endpoint (on any gateway) replaces this one, and the
  *   presence service closes it when the endpoint is unregistered or expires.
  */
@@ -56,12 +61,12 @@ export class EndpointSession {
         if (c.kind === 'unregistered') this.end('unregistered', c.reason);
       },
     });
-    const best = this.nc.subscribe(endpointDeliverySubject(org, ep), {
+    const live = this.nc.subscribe(endpointDeliverySubject(org, ep), {
       callback: (_err, m) => {
         if (!this.closed) this.sink.push(JSON.parse(decoder.decode(m.data)) as EndpointDelivery);
       },
     });
-    this.subs = [control, best];
+    this.subs = [control, live];
     await this.nc.flush(); // subscribed on the server before anything is announced
     this.nc.publish(endpointSessionSubject(org, ep), JSON.stringify({ kind: 'opened', sessionId: this.id } satisfies EndpointSessionControl));
 
@@ -86,8 +91,13 @@ export class EndpointSession {
           continue;
         }
         const delivery = m.json<EndpointDelivery>();
-        this.unacked.set(delivery.id, m);
+        if (delivery.expiresAt !== undefined && Date.parse(delivery.expiresAt) <= Date.now()) {
+          m.ack(); // waited past its use (a keepalive reminder past its deadline): dropped
+          continue;
+        }
+        if (delivery.qos === 1) this.unacked.set(delivery.id, m);
         this.sink.push(delivery);
+        if (delivery.qos !== 1) m.ack();
       }
     })();
   }
@@ -112,7 +122,7 @@ export class EndpointSession {
     this.sink.ended(why, reason);
   }
 
-  /** Stops delivering; unacknowledged qos 1 messages go back to JetStream for the next session. */
+  /** Stops delivering; unacknowledged qos 1 deliveries go back to JetStream for the next session. */
   close(): void {
     if (this.closed) return;
     this.closed = true;

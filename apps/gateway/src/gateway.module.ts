@@ -92,7 +92,7 @@ export class GatewayModule {
         { provide: GATEWAY_CONFIG, useValue: deps.config },
         { provide: DEV_SIGN_IN, useValue: devSignIn(deps.auth, deps.config.mode) },
         { provide: NATS_CONNECTION, useValue: deps.nc },
-        { provide: RPC_CLIENT, useValue: new NatsRpcClient(deps.nc, deps.assertions, deps.config.rpcTimeoutMs) },
+        { provide: RPC_CLIENT, useValue: new NatsRpcClient(deps.nc, deps.assertions, { timeoutMs: deps.config.rpcTimeoutMs, forwardTransactionIds: true }) },
         { provide: APP_GUARD, useExisting: AuthGuard },
         { provide: APP_PIPE, useValue: parleyValidationPipe() },
         { provide: APP_FILTER, useClass: HttpErrorFilter },

@@ -27,7 +27,7 @@ import type { NatsRpcClient } from '@parley/messaging';
 import type { GatewayConfig } from './config';
 import { LongPollSessions, ownEndpoint } from './long-poll-sessions';
 import { idParam, listQuery } from './http-params';
-import { Access } from './access';
+import { Access, Command } from './access';
 import { ApiCommonErrors } from './api-docs';
 import { Ctx } from './request-context';
 import { GATEWAY_CONFIG, RPC_CLIENT } from './tokens';
@@ -53,7 +53,7 @@ export class UsersController {
   }
 
   @Post()
-  @Access('registerEndpoint')
+  @Command('registerEndpoint')
   @HttpCode(200)
   @Header('content-type', 'application/json; charset=utf-8')
   @ApiOperation({
@@ -69,7 +69,7 @@ export class UsersController {
   }
 
   @Post('register')
-  @Access('registerEndpoint')
+  @Command('registerEndpoint')
   @HttpCode(200)
   @ApiOperation({ summary: 'Registers a user endpoint (answers {id}; the iOS-friendly form of POST /users/endpoints).' })
   @ApiOkResponse({ type: RegisterResult })
@@ -79,7 +79,7 @@ export class UsersController {
   }
 
   @Post('keepalive')
-  @Access('useEndpoint')
+  @Command('useEndpoint')
   @HttpCode(204)
   @ApiOperation({ summary: 'Keeps a user endpoint alive (and HEALTHY again if it was SICK).' })
   @ApiNoContentResponse()
@@ -89,7 +89,7 @@ export class UsersController {
   }
 
   @Post('unregister')
-  @Access('useEndpoint')
+  @Command('useEndpoint')
   @HttpCode(204)
   @ApiOperation({ summary: 'Unregisters a user endpoint: it leaves its conferences with the reason given, its socket is closed and its queued events dropped.' })
   @ApiNoContentResponse()
@@ -99,13 +99,13 @@ export class UsersController {
   }
 
   @Post('sendEvent')
-  @Access('sendEventToUser')
+  @Command('sendEventToUser')
   @HttpCode(200)
   @Header('content-type', 'application/json; charset=utf-8')
   @ApiOperation({
     summary: 'Sends an event to one endpoint of a user, or to all of them; answers the number of endpoints sent to.',
     description:
-      "A user reaches users of its own organization (the token's); a SERVICE caller names the organization. qos 1 events are kept until the client acknowledges them over its socket ({\"ack\": id}) or the endpoint expires.",
+      "A user reaches users of its own organization (the token's); a SERVICE caller names the organization. An endpoint with no socket or long poll open gets the event when it next connects, whatever the qos (kept while the endpoint is registered, at most 1,000 per endpoint); qos 1 events are delivered again until the client acknowledges them ({\"ack\": id} on the socket, ?ack= on the long poll).",
   })
   @ApiOkResponse({ schema: { type: 'integer' } })
   @ApiNotFoundResponse({ description: 'The named userEndpointId is not a registered endpoint of that user in that organization.' })

@@ -25,7 +25,7 @@ export class PresenceController {
 
   @MessagePattern(PresenceCommands.register)
   async register(@Payload(valid) dto: RegisterUserEndpointWebCommand, @Ctx() nats: NatsContext): Promise<RegisterResult> {
-    return { id: await this.presence.register(dto, requestContextOf(nats)) };
+    return this.presence.register(dto, requestContextOf(nats));
   }
 
   @MessagePattern(PresenceCommands.keepAlive)

@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   type KeepUserEndpointAliveWebCommand,
   ParleyError,
+  type RegisterResult,
   type RegisterUserEndpointWebCommand,
   type RequestContext,
   type SendEventToUserWebCommand,
@@ -16,9 +17,9 @@ import {
   USER_ENDPOINT_CONTEXT,
   userEventStreamId,
 } from '@parley/contracts';
-import { type EventMetadata, KeyedMutex, type NewEvent } from '@parley/eventsourcing';
-import { Aggregate, KIT } from '@parley/service-kit';
-import { deliverToEndpoints, maskEvent, problemWithMasks, serviceActor } from '@parley/messaging';
+import { type EventMetadata, KeyedMutex } from '@parley/eventsourcing';
+import { Aggregate, KIT, appendAnswered } from '@parley/service-kit';
+import { deliverToEndpoints, forgetEndpointQueue, maskEvent, problemWithMasks, serviceActor } from '@parley/messaging';
 import { type EndpointCommand, type EndpointState, makeEndpointDecider } from './domain/decider';
 import { type EndpointKey, endpointsOfUser, findEndpoint } from './infra/presence-views';
 import type { PresenceKit } from './settings';
@@ -50,20 +51,24 @@ export class PresenceService {
     return new Date(this.kit.clock.now()).toISOString();
   }
 
-  private execute(cmd: EndpointCommand, cause: Pick<EventMetadata, 'correlationId' | 'causationId' | 'userId'>): Promise<{ state: EndpointState; events: UserEndpointDomainEvent[] }> {
-    return this.endpoints.execute(cmd.organizationId, cmd.userEndpointId, cmd, { ...cause, time: cmd.now });
+  private execute<A = null>(
+    cmd: EndpointCommand,
+    cause: Pick<EventMetadata, 'correlationId' | 'causationId' | 'userId'>,
+    options: { answer?: () => A; before?: (state: EndpointState) => Promise<undefined> } = {},
+  ): Promise<{ state: EndpointState; events: UserEndpointDomainEvent[]; answer: A }> {
+    return this.endpoints.execute<undefined, A>(cmd.organizationId, cmd.userEndpointId, cmd, { ...cause, time: cmd.now }, options);
   }
 
   private static meta(ctx: RequestContext) {
     return { correlationId: ctx.correlationId, causationId: ctx.causationId, userId: ctx.actor.userId };
   }
 
-  async register(dto: RegisterUserEndpointWebCommand, ctx: RequestContext): Promise<string> {
+  async register(dto: RegisterUserEndpointWebCommand, ctx: RequestContext): Promise<RegisterResult> {
     const userEndpointId = dto.userEndpointId ?? randomUUID();
     const { organizationId, userId } = ctx.actor;
-    await this.registrations.run(`${organizationId}/${userId}`, async () => {
+    return this.registrations.run(`${organizationId}/${userId}`, async () => {
       const registered = await this.kit.store.transaction((sql) => endpointsOfUser(sql, organizationId, userId));
-      await this.execute(
+      const { answer } = await this.execute(
         {
           kind: 'register',
           userEndpointId,
@@ -75,9 +80,18 @@ export class PresenceService {
           otherEndpointsOfUser: registered.filter((id) => id !== userEndpointId).length,
         },
         PresenceService.meta(ctx),
+        {
+          answer: () => ({ id: userEndpointId }),
+          // An id registered for the first time starts with an empty queue: what was sent to it before
+          // (staff may join a conference with an id nobody registered) is not its new owner's.
+          before: async (state) => {
+            if (state.status === 'none') await forgetEndpointQueue(this.kit.nc, organizationId, userEndpointId);
+            return undefined;
+          },
+        },
       );
+      return answer;
     });
-    return userEndpointId;
   }
 
   async keepAlive(dto: KeepUserEndpointAliveWebCommand, ctx: RequestContext): Promise<void> {
@@ -106,9 +120,10 @@ export class PresenceService {
   }
 
   /**
-   * Sends a client's event to one endpoint of a user or to all of them. The stored copy (a
-   * UserEventSentEvent) and the log line carry the event with its masks applied; the
-   * recipients get it as sent.
+   * Sends a client's event to one endpoint of a user or to all of them, and answers how many: each
+   * registered endpoint gets it, over its session if it has one, else when it next connects (see
+   * deliverToEndpoints). The stored copy (a UserEventSentEvent) and the log line carry the event
+   * with its masks applied; the recipients get it as sent.
    */
   async sendEvent(dto: SendEventToUserWebCommand, ctx: RequestContext): Promise<number> {
     const eventProblem = problemWithClientEvent(dto.event);
@@ -140,9 +155,7 @@ export class PresenceService {
       schemaVersion: 1,
       data: { organizationId, userId: dto.userId, userEndpointIds: targets, qos, deliveryId, event: masked, masks },
     };
-    const record: NewEvent = { eventId: randomUUID(), event: sent, metadata: { ...PresenceService.meta(ctx), organizationId, time: this.now() } };
-    await this.kit.store.append(userEventStreamId(deliveryId), 0, [record]);
-    this.kit.committed();
+    await appendAnswered(this.kit, userEventStreamId(deliveryId), 0, [{ event: sent, metadata: { ...PresenceService.meta(ctx), organizationId, time: this.now() } }], targets.length);
     this.logger.log({ msg: 'sendEvent', deliveryId, organizationId, userId: dto.userId, endpoints: targets.length, qos, event: masked });
     await deliverToEndpoints(this.kit.nc, targets.map((userEndpointId) => ({ organizationId, userEndpointId })), { id: deliveryId, qos, event: dto.event });
     return targets.length;

@@ -1,18 +1,15 @@
 import {
   ConferenceCommands,
-  DELIVERY_STREAM,
   EVENTS_SUBJECT_ROOT,
   type EndpointSessionControl,
   ParleyError,
   type RequestContext,
   USER_ENDPOINT_CONTEXT,
   type UserEndpointDomainEvent,
-  deliveryConsumerName,
-  endpointQueuedSubject,
   endpointSessionSubject,
 } from '@parley/contracts';
 import type { RecordedEvent } from '@parley/eventsourcing';
-import { deliverToEndpoints, serviceActor } from '@parley/messaging';
+import { deliverToEndpoints, forgetEndpointQueue, serviceActor } from '@parley/messaging';
 import { type EventConsumer, eventConsumer, skip } from '@parley/service-kit';
 import { conferencesOf } from './infra/presence-views';
 import type { PresenceKit } from './settings';
@@ -24,9 +21,10 @@ const settled = (e: unknown) => e instanceof ParleyError && (e.code === 'NOT_FOU
  * What follows from the presence service's own events, driven by them (durable consumer
  * "presence-reactions") so that a crash between recording and acting loses nothing: the
  * event is redelivered until every step is done, and every step is idempotent.
- * - KeepAliveRequested: the reminder is pushed to the endpoint (unless its deadline has passed).
+ * - KeepAliveRequested: the reminder is sent to the endpoint (unless its deadline has passed);
+ *   it expires at that deadline, so an endpoint that connects later is not sent a stale one.
  * - StateChanged: each conference the endpoint joined marks the participant SICK / HEALTHY.
- * - Unregistered (also 'expired'): it leaves each conference with that reason, its qos 1
+ * - Unregistered (also 'expired'): it leaves each conference with that reason, its delivery
  *   queue is purged, and gateways close its socket.
  */
 export function endpointReactions(kit: PresenceKit): EventConsumer {
@@ -59,6 +57,7 @@ export function endpointReactions(kit: PresenceKit): EventConsumer {
           id: e.eventId,
           qos: 0,
           event: { type: e.type, timestamp: e.metadata.time, userEndpointId, deadline },
+          expiresAt: deadline,
         });
       },
       UserEndpointStateChangedEvent: async (e) => {
@@ -75,11 +74,7 @@ export function endpointReactions(kit: PresenceKit): EventConsumer {
         await forEachConference(organizationId, userEndpointId, (conferenceId) =>
           rpc.request(ConferenceCommands.leave, { conferenceId, userEndpointId, reason }, asService(organizationId, e), { timeoutMs }),
         );
-        const jsm = await nc.jetstreamManager();
-        await jsm.streams.purge(DELIVERY_STREAM, { filter: endpointQueuedSubject(organizationId, userEndpointId) });
-        await jsm.consumers.delete(DELIVERY_STREAM, deliveryConsumerName(organizationId, userEndpointId)).catch((err) => {
-          if (!/consumer not found/i.test(String(err))) throw err;
-        });
+        await forgetEndpointQueue(nc, organizationId, userEndpointId);
       },
       UserEndpointRegisteredEvent: skip,
       UserEndpointKeptAliveEvent: skip,

@@ -16,5 +16,16 @@ export interface RequestContext {
   actor: Actor;
   correlationId: string;
   causationId: string;
+  /**
+   * The client's X-Auvious-TransactionId: a retry of a command with the same id, by the same
+   * caller, answers what the first answered and stores nothing twice (the service kit's
+   * command-answers.ts). Only the gateway forwards it; a service's own requests to another carry none.
+   */
+  transactionId?: string;
 }
+
+/** The header that names a command's transaction (the spec's, accepted on every command). */
+export const TRANSACTION_ID_HEADER = 'X-Auvious-TransactionId';
+/** What a transaction id may be: 1 to 128 visible ASCII characters (a UUID, an integration's own id). */
+export const TRANSACTION_ID_PATTERN = /^[\x21-\x7e]{1,128}$/;
 

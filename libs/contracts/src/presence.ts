@@ -31,18 +31,23 @@ export const USER_EVENT_CONTEXT = 'userevent';
 export const userEventStreamId = (deliveryId: string): string => `${USER_EVENT_CONTEXT}/${deliveryId}`;
 
 /**
- * Delivery to endpoints. qos 0 travels on core NATS (`parley.deliver.<org>.<endpoint>`) and
- * reaches whichever gateway holds the endpoint's socket at that moment; qos 1 is stored in the
- * JetStream stream PARLEY_DELIVERY (`parley.deliverq.<org>.<endpoint>`) until the client
- * acknowledges it. `parley.session.<org>.<endpoint>` carries session control between gateways
- * and from the presence service (a newer socket replaces an older one; unregistering closes it).
+ * Delivery to endpoints. A qos 0 delivery travels on core NATS (`parley.deliver.<org>.<endpoint>`,
+ * with a reply subject) to the gateway that holds the endpoint's session (socket or long poll);
+ * when no session is subscribed anywhere, NATS answers the sender "no responders" and the
+ * delivery is stored in the JetStream stream PARLEY_DELIVERY (`parley.deliverq.<org>.<endpoint>`)
+ * for the endpoint's next session (libs/messaging deliverToEndpoints). qos 1 is always stored
+ * there, until the client acknowledges it. An endpoint's queue holds at most 1,000 deliveries
+ * (the oldest go first) for at most 24 h, and the presence service purges it when the endpoint is
+ * unregistered or expires.
+ * `parley.session.<org>.<endpoint>` carries session control between gateways and from the
+ * presence service (a newer socket replaces an older one; unregistering closes it).
  */
 export const DELIVERY_STREAM = 'PARLEY_DELIVERY';
 export const endpointQueuedSubject = (organizationId: string, userEndpointId: string): string => `parley.deliverq.${organizationId}.${userEndpointId}`;
 export const endpointSessionSubject = (organizationId: string, userEndpointId: string): string => `parley.session.${organizationId}.${userEndpointId}`;
 
 /**
- * The durable JetStream consumer that holds one endpoint's qos 1 position: a hash, because
+ * The durable JetStream consumer that holds one endpoint's queue position: a hash, because
  * consumer names are file names on the server and `<org>-<endpoint>` could be ambiguous.
  */
 export const deliveryConsumerName = (organizationId: string, userEndpointId: string): string =>
@@ -51,8 +56,10 @@ export const deliveryConsumerName = (organizationId: string, userEndpointId: str
 /** What a client receives for each event, over the socket or the long-poll fallback. */
 export class EndpointDelivery {
   @ApiProperty({ description: 'Delivery id; a qos 1 delivery is acknowledged with it.' }) id!: string;
-  @ApiProperty({ enum: [0, 1] }) qos!: 0 | 1;
+  @ApiProperty({ enum: [0, 1], description: '1: delivered again until the client acknowledges it; 0: delivered at most once, not acknowledged.' }) qos!: 0 | 1;
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'The event as sent (never masked).' }) event!: Record<string, unknown>;
+  @ApiPropertyOptional({ format: 'date-time', description: 'When set, a delivery that waited for the endpoint to connect is dropped, not delivered, after this instant (a keepalive reminder expires at its deadline).' })
+  expiresAt?: string;
 }
 
 /** Session control (`endpointSessionSubject`). */
@@ -95,7 +102,11 @@ export class SendEventToUserWebCommand {
   @ApiPropertyOptional({ type: [String], description: 'JSONPath expressions (e.g. "$.card.number") of string fields replaced by same-length filler wherever the event is stored or logged; the recipient gets them unmasked.' })
   @IsOptional() @IsArray() @ArrayMaxSize(64) @IsString({ each: true }) @MaxLength(512, { each: true })
   masks?: string[];
-  @ApiPropertyOptional({ description: '0 best effort, 1 at least once (kept until the client acknowledges it, or the endpoint expires); other values are best effort.', default: 0 })
+  @ApiPropertyOptional({
+    description:
+      '0: delivered at most once; 1: delivered again until the client acknowledges it; other values are 0. Whatever the qos, an endpoint with no socket or long poll open at that moment gets the event when it next connects (kept while the endpoint is registered, at most 1,000 per endpoint).',
+    default: 0,
+  })
   @IsOptional() @Type(() => Number) @IsInt() qos?: number;
 }
 

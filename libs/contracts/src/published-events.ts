@@ -214,13 +214,17 @@ export function asyncApiDocument(version: string): JsonSchema {
     endpointDeliveries: {
       address: 'parley.deliver.{organizationId}.{userEndpointId}',
       title: 'Deliveries to one endpoint',
-      description: "What an endpoint's socket or long poll receives (core NATS; qos 1 ones also wait in PARLEY_DELIVERY).",
+      description:
+        "What an endpoint's socket or long poll receives (core NATS, to the gateway that holds the endpoint's session). qos 1 deliveries, and qos 0 ones sent while the endpoint had no session, wait in PARLEY_DELIVERY (parley.deliverq.{organizationId}.{userEndpointId}) for its next session.",
       parameters: { organizationId: id('the organization'), userEndpointId: id('the endpoint') },
       messages: {
         EndpointDelivery: {
           name: 'EndpointDelivery',
           contentType: 'application/json',
-          payload: object({ id: text('the delivery id; a qos 1 delivery is acknowledged with it'), qos: { type: 'integer', enum: [0, 1] }, event: freeObject('the event as sent') }),
+          payload: object(
+            { id: text('the delivery id; a qos 1 delivery is acknowledged with it'), qos: { type: 'integer', enum: [0, 1] }, event: freeObject('the event as sent') },
+            { expiresAt: instant('a delivery that waited for the endpoint to connect is dropped after this instant') },
+          ),
         },
       },
     },

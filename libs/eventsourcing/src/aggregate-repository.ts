@@ -1,6 +1,18 @@
 import { KeyedMutex } from './keyed-mutex';
 import { ConcurrencyError, type Decider, type DomainEvent, type EventStore, type NewEvent, type RecordedEvent, type SqlExecutor } from './types';
 
+/** A command meant for one version of an aggregate found it at another: it was not decided, and nothing was written. */
+export class StaleVersionError extends Error {
+  constructor(
+    readonly streamId: string,
+    readonly expectedVersion: number,
+    readonly actualVersion: number,
+  ) {
+    super(`stream ${streamId} is at version ${actualVersion}, not ${expectedVersion}`);
+    this.name = 'StaleVersionError';
+  }
+}
+
 export interface AggregateRepositoryOptions<C, E extends DomainEvent, S extends { version: number }> {
   store: EventStore;
   decider: Decider<C, E, S>;
@@ -15,8 +27,8 @@ export interface AggregateRepositoryOptions<C, E extends DomainEvent, S extends 
 }
 
 export interface ExecuteOptions<S, E, R> {
-  /** Inline projections: run in the append's transaction with the state after the events, and the events as recorded. */
-  inTransaction?: (sql: SqlExecutor, next: S, recorded: RecordedEvent[]) => Promise<void>;
+  /** Inline projections: run in the append's transaction with the state after the events, the events as recorded, and as decided (with the `before` step's result). */
+  inTransaction?: (sql: SqlExecutor, next: S, recorded: RecordedEvent[], decided: { events: E[]; result?: R }) => Promise<void>;
   /**
    * Runs once, after the command is first decided and before its events are stored (e.g. a
    * call to another service whose answer the caller needs). Its result is returned; if storing
@@ -24,6 +36,20 @@ export interface ExecuteOptions<S, E, R> {
    */
   before?: (state: S, events: E[]) => Promise<R>;
   abandon?: (result: R) => Promise<void>;
+  /**
+   * The version the caller read and decided on (a client's `version`): when the stream is at
+   * another, or moves while this command is stored, it fails with {@link StaleVersionError} and
+   * is never retried (the caller must read again and decide anew).
+   */
+  expectedVersion?: number;
+}
+
+export interface ExecuteResult<S, E, R> {
+  state: S;
+  events: E[];
+  result?: R;
+  /** The events were already stored under their ids (the store's idempotent append): another attempt of this same command wrote them. */
+  duplicate: boolean;
 }
 
 /**
@@ -47,13 +73,13 @@ export class AggregateRepository<C, E extends DomainEvent, S extends { version: 
     return state;
   }
 
-  /** `envelope` turns each decided event into what is appended (ids, metadata). */
+  /** `envelope` turns each decided event into what is appended (ids, metadata); `streamVersion` is the version it is appended at. */
   execute<R = undefined>(
     streamId: string,
     command: C,
-    envelope: (event: E, next: S) => NewEvent,
+    envelope: (event: E, next: S, streamVersion: number) => NewEvent,
     options: ExecuteOptions<S, E, R> = {},
-  ): Promise<{ state: S; events: E[]; result?: R }> {
+  ): Promise<ExecuteResult<S, E, R>> {
     const maxAttempts = this.o.maxAttempts ?? 25;
     const project = options.inTransaction;
     return this.mutex.run(streamId, async () => {
@@ -61,27 +87,31 @@ export class AggregateRepository<C, E extends DomainEvent, S extends { version: 
       try {
         for (let attempt = 1; ; attempt++) {
           const state = await this.load(streamId);
+          const { expectedVersion } = options;
+          if (expectedVersion !== undefined && state.version !== expectedVersion) throw new StaleVersionError(streamId, expectedVersion, state.version);
           const events = this.o.decider.decide(command, state);
-          if (events.length === 0) return { state, events, result: before?.value };
+          if (events.length === 0) return { state, events, result: before?.value, duplicate: false };
           if (options.before && !before) before = { value: await options.before(state, events) };
           const next = events.reduce(this.o.decider.evolve, state);
+          let duplicate: boolean;
           try {
-            await this.o.store.append(
+            ({ duplicate } = await this.o.store.append(
               streamId,
               state.version,
-              events.map((e) => envelope(e, next)),
-              project ? { inTransaction: (sql, recorded) => project(sql, next, recorded) } : {},
-            );
+              events.map((e, i) => envelope(e, next, state.version + i + 1)),
+              project ? { inTransaction: (sql, recorded) => project(sql, next, recorded, { events, result: before?.value }) } : {},
+            ));
           } catch (e) {
             if (!(e instanceof ConcurrencyError)) throw e;
             this.cache.delete(streamId);
+            if (expectedVersion !== undefined) throw new StaleVersionError(streamId, expectedVersion, (await this.load(streamId)).version);
             if (attempt >= maxAttempts) throw this.o.tooManyConflicts(streamId, command);
             await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 2 ** attempt)));
             continue;
           }
           this.remember(streamId, next);
           this.o.onCommitted?.();
-          return { state: next, events, result: before?.value };
+          return { state: next, events, result: before?.value, duplicate };
         }
       } catch (e) {
         if (before && options.abandon) await options.abandon(before.value).catch(() => undefined);

@@ -20,5 +20,5 @@ export {
   type RelayedEvent,
 } from './relayed-event';
 export { KeyedMutex } from './keyed-mutex';
-export { AggregateRepository, type AggregateRepositoryOptions, type ExecuteOptions } from './aggregate-repository';
+export { AggregateRepository, type AggregateRepositoryOptions, type ExecuteOptions, type ExecuteResult, StaleVersionError } from './aggregate-repository';
 export { LoopSleeper } from './loop-sleeper';

@@ -156,6 +156,11 @@ export abstract class SqlEventStore implements EventStore, CheckpointStore {
     return this.driver.transaction(fn);
   }
 
+  /** One statement on its own (autocommit): one round trip where a transaction would take three. */
+  query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{ rows: R[] }> {
+    return this.driver.query<R>(text, params);
+  }
+
   loadCheckpoint(name: string, sql: SqlExecutor = this.driver): Promise<AllStreamPosition> {
     return loadCheckpoint(sql, name);
   }

@@ -1,6 +1,6 @@
 import { type KeyObject, createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { type JWTPayload, SignJWT, errors, jwtVerify } from 'jose';
-import { type Actor, ID_PATTERN, ParleyError, type RequestContext, isRole, problemWithJsonStrings } from '@parley/contracts';
+import { type Actor, ID_PATTERN, ParleyError, type RequestContext, TRANSACTION_ID_PATTERN, isRole, problemWithJsonStrings } from '@parley/contracts';
 import { type Msg, type MsgHdrs, headers as natsHeaders } from 'nats';
 import { type Setting, SettingError } from './settings';
 
@@ -13,7 +13,8 @@ import { type Setting, SettingError } from './settings';
  *
  * Claims: `iss` (the signing process, also the header's `kid`), `sub` (the user), `org`, `roles`,
  * `acts_for` (other organizations a SERVICE's client may act for), `cid`/`cau` (correlation and
- * causation ids), `aud`, `bh`, `iat`, `exp`, `jti`. The gateway signs for the users it
+ * causation ids), `txn` (the client's transaction id, when the gateway forwards one), `aud`, `bh`,
+ * `iat`, `exp`, `jti`. The gateway signs for the users it
  * authenticated; a service that calls another on a user's behalf signs the same user as itself
  * (`iss` says who vouches); a service acting on its own behalf signs `sub` = `service:<name>`
  * with the role SERVICE (see serviceActor).
@@ -164,6 +165,7 @@ export class CallerAssertions {
       ...(actor.actsFor?.length ? { acts_for: actor.actsFor } : {}),
       cid: ctx.correlationId,
       cau: ctx.causationId,
+      ...(ctx.transactionId !== undefined ? { txn: ctx.transactionId } : {}),
       bh: bodyHash(body),
     })
       .setProtectedHeader({ alg: ALG, kid: this.identity.name })
@@ -230,17 +232,19 @@ export class CallerAssertions {
 const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
 
 function contextOf(p: JWTPayload): RequestContext {
-  const { sub, org, roles, cid, cau } = p as JWTPayload & Record<string, unknown>;
+  const { sub, org, roles, cid, cau, txn } = p as JWTPayload & Record<string, unknown>;
   const actsFor = (p as Record<string, unknown>).acts_for;
   if (typeof sub !== 'string' || sub === '' || sub.length > 256 || problemWithJsonStrings(sub)) throw refused('its subject is not a user id');
   if (typeof org !== 'string' || !ID_PATTERN.test(org)) throw refused('its organization is not an organization id');
   if (!strings(roles)) throw refused('its roles are not a list of names');
   if (actsFor !== undefined && !(strings(actsFor) && actsFor.every((o) => ID_PATTERN.test(o)))) throw refused('acts_for is not a list of organization ids');
   if (typeof cid !== 'string' || typeof cau !== 'string') throw refused('it names no correlation and causation ids');
+  if (txn !== undefined && !(typeof txn === 'string' && TRANSACTION_ID_PATTERN.test(txn))) throw refused('its txn claim is not a transaction id');
   return {
     actor: { userId: sub, organizationId: org, roles: roles.filter(isRole), ...(actsFor?.length ? { actsFor } : {}) },
     correlationId: cid,
     causationId: cau,
+    ...(txn !== undefined ? { transactionId: txn } : {}),
   };
 }
 

@@ -34,6 +34,13 @@ describe('caller assertions', () => {
     expect(await conference.verify(token, subject, body)).toEqual({ actor, correlationId: 'c-1', causationId: 'k-1', assertedBy: 'gateway' });
   });
 
+  it("carries a client's transaction id, and refuses one that is not a transaction id", async () => {
+    const token = await gateway.sign({ ...ctx, transactionId: 'tx-1' }, subject, body);
+    expect(await conference.verify(token, subject, body)).toEqual({ ...ctx, transactionId: 'tx-1', assertedBy: 'gateway' });
+    const forged = await gateway.sign({ ...ctx, transactionId: 'a b' }, subject, body);
+    await expect(conference.verify(forged, subject, body)).rejects.toMatchObject({ code: 'UNAUTHORIZED', message: /txn claim is not a transaction id/ });
+  });
+
   it('refuses a missing one, one replayed, one for another subject or another message', async () => {
     await expect(conference.verify(undefined, subject, body)).rejects.toMatchObject({ code: 'UNAUTHORIZED', message: /carries no Parley-Caller header/ });
     const token = await gateway.sign(ctx, subject, body);

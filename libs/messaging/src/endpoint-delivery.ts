@@ -1,29 +1,118 @@
 import { JSONPath } from 'jsonpath-plus';
-import type { NatsConnection } from 'nats';
-import { type EndpointDelivery, endpointDeliverySubject, endpointQueuedSubject } from '@parley/contracts';
+import { type ConnectionOptions, type NatsConnection, createInbox } from 'nats';
+import { DELIVERY_STREAM, type EndpointDelivery, deliveryConsumerName, endpointDeliverySubject, endpointQueuedSubject } from '@parley/contracts';
 
 export interface DeliveryTarget {
   organizationId: string;
   userEndpointId: string;
 }
 
+/** What became of one call's deliveries, by endpoint count. */
+export interface DeliveryOutcome {
+  /** qos 0: sent to the session that is subscribed to the endpoint (on whichever gateway). */
+  live: number;
+  /** Stored in the endpoint's queue (PARLEY_DELIVERY): every qos 1 target, and the qos 0 targets that had no session. */
+  queued: number;
+  /** qos 0: NATS did not say within DELIVERY_CONFIRM_TIMEOUT_MS whether a session was there; counted as delivered, not queued (at most once). */
+  unconfirmed: number;
+}
+
+/** The most a qos 0 delivery waits for the NATS server to say which endpoints have no session (normally one round trip). */
+export const DELIVERY_CONFIRM_TIMEOUT_MS = 2000;
+
+/** The status NATS answers a message with a reply subject that no subscription receives. */
+const NO_RESPONDERS = 503;
+
 const encoder = new TextEncoder();
 
 /**
- * Sends one event to endpoints: qos 0 on core NATS (whichever gateway holds the endpoint's
- * socket pushes it; nobody listening, nobody gets it), qos 1 into PARLEY_DELIVERY (each publish
- * acknowledged by JetStream before this resolves; `Nats-Msg-Id` = delivery id + endpoint, so a
- * retried send is stored once).
+ * Sends one event to endpoints; resolves once each target's delivery is sent to its session or
+ * stored in its queue.
+ * - qos 0: a core NATS message to each endpoint, all at once, each with a reply subject. The
+ *   gateway that holds the endpoint's session (socket or long poll) is subscribed and pushes it
+ *   as it comes; when no session is subscribed anywhere, the server answers "no responders" at
+ *   once, and the delivery is then stored in the endpoint's queue for its next session. The
+ *   gateway does not answer: a flush (the server's PONG comes after its "no responders" answers
+ *   to everything sent before it) tells which endpoints had no session. qos 0 is delivered at
+ *   most once: what reached a subscribed session is not queued, even if that gateway is slow.
+ * - qos 1: stored in each endpoint's queue; the endpoint's sessions deliver it until the client
+ *   acknowledges it.
+ * A stored delivery has `Nats-Msg-Id` = delivery id + endpoint, so a retried send is stored once.
+ * The queue is PARLEY_DELIVERY: at most 1,000 per endpoint (the oldest go first) and 24 h; the
+ * presence service purges an endpoint's queue when it is unregistered or expires (twice its
+ * keepAliveSeconds after its last register or keepalive).
  */
-export async function deliverToEndpoints(nc: NatsConnection, targets: DeliveryTarget[], delivery: EndpointDelivery): Promise<void> {
+export async function deliverToEndpoints(nc: NatsConnection, targets: DeliveryTarget[], delivery: EndpointDelivery): Promise<DeliveryOutcome> {
   const data = encoder.encode(JSON.stringify(delivery));
   if (delivery.qos === 1) {
-    const js = nc.jetstream();
-    await Promise.all(targets.map((t) => js.publish(endpointQueuedSubject(t.organizationId, t.userEndpointId), data, { msgID: `${delivery.id}:${t.organizationId}:${t.userEndpointId}` })));
-    return;
+    await queue(nc, targets, delivery.id, data);
+    return { live: 0, queued: targets.length, unconfirmed: 0 };
   }
-  for (const t of targets) nc.publish(endpointDeliverySubject(t.organizationId, t.userEndpointId), data);
-  await nc.flush();
+  const found = await sendLive(nc, targets, data);
+  const absent = targets.filter((_, i) => found[i] === 'no session');
+  await queue(nc, absent, delivery.id, data);
+  return { live: found.filter((f) => f === 'session').length, queued: absent.length, unconfirmed: found.filter((f) => f === 'unconfirmed').length };
+}
+
+/** Stores the delivery in each target's queue; each publish is acknowledged by JetStream before this resolves. */
+async function queue(nc: NatsConnection, targets: DeliveryTarget[], deliveryId: string, data: Uint8Array): Promise<void> {
+  if (targets.length === 0) return;
+  const js = nc.jetstream();
+  await Promise.all(targets.map((t) => js.publish(endpointQueuedSubject(t.organizationId, t.userEndpointId), data, { msgID: `${deliveryId}:${t.organizationId}:${t.userEndpointId}` })));
+}
+
+type Found = 'session' | 'no session' | 'unconfirmed';
+
+/**
+ * Publishes the delivery to each target's live subject with a reply subject under one inbox
+ * subscription of this call, then flushes: the server answers "no responders" for each target
+ * nobody is subscribed to while it processes that message, so every such answer has arrived by
+ * the time the flush's PONG does (on a cluster too: routes tell each server about the others'
+ * subscriptions). The rest had a subscribed session. The messages leave as plain publishes would,
+ * and a session gets its delivery exactly as before; only the sender waits, one round trip.
+ */
+async function sendLive(nc: NatsConnection, targets: DeliveryTarget[], data: Uint8Array): Promise<Found[]> {
+  if (targets.length === 0) return [];
+  const found: Found[] = targets.map(() => 'unconfirmed');
+  // Answers arrive under this connection's own inbox prefix: the only one its NATS user may subscribe to.
+  const inbox = createInbox((nc as Partial<{ options: ConnectionOptions }>).options?.inboxPrefix);
+  const absent = new Set<number>();
+  let failed: unknown;
+  const sub = nc.subscribe(`${inbox}.*`, {
+    callback: (err, m) => {
+      if (err) failed = err;
+      else if (m.data.length === 0 && m.headers?.code === NO_RESPONDERS) absent.add(Number(m.subject.slice(inbox.length + 1)));
+    },
+  });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    targets.forEach((t, i) => nc.publish(endpointDeliverySubject(t.organizationId, t.userEndpointId), data, { reply: `${inbox}.${i}` }));
+    const flush = nc.flush().then(() => true);
+    flush.catch(() => undefined); // a flush that fails after the timeout won the race: nobody waits for it any more
+    const flushed = await Promise.race([flush, new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), DELIVERY_CONFIRM_TIMEOUT_MS)))]);
+    if (failed) throw failed;
+    targets.forEach((_, i) => {
+      if (absent.has(i)) found[i] = 'no session';
+      else if (flushed) found[i] = 'session';
+    });
+  } finally {
+    clearTimeout(timer);
+    sub.unsubscribe();
+  }
+  return found;
+}
+
+/**
+ * Empties an endpoint's queue and deletes its delivery consumer: when the endpoint is gone
+ * (unregistered, expired), and when an id is registered for the first time (what was sent to it
+ * before, while staff used it unregistered, is not its new owner's).
+ */
+export async function forgetEndpointQueue(nc: NatsConnection, organizationId: string, userEndpointId: string): Promise<void> {
+  const jsm = await nc.jetstreamManager();
+  await jsm.streams.purge(DELIVERY_STREAM, { filter: endpointQueuedSubject(organizationId, userEndpointId) });
+  await jsm.consumers.delete(DELIVERY_STREAM, deliveryConsumerName(organizationId, userEndpointId)).catch((err: unknown) => {
+    if (!/consumer not found/i.test(String(err))) throw err;
+  });
 }
 
 /**

@@ -33,8 +33,10 @@ export function parleyStreams({ replicas }: StreamOptions): StreamSettings[] {
       max_msgs_per_subject: -1,
     },
     {
-      // qos 1 events until their endpoint's client acknowledges them: a work queue, one consumer
-      // per endpoint, at most 1,000 per endpoint (the oldest go first) and 24 h: bounds, not the rule.
+      // Deliveries waiting for an endpoint (deliverToEndpoints): qos 1 until its client acknowledges
+      // them, qos 0 sent while it had no session until its next session takes them. A work queue,
+      // one consumer per endpoint, at most 1,000 per endpoint (the oldest go first) and 24 h: bounds,
+      // not the rule (the presence service purges an endpoint's queue when it is unregistered or expires).
       name: DELIVERY_STREAM,
       subjects: ['parley.deliverq.>'],
       retention: RetentionPolicy.Workqueue,

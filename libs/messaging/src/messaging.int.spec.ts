@@ -61,7 +61,7 @@ describe('messaging over a real nats-server', () => {
     });
     app.useGlobalFilters(new RpcErrorFilter());
     await app.listen();
-    rpc = new NatsRpcClient(nc, assertionsOf('client'), 200);
+    rpc = new NatsRpcClient(nc, assertionsOf('client'), { timeoutMs: 200 });
     await waitUntilAnswered(rpc, 'test.echo', ctx);
   });
   afterAll(async () => {
@@ -74,12 +74,18 @@ describe('messaging over a real nats-server', () => {
     const res = await rpc.request<{ data: unknown; ctx: RequestContext }>('test.echo', { a: 1 }, ctx);
     expect(res).toEqual({ data: { a: 1 }, ctx });
   });
+  it("forwards the caller's transaction id only from a client made to (the gateway's); a service's own requests carry none", async () => {
+    const withTx = { ...ctx, transactionId: 'tx-42' };
+    expect((await rpc.request<{ ctx: RequestContext }>('test.echo', {}, withTx)).ctx).toEqual(ctx);
+    const gatewayLike = new NatsRpcClient(nc, assertionsOf('client'), { timeoutMs: 2000, forwardTransactionIds: true });
+    expect((await gatewayLike.request<{ ctx: RequestContext }>('test.echo', {}, withTx)).ctx).toEqual(withTx);
+  });
   it('answers a request without a caller, or one vouched for by a process it does not trust, UNAUTHORIZED, and runs no handler', async () => {
     const before = EchoController.calls;
     const unsigned = await nc.request('test.echo', JSON.stringify({ pattern: 'test.echo', data: {}, id: 'x1' }), { timeout: 2000 });
     expect(JSON.parse(new TextDecoder().decode(unsigned.data))).toMatchObject({ id: 'x1', err: { code: 'UNAUTHORIZED', message: expect.stringMatching(/carries no Parley-Caller header/) } });
     const stranger = new CallerAssertions(callerIdentity('client', readSettings(identitySettings, identityEnvironments(['client']).client)));
-    await expect(new NatsRpcClient(nc, stranger, 2000).request('test.echo', {}, ctx)).rejects.toMatchObject({ code: 'UNAUTHORIZED', message: /signature does not match/ });
+    await expect(new NatsRpcClient(nc, stranger, { timeoutMs: 2000 }).request('test.echo', {}, ctx)).rejects.toMatchObject({ code: 'UNAUTHORIZED', message: /signature does not match/ });
     expect(EchoController.calls).toBe(before);
   });
   it("turns the service's ParleyError into the same ParleyError", async () => {

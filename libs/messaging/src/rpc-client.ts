@@ -18,6 +18,17 @@ interface NestResponsePacket {
   isDisposed?: boolean;
 }
 
+export interface RpcClientOptions {
+  /** Upper bound of a request when it names none (default 5 s). */
+  timeoutMs?: number;
+  /**
+   * Whether the caller's transaction id goes with the request. Only the gateway forwards its
+   * clients' (X-Auvious-TransactionId); a service's request to another is a request of its own,
+   * which must not share the client's key for idempotent answers (default false).
+   */
+  forwardTransactionIds?: boolean;
+}
+
 export interface RequestOptions {
   /** Mandatory upper bound; default from the client. */
   timeoutMs?: number;
@@ -35,17 +46,24 @@ export interface RequestOptions {
  * never as plain headers a handler would have to believe.
  */
 export class NatsRpcClient {
+  private readonly defaultTimeoutMs: number;
+  private readonly forwardTransactionIds: boolean;
+
   constructor(
     private readonly nc: NatsConnection,
     private readonly assertions: CallerAssertions,
-    private readonly defaultTimeoutMs = 5000,
-  ) {}
+    options: RpcClientOptions = {},
+  ) {
+    this.defaultTimeoutMs = options.timeoutMs ?? 5000;
+    this.forwardTransactionIds = options.forwardTransactionIds ?? false;
+  }
 
   async request<T>(subject: string, payload: unknown, ctx: RequestContext, options: RequestOptions = {}): Promise<T> {
     const packet: NestRequestPacket = { pattern: subject, data: payload, id: randomUUID() };
     const body = codec.encode(packet);
     const h = natsHeaders();
-    h.set(CALLER_HEADER, await this.assertions.sign(ctx, subject, body));
+    const { transactionId, ...own } = ctx;
+    h.set(CALLER_HEADER, await this.assertions.sign(this.forwardTransactionIds && transactionId !== undefined ? ctx : own, subject, body));
     const timeout = options.timeoutMs ?? this.defaultTimeoutMs;
     let reply;
     try {

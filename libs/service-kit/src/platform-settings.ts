@@ -20,6 +20,8 @@ export const platformSettings = {
   relayPollMs: int('RELAY_POLL_MS', 250, 'how often the relay looks for events committed by other replicas (its own commits wake it at once)'),
   jetStreamReplicas: int('JETSTREAM_REPLICAS', 1, 'copies JetStream keeps of each Parley stream; must match the streams as they exist (3 on a cluster)', { min: 1, max: 5 }),
   stopTimeoutMs: stopTimeoutSetting,
+  transactionRetentionMs: int('TRANSACTION_RETENTION_MS', 24 * 3600 * 1000, 'how long a command\'s answer is kept for retries with the same X-Auvious-TransactionId (default 24 h)', { min: 1000 }),
+  faultCrashAfterCommit: optional('FAULT_CRASH_AFTER_COMMIT', 'crash tests only, refused in production: the command subject after whose commit the process kills itself before answering'),
   /** This process's key, and whom it believes, for the callers named on the bus (caller-assertion.ts). */
   ...identitySettings,
 } as const;

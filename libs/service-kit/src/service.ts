@@ -15,6 +15,7 @@ import {
   callerIdentity,
   RpcErrorFilter,
   checkNatsCredentials,
+  SettingError,
   type SettingsOf,
   type SettingsSpec,
   natsConnectOptions,
@@ -25,6 +26,7 @@ import {
   serviceContext,
   waitUntilAnswered,
 } from '@parley/messaging';
+import { CommandAnswers, IdempotentCommands } from './command-answers';
 import { type EventConsumer, makeEventConsumer } from './consumers';
 import { serviceHealth } from './health';
 import { type Clock, KIT, type Kit, systemClock } from './kit';
@@ -128,6 +130,7 @@ export async function startService<S extends SettingsSpec>(def: ServiceDefinitio
   const settings = readSettings(spec, env) as Kit<S>['settings'];
   def.checkSettings?.(settings);
   checkNatsCredentials(settings);
+  if (settings.mode === 'production' && settings.faultCrashAfterCommit) throw new SettingError('FAULT_CRASH_AFTER_COMMIT makes the process kill itself: it is for the crash tests, and refused in production');
   // Who calls whom on the bus: this service signs the callers it names, and checks those it is given.
   const assertions = new CallerAssertions(callerIdentity(def.name, settings, def.callers));
   const log = makeLogger(def.name, settings.logLevel, settings.logFormat);
@@ -152,7 +155,9 @@ export async function startService<S extends SettingsSpec>(def: ServiceDefinitio
     });
     await provisionStreams(await nc.jetstreamManager(), { replicas: settings.jetStreamReplicas });
 
+    const clock = options.clock ?? systemClock;
     let store: SqlEventStore | undefined;
+    let answers: CommandAnswers | undefined;
     let projections: Projections | undefined;
     let relay: EventRelay | undefined;
     let runners: RunningProjections | undefined;
@@ -162,6 +167,8 @@ export async function startService<S extends SettingsSpec>(def: ServiceDefinitio
       closers.push({ step: 'event store', fn: () => opened.close() });
       await opened.init();
       for (const statement of def.eventStore.migrations ?? []) await opened.transaction((sql) => sql.query(statement));
+      answers = new CommandAnswers(opened, settings.transactionRetentionMs, clock);
+      await answers.init();
       projections = new Projections(opened, def.eventStore.projections, jetStreamHistory(nc));
       await projections.prepare((msg) => log.info(msg));
       relay = new EventRelay({
@@ -183,7 +190,7 @@ export async function startService<S extends SettingsSpec>(def: ServiceDefinitio
       nc,
       rpc: new NatsRpcClient(nc, assertions),
       assertions,
-      clock: options.clock ?? systemClock,
+      clock,
       log,
       get store(): SqlEventStore {
         if (!store) throw new Error(`the ${def.name} service has no event store`);
@@ -214,6 +221,11 @@ export async function startService<S extends SettingsSpec>(def: ServiceDefinitio
     );
     app.useLogger(app.get(NestPinoLogger));
     app.useGlobalFilters(new RpcErrorFilter());
+    if (answers) {
+      app.useGlobalInterceptors(new IdempotentCommands(answers, { crashAfterCommit: settings.faultCrashAfterCommit }));
+      const sweeper = sweepEvery(answers, log);
+      closers.push({ step: 'command answers sweeper', fn: async () => clearInterval(sweeper) });
+    }
     closers.push({ step: 'handlers', fn: () => app.close() });
     await app.listen();
     await waitUntilAnswered(kit.rpc, healthSubject(def.name), serviceContext(def.name));
@@ -247,6 +259,21 @@ export async function startService<S extends SettingsSpec>(def: ServiceDefinitio
     await close();
     throw err;
   }
+}
+
+/** Deletes expired command answers now and then (a tenth of the retention, at most every 10 minutes); a failure waits for the next round. */
+function sweepEvery(answers: CommandAnswers, log: Logger): NodeJS.Timeout {
+  const timer = setInterval(
+    () => {
+      answers.sweep().then(
+        (n) => n > 0 && log.debug(`removed ${n} expired command answer(s)`),
+        (err: unknown) => log.warn({ err }, 'could not remove expired command answers; trying again later'),
+      );
+    },
+    Math.min(answers.retentionMs / 10, 10 * 60 * 1000),
+  );
+  timer.unref();
+  return timer;
 }
 
 /** The service's Nest module: its controllers and providers, the kit, the logger, and its health answer. */

@@ -167,7 +167,12 @@ export class ConferenceViewStreamIceCandidatesWebCommand {
 
 export class SendEventToConferenceWebCommand {
   @ApiProperty(conferenceId) @IsParleyId() conferenceId!: string;
-  @ApiPropertyOptional({ enum: QOS_LEVELS, default: 'BEST_EFFORT' }) @IsOptional() @IsIn(QOS_LEVELS, { message: 'qos must be one of: BEST_EFFORT, AT_LEAST_ONCE' }) qos?: Qos;
+  @ApiPropertyOptional({
+    enum: QOS_LEVELS,
+    default: 'BEST_EFFORT',
+    description: 'BEST_EFFORT: delivered at most once; AT_LEAST_ONCE: delivered again until the client acknowledges it. Either way an endpoint with no session open at that moment gets it when it next connects.',
+  })
+  @IsOptional() @IsIn(QOS_LEVELS, { message: 'qos must be one of: BEST_EFFORT, AT_LEAST_ONCE' }) qos?: Qos;
   @ApiProperty({ type: 'object', additionalProperties: true, description: `The event: at least \`type\` (e.g. "ChatMessageSentEvent") and an ISO-8601 \`timestamp\`. At most ${Limits.clientEventBytes} bytes as JSON.` })
   @IsJsonObject() @MaxJsonBytes(Limits.clientEventBytes)
   event!: Record<string, unknown>;
