@@ -19,7 +19,7 @@ import {
 } from '@parley/contracts';
 import { type EventMetadata, KeyedMutex } from '@parley/eventsourcing';
 import { Aggregate, KIT, appendAnswered } from '@parley/service-kit';
-import { deliverToEndpoints, forgetEndpointQueue, maskEvent, problemWithMasks, serviceActor } from '@parley/messaging';
+import { deliverToEndpoints, maskEvent, problemWithMasks, purgeEndpointQueue, serviceActor } from '@parley/messaging';
 import { type EndpointCommand, type EndpointState, makeEndpointDecider } from './domain/decider';
 import { type EndpointKey, endpointsOfUser, findEndpoint } from './infra/presence-views';
 import type { PresenceKit } from './settings';
@@ -85,7 +85,7 @@ export class PresenceService {
           // An id registered for the first time starts with an empty queue: what was sent to it before
           // (staff may join a conference with an id nobody registered) is not its new owner's.
           before: async (state) => {
-            if (state.status === 'none') await forgetEndpointQueue(this.kit.nc, organizationId, userEndpointId);
+            if (state.status === 'none') await purgeEndpointQueue(this.kit.nc, organizationId, userEndpointId);
             return undefined;
           },
         },

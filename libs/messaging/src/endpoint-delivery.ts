@@ -17,6 +17,16 @@ export interface DeliveryOutcome {
   unconfirmed: number;
 }
 
+export interface DeliveryOptions {
+  /**
+   * qos 0 only: send to the endpoints' sessions and keep nothing for an endpoint without one.
+   * For what an endpoint can read again elsewhere: a conference's events are in its feed
+   * (`GET /conferences/{id}/events?v=`), so a client that connects late catches up there, and a
+   * conference of many endpoints that have not connected yet does not fill a queue each.
+   */
+  liveOnly?: boolean;
+}
+
 /** The most a qos 0 delivery waits for the NATS server to say which endpoints have no session (normally one round trip). */
 export const DELIVERY_CONFIRM_TIMEOUT_MS = 2000;
 
@@ -37,16 +47,22 @@ const encoder = new TextEncoder();
  *   most once: what reached a subscribed session is not queued, even if that gateway is slow.
  * - qos 1: stored in each endpoint's queue; the endpoint's sessions deliver it until the client
  *   acknowledges it.
+ * With `liveOnly`, qos 0 goes to the sessions there are and nothing is kept (see DeliveryOptions).
  * A stored delivery has `Nats-Msg-Id` = delivery id + endpoint, so a retried send is stored once.
  * The queue is PARLEY_DELIVERY: at most 1,000 per endpoint (the oldest go first) and 24 h; the
  * presence service purges an endpoint's queue when it is unregistered or expires (twice its
  * keepAliveSeconds after its last register or keepalive).
  */
-export async function deliverToEndpoints(nc: NatsConnection, targets: DeliveryTarget[], delivery: EndpointDelivery): Promise<DeliveryOutcome> {
+export async function deliverToEndpoints(nc: NatsConnection, targets: DeliveryTarget[], delivery: EndpointDelivery, options: DeliveryOptions = {}): Promise<DeliveryOutcome> {
   const data = encoder.encode(JSON.stringify(delivery));
   if (delivery.qos === 1) {
     await queue(nc, targets, delivery.id, data);
     return { live: 0, queued: targets.length, unconfirmed: 0 };
+  }
+  if (options.liveOnly) {
+    for (const t of targets) nc.publish(endpointDeliverySubject(t.organizationId, t.userEndpointId), data);
+    await nc.flush();
+    return { live: targets.length, queued: 0, unconfirmed: 0 };
   }
   const found = await sendLive(nc, targets, data);
   const absent = targets.filter((_, i) => found[i] === 'no session');
@@ -64,52 +80,84 @@ async function queue(nc: NatsConnection, targets: DeliveryTarget[], deliveryId: 
 type Found = 'session' | 'no session' | 'unconfirmed';
 
 /**
- * Publishes the delivery to each target's live subject with a reply subject under one inbox
- * subscription of this call, then flushes: the server answers "no responders" for each target
- * nobody is subscribed to while it processes that message, so every such answer has arrived by
- * the time the flush's PONG does (on a cluster too: routes tell each server about the others'
- * subscriptions). The rest had a subscribed session. The messages leave as plain publishes would,
- * and a session gets its delivery exactly as before; only the sender waits, one round trip.
+ * Where a connection hears NATS's "no responders" answers: one subscription for all its calls
+ * (`<inbox>.<call>.<target>`), made once, since subscribing and unsubscribing on every call would
+ * churn the server's subject index under load. The inbox is under the connection's own prefix,
+ * the only one its NATS user may subscribe to.
+ */
+class NoRespondersInbox {
+  private readonly inbox: string;
+  private readonly calls = new Map<string, Set<number>>();
+  private next = 0;
+  private failed: unknown;
+
+  constructor(nc: NatsConnection) {
+    this.inbox = createInbox((nc as Partial<{ options: ConnectionOptions }>).options?.inboxPrefix);
+    nc.subscribe(`${this.inbox}.*.*`, {
+      callback: (err, m) => {
+        if (err) {
+          this.failed = err;
+          return;
+        }
+        if (m.data.length !== 0 || m.headers?.code !== NO_RESPONDERS) return;
+        const [call, target] = m.subject.slice(this.inbox.length + 1).split('.');
+        this.calls.get(call)?.add(Number(target));
+      },
+    });
+  }
+
+  /** A call's reply subjects, and the targets NATS has so far said nobody receives. */
+  open(): { replyTo: (target: number) => string; absent: Set<number>; close: () => void } {
+    if (this.failed) throw this.failed;
+    const call = String(this.next++);
+    const absent = new Set<number>();
+    this.calls.set(call, absent);
+    return { replyTo: (target) => `${this.inbox}.${call}.${target}`, absent, close: () => this.calls.delete(call) };
+  }
+}
+
+const inboxes = new WeakMap<NatsConnection, NoRespondersInbox>();
+
+/**
+ * Publishes the delivery to each target's live subject with a reply subject of this call, then
+ * flushes: the server answers "no responders" for each target nobody is subscribed to while it
+ * processes that message, so every such answer has arrived by the time the flush's PONG does (on
+ * a cluster too: routes tell each server about the others' subscriptions). The rest had a
+ * subscribed session. The messages leave as plain publishes would, and a session gets its
+ * delivery exactly as before; only the sender waits, one round trip.
  */
 async function sendLive(nc: NatsConnection, targets: DeliveryTarget[], data: Uint8Array): Promise<Found[]> {
   if (targets.length === 0) return [];
-  const found: Found[] = targets.map(() => 'unconfirmed');
-  // Answers arrive under this connection's own inbox prefix: the only one its NATS user may subscribe to.
-  const inbox = createInbox((nc as Partial<{ options: ConnectionOptions }>).options?.inboxPrefix);
-  const absent = new Set<number>();
-  let failed: unknown;
-  const sub = nc.subscribe(`${inbox}.*`, {
-    callback: (err, m) => {
-      if (err) failed = err;
-      else if (m.data.length === 0 && m.headers?.code === NO_RESPONDERS) absent.add(Number(m.subject.slice(inbox.length + 1)));
-    },
-  });
+  let inbox = inboxes.get(nc);
+  if (!inbox) inboxes.set(nc, (inbox = new NoRespondersInbox(nc)));
+  const call = inbox.open();
   let timer: NodeJS.Timeout | undefined;
   try {
-    targets.forEach((t, i) => nc.publish(endpointDeliverySubject(t.organizationId, t.userEndpointId), data, { reply: `${inbox}.${i}` }));
+    targets.forEach((t, i) => nc.publish(endpointDeliverySubject(t.organizationId, t.userEndpointId), data, { reply: call.replyTo(i) }));
     const flush = nc.flush().then(() => true);
     flush.catch(() => undefined); // a flush that fails after the timeout won the race: nobody waits for it any more
     const flushed = await Promise.race([flush, new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), DELIVERY_CONFIRM_TIMEOUT_MS)))]);
-    if (failed) throw failed;
-    targets.forEach((_, i) => {
-      if (absent.has(i)) found[i] = 'no session';
-      else if (flushed) found[i] = 'session';
-    });
+    return targets.map((_, i) => (call.absent.has(i) ? 'no session' : flushed ? 'session' : 'unconfirmed'));
   } finally {
     clearTimeout(timer);
-    sub.unsubscribe();
+    call.close();
   }
-  return found;
 }
 
 /**
- * Empties an endpoint's queue and deletes its delivery consumer: when the endpoint is gone
- * (unregistered, expired), and when an id is registered for the first time (what was sent to it
- * before, while staff used it unregistered, is not its new owner's).
+ * Empties an endpoint's queue: when an id is registered for the first time, what was sent to it
+ * before (while staff used it unregistered) is not its new owner's. No delivery consumer exists
+ * yet: only a registered endpoint opens sessions.
  */
-export async function forgetEndpointQueue(nc: NatsConnection, organizationId: string, userEndpointId: string): Promise<void> {
+export async function purgeEndpointQueue(nc: NatsConnection, organizationId: string, userEndpointId: string): Promise<void> {
   const jsm = await nc.jetstreamManager();
   await jsm.streams.purge(DELIVERY_STREAM, { filter: endpointQueuedSubject(organizationId, userEndpointId) });
+}
+
+/** Empties the queue of an endpoint that is gone (unregistered, expired) and deletes its delivery consumer. */
+export async function forgetEndpointQueue(nc: NatsConnection, organizationId: string, userEndpointId: string): Promise<void> {
+  await purgeEndpointQueue(nc, organizationId, userEndpointId);
+  const jsm = await nc.jetstreamManager();
   await jsm.consumers.delete(DELIVERY_STREAM, deliveryConsumerName(organizationId, userEndpointId)).catch((err: unknown) => {
     if (!/consumer not found/i.test(String(err))) throw err;
   });

@@ -11,12 +11,17 @@ import { CONFERENCE_CONTEXT, DEAD_LETTER_STREAM, DEAD_LETTER_SUBJECT_ROOT, DELIV
  * `npm start`, the test harness and deploy/nats/ render the server's `authorization` block from
  * this one table (renderNatsAuthorization); deploy/nats/authorization.conf is checked against it.
  *
- * Every process replies to the requests it is allowed to receive (allow_responses) and gets its
- * own inbox prefix (`_INBOX_<user>`), so nobody can subscribe to another's answers.
+ * Every service replies to the requests it is allowed to receive (allow_responses) and every
+ * process gets its own inbox prefix (`_INBOX_<user>`), so nobody can subscribe to another's
+ * answers. The gateway answers no request, so it has no allow_responses: the server would
+ * otherwise note the reply subject of every message it hands the gateway (each endpoint delivery
+ * carries one, see deliverToEndpoints), a cost per message at the busiest connection.
  */
 export interface NatsUserPermissions {
   publish: { allow: string[]; deny?: string[] };
   subscribe: { allow: string[]; deny?: string[] };
+  /** Whether it may publish to the reply subject of a message it received (default true). */
+  allowResponses?: boolean;
 }
 
 /** The inbox prefix of a NATS user: replies to its requests arrive under it, and only it may subscribe there. */
@@ -54,6 +59,7 @@ export const NATS_PERMISSIONS: Readonly<Record<string, NatsUserPermissions>> = {
       deny: ['parley.conference.cmd.updateParticipantState'],
     },
     subscribe: { allow: [`${inboxPrefixOf('gateway')}.>`, ...events(CONFERENCE_CONTEXT), 'parley.session.>', 'parley.deliver.>'] },
+    allowResponses: false,
   },
   conference: {
     publish: { allow: ['parley.conference.qry.health', 'parley.media.cmd.*', 'parley.presence.qry.endpoint', 'parley.deliver.>', 'parley.deliverq.>', ...events(CONFERENCE_CONTEXT), ...provisioning] },
@@ -130,7 +136,7 @@ const rule = (r: { allow: string[]; deny?: string[] }) => `{ allow: ${list(r.all
 export function renderNatsAuthorization(password: (user: string) => string): string {
   const users = Object.entries(NATS_PERMISSIONS).map(
     ([user, p]) =>
-      `    { user: ${JSON.stringify(user)}, password: ${password(user)}, permissions: {\n        publish: ${rule(p.publish)}\n        subscribe: ${rule(p.subscribe)}\n        allow_responses: true\n    } }`,
+      `    { user: ${JSON.stringify(user)}, password: ${password(user)}, permissions: {\n        publish: ${rule(p.publish)}\n        subscribe: ${rule(p.subscribe)}\n        allow_responses: ${p.allowResponses ?? true}\n    } }`,
   );
   return `authorization {\n  users: [\n${users.join('\n')}\n  ]\n}\n`;
 }

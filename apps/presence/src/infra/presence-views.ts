@@ -20,11 +20,11 @@ import { type EndpointState, evolve, initialState, nextDue } from '../domain/dec
  *   events, with `next_due` (the next instant the scheduler must look at it) indexed;
  * - `presence_participations` (jetstream): which endpoint is joined to which conference, from the
  *   conference service's events, so an expiring endpoint knows what to leave without asking the
- *   conference service's database. Each conference event is then sent, in the feed's shape, to
- *   the registered endpoints joined to it (qos 0; one without a session gets it when it next
- *   connects): the joining endpoint gets its own ConferenceJoinedEvent, the leaving one its
- *   ConferenceLeftEvent. An endpoint that is not registered (staff may join with one) can hold no
- *   session, so nothing is sent to it, and nothing waits in a queue that nobody would read.
+ *   conference service's database. Each conference event is then pushed, in the feed's shape, to
+ *   the sessions of the endpoints joined to it (qos 0, live only: one that connects later reads
+ *   the conference's feed, and nothing waits in a queue for an endpoint staff joined without
+ *   registering it): the joining endpoint gets its own ConferenceJoinedEvent, the leaving one its
+ *   ConferenceLeftEvent.
  */
 const ENDPOINTS = tableOf({ name: 'presence_endpoints', version: 1 });
 const PARTICIPATIONS = tableOf({ name: 'presence_participations', version: 1 });
@@ -83,19 +83,14 @@ export const presenceParticipations = jetStreamProjection<string[]>({
     )`,
     `create index ${t}_conference on ${t} (organization_id, conference_id)`,
   ],
-  // The participation change, and who receives the event: the registered endpoints joined to the
-  // conference (the joining endpoint included, the leaving one still included).
+  // The participation change, and who is joined to receive the event (the joining endpoint included, the leaving one still included).
   async apply(sql, t, e) {
     const conference = conferenceOfStream(e.streamId, e.metadata.organizationId);
     if (!conference) return [];
     const { organizationId, conferenceId } = conference;
     const endpointOf = (e.data as { userEndpointId?: string }).userEndpointId;
     if (e.type === 'ConferenceJoinedEvent' && endpointOf) await sql.query(`insert into ${t} values ($1, $2, $3) on conflict do nothing`, [organizationId, endpointOf, conferenceId]);
-    const { rows } = await sql.query<{ user_endpoint_id: string }>(
-      `select p.user_endpoint_id from ${t} p join ${ENDPOINTS} e on e.organization_id = p.organization_id and e.user_endpoint_id = p.user_endpoint_id and e.registered
-       where p.organization_id = $1 and p.conference_id = $2 order by p.user_endpoint_id`,
-      [organizationId, conferenceId],
-    );
+    const { rows } = await sql.query<{ user_endpoint_id: string }>(`select user_endpoint_id from ${t} where organization_id = $1 and conference_id = $2 order by user_endpoint_id`, [organizationId, conferenceId]);
     if (e.type === 'ConferenceLeftEvent' && endpointOf) await sql.query(`delete from ${t} where organization_id = $1 and user_endpoint_id = $2 and conference_id = $3`, [organizationId, endpointOf, conferenceId]);
     if (e.type === 'ConferenceEndedEvent') await sql.query(`delete from ${t} where organization_id = $1 and conference_id = $2`, [organizationId, conferenceId]);
     return rows.map((r) => r.user_endpoint_id);
@@ -103,15 +98,13 @@ export const presenceParticipations = jetStreamProjection<string[]>({
   async then(e, recipients, kit) {
     const conference = conferenceOfStream(e.streamId, e.metadata.organizationId);
     if (!conference || recipients.length === 0 || kit.clock.now() - Date.parse(e.metadata.time) >= PUSH_HORIZON_MS) return;
-    // Not awaited: the deliveries leave now, in event order (and those stored for endpoints without
-    // a session reach the queue in that order too), but the next event's do not wait for this
-    // one's round trips. A failure is logged; a redelivered event would not be sent again anyway
-    // (it is applied once).
-    void deliverToEndpoints(
+    // Live only: an endpoint that connects later reads the conference's feed from the version it knows.
+    await deliverToEndpoints(
       kit.nc,
       recipients.map((userEndpointId) => ({ organizationId: conference.organizationId, userEndpointId })),
       { id: e.eventId, qos: 0, event: toFeedEvent(conference.conferenceId, e) as unknown as Record<string, unknown> },
-    ).catch((err: unknown) => kit.log.warn({ err, eventId: e.eventId, conferenceId: conference.conferenceId }, 'sending a conference event to its endpoints failed'));
+      { liveOnly: true },
+    );
   },
 });
 
