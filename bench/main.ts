@@ -53,6 +53,8 @@ const settings = {
   longPollSamples: int('BENCH_LONGPOLL_SAMPLES', 250),
   parkMs: int('BENCH_LONGPOLL_PARK_MS', 50),
   warmupIterations: int('BENCH_WARMUP_ITERATIONS', 40),
+  /** `off` leaves out the load with X-Auvious-TransactionId (it runs after each store's plain load). */
+  transactionIds: process.env.BENCH_TRANSACTION_IDS !== 'off',
   sfuViewers: intList('BENCH_SFU_VIEWERS', [1, 10, 25, 50, 100, 150, 200, 300, 400]),
   sfuSeconds: int('BENCH_SFU_SECONDS', 5),
   sfuVideo: size('BENCH_SFU_VIDEO', '160x120'),
@@ -136,7 +138,7 @@ async function scenario(store: string, pg: PostgresHandle | undefined, issuer: T
 
   // The same load with a transaction id on every command: what storing each answer for retries costs.
   const transactionLoads: LoadResult[] = [];
-  for (const c of settings.concurrency) {
+  for (const c of settings.transactionIds ? settings.concurrency : []) {
     const l = await conferenceLoad({ baseUrl: services.url, tokens: tokens.slice(0, c), iterationsPerClient: perClient(c), deadline: performance.now() + settings.phaseSeconds * 1000, transactionIds: true });
     log(`with X-Auvious-TransactionId: ${describeLoad(l)}`);
     transactionLoads.push(l);

@@ -7,6 +7,7 @@
 // BENCH_PHASE_SECONDS=<time cap per load phase>  BENCH_LONGPOLL_SAMPLES=<n>  BENCH_OUTPUT=<file>
 // BENCH_SECTIONS=conference,sfu  BENCH_SFU_VIEWERS=1,10,25,...  BENCH_SFU_SECONDS=<window per step>
 // BENCH_SFU_VIDEO=160x120  BENCH_SFU_FPS=15  BENCH_SFU_BITRATE=<publisher cap, bit/s>
+// BENCH_TRANSACTION_IDS=off (leaves out the conference load with X-Auvious-TransactionId)
 import { spawn } from 'node:child_process';
 import { ensureDebianPackages, ensureNodeModules, log, natsPackage, postgresBinDir, postgresPackage, root } from './lib.mjs';
 import { ensureMediasoupWorker } from './mediasoup-worker.mjs';

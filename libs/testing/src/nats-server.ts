@@ -159,7 +159,8 @@ export interface NatsClusterHandle {
 
 /**
  * A JetStream cluster of `size` nats-servers on free ports (routes between all of them), so that
- * streams can have replicas. The servers start together: JetStream answers once a majority is up.
+ * streams can have replicas. The servers start together; it is ready once every one has joined
+ * the JetStream cluster (untilEveryPeerJoined).
  */
 export async function startNatsCluster(size = 3, options: Omit<StartNatsOptions, 'extraArgs'> = {}): Promise<NatsClusterHandle> {
   const clusterPorts = await Promise.all(Array.from({ length: size }, () => freePort()));
@@ -179,9 +180,41 @@ export async function startNatsCluster(size = 3, options: Omit<StartNatsOptions,
     await Promise.all(servers.map((s) => s.stop()));
     throw failed.reason;
   }
-  return {
+  const handle = {
     url: servers.map((s) => s.url).join(','),
     servers,
     stop: async () => void (await Promise.all(servers.map((s) => s.stop()))),
   };
+  try {
+    await untilEveryPeerJoined(handle, size, options.startTimeoutMs ?? 30_000);
+  } catch (err) {
+    await handle.stop();
+    throw err;
+  }
+  return handle;
+}
+
+/**
+ * A majority answers JetStream requests before the last server has joined the cluster's meta
+ * group, and a stream of `size` replicas cannot be placed until it has ("no suitable peers for
+ * placement"): ready is when one can, tried with a probe stream.
+ */
+async function untilEveryPeerJoined(cluster: NatsClusterHandle, size: number, timeoutMs: number): Promise<void> {
+  const nc = await connect({ servers: cluster.url.split(','), ...cluster.servers[0].credentials });
+  const deadline = Date.now() + timeoutMs;
+  try {
+    const jsm = await nc.jetstreamManager();
+    for (;;) {
+      try {
+        await jsm.streams.add({ name: 'PARLEY_TEST_CLUSTER_PROBE', subjects: ['parley.test.cluster.probe'], num_replicas: size });
+        await jsm.streams.delete('PARLEY_TEST_CLUSTER_PROBE');
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) throw new Error(`the ${size} nats-servers did not all join the JetStream cluster within ${timeoutMs} ms: ${String(err)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  } finally {
+    await nc.close();
+  }
 }
