@@ -93,8 +93,12 @@ export class Aggregate<C, E extends DomainEvent, S extends { version: number }> 
           },
         ),
       );
-      // The events were stored under these ids by another attempt of this command: so was its answer.
-      if (outcome.duplicate) throw new CommandAlreadyAnswered();
+      // The events were stored under these ids by another attempt of this command: so was its answer,
+      // and what this attempt's `before` did is the other attempt's to keep: undone.
+      if (outcome.duplicate) {
+        if (options.before && options.abandon) await options.abandon(outcome.result as R).catch(() => undefined);
+        throw new CommandAlreadyAnswered();
+      }
       return { ...outcome, answer: answerOf(outcome) };
     } catch (e) {
       if (e instanceof StaleVersionError) {

@@ -35,6 +35,8 @@ const settings = { cacheSize: int('TXTEST_CACHE_SIZE', 100, 'tallies kept in mem
 /** Holds an `add` with `hold: true` in its `before` step until the test lets it go. */
 let gate: Promise<void> = Promise.resolve();
 let handled = 0;
+/** `before` steps undone (abandon): what a losing attempt did is undone. */
+let abandoned = 0;
 
 @Controller()
 class TallyController {
@@ -55,6 +57,9 @@ class TallyController {
         expectedVersion: options.expectedVersion,
         before: async () => {
           if (options.hold) await gate;
+        },
+        abandon: async () => {
+          abandoned++;
         },
         answer: ({ state }) => ({ tallyId: id, total: state.total, version: state.version }),
       },
@@ -228,6 +233,7 @@ describe('idempotent commands (X-Auvious-TransactionId) on the kit', () => {
     let open!: () => void;
     gate = new Promise<void>((r) => (open = r));
     const before = handled;
+    const abandonedBefore = abandoned;
     const attempts = Array.from({ length: 16 }, () => outcome(send('parley.txtest.cmd.add', { tallyId: 't8-raced', n: 1, hold: true }, as('u-1', 'tx-raced'))));
     await waitFor(() => handled - before === 2, { description: 'one attempt running in each replica' });
     open();
@@ -236,6 +242,7 @@ describe('idempotent commands (X-Auvious-TransactionId) on the kit', () => {
     expect(new Set(answers.map((a) => JSON.stringify(a))).size).toBe(1);
     expect(answers[0]).toEqual({ value: { tallyId: 't8-raced', total: 1, version: 1 } });
     expect(await eventsOf('t8-raced')).toHaveLength(1);
+    expect(abandoned - abandonedBefore).toBe(1); // the losing attempt's before step, undone
     await replicas.pop()!.close();
   });
 
