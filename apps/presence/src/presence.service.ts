@@ -18,7 +18,7 @@ import {
   userEventStreamId,
 } from '@parley/contracts';
 import { type EventMetadata, KeyedMutex } from '@parley/eventsourcing';
-import { Aggregate, KIT, appendAnswered } from '@parley/service-kit';
+import { Aggregate, type AggregateExecuteOptions, KIT, appendAnswered } from '@parley/service-kit';
 import { deliverToEndpoints, maskEvent, problemWithMasks, purgeEndpointQueue, serviceActor } from '@parley/messaging';
 import { type EndpointCommand, type EndpointState, makeEndpointDecider } from './domain/decider';
 import { type EndpointKey, endpointsOfUser, findEndpoint } from './infra/presence-views';
@@ -54,7 +54,7 @@ export class PresenceService {
   private execute<A = null>(
     cmd: EndpointCommand,
     cause: Pick<EventMetadata, 'correlationId' | 'causationId' | 'userId'>,
-    options: { answer?: () => A; before?: (state: EndpointState) => Promise<undefined> } = {},
+    options: Pick<AggregateExecuteOptions<EndpointState, UserEndpointDomainEvent, undefined, A>, 'answer' | 'before'> = {},
   ): Promise<{ state: EndpointState; events: UserEndpointDomainEvent[]; answer: A }> {
     return this.endpoints.execute<undefined, A>(cmd.organizationId, cmd.userEndpointId, cmd, { ...cause, time: cmd.now }, options);
   }

@@ -48,7 +48,7 @@ export interface ExecuteResult<S, E, R> {
   state: S;
   events: E[];
   result?: R;
-  /** The events were already stored under their ids (the store's idempotent append): another attempt of this same command wrote them. */
+  /** The events were already stored under their ids (the store's idempotent append): another attempt of this same command wrote them, and this one's `before` was undone. */
   duplicate: boolean;
 }
 
@@ -111,6 +111,8 @@ export class AggregateRepository<C, E extends DomainEvent, S extends { version: 
           }
           this.remember(streamId, next);
           this.o.onCommitted?.();
+          // Another attempt of this command stored these events: what this attempt's `before` did is undone.
+          if (duplicate && before && options.abandon) await options.abandon(before.value).catch(() => undefined);
           return { state: next, events, result: before?.value, duplicate };
         }
       } catch (e) {

@@ -6,7 +6,7 @@ export type { SqlDriver } from './sql-driver';
 export { PostgresEventStore, type PostgresEventStoreOptions } from './postgres-event-store';
 export { PgliteEventStore, type PgliteEventStoreOptions } from './pglite-event-store';
 export { loadPglite } from './load-pglite';
-export { createSchema } from './schema';
+export { createSchema, createTables } from './schema';
 export { loadCheckpoint, saveCheckpoint, positionOf } from './checkpoints';
 export { eventSubject, streamEventSubject, EVENTS_STREAM, EVENT_SUBJECT_PREFIX } from './event-subjects';
 export { EventRelay, type EventRelayOptions, type RelayLogger, type RelayStats, type RelayStore } from './relay';

@@ -46,7 +46,12 @@ const SCHEMA_STATEMENTS = [
  * two processes starting at once take turns, because concurrent `CREATE ... IF NOT EXISTS`
  * of the same table can still fail on the catalog's unique indexes.
  */
-export async function createSchema(sql: SqlExecutor): Promise<void> {
-  await sql.query(`SELECT pg_advisory_xact_lock(hashtext('parley.eventsourcing.schema'))`);
-  for (const statement of SCHEMA_STATEMENTS) await sql.query(statement);
+export function createSchema(sql: SqlExecutor): Promise<void> {
+  return createTables(sql, 'parley.eventsourcing.schema', SCHEMA_STATEMENTS);
+}
+
+/** Runs `statements` (idempotent DDL) in the caller's transaction, taking turns with other processes on the lock `lockName`. */
+export async function createTables(sql: SqlExecutor, lockName: string, statements: readonly string[]): Promise<void> {
+  await sql.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [lockName]);
+  for (const statement of statements) await sql.query(statement);
 }

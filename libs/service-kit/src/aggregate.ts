@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { ParleyError, scopedStreamId } from '@parley/contracts';
-import { AggregateRepository, type Decider, type DomainEvent, type EventMetadata, type ExecuteOptions, type NewEvent, StaleVersionError } from '@parley/eventsourcing';
-import { CommandAlreadyAnswered, commandScope } from './command-answers';
+import { AggregateRepository, type Decider, type DomainEvent, type EventMetadata, type ExecuteOptions, type ExecuteResult, type NewEvent, StaleVersionError } from '@parley/eventsourcing';
+import { CommandAlreadyAnswered, commandEventId, commandScope } from './command-answers';
 import type { Kit } from './kit';
 
 export interface AggregateDefinition<C, E extends DomainEvent, S extends { version: number }> {
@@ -18,11 +17,7 @@ export interface AggregateDefinition<C, E extends DomainEvent, S extends { versi
 export type Cause = Pick<EventMetadata, 'correlationId' | 'causationId' | 'userId'>;
 
 /** What a command decided and stored: the state after it, its events, and the result of its `before` step. */
-export interface Outcome<S, E, R> {
-  state: S;
-  events: E[];
-  result?: R;
-}
+export type Outcome<S, E, R> = Omit<ExecuteResult<S, E, R>, 'duplicate'>;
 
 export interface AggregateExecuteOptions<S, E extends DomainEvent, R, A> extends Pick<ExecuteOptions<S, E, R>, 'before' | 'abandon' | 'expectedVersion'> {
   /**
@@ -75,13 +70,14 @@ export class Aggregate<C, E extends DomainEvent, S extends { version: number }> 
   ): Promise<Outcome<S, E, R> & { answer: A }> {
     const { time, ...by } = cause;
     const scope = commandScope.getStore();
+    const streamId = this.streamId(organizationId, id);
     const answerOf = (outcome: Outcome<S, E, R>): A => (options.answer ? options.answer(outcome) : (null as A));
     try {
       const outcome = await this.kit.projections.inlineWrite(() =>
         this.repository.execute<R>(
-          this.streamId(organizationId, id),
+          streamId,
           command,
-          (event, _next, streamVersion) => ({ eventId: scope ? scope.eventId(this.streamId(organizationId, id), streamVersion) : randomUUID(), event, metadata: { ...by, organizationId, time } }),
+          (event, _next, streamVersion) => ({ eventId: commandEventId(streamId, streamVersion), event, metadata: { ...by, organizationId, time } }),
           {
             before: options.before,
             abandon: options.abandon,
@@ -93,12 +89,8 @@ export class Aggregate<C, E extends DomainEvent, S extends { version: number }> 
           },
         ),
       );
-      // The events were stored under these ids by another attempt of this command: so was its answer,
-      // and what this attempt's `before` did is the other attempt's to keep: undone.
-      if (outcome.duplicate) {
-        if (options.before && options.abandon) await options.abandon(outcome.result as R).catch(() => undefined);
-        throw new CommandAlreadyAnswered();
-      }
+      // The events were stored under these ids by another attempt of this command: so was its answer.
+      if (outcome.duplicate) throw new CommandAlreadyAnswered();
       return { ...outcome, answer: answerOf(outcome) };
     } catch (e) {
       if (e instanceof StaleVersionError) {
@@ -123,7 +115,7 @@ export async function appendAnswered<A>(kit: Kit, streamId: string, expectedVers
   const { duplicate } = await kit.store.append(
     streamId,
     expectedVersion,
-    events.map((e, i) => ({ ...e, eventId: scope ? scope.eventId(streamId, expectedVersion + i + 1) : randomUUID() })),
+    events.map((e, i) => ({ ...e, eventId: commandEventId(streamId, expectedVersion + i + 1) })),
     scope ? { inTransaction: (sql) => scope.record(sql, answer) } : {},
   );
   if (duplicate) throw new CommandAlreadyAnswered();

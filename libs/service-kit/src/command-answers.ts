@@ -1,12 +1,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
 import type { NatsContext } from '@nestjs/microservices';
 import { type Observable, from, lastValueFrom } from 'rxjs';
 import stringify from 'safe-stable-stringify';
 import { v5 as uuidv5 } from 'uuid';
 import { type ErrorEnvelope, ParleyError, type RequestContext, TRANSACTION_ID_HEADER } from '@parley/contracts';
-import { KeyedMutex, type SqlEventStore, type SqlExecutor } from '@parley/eventsourcing';
+import { KeyedMutex, type SqlEventStore, type SqlExecutor, createTables } from '@parley/eventsourcing';
 import { requestContextOf } from '@parley/messaging';
 import type { Clock } from './kit';
 
@@ -92,10 +92,7 @@ export class CommandAnswers {
 
   /** Creates the table if needed (idempotent; concurrent starts take turns). */
   init(): Promise<void> {
-    return this.store.transaction(async (sql) => {
-      await sql.query(`SELECT pg_advisory_xact_lock(hashtext('parley.service-kit.command-answers'))`);
-      for (const statement of SCHEMA) await sql.query(statement);
-    });
+    return this.store.transaction((sql) => createTables(sql, 'parley.service-kit.command-answers', SCHEMA));
   }
 
   async find(key: CommandKey): Promise<{ fingerprint: string; answer: StoredAnswer } | undefined> {
@@ -158,6 +155,9 @@ export class CommandScope {
 
 /** The scope of the command the current async call chain handles, if it carries a transaction id. */
 export const commandScope = new AsyncLocalStorage<CommandScope>();
+
+/** The id of an event appended at `streamVersion` of `streamId`: derived from the command's transaction id when it has one (CommandScope.eventId), else random. */
+export const commandEventId = (streamId: string, streamVersion: number): string => commandScope.getStore()?.eventId(streamId, streamVersion) ?? randomUUID();
 
 /** Commands are `parley.<service>.cmd.<name>` (subjects.ts); queries and the rest are answered as they come. */
 const isCommandSubject = (subject: string): boolean => subject.split('.')[2] === 'cmd';
