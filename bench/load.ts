@@ -52,6 +52,16 @@ export interface LoadResult {
   firstError?: string;
   wallMs: number;
   latency: Record<CommandKind, Samples>;
+  /** CPU µs a command took in each process over the phase (bench/cpu.ts), when measured. */
+  cpuPerCommand?: Record<string, number>;
+  /** Each conference the phase created: its creator's token, how many of its commands were answered, and the versions the answers named. */
+  answered: Map<string, AnsweredConference>;
+}
+
+export interface AnsweredConference {
+  token: string;
+  commands: number;
+  versions: number[];
 }
 
 /**
@@ -64,6 +74,7 @@ export async function conferenceLoad(options: LoadOptions): Promise<LoadResult> 
   let commands = 0;
   let errors = 0;
   let firstError: string | undefined;
+  const answered = new Map<string, AnsweredConference>();
 
   const timed = async (kind: CommandKind, token: string, body: unknown, expected: number): Promise<HttpResult | undefined> => {
     const sent = performance.now();
@@ -88,8 +99,13 @@ export async function conferenceLoad(options: LoadOptions): Promise<LoadResult> 
       const created = await timed('create', token, { creatorEndpoint: userEndpointId, metadata: { topic: 'bench' } }, 200);
       if (!created) continue;
       const conferenceId = created.body.id as string;
-      if (await timed('join', token, { conferenceId, userEndpointId, metadata: { name: `client ${index}` } }, 200)) {
-        await timed('leave', token, { conferenceId, userEndpointId, reason: 'bench' }, 204);
+      const record: AnsweredConference = { token, commands: 1, versions: [created.body.version as number] };
+      answered.set(conferenceId, record);
+      const joined = await timed('join', token, { conferenceId, userEndpointId, metadata: { name: `client ${index}` } }, 200);
+      if (joined) {
+        record.commands++;
+        record.versions.push(joined.body.version as number);
+        if (await timed('leave', token, { conferenceId, userEndpointId, reason: 'bench' }, 204)) record.commands++;
       }
       iterations++;
     }
@@ -97,7 +113,33 @@ export async function conferenceLoad(options: LoadOptions): Promise<LoadResult> 
 
   const start = performance.now();
   await Promise.all(options.tokens.map((t, i) => client(i, t)));
-  return { clients: options.tokens.length, iterations, commands, errors, firstError, wallMs: performance.now() - start, latency };
+  return { clients: options.tokens.length, iterations, commands, errors, firstError, wallMs: performance.now() - start, latency, answered };
+}
+
+/**
+ * Nothing lost or reordered: reads each conference's feed from its start and checks that its
+ * versions run 1, 2, 3… without a gap or a repeat, that it holds an event for every answered
+ * command (each command of the load appends one), and that every version an answer named is
+ * there. Answers what is wrong, if anything (the bench then fails).
+ */
+export async function verifyConferences(baseUrl: string, answered: Map<string, AnsweredConference>, parallel = 16): Promise<{ checked: number; events: number; problems: string[] }> {
+  const problems: string[] = [];
+  const queue = [...answered];
+  let events = 0;
+  const worker = async () => {
+    for (let next = queue.pop(); next; next = queue.pop()) {
+      const [conferenceId, a] = next;
+      const feed = await call(baseUrl, a.token, 'GET', `/conferences/${conferenceId}/events?v=0`);
+      const versions = Array.isArray(feed.body) ? (feed.body as Array<{ conferenceVersion: number }>).map((e) => e.conferenceVersion) : [];
+      events += versions.length;
+      if (feed.status !== 200) problems.push(`${conferenceId}: feed answered HTTP ${feed.status}`);
+      else if (versions.some((v, i) => v !== i + 1)) problems.push(`${conferenceId}: versions ${versions.join(',')} are not 1..${versions.length}`);
+      else if (versions.length < a.commands) problems.push(`${conferenceId}: ${a.commands} commands answered, ${versions.length} events stored`);
+      else if (a.versions.some((v) => !versions.includes(v))) problems.push(`${conferenceId}: answered versions ${a.versions.join(',')}, stored ${versions.join(',')}`);
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+  return { checked: answered.size, events, problems };
 }
 
 export interface InsertResult {

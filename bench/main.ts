@@ -7,10 +7,12 @@
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { TokenIssuer, authConfigFromEnv } from '@parley/auth';
 import { type PostgresHandle, startPostgres } from '@parley/testing';
-import { type LoadResult, type InsertResult, conferenceLoad, insertLoad, longPollLatency, prepareBaseline } from './load';
+import { type ProcessSet, cpuPer, cpuSample } from './cpu';
+import { resetStatements, writeStatements } from './profile';
+import { type LoadResult, type InsertResult, conferenceLoad, insertLoad, longPollLatency, prepareBaseline, verifyConferences } from './load';
 import { baseMachineInfo, type MachineInfo, natsServerVersion, pgliteVersion, postgresVersion } from './machine';
 import { type BenchResults, type Scenario, readIntro, renderMarkdown, tables } from './report';
 import { ROOT, startBenchNats, startServices } from './services';
@@ -63,6 +65,8 @@ const settings = {
   presenceEndpoints: int('BENCH_PRESENCE_ENDPOINTS', 1000),
   presenceConferenceSizes: intList('BENCH_PRESENCE_CONFERENCE_SIZES', [1000, 10]),
   presenceRounds: int('BENCH_PRESENCE_ROUNDS', 20),
+  /** A directory: each process's V8 CPU profile and PostgreSQL's pg_stat_statements go there (docs in BENCHMARKS.md, "Profile"). */
+  profileDir: process.env.BENCH_PROFILE_DIR ? resolve(process.env.BENCH_PROFILE_DIR) : undefined,
 };
 const OUTPUT = process.env.BENCH_OUTPUT ?? join(ROOT, 'BENCHMARKS.md');
 
@@ -118,8 +122,10 @@ async function scenario(store: string, pg: PostgresHandle | undefined, issuer: T
   const databaseUrl = pg ? await pg.createDatabase() : undefined;
   const started = performance.now();
   // The presence service too: a join asks it whose endpoint it is (and is 503 without it).
-  const services = await startServices({ natsUrl: nats.url, databaseUrl, dataDir: data.dir, jwtSecret: JWT_SECRET, presence: true });
+  const profileDir = settings.profileDir && join(settings.profileDir, store.startsWith('PGlite') ? 'pglite' : 'postgres');
+  const services = await startServices({ natsUrl: nats.url, databaseUrl, dataDir: data.dir, jwtSecret: JWT_SECRET, presence: true, profileDir });
   const releaseServices = onCleanup('services', () => services.stop());
+  if (pg && profileDir) await resetStatements(pg.url);
   log(`stack up in ${((performance.now() - started) / 1000).toFixed(1)} s: gateway ${services.url}, nats ${nats.url}`);
 
   const maxC = Math.max(...settings.concurrency, 4);
@@ -129,10 +135,14 @@ async function scenario(store: string, pg: PostgresHandle | undefined, issuer: T
   if (warm.errors > 0) throw new Error(`warm-up failed: ${warm.firstError}`);
   log(`warm-up: ${warm.iterations} iterations`);
 
+  const processes: ProcessSet = { pids: services.pids, natsPort: nats.port, postgresDataDir: pg?.dataDir };
   const loads: LoadResult[] = [];
   for (const c of settings.concurrency) {
+    const before = cpuSample(processes);
     const l = await conferenceLoad({ baseUrl: services.url, tokens: tokens.slice(0, c), iterationsPerClient: perClient(c), deadline: performance.now() + settings.phaseSeconds * 1000 });
+    l.cpuPerCommand = cpuPer(before, cpuSample(processes), l.commands);
     log(describeLoad(l));
+    log(`CPU µs a command: ${Object.entries(l.cpuPerCommand).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`);
     loads.push(l);
   }
 
@@ -144,12 +154,20 @@ async function scenario(store: string, pg: PostgresHandle | undefined, issuer: T
     transactionLoads.push(l);
   }
 
+  // Nothing lost or reordered: every conference of every phase, read back from its feed.
+  const answered = new Map([...loads, ...transactionLoads, warm].flatMap((l) => [...l.answered]));
+  const verified = await verifyConferences(services.url, answered);
+  if (verified.problems.length > 0) throw new Error(`the store lost or reordered events of ${verified.problems.length} conferences, e.g. ${verified.problems.slice(0, 5).join('; ')}`);
+  log(`verified ${verified.checked} conferences: ${verified.events} events, versions contiguous, every answered command's event stored`);
+
   const longPoll = await longPollLatency(services.url, tokens[1], tokens[0], settings.longPollSamples, settings.parkMs, performance.now() + 60_000);
   log(`long poll: ${longPoll.samples} samples, from sent p50 ${longPoll.fromSent.percentile(50).toFixed(2)} p99 ${longPoll.fromSent.percentile(99).toFixed(2)} ms; from command response p50 ${longPoll.fromCommandResponse.percentile(50).toFixed(2)} p99 ${longPoll.fromCommandResponse.percentile(99).toFixed(2)} ms`);
 
+  if (pg && profileDir) await writeStatements(pg.url, join(profileDir, 'pg_stat_statements.md'));
   await releaseServices();
   await releaseNats();
   await data.release();
+  if (profileDir) log(`profiles of the ${store} run in ${profileDir}: summarize with node -r ./scripts/register-ts.cjs bench/profile.ts ${profileDir}`);
   return { store, loads, transactionLoads, longPoll };
 }
 
@@ -159,7 +177,8 @@ async function main(): Promise<void> {
   const base = baseMachineInfo();
   const issuer = new TokenIssuer(authConfigFromEnv({ JWT_SECRET }));
 
-  const pg = await startPostgres({ settings: DURABLE });
+  // pg_stat_statements counts every statement's calls and time when profiling (loaded at the server's start).
+  const pg = await startPostgres({ settings: settings.profileDir ? { ...DURABLE, shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'all' } : DURABLE });
   onCleanup('PostgreSQL', () => pg.stop());
   const pgInfo = await postgresVersion(pg.url);
   const machine: MachineInfo = { ...base, natsServer: await natsServerVersion(), postgres: pgInfo.version, postgresSettings: pgInfo.settings, pglite: await pgliteVersion() };

@@ -133,6 +133,18 @@ function loadTable(loads: LoadResult[]): string {
   );
 }
 
+/** CPU µs per command by process: where the machine's time went in each phase. */
+function cpuTable(loads: LoadResult[]): string {
+  const names = [...new Set(loads.flatMap((l) => Object.keys(l.cpuPerCommand ?? {})))];
+  return markdownTable(
+    ['clients', ...names, 'all'],
+    loads.map((l) => {
+      const cpu = l.cpuPerCommand ?? {};
+      return [String(l.clients), ...names.map((n) => (cpu[n] ?? 0).toFixed(0)), Object.values(cpu).reduce((a, b) => a + b, 0).toFixed(0)];
+    }),
+  );
+}
+
 function baselineTable(rows: InsertResult[]): string {
   return markdownTable(
     ['clients (pool size)', 'inserts', 'wall s', 'inserts/s', 'p50 ms', 'p99 ms'],
@@ -250,6 +262,7 @@ function conferenceTables(r: BenchResults): string[] {
   const parts: string[] = ['## 1. Conference commands over HTTP (create → join → leave)', ''];
   for (const s of r.scenarios) {
     parts.push(`### Conference service on ${s.store}`, '', loadTable(s.loads), '');
+    if (s.loads.some((l) => l.cpuPerCommand)) parts.push(`CPU time per command by process, µs (user + system, /proc; the load generator is the bench process with its HTTP clients):`, '', cpuTable(s.loads), '');
     if (s.transactionLoads?.length) {
       parts.push(`With \`X-Auvious-TransactionId\` on every command (a new id each: the answer is looked up, then stored in the append's transaction):`, '', loadTable(s.transactionLoads), '');
     }

@@ -20,6 +20,8 @@ export interface ServicesOptions {
   jwtSecret: string;
   /** The presence service too (embedded PGlite under dataDir/presence). */
   presence?: boolean;
+  /** Write a V8 CPU profile of each process (`--cpu-prof`) into `<profileDir>/<service>/` when it exits. */
+  profileDir?: string;
 }
 
 export interface RunningServices {
@@ -27,6 +29,8 @@ export interface RunningServices {
   url: string;
   /** The gateway's process id (its memory is read from /proc). */
   gatewayPid: number;
+  /** Each process's id by name (the gateway and each service), for its CPU time. */
+  pids: Record<string, number>;
   stop(): Promise<void>;
 }
 
@@ -69,6 +73,7 @@ async function untilHealthy(url: string, gateway: TsChildHandle, services: strin
 export async function startServices(options: ServicesOptions): Promise<RunningServices> {
   // Development mode, as the test harness runs them (docs/security.md): the bench measures speed, not a deployment's secrets.
   const common = { PARLEY_MODE: 'development', NATS_URL: options.natsUrl, JWT_SECRET: options.jwtSecret, LOG_LEVEL: 'warn', ...UNLIMITED };
+  const nodeArgs = (name: string): string[] => (options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(options.profileDir, name)}`] : []);
   const started: TsChildHandle[] = [];
   const stop = async () => {
     // Gateway first, so it stops taking requests; SIGTERM lets each drain its NATS connection (SIGKILL after 5 s).
@@ -83,18 +88,25 @@ export async function startServices(options: ServicesOptions): Promise<RunningSe
       names.push(service.name);
       // An empty DATABASE_URL counts as unset: the service then uses PGlite under DATA_DIR. The bench gives PostgreSQL to the conference service.
       const databaseUrl = service.name === 'conference' ? (options.databaseUrl ?? '') : '';
-      const child = spawnTs(join(ROOT, service.app, 'src/main.ts'), { env: { ...common, ...processSecretsEnv(SECRETS, service.name), DATABASE_URL: databaseUrl, DATA_DIR: options.dataDir } });
+      const child = spawnTs(join(ROOT, service.app, 'src/main.ts'), {
+        env: { ...common, ...processSecretsEnv(SECRETS, service.name), DATABASE_URL: databaseUrl, DATA_DIR: options.dataDir },
+        nodeArgs: nodeArgs(service.name),
+      });
       started.push(child);
       await child.message<{ ready?: string }>((m) => m?.ready === service.name, 90_000);
     }
 
     const port = await freePort();
     // Its metrics listener on any free port.
-    const gateway = spawnTs(join(ROOT, 'apps/gateway/src/main.ts'), { env: { ...common, ...processSecretsEnv(SECRETS, 'gateway'), HOST: '127.0.0.1', PORT: String(port), METRICS_PORT: '0' } });
+    const gateway = spawnTs(join(ROOT, 'apps/gateway/src/main.ts'), {
+      env: { ...common, ...processSecretsEnv(SECRETS, 'gateway'), HOST: '127.0.0.1', PORT: String(port), METRICS_PORT: '0' },
+      nodeArgs: nodeArgs('gateway'),
+    });
     started.push(gateway);
     const url = `http://127.0.0.1:${port}`;
     await untilHealthy(url, gateway, names, 90_000);
-    return { url, gatewayPid: gateway.child.pid ?? 0, stop };
+    const pids = Object.fromEntries([...names, 'gateway'].map((name, i) => [name, started[i].child.pid ?? 0]));
+    return { url, gatewayPid: gateway.child.pid ?? 0, pids, stop };
   } catch (err) {
     await stop();
     throw err;

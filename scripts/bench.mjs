@@ -8,6 +8,8 @@
 // BENCH_SECTIONS=conference,sfu  BENCH_SFU_VIEWERS=1,10,25,...  BENCH_SFU_SECONDS=<window per step>
 // BENCH_SFU_VIDEO=160x120  BENCH_SFU_FPS=15  BENCH_SFU_BITRATE=<publisher cap, bit/s>
 // BENCH_TRANSACTION_IDS=off (leaves out the conference load with X-Auvious-TransactionId)
+// BENCH_PROFILE_DIR=<dir> (each process's V8 CPU profile and PostgreSQL's pg_stat_statements go
+// there; `node -r ./scripts/register-ts.cjs bench/profile.ts <dir> [commands]` summarizes them)
 import { spawn } from 'node:child_process';
 import { ensureDebianPackages, ensureNodeModules, log, natsPackage, postgresBinDir, postgresPackage, root } from './lib.mjs';
 import { ensureMediasoupWorker } from './mediasoup-worker.mjs';

@@ -81,14 +81,14 @@ export class ConferenceService {
   active(ctx: RequestContext, after?: ActiveCursor): Promise<ActiveConferencesPage> {
     const { actor } = ctx;
     const all = mayAccess('listActiveConferences', 'one the caller neither created nor joined', actor);
-    return this.kit.store.transaction((sql) => activeConferences(sql, actor.organizationId, after, all ? undefined : actor.userId));
+    return activeConferences(this.kit.store, actor.organizationId, after, all ? undefined : actor.userId);
   }
 
   /** A create, decided with the caller's count of unended conferences in that organization (its quota). */
   create<A>(cmd: Extract<ConferenceCommand, { kind: 'create' }>, ctx: RequestContext, answer: (outcome: Outcome<ConferenceState, ConferenceDomainEvent, undefined>) => A): Promise<A> {
     return this.creations.run(`${cmd.organizationId}\u0000${ctx.actor.userId}`, async () => {
       const quota = this.kit.settings.quotas.activeConferencesPerUser;
-      const activeCreatedByCaller = await this.kit.store.transaction((sql) => activeConferencesCreatedBy(sql, cmd.organizationId, ctx.actor.userId, quota));
+      const activeCreatedByCaller = await activeConferencesCreatedBy(this.kit.store, cmd.organizationId, ctx.actor.userId, quota);
       return this.execute({ ...cmd, activeCreatedByCaller }, ctx, { answer });
     });
   }

@@ -67,7 +67,7 @@ export class PresenceService {
     const userEndpointId = dto.userEndpointId ?? randomUUID();
     const { organizationId, userId } = ctx.actor;
     return this.registrations.run(`${organizationId}/${userId}`, async () => {
-      const registered = await this.kit.store.transaction((sql) => endpointsOfUser(sql, organizationId, userId));
+      const registered = await endpointsOfUser(this.kit.store, organizationId, userId);
       const { answer } = await this.execute(
         {
           kind: 'register',
@@ -114,7 +114,7 @@ export class PresenceService {
 
   /** A registered endpoint of the caller's organization; anything else is 404. */
   async endpoint(userEndpointId: string, ctx: RequestContext): Promise<UserEndpointView> {
-    const view = await this.kit.store.transaction((sql) => findEndpoint(sql, ctx.actor.organizationId, userEndpointId));
+    const view = await findEndpoint(this.kit.store, ctx.actor.organizationId, userEndpointId);
     if (!view) throw new ParleyError('NOT_FOUND', `User endpoint ${userEndpointId} is not registered`);
     return view;
   }
@@ -142,7 +142,7 @@ export class PresenceService {
       actor,
       () => new ParleyError('NOT_FOUND', `User ${dto.userId} has no registered endpoint`),
     );
-    const targets = await this.kit.store.transaction((sql) => endpointsOfUser(sql, organizationId, dto.userId, dto.userEndpointId));
+    const targets = await endpointsOfUser(this.kit.store, organizationId, dto.userId, dto.userEndpointId);
     if (dto.userEndpointId && targets.length === 0) throw new ParleyError('NOT_FOUND', `User endpoint ${dto.userEndpointId} of user ${dto.userId} is not registered`);
     if (targets.length === 0) return 0;
 

@@ -35,7 +35,7 @@ export function endpointReactions(kit: PresenceKit): EventConsumer {
     causationId: e.eventId,
   });
   const forEachConference = async (organizationId: string, userEndpointId: string, call: (conferenceId: string) => Promise<unknown>) => {
-    for (const conferenceId of await store.transaction((sql) => conferencesOf(sql, organizationId, userEndpointId))) {
+    for (const conferenceId of await conferencesOf(store, organizationId, userEndpointId)) {
       await call(conferenceId).catch((err) => {
         if (!settled(err)) throw err;
       });

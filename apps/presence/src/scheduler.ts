@@ -37,7 +37,7 @@ export class DeadlineScheduler implements Part {
   private async pass(): Promise<void> {
     try {
       for (let round = 0; round < 16; round++) {
-        const due = await this.kit.store.transaction((sql) => dueEndpoints(sql, new Date(this.kit.clock.now()), BATCH));
+        const due = await dueEndpoints(this.kit.store, new Date(this.kit.clock.now()), BATCH);
         for (const key of due) {
           await this.presence.checkDeadlines(key).catch((err) => this.kit.log.warn({ err }, `deadline check of ${key.organizationId}/${key.userEndpointId} failed`));
         }

@@ -53,11 +53,14 @@ export interface ExecuteResult<S, E, R> {
 }
 
 /**
- * Load (cached fold + the stream's new events), decide, append with the version decided on,
- * retry on conflict. A replica working through a queue of commands to one stream appends back
- * to back with a warm cache, so another replica can lose several rounds in a row: the retries
- * back off exponentially with jitter (capped at 100 ms) until that queue drains, about 2 s at
- * worst. Commands to one stream inside one process queue on a mutex instead of racing.
+ * Decide on the cached state (or, on a miss, the stream folded), append with the version decided
+ * on, and only on a conflict read the stream's new events and decide again: a process that is the
+ * stream's only writer reads nothing before it appends. A replica working through a queue of
+ * commands to one stream appends back to back with a warm cache, so another replica can lose
+ * several rounds in a row: the retries back off exponentially with jitter (capped at 100 ms)
+ * until that queue drains, about 2 s at worst. Commands to one stream inside one process queue on
+ * a mutex instead of racing. Queries use `load`, which always reads the stream's new events, so
+ * a read after another replica's write sees it.
  */
 export class AggregateRepository<C, E extends DomainEvent, S extends { version: number }> {
   private readonly cache = new Map<string, S>();
@@ -65,6 +68,7 @@ export class AggregateRepository<C, E extends DomainEvent, S extends { version: 
 
   constructor(private readonly o: AggregateRepositoryOptions<C, E, S>) {}
 
+  /** The current state: the cached fold plus whatever was appended since. */
   async load(streamId: string): Promise<S> {
     const cached = this.cache.get(streamId) ?? this.o.decider.initialState();
     const events = await this.o.store.readStream(streamId, cached.version + 1);
@@ -84,13 +88,32 @@ export class AggregateRepository<C, E extends DomainEvent, S extends { version: 
     const project = options.inTransaction;
     return this.mutex.run(streamId, async () => {
       let before: { value: R } | undefined;
+      let behind = false;
       try {
         for (let attempt = 1; ; attempt++) {
-          const state = await this.load(streamId);
           const { expectedVersion } = options;
+          // The cached state, unless it proved behind (a conflict) or the caller expects another version.
+          let state = behind ? undefined : this.cache.get(streamId);
+          const cached = state !== undefined && (expectedVersion === undefined || state.version === expectedVersion);
+          if (!state || !cached) state = await this.load(streamId);
+          behind = false;
           if (expectedVersion !== undefined && state.version !== expectedVersion) throw new StaleVersionError(streamId, expectedVersion, state.version);
-          const events = this.o.decider.decide(command, state);
-          if (events.length === 0) return { state, events, result: before?.value, duplicate: false };
+          let events: E[];
+          try {
+            events = this.o.decider.decide(command, state);
+          } catch (refusal) {
+            // Only the append checks a cached state: a refusal is given on the stream as it is.
+            if (!cached) throw refusal;
+            behind = true;
+            continue;
+          }
+          if (events.length === 0) {
+            if (cached) {
+              behind = true;
+              continue;
+            }
+            return { state, events, result: before?.value, duplicate: false };
+          }
           if (options.before && !before) before = { value: await options.before(state, events) };
           const next = events.reduce(this.o.decider.evolve, state);
           let duplicate: boolean;
@@ -103,7 +126,7 @@ export class AggregateRepository<C, E extends DomainEvent, S extends { version: 
             ));
           } catch (e) {
             if (!(e instanceof ConcurrencyError)) throw e;
-            this.cache.delete(streamId);
+            behind = true;
             if (expectedVersion !== undefined) throw new StaleVersionError(streamId, expectedVersion, (await this.load(streamId)).version);
             if (attempt >= maxAttempts) throw this.o.tooManyConflicts(streamId, command);
             await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 2 ** attempt)));

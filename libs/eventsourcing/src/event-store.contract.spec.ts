@@ -6,7 +6,7 @@
  * globals); jest's tier patterns (`*.unit|int|e2e.spec.ts`) do not pick it up as a test file.
  */
 import { randomUUID } from 'node:crypto';
-import type { EventStoreOptions } from './sql-event-store';
+import type { EventStoreOptions, SqlEventStore } from './sql-event-store';
 import { ConcurrencyError, START, type AllStreamPosition, type EventMetadata, type EventStore, type NewEvent, type RecordedEvent } from './types';
 import { UpcasterRegistry } from './upcasters';
 
@@ -282,6 +282,51 @@ export function describeEventStoreContract(name: string, makeStore: MakeEventSto
       expect(error).not.toBeInstanceOf(ConcurrencyError);
       expect(error).toMatchObject({ code: '23505' });
       expect(await store.readStream(id)).toEqual([]);
+    });
+
+    it('commits concurrent appends in groups, fewer transactions than appends, each append with its own version check and hook', async () => {
+      const sql = store as unknown as SqlEventStore;
+      const before = sql.groupCommits;
+      const fine = Array.from({ length: 20 }, () => streamId('group'));
+      const seen: string[] = [];
+      const results = await Promise.all(fine.map((id) => store.append(id, 0, [newEvent(), newEvent()], { inTransaction: async (_sql, recorded) => void seen.push(recorded[0].streamId) })));
+      expect(results.map((r) => r.nextVersion)).toEqual(fine.map(() => 2));
+      for (const id of fine) expect((await store.readStream(id)).map((e) => e.streamVersion)).toEqual([1, 2]);
+      expect(new Set(seen)).toEqual(new Set(fine));
+      const after = sql.groupCommits;
+      expect(after.groups - before.groups).toBeGreaterThan(0);
+      expect(after.grouped - before.grouped).toBeGreaterThan(after.groups - before.groups);
+    });
+
+    it('gives each append of a group its own outcome: a stale one, a failing hook, a retry and a race fail or answer alone while the rest commit', async () => {
+      const fine = Array.from({ length: 10 }, () => streamId('group'));
+      const stale = streamId('group');
+      await store.append(stale, 0, [newEvent()]);
+      const retried = streamId('group');
+      const retriedBatch = [newEvent('R')];
+      await store.append(retried, 0, retriedBatch);
+      const raced = streamId('group');
+      const failure = new Error('this projection failed');
+      const hookFailed = streamId('group');
+
+      const [results, staleResult, retryResult, raceResults, hookResult] = await Promise.all([
+        Promise.all(fine.map((id) => store.append(id, 0, [newEvent()]))),
+        store.append(stale, 0, [newEvent()]).catch((e: unknown) => e),
+        store.append(retried, 0, retriedBatch),
+        Promise.allSettled([store.append(raced, 0, [newEvent()]), store.append(raced, 0, [newEvent()])]),
+        store.append(hookFailed, 0, [newEvent()], { inTransaction: async () => Promise.reject(failure) }).catch((e: unknown) => e),
+      ]);
+
+      expect(results.map((r) => r.nextVersion)).toEqual(fine.map(() => 1));
+      for (const id of fine) expect((await store.readStream(id)).length).toBe(1);
+      expect(staleResult).toBeInstanceOf(ConcurrencyError);
+      expect(staleResult).toMatchObject({ expectedVersion: 0, actualVersion: 1 });
+      expect(retryResult).toMatchObject({ duplicate: true, nextVersion: 1 });
+      expect(raceResults.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+      expect(raceResults.find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason).toBeInstanceOf(ConcurrencyError);
+      expect((await store.readStream(raced)).length).toBe(1);
+      expect(hookResult).toBe(failure);
+      expect(await store.readStream(hookFailed)).toEqual([]);
     });
 
     it('saves and loads checkpoints, inside a transaction or not', async () => {

@@ -26,15 +26,49 @@ export interface EventStoreOptions {
    * stored event publishable by the relay.
    */
   maxEventBytes?: number;
+  /**
+   * Group commit: appends that arrive while this many transactions of appends are in flight wait
+   * and go into the next one together (each with its own version check and hook), so they share
+   * one commit and its fsync. 0 turns grouping off (every append its own transaction). Default 2.
+   */
+  appendGroups?: number;
+  /** The most appends one group commit holds. Default 64. */
+  maxAppendsPerGroup?: number;
+}
+
+/** An append waiting for its group's transaction. */
+interface PendingAppend {
+  streamId: string;
+  expectedVersion: number;
+  events: NewEvent[];
+  batch: string;
+  options: AppendOptions;
+  resolve: (result: AppendResult) => void;
+  reject: (err: unknown) => void;
+}
+
+/** What became of one append of a group inside its transaction. */
+type GroupOutcome = { written: RecordedEvent[] } | { conflict: true };
+
+/** Where a group's transaction failed: inside (one member's insert or hook: each is tried alone) or at its commit (nobody can tell what was stored). */
+class GroupMemberFailed extends Error {
+  constructor(cause: unknown) {
+    super('an append of the group failed', { cause });
+  }
 }
 
 // The batch travels as one JSON text parameter, which both drivers pass through unchanged
-// (array parameters are serialized differently by node-postgres and PGlite).
+// (array parameters are serialized differently by node-postgres and PGlite). The version check
+// is part of the statement (one round trip): no rows when the stream is not at $2, which also
+// means an expected version *ahead* of the stream can never leave a gap in its versions. Two
+// appends that both pass the check (neither sees the other's uncommitted rows) meet at the
+// unique (stream_id, stream_version) index: the second fails there.
 const INSERT_EVENTS = `
   INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
   SELECT $1, $2::int + e.ord::int, (e.v->>'eventId')::uuid, e.v->>'type', (e.v->>'schemaVersion')::int,
          e.v->'data', e.v->'metadata'
   FROM jsonb_array_elements($3::text::jsonb) WITH ORDINALITY AS e(v, ord)
+  WHERE (SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1) = $2::int
   ORDER BY e.ord
   RETURNING ${EVENT_COLUMNS}`;
 
@@ -72,6 +106,11 @@ const READ_ALL = `
 export abstract class SqlEventStore implements EventStore, CheckpointStore {
   private readonly upcasters?: UpcasterRegistry;
   private readonly maxEventBytes: number;
+  private readonly appendGroups: number;
+  private readonly maxAppendsPerGroup: number;
+  private readonly pending: PendingAppend[] = [];
+  private groupsInFlight = 0;
+  private readonly groupCounters = { groups: 0, grouped: 0 };
 
   protected constructor(
     protected readonly driver: SqlDriver,
@@ -79,6 +118,13 @@ export abstract class SqlEventStore implements EventStore, CheckpointStore {
   ) {
     this.upcasters = options.upcasters;
     this.maxEventBytes = options.maxEventBytes ?? Limits.eventBytes;
+    this.appendGroups = options.appendGroups ?? 2;
+    this.maxAppendsPerGroup = options.maxAppendsPerGroup ?? 64;
+  }
+
+  /** Group commits so far: transactions of appends, and the appends they held. */
+  get groupCommits(): { groups: number; grouped: number } {
+    return { ...this.groupCounters };
   }
 
   abstract close(): Promise<void>;
@@ -103,33 +149,105 @@ export abstract class SqlEventStore implements EventStore, CheckpointStore {
       if (bytes > this.maxEventBytes) throw tooLarge(`Event ${events[i].event.type} of ${streamId}`, bytes, this.maxEventBytes, 'eventBytes');
     }
     const batch = `[${serialized.join(',')}]`;
+    if (this.appendGroups === 0) return this.appendAlone(streamId, expectedVersion, events, batch, options);
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.pending.push({ streamId, expectedVersion, events, batch, options, resolve, reject });
+      this.startGroups();
+    });
+  }
 
+  /** Starts a transaction for the appends waiting, unless as many as allowed are in flight (each one that ends starts the next). */
+  private startGroups(): void {
+    while (this.pending.length > 0 && this.groupsInFlight < this.appendGroups) {
+      const group = this.pending.splice(0, this.maxAppendsPerGroup);
+      this.groupsInFlight++;
+      void this.commitGroup(group).finally(() => {
+        this.groupsInFlight--;
+        this.startGroups();
+      });
+    }
+  }
+
+  /**
+   * One transaction for the group: each append inserts with its own version check (a stale one
+   * writes nothing and meets its conflict after the commit) and runs its own hook. When an insert
+   * or a hook fails, the transaction is gone for all: each append is then tried alone, so only
+   * the one at fault fails. A failed commit fails them all, as it would fail one.
+   */
+  private async commitGroup(group: PendingAppend[]): Promise<void> {
+    if (group.length === 1) {
+      const [m] = group;
+      await this.appendAlone(m.streamId, m.expectedVersion, m.events, m.batch, m.options).then(m.resolve, m.reject);
+      return;
+    }
+    let outcomes: GroupOutcome[];
+    try {
+      outcomes = await this.driver.transaction(async (sql) => {
+        const out: GroupOutcome[] = [];
+        for (const m of group) {
+          try {
+            const written = await this.insert(sql, m.streamId, m.expectedVersion, m.batch);
+            if (written && m.options.inTransaction) await m.options.inTransaction(sql, written);
+            out.push(written ? { written } : { conflict: true });
+          } catch (err) {
+            throw new GroupMemberFailed(err);
+          }
+        }
+        return out;
+      });
+    } catch (err) {
+      if (!(err instanceof GroupMemberFailed)) {
+        for (const m of group) m.reject(err);
+        return;
+      }
+      await Promise.all(group.map((m) => this.appendAlone(m.streamId, m.expectedVersion, m.events, m.batch, m.options).then(m.resolve, m.reject)));
+      return;
+    }
+    this.groupCounters.groups++;
+    this.groupCounters.grouped += group.length;
+    await Promise.all(
+      group.map(async (m, i) => {
+        const outcome = outcomes[i];
+        if ('written' in outcome) m.resolve({ nextVersion: m.expectedVersion + m.events.length, events: outcome.written, duplicate: false });
+        else await this.conflict(m.streamId, m.expectedVersion, m.events).then(m.resolve, m.reject);
+      }),
+    );
+  }
+
+  /** An append in a transaction of its own. */
+  private async appendAlone(streamId: string, expectedVersion: number, events: NewEvent[], batch: string, options: AppendOptions): Promise<AppendResult> {
     // Only a unique violation of our own INSERT means "someone else wrote first"; one raised by
     // the inTransaction hook (say, a projection's constraint) is the hook's error and propagates.
     let insertConflicted = false;
     let written: RecordedEvent[] | undefined;
     try {
       written = await this.driver.transaction(async (sql) => {
-        // Checked first so that a stale expectedVersion needs no failed INSERT, and so that an
-        // expectedVersion *ahead* of the stream cannot leave a gap in its versions.
-        if ((await this.streamVersion(sql, streamId)) !== expectedVersion) return undefined;
-        let rows: EventRow[];
+        let recorded: RecordedEvent[] | undefined;
         try {
-          ({ rows } = await sql.query<EventRow>(INSERT_EVENTS, [streamId, expectedVersion, batch]));
+          recorded = await this.insert(sql, streamId, expectedVersion, batch);
         } catch (err) {
           insertConflicted = isUniqueViolation(err);
           throw err;
         }
-        const recorded = rows.map(toRecordedEvent).sort((a, b) => a.streamVersion - b.streamVersion).map((e) => this.upcast(e));
-        if (options.inTransaction) await options.inTransaction(sql, recorded);
+        if (recorded && options.inTransaction) await options.inTransaction(sql, recorded);
         return recorded;
       });
     } catch (err) {
       if (!insertConflicted) throw err;
     }
     if (written) return { nextVersion: expectedVersion + events.length, events: written, duplicate: false };
+    return this.conflict(streamId, expectedVersion, events);
+  }
 
-    // A conflict. The transaction above is gone, so these reads see what the winner committed.
+  /** Inserts the batch if the stream is at expectedVersion: the events as recorded, or undefined when it is not. */
+  private async insert(sql: SqlExecutor, streamId: string, expectedVersion: number, batch: string): Promise<RecordedEvent[] | undefined> {
+    const { rows } = await sql.query<EventRow>(INSERT_EVENTS, [streamId, expectedVersion, batch]);
+    if (rows.length === 0) return undefined;
+    return rows.map(toRecordedEvent).sort((a, b) => a.streamVersion - b.streamVersion).map((e) => this.upcast(e));
+  }
+
+  /** An append that found its stream elsewhere: an idempotent retry of stored events, or a ConcurrencyError. Its transaction is over, so these reads see what the winner committed. */
+  private async conflict(streamId: string, expectedVersion: number, events: NewEvent[]): Promise<AppendResult> {
     const duplicate = await this.findIdempotentRetry(streamId, expectedVersion, events);
     if (duplicate) return duplicate;
     const actualVersion = await this.streamVersion(this.driver, streamId);

@@ -82,6 +82,18 @@ describe('caller assertions', () => {
     await expect(conference.verify('not-a-jws', subject, body)).rejects.toMatchObject({ message: /malformed/ });
   });
 
+  it('refuses one from the future, one without a required claim, and one whose header names another algorithm', async () => {
+    const now = Math.floor(clock / 1000);
+    const jws = (claims: Record<string, unknown>, header: Record<string, unknown> = { alg: 'EdDSA', kid: 'gateway' }) =>
+      new SignJWT({ org: 'org-a', roles: ['AGENT'], cid: 'c', cau: 'c', bh: 'x', ...claims }).setProtectedHeader(header as { alg: string }).sign(ids.gateway.privateKey);
+    const full = { iss: 'gateway', sub: 'u-1', aud: subject, iat: now, exp: now + 30, jti: 'j-1' };
+    await expect(conference.verify(await jws({ ...full, iat: now + 60, exp: now + 90 }), subject, body)).rejects.toMatchObject({ message: /"iat" claim is in the future/ });
+    await expect(conference.verify(await jws({ ...full, jti: undefined }), subject, body)).rejects.toMatchObject({ message: /"jti" claim is missing/ });
+    const [, payload, signature] = (await jws(full)).split('.');
+    const none = Buffer.from(JSON.stringify({ alg: 'none', kid: 'gateway' })).toString('base64url');
+    await expect(conference.verify(`${none}.${payload}.${signature}`, subject, body)).rejects.toMatchObject({ message: /malformed/ });
+  });
+
   it('refuses one signed by a process it knows but that does not call it', async () => {
     const media = callerIdentity('media', readSettings(identitySettings, identityEnvironments(['media']).media));
     const fromMedia = new CallerAssertions({ ...ids.gateway, name: 'media', privateKey: media.privateKey }, () => clock);

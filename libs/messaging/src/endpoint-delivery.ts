@@ -47,7 +47,8 @@ const encoder = new TextEncoder();
  *   most once: what reached a subscribed session is not queued, even if that gateway is slow.
  * - qos 1: stored in each endpoint's queue; the endpoint's sessions deliver it until the client
  *   acknowledges it.
- * With `liveOnly`, qos 0 goes to the sessions there are and nothing is kept (see DeliveryOptions).
+ * With `liveOnly`, qos 0 goes to the sessions there are and nothing is kept (see DeliveryOptions);
+ * it resolves once the messages are handed to the connection.
  * A stored delivery has `Nats-Msg-Id` = delivery id + endpoint, so a retried send is stored once.
  * The queue is PARLEY_DELIVERY: at most 1,000 per endpoint (the oldest go first) and 24 h; the
  * presence service purges an endpoint's queue when it is unregistered or expires (twice its
@@ -60,8 +61,8 @@ export async function deliverToEndpoints(nc: NatsConnection, targets: DeliveryTa
     return { live: 0, queued: targets.length, unconfirmed: 0 };
   }
   if (options.liveOnly) {
+    // Handed to the connection, which sends them at once: no flush (a round trip) to wait for, as nothing depends on the server's answer.
     for (const t of targets) nc.publish(endpointDeliverySubject(t.organizationId, t.userEndpointId), data);
-    await nc.flush();
     return { live: targets.length, queued: 0, unconfirmed: 0 };
   }
   const found = await sendLive(nc, targets, data);

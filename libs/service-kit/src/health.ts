@@ -40,11 +40,9 @@ export async function serviceHealth(service: string, store: SqlEventStore | unde
 
 async function relayState(store: SqlEventStore, service: string, relay: EventRelay | undefined) {
   const checkpoint = await store.loadCheckpoint(`relay:${service}`);
-  const { rows } = await store.transaction((sql) =>
-    sql.query<{ n: string | number }>(
-      `SELECT count(*) AS n FROM (SELECT 1 FROM events WHERE (transaction_id, global_position) > ($1::text::xid8, $2::text::bigint) LIMIT $3) AS behind`,
-      [checkpoint.transactionId, checkpoint.globalPosition.toString(), LAG_COUNT_LIMIT],
-    ),
+  const { rows } = await store.query<{ n: string | number }>(
+    `SELECT count(*) AS n FROM (SELECT 1 FROM events WHERE (transaction_id, global_position) > ($1::text::xid8, $2::text::bigint) LIMIT $3) AS behind`,
+    [checkpoint.transactionId, checkpoint.globalPosition.toString(), LAG_COUNT_LIMIT],
   );
   const { count, last } = relay ? await relay.deadLetters() : { count: 0, last: undefined };
   return { lag: Number(rows[0]?.n ?? 0), deadLetters: count, last };

@@ -6,6 +6,8 @@ import { REPOSITORY_ROOT } from './registry';
 
 export interface SpawnTsOptions {
   args?: string[];
+  /** Options of node itself, before the file (e.g. `--cpu-prof`). */
+  nodeArgs?: string[];
   env?: NodeJS.ProcessEnv;
   cwd?: string;
 }
@@ -28,7 +30,7 @@ export function spawnTs(file: string, options: SpawnTsOptions = {}): TsChildHand
   const root = REPOSITORY_ROOT;
   // The repository's preload compiles .ts with @swc/core (as jest does) and maps @parley/<lib> to
   // the lib's source, so a test can run a real service in a separate process and SIGKILL it.
-  const child = spawn(process.execPath, ['--enable-source-maps', '-r', join(root, 'scripts', 'register-ts.cjs'), file, ...(options.args ?? [])], {
+  const child = spawn(process.execPath, ['--enable-source-maps', ...(options.nodeArgs ?? []), '-r', join(root, 'scripts', 'register-ts.cjs'), file, ...(options.args ?? [])], {
     cwd: options.cwd ?? root,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
