@@ -180,15 +180,16 @@ export abstract class SqlEventStore implements EventStore, CheckpointStore {
       await this.appendAlone(m.streamId, m.expectedVersion, m.events, m.batch, m.options).then(m.resolve, m.reject);
       return;
     }
-    let outcomes: GroupOutcome[];
+    let outcomes: Map<PendingAppend, GroupOutcome>;
     try {
       outcomes = await this.driver.transaction(async (sql) => {
-        const out: GroupOutcome[] = [];
-        for (const m of group) {
+        const out = new Map<PendingAppend, GroupOutcome>();
+        // In stream order, so that two replicas' groups take their row locks in the same order (no deadlock between them).
+        for (const m of [...group].sort((a, b) => (a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0))) {
           try {
             const written = await this.insert(sql, m.streamId, m.expectedVersion, m.batch);
             if (written && m.options.inTransaction) await m.options.inTransaction(sql, written);
-            out.push(written ? { written } : { conflict: true });
+            out.set(m, written ? { written } : { conflict: true });
           } catch (err) {
             throw new GroupMemberFailed(err);
           }
@@ -206,8 +207,8 @@ export abstract class SqlEventStore implements EventStore, CheckpointStore {
     this.groupCounters.groups++;
     this.groupCounters.grouped += group.length;
     await Promise.all(
-      group.map(async (m, i) => {
-        const outcome = outcomes[i];
+      group.map(async (m) => {
+        const outcome = outcomes.get(m) as GroupOutcome;
         if ('written' in outcome) m.resolve({ nextVersion: m.expectedVersion + m.events.length, events: outcome.written, duplicate: false });
         else await this.conflict(m.streamId, m.expectedVersion, m.events).then(m.resolve, m.reject);
       }),
