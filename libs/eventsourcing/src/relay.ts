@@ -206,7 +206,7 @@ export class EventRelay {
   private async save(position: AllStreamPosition): Promise<void> {
     await this.store.saveCheckpoint(this.checkpointName, position);
     this.savedAt = performance.now();
-    if (this.unsaved === position) this.unsaved = undefined;
+    this.unsaved = undefined; // at or behind what was just saved: saving it later would rewind the checkpoint
   }
 
   /** Saves the position published past, if it was not saved yet (and this relay still leads). */
