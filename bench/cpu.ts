@@ -59,7 +59,10 @@ export function cpuSample(set: ProcessSet): Record<string, number> {
     .map(stat)
     .filter((s): s is Stat => s !== undefined);
   if (set.natsPort) {
-    const nats = stats.find((s) => / -p (\d+)/.exec(cmdline(s.pid))?.[1] === String(set.natsPort) && cmdline(s.pid).includes('nats-server'));
+    const nats = stats.find((s) => {
+      const cmd = cmdline(s.pid);
+      return cmd.includes('nats-server') && / -p (\d+)/.exec(cmd)?.[1] === String(set.natsPort);
+    });
     out['nats-server'] = nats?.cpuMs ?? 0;
   }
   if (set.postgresDataDir) {
