@@ -34,10 +34,10 @@ describe('endpoint delivery: deliverToEndpoints and the gateway sessions', () =>
     await nats?.stop();
   });
 
-  /** A session of the endpoint on the gateway's connection, and what it pushed. */
-  const session = async (userEndpointId: string) => {
+  /** A session of the endpoint on the gateway's connection (or another gateway's), and what it pushed. */
+  const session = async (userEndpointId: string, on: NatsConnection = gateway, organizationId = org) => {
     const pushed: EndpointDelivery[] = [];
-    const s = new EndpointSession(gateway, org, userEndpointId, { push: (d) => pushed.push(d), ended: () => undefined });
+    const s = new EndpointSession(on, organizationId, userEndpointId, { push: (d) => pushed.push(d), ended: () => undefined });
     open.push(s);
     await s.open();
     return { s, pushed, ids: () => pushed.map((d) => d.id) };
@@ -133,5 +133,43 @@ describe('endpoint delivery: deliverToEndpoints and the gateway sessions', () =>
     expect(await queued('ep-stalled')).toBe(false);
     expect(await queued('ep-nobody')).toBe(true);
     stalled.unsubscribe();
+  });
+
+  it('live only: one message per organization reaches every gateway holding its sessions, each pushing to its own targets; nothing is queued', async () => {
+    const secondGateway = await as('gateway');
+    try {
+      const a = await session('ep-live-a');
+      const b = await session('ep-live-b', secondGateway);
+      const notTargeted = await session('ep-live-c');
+      const otherOrg = await session('ep-live-a', gateway, 'org-2');
+      const closed = await session('ep-live-closed', secondGateway);
+      closed.s.close();
+      const messages: string[] = [];
+      // Every delivery subject: per endpoint (parley.deliver.>), queued (parley.deliverq.>), per organization (parley.deliverg.>).
+      const watch = operator.subscribe('parley.*.>', { callback: (_e, m) => m.subject.startsWith('parley.deliver') && messages.push(m.subject) });
+      await operator.flush();
+
+      const targets = ['ep-live-a', 'ep-live-b', 'ep-live-closed', 'ep-live-absent'];
+      expect(await deliverToEndpoints(presence, targets.map((userEndpointId) => ({ organizationId: org, userEndpointId })), note('live-1'), { liveOnly: true })).toEqual({ live: 4, queued: 0, unconfirmed: 0 });
+      await waitFor(() => a.pushed.length === 1 && b.pushed.length === 1, { description: 'both gateways pushed it' });
+      await presence.flush();
+      await operator.flush();
+      expect(messages).toEqual([`parley.deliverg.${org}`]);
+      expect([a.ids(), b.ids(), notTargeted.ids(), otherOrg.ids(), closed.ids()]).toEqual([['live-1'], ['live-1'], [], [], []]);
+      for (const ep of targets) expect(await queued(ep)).toBe(false);
+
+      // The last session of an organization on a gateway gone, that gateway no longer receives its group messages.
+      b.s.close();
+      await secondGateway.flush();
+      await deliverToEndpoints(presence, [{ organizationId: org, userEndpointId: 'ep-live-a' }], note('live-2'), { liveOnly: true });
+      await waitFor(() => a.pushed.length === 2, { description: 'the second delivery' });
+      expect(b.ids()).toEqual(['live-1']);
+      const subjects = (secondGateway as unknown as { protocol: { subscriptions: { all(): Array<{ subject: string }> } } }).protocol.subscriptions.all().map((x) => x.subject);
+      expect(subjects.filter((x) => x.startsWith('parley.'))).toEqual([]);
+      watch.unsubscribe();
+      for (const x of [a, notTargeted, otherOrg]) x.s.close();
+    } finally {
+      await secondGateway.close();
+    }
   });
 });

@@ -5,10 +5,12 @@ import {
   DELIVERY_STREAM,
   type EndpointDelivery,
   type EndpointSessionControl,
+  type GroupDelivery,
   deliveryConsumerName,
   endpointDeliverySubject,
   endpointQueuedSubject,
   endpointSessionSubject,
+  organizationDeliverySubject,
 } from '@parley/contracts';
 import { NATS_CONNECTION } from './tokens';
 
@@ -25,10 +27,56 @@ const ACK_WAIT_MS = 30_000;
 const decoder = new TextDecoder();
 
 /**
+ * The live-only group deliveries of a connection's sessions (deliverToEndpoints with liveOnly:
+ * a conference's events): one subscription to `parley.deliverg.<org>` per organization that has
+ * a session on this connection, made with its first session and dropped with its last. Each
+ * message names its targets; those with a session here get it pushed, the rest are another
+ * gateway's (or have no session: nothing is kept for them).
+ */
+class OrganizationDeliveries {
+  private readonly organizations = new Map<string, { sub: Subscription; sessions: Map<string, Set<EndpointSession>> }>();
+
+  constructor(private readonly nc: NatsConnection) {}
+
+  /** Subscribed once the connection's next flush completes (EndpointSession.open flushes before it announces itself). */
+  attach(session: EndpointSession): void {
+    let org = this.organizations.get(session.organizationId);
+    if (!org) {
+      const sessions = new Map<string, Set<EndpointSession>>();
+      const sub = this.nc.subscribe(organizationDeliverySubject(session.organizationId), {
+        callback: (err, m) => {
+          if (err) return;
+          const group = JSON.parse(decoder.decode(m.data)) as GroupDelivery;
+          for (const target of group.targets) for (const s of sessions.get(target) ?? []) s.pushLive(group.delivery);
+        },
+      });
+      this.organizations.set(session.organizationId, (org = { sub, sessions }));
+    }
+    const mine = org.sessions.get(session.userEndpointId);
+    if (mine) mine.add(session);
+    else org.sessions.set(session.userEndpointId, new Set([session]));
+  }
+
+  detach(session: EndpointSession): void {
+    const org = this.organizations.get(session.organizationId);
+    const mine = org?.sessions.get(session.userEndpointId);
+    if (!org || !mine?.delete(session)) return;
+    if (mine.size === 0) org.sessions.delete(session.userEndpointId);
+    if (org.sessions.size > 0) return;
+    org.sub.unsubscribe();
+    this.organizations.delete(session.organizationId);
+  }
+}
+
+const groupDeliveries = new WeakMap<NatsConnection, OrganizationDeliveries>();
+const groupDeliveriesOf = (nc: NatsConnection): OrganizationDeliveries => groupDeliveries.get(nc) ?? groupDeliveries.set(nc, new OrganizationDeliveries(nc)).get(nc)!;
+
+/**
  * One endpoint's delivery session on this gateway:
  * - live (qos 0): a core subscription to `parley.deliver.<org>.<endpoint>`, pushed as it comes.
  *   While no session anywhere is subscribed, NATS answers the sender "no responders" and the
- *   sender stores the delivery in the endpoint's queue instead (deliverToEndpoints);
+ *   sender stores the delivery in the endpoint's queue instead (deliverToEndpoints); live-only
+ *   deliveries to many endpoints come once per organization (OrganizationDeliveries);
  * - queued (qos 1, and qos 0 sent while the endpoint had no session): the endpoint's durable
  *   consumer on PARLEY_DELIVERY. A qos 0 delivery is acknowledged to JetStream as soon as it is
  *   pushed (the client does not acknowledge qos 0); a qos 1 delivery only when the client
@@ -67,6 +115,7 @@ export class EndpointSession {
       },
     });
     this.subs = [control, live];
+    groupDeliveriesOf(this.nc).attach(this);
     await this.nc.flush(); // subscribed on the server before anything is announced
     this.nc.publish(endpointSessionSubject(org, ep), JSON.stringify({ kind: 'opened', sessionId: this.id } satisfies EndpointSessionControl));
 
@@ -102,6 +151,11 @@ export class EndpointSession {
     })();
   }
 
+  /** A live-only delivery addressed to this session's endpoint among others. */
+  pushLive(delivery: EndpointDelivery): void {
+    if (!this.closed) this.sink.push(delivery);
+  }
+
   /** The client handled these qos 1 deliveries. Unknown ids (already acknowledged, another session's) are ignored. */
   ack(ids: string[]): void {
     for (const id of ids) {
@@ -127,6 +181,7 @@ export class EndpointSession {
     if (this.closed) return;
     this.closed = true;
     for (const s of this.subs) s.unsubscribe();
+    groupDeliveriesOf(this.nc).detach(this);
     this.messages?.stop();
     for (const m of this.unacked.values()) m.nak();
     this.unacked.clear();

@@ -47,6 +47,19 @@ export const endpointQueuedSubject = (organizationId: string, userEndpointId: st
 export const endpointSessionSubject = (organizationId: string, userEndpointId: string): string => `parley.session.${organizationId}.${userEndpointId}`;
 
 /**
+ * Live-only deliveries (a conference's own events) to many endpoints of one organization: one
+ * message on `parley.deliverg.<org>` naming its targets, received by each gateway that holds a
+ * session of that organization, which pushes it to its own sessions among the targets. An event
+ * for a conference of n endpoints is then one message per gateway, not n.
+ */
+export const organizationDeliverySubject = (organizationId: string): string => `parley.deliverg.${organizationId}`;
+export interface GroupDelivery {
+  /** User endpoint ids of the organization. */
+  targets: string[];
+  delivery: EndpointDelivery;
+}
+
+/**
  * The durable JetStream consumer that holds one endpoint's queue position: a hash, because
  * consumer names are file names on the server and `<org>-<endpoint>` could be ambiguous.
  */

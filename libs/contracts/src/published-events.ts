@@ -41,6 +41,10 @@ const object = (required: Record<string, JsonSchema>, optional: Record<string, J
 const byEndpoint = { userEndpointId: text('the endpoint that did it'), userId: text('its user') };
 const metadataEntry = object({ value: text(), userId: text(), lastModified: instant() }, { userEndpointId: text() });
 const endpointRef = { userEndpointId: text(), organizationId: text(), userId: text() };
+const ENDPOINT_DELIVERY = object(
+  { id: text('the delivery id; a qos 1 delivery is acknowledged with it'), qos: { type: 'integer', enum: [0, 1] }, event: freeObject('the event as sent') },
+  { expiresAt: instant('a delivery that waited for the endpoint to connect is dropped after this instant') },
+);
 
 /** Every published event type (a missing one does not compile), at the version its producer records. */
 export const PUBLISHED_EVENTS: { [K in PublishedEventType]: PublishedEvent<Extract<PublishedUnion, { type: K }>['schemaVersion']> } = {
@@ -221,10 +225,21 @@ export function asyncApiDocument(version: string): JsonSchema {
         EndpointDelivery: {
           name: 'EndpointDelivery',
           contentType: 'application/json',
-          payload: object(
-            { id: text('the delivery id; a qos 1 delivery is acknowledged with it'), qos: { type: 'integer', enum: [0, 1] }, event: freeObject('the event as sent') },
-            { expiresAt: instant('a delivery that waited for the endpoint to connect is dropped after this instant') },
-          ),
+          payload: ENDPOINT_DELIVERY,
+        },
+      },
+    },
+    organizationDeliveries: {
+      address: 'parley.deliverg.{organizationId}',
+      title: 'Live-only deliveries to several endpoints of an organization',
+      description:
+        "A conference's own events for the endpoints joined to it (core NATS, nothing kept): each gateway holding a session of the organization receives the message once and pushes its delivery to its own sessions among the targets.",
+      parameters: { organizationId: id('the organization') },
+      messages: {
+        GroupDelivery: {
+          name: 'GroupDelivery',
+          contentType: 'application/json',
+          payload: object({ targets: { type: 'array', items: text('a user endpoint id of the organization') }, delivery: ENDPOINT_DELIVERY }),
         },
       },
     },

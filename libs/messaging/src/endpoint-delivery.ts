@@ -1,6 +1,6 @@
 import { JSONPath } from 'jsonpath-plus';
 import { type ConnectionOptions, type NatsConnection, createInbox } from 'nats';
-import { DELIVERY_STREAM, type EndpointDelivery, deliveryConsumerName, endpointDeliverySubject, endpointQueuedSubject } from '@parley/contracts';
+import { DELIVERY_STREAM, type EndpointDelivery, type GroupDelivery, deliveryConsumerName, endpointDeliverySubject, endpointQueuedSubject, organizationDeliverySubject } from '@parley/contracts';
 
 export interface DeliveryTarget {
   organizationId: string;
@@ -23,9 +23,14 @@ export interface DeliveryOptions {
    * For what an endpoint can read again elsewhere: a conference's events are in its feed
    * (`GET /conferences/{id}/events?v=`), so a client that connects late catches up there, and a
    * conference of many endpoints that have not connected yet does not fill a queue each.
+   * Sent as one message per organization (`parley.deliverg.<org>`, naming the targets), which
+   * each gateway holding a session of the organization receives once.
    */
   liveOnly?: boolean;
 }
+
+/** Targets per live-only group message: keeps a message far below NATS's payload limit (1 MB) with ids of up to 128 characters. */
+export const GROUP_DELIVERY_TARGETS = 1000;
 
 /** The most a qos 0 delivery waits for the NATS server to say which endpoints have no session (normally one round trip). */
 export const DELIVERY_CONFIRM_TIMEOUT_MS = 2000;
@@ -47,24 +52,32 @@ const encoder = new TextEncoder();
  *   most once: what reached a subscribed session is not queued, even if that gateway is slow.
  * - qos 1: stored in each endpoint's queue; the endpoint's sessions deliver it until the client
  *   acknowledges it.
- * With `liveOnly`, qos 0 goes to the sessions there are and nothing is kept (see DeliveryOptions);
- * it resolves once the messages are handed to the connection.
+ * With `liveOnly`, qos 0 goes to the sessions there are and nothing is kept (see DeliveryOptions):
+ * one message per organization (and per GROUP_DELIVERY_TARGETS targets) for the gateways holding
+ * its sessions, instead of one per endpoint; it resolves once the messages are handed to the
+ * connection.
  * A stored delivery has `Nats-Msg-Id` = delivery id + endpoint, so a retried send is stored once.
  * The queue is PARLEY_DELIVERY: at most 1,000 per endpoint (the oldest go first) and 24 h; the
  * presence service purges an endpoint's queue when it is unregistered or expires (twice its
  * keepAliveSeconds after its last register or keepalive).
  */
 export async function deliverToEndpoints(nc: NatsConnection, targets: DeliveryTarget[], delivery: EndpointDelivery, options: DeliveryOptions = {}): Promise<DeliveryOutcome> {
-  const data = encoder.encode(JSON.stringify(delivery));
   if (delivery.qos === 1) {
-    await queue(nc, targets, delivery.id, data);
+    await queue(nc, targets, delivery.id, encoder.encode(JSON.stringify(delivery)));
     return { live: 0, queued: targets.length, unconfirmed: 0 };
   }
   if (options.liveOnly) {
     // Handed to the connection, which sends them at once: no flush (a round trip) to wait for, as nothing depends on the server's answer.
-    for (const t of targets) nc.publish(endpointDeliverySubject(t.organizationId, t.userEndpointId), data);
+    const byOrganization = new Map<string, string[]>();
+    for (const t of targets) (byOrganization.get(t.organizationId) ?? byOrganization.set(t.organizationId, []).get(t.organizationId)!).push(t.userEndpointId);
+    for (const [organizationId, endpoints] of byOrganization) {
+      for (let i = 0; i < endpoints.length; i += GROUP_DELIVERY_TARGETS) {
+        nc.publish(organizationDeliverySubject(organizationId), encoder.encode(JSON.stringify({ targets: endpoints.slice(i, i + GROUP_DELIVERY_TARGETS), delivery } satisfies GroupDelivery)));
+      }
+    }
     return { live: targets.length, queued: 0, unconfirmed: 0 };
   }
+  const data = encoder.encode(JSON.stringify(delivery));
   const found = await sendLive(nc, targets, data);
   const absent = targets.filter((_, i) => found[i] === 'no session');
   await queue(nc, absent, delivery.id, data);

@@ -58,7 +58,7 @@ export const NATS_PERMISSIONS: Readonly<Record<string, NatsUserPermissions>> = {
       // Commands only services send: the presence service's verdict on a participant.
       deny: ['parley.conference.cmd.updateParticipantState'],
     },
-    subscribe: { allow: [`${inboxPrefixOf('gateway')}.>`, ...events(CONFERENCE_CONTEXT), 'parley.session.>', 'parley.deliver.>'] },
+    subscribe: { allow: [`${inboxPrefixOf('gateway')}.>`, ...events(CONFERENCE_CONTEXT), 'parley.session.>', 'parley.deliver.>', 'parley.deliverg.>'] },
     allowResponses: false,
   },
   conference: {
@@ -72,6 +72,7 @@ export const NATS_PERMISSIONS: Readonly<Record<string, NatsUserPermissions>> = {
         'parley.conference.cmd.updateParticipantState',
         'parley.conference.cmd.leave',
         'parley.deliver.>',
+        'parley.deliverg.>',
         'parley.deliverq.>',
         'parley.session.>',
         ...events(USER_ENDPOINT_CONTEXT, USER_EVENT_CONTEXT),
