@@ -69,7 +69,11 @@ class OrganizationDeliveries {
 }
 
 const groupDeliveries = new WeakMap<NatsConnection, OrganizationDeliveries>();
-const groupDeliveriesOf = (nc: NatsConnection): OrganizationDeliveries => groupDeliveries.get(nc) ?? groupDeliveries.set(nc, new OrganizationDeliveries(nc)).get(nc)!;
+function groupDeliveriesOf(nc: NatsConnection): OrganizationDeliveries {
+  let g = groupDeliveries.get(nc);
+  if (!g) groupDeliveries.set(nc, (g = new OrganizationDeliveries(nc)));
+  return g;
+}
 
 /**
  * One endpoint's delivery session on this gateway:

@@ -69,7 +69,11 @@ export async function deliverToEndpoints(nc: NatsConnection, targets: DeliveryTa
   if (options.liveOnly) {
     // Handed to the connection, which sends them at once: no flush (a round trip) to wait for, as nothing depends on the server's answer.
     const byOrganization = new Map<string, string[]>();
-    for (const t of targets) (byOrganization.get(t.organizationId) ?? byOrganization.set(t.organizationId, []).get(t.organizationId)!).push(t.userEndpointId);
+    for (const t of targets) {
+      const endpoints = byOrganization.get(t.organizationId);
+      if (endpoints) endpoints.push(t.userEndpointId);
+      else byOrganization.set(t.organizationId, [t.userEndpointId]);
+    }
     for (const [organizationId, endpoints] of byOrganization) {
       for (let i = 0; i < endpoints.length; i += GROUP_DELIVERY_TARGETS) {
         nc.publish(organizationDeliverySubject(organizationId), encoder.encode(JSON.stringify({ targets: endpoints.slice(i, i + GROUP_DELIVERY_TARGETS), delivery } satisfies GroupDelivery)));
