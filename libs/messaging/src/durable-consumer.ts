@@ -26,6 +26,15 @@ export interface DurableConsumerOptions {
   durable: string;
   filterSubject: string;
   handle: (msg: ConsumedMessage) => Promise<void>;
+  /**
+   * Handles several messages at once, in stream order (a projection: one transaction for all).
+   * Messages that arrive while a batch is handled form the next one, so a batch forms under load
+   * only and nothing waits for one to fill. When it throws, each message of the batch is handled
+   * alone by `handle`, with that message's own retries and dead letter.
+   */
+  handleBatch?: (msgs: ConsumedMessage[]) => Promise<void>;
+  /** The most messages in one batch (default 64). */
+  maxBatch?: number;
   /** Checks that a replay request is the operator's (signed: operatorHeaders); any other is refused unhandled. */
   assertions: CallerAssertions;
   /** Deliveries before a message is dead-lettered (default 5). */
@@ -55,6 +64,7 @@ export interface ReplayAnswer {
   error?: string;
 }
 
+const consumedOf = (m: JsMsg): ConsumedMessage => ({ subject: m.subject, data: m.data, headers: m.headers, delivery: m.info.redeliveryCount, sequence: m.info.streamSequence });
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 2000);
 const encoder = new TextEncoder();
 
@@ -70,6 +80,7 @@ export class DurableConsumer {
   private messages?: ConsumerMessages;
   private loop?: Promise<void>;
   private replays?: Subscription;
+  private stopping = false;
 
   constructor(private readonly o: DurableConsumerOptions) {}
 
@@ -78,6 +89,7 @@ export class DurableConsumer {
   }
 
   async start(): Promise<void> {
+    this.stopping = false;
     const stream = this.o.stream ?? EVENTS_STREAM;
     const maxDeliver = this.o.maxDeliver ?? 5;
     const jsm = await this.o.nc.jetstreamManager();
@@ -102,9 +114,11 @@ export class DurableConsumer {
     const consumer = await this.o.nc.jetstream().consumers.get(stream, this.o.durable);
     this.messages = await consumer.consume({ max_messages: 64 });
     const messages = this.messages;
-    this.loop = (async () => {
-      for await (const m of messages) await this.process(m, maxDeliver);
-    })();
+    this.loop = this.o.handleBatch
+      ? this.batches(messages, maxDeliver)
+      : (async () => {
+          for await (const m of messages) await this.process(m, maxDeliver);
+        })();
     this.replays = this.o.nc.subscribe(replaySubject(this.o.durable), {
       queue: this.o.durable,
       callback: (err, msg) => {
@@ -128,11 +142,69 @@ export class DurableConsumer {
     });
   }
 
+  /**
+   * Reads messages as they come into a buffer (at most maxBatch: reading waits while it is full)
+   * and handles what the buffer holds whenever the previous batch is done. On stop, the batch in
+   * hand is finished and what is still buffered is handed back (nak) for redelivery at once.
+   */
+  private async batches(messages: ConsumerMessages, maxDeliver: number): Promise<void> {
+    const maxBatch = this.o.maxBatch ?? 64;
+    const buffered: JsMsg[] = [];
+    let ended = false;
+    let wake: (() => void) | undefined;
+    let room: (() => void) | undefined;
+    const read = (async () => {
+      try {
+        for await (const m of messages) {
+          buffered.push(m);
+          wake?.();
+          if (buffered.length >= maxBatch) await new Promise<void>((resolve) => (room = resolve));
+        }
+      } finally {
+        ended = true;
+        wake?.();
+      }
+    })();
+    for (;;) {
+      if (buffered.length === 0) {
+        if (ended) break;
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+        continue;
+      }
+      if (this.stopping) {
+        for (const m of buffered.splice(0)) m.nak();
+        room?.();
+        continue;
+      }
+      const batch = buffered.splice(0, maxBatch);
+      room?.();
+      room = undefined;
+      await this.processBatch(batch, maxDeliver);
+    }
+    await read;
+  }
+
+  private async processBatch(batch: JsMsg[], maxDeliver: number): Promise<void> {
+    if (batch.length === 1 || !this.o.handleBatch) {
+      for (const m of batch) await this.process(m, maxDeliver);
+      return;
+    }
+    try {
+      await this.o.handleBatch(batch.map(consumedOf));
+    } catch (err) {
+      this.o.log?.(`consumer ${this.o.durable}: a batch of ${batch.length} failed; handling each message alone`, err);
+      for (const m of batch) await this.process(m, maxDeliver);
+      return;
+    }
+    for (const m of batch) m.ack();
+  }
+
   private async process(m: JsMsg, maxDeliver: number): Promise<void> {
     const backoff = this.o.backoffMs ?? [100, 500, 2000, 5000];
     const delivery = m.info.redeliveryCount;
     try {
-      await this.o.handle({ subject: m.subject, data: m.data, headers: m.headers, delivery, sequence: m.info.streamSequence });
+      await this.o.handle(consumedOf(m));
       m.ack();
     } catch (err) {
       const last = err instanceof PermanentFailure || delivery >= maxDeliver;
@@ -167,6 +239,7 @@ export class DurableConsumer {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     this.replays?.unsubscribe();
     this.messages?.stop();
     await this.loop;

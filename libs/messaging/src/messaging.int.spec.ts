@@ -178,4 +178,44 @@ describe('messaging over a real nats-server', () => {
     expect(again).toEqual(['three']);
     await resumed.stop();
   });
+
+  it('in batches: what arrives while a batch is handled forms the next one (at most maxBatch), in order; a failed batch is handled message by message, the poison one dead-lettered', async () => {
+    const jsm = await nc.jetstreamManager();
+    await provisionStreams(jsm, { replicas: 1 });
+    const js = nc.jetstream();
+    const n = (m: ConsumedMessage) => JSON.parse(new TextDecoder().decode(m.data)).n as string;
+    const names = Array.from({ length: 40 }, (_, i) => (i === 17 ? 'poison' : `m${i}`));
+    for (const x of names) await js.publish(`parley.evt.batch.s1.${x}`, JSON.stringify({ n: x }));
+    const deadBefore = (await jsm.streams.info(DEAD_LETTER_STREAM)).state.messages;
+    const seen: string[] = [];
+    const batches: string[][] = [];
+    const consumer = new DurableConsumer({
+      nc,
+      assertions: assertionsOf('test'),
+      durable: 'test-batches',
+      filterSubject: 'parley.evt.batch.>',
+      maxDeliver: 2,
+      backoffMs: [10],
+      maxBatch: 8,
+      handle: async (m) => {
+        if (n(m) === 'poison') throw new Error('never works');
+        seen.push(n(m));
+      },
+      handleBatch: async (msgs) => {
+        batches.push(msgs.map(n));
+        await new Promise((r) => setTimeout(r, 20)); // a transaction's time: the next messages gather meanwhile
+        if (msgs.some((m) => n(m) === 'poison')) throw new Error('the batch holds a poison message');
+        seen.push(...msgs.map(n));
+      },
+    });
+    await consumer.start();
+    await waitFor(async () => seen.length === 39 && (await jsm.streams.info(DEAD_LETTER_STREAM)).state.messages === deadBefore + 1, { description: 'all but the poison handled, it dead-lettered' });
+    await consumer.stop();
+    expect(seen).toEqual(names.filter((x) => x !== 'poison'));
+    expect(Math.max(...batches.map((b) => b.length))).toBe(8);
+    const poisonBatch = batches.find((b) => b.includes('poison'));
+    expect(poisonBatch?.length).toBeGreaterThan(1); // its companions were handled alone, once
+    const dead = await jsm.streams.getMessage(DEAD_LETTER_STREAM, { last_by_subj: 'parley.dlq.test-batches' });
+    expect(dead.header.get(DeadLetterHeaders.error)).toBe('never works');
+  });
 });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AckPolicy, DeliverPolicy, type JetStreamManager, type NatsConnection, nanos } from 'nats';
 import { EVENTS_STREAM } from '@parley/contracts';
 import { type Leadership, LoopSleeper, type RecordedEvent, decodeRelayedEvent, positionOf } from '@parley/eventsourcing';
-import { DurableConsumer } from '@parley/messaging';
+import { type ConsumedMessage, DurableConsumer } from '@parley/messaging';
 import type { Kit } from './kit';
 import { type EventHistory, type EventProjection, type JetStreamProjection, type Projections, tableOf } from './projections';
 import { upcasterRegistry } from './stores';
@@ -153,8 +153,9 @@ export interface RunningProjections {
  * Runs what keeps the projections that are not written inline current: an AfterCommitProjector
  * per after-commit projection, and for each jetstream projection one durable consumer
  * (`projection-<name>-v<version>`), from the stream sequence after the one the build ended at;
- * each event is applied with the new position in one transaction (so a redelivery is skipped),
- * and the projection's `then` runs after that commit.
+ * the events that arrived while the previous ones were applied are applied together with the new
+ * position in one transaction (so a redelivery is skipped, and a burst costs one commit), and the
+ * projection's `then` runs for each after that commit.
  */
 export async function startProjectionRunners(kit: Kit, projections: Projections, pollMs: number): Promise<RunningProjections> {
   const jsm = await kit.nc.jetstreamManager();
@@ -163,7 +164,7 @@ export async function startProjectionRunners(kit: Kit, projections: Projections,
 
   const consumerFor = async (p: JetStreamProjection<unknown>): Promise<DurableConsumer> => {
     const { streamSequence } = await projections.position(p.name);
-    const table = tableOf(p);
+    const applyBatch = applyBatchOf(p, tableOf(p));
     return new DurableConsumer({
       nc: kit.nc,
       assertions: kit.assertions,
@@ -173,22 +174,37 @@ export async function startProjectionRunners(kit: Kit, projections: Projections,
       maxDeliver: 20,
       backoffMs: [100, 500, 2000, 5000, 15000],
       log: (msg, err) => kit.log.warn({ err }, msg),
-      handle: async (msg) => {
-        const sequence = msg.sequence;
-        const event = upcasters.upcast(decodeRelayedEvent(msg.data));
-        if (!p.eventTypes.includes(event.type)) return;
-        const outcome = await kit.store.transaction(async (sql) => {
-          // Moves the checkpoint and takes its row lock in one statement; nothing moved means this
-          // event was applied already (a redelivery), so it is not applied twice.
-          if (sequence !== undefined) {
-            const { rows } = await sql.query(`UPDATE projections SET stream_sequence = $2 WHERE name = $1 AND coalesce(stream_sequence, 0) < $2 RETURNING name`, [p.name, sequence]);
-            if (rows.length === 0) return { applied: false as const };
-          }
-          return { applied: true as const, result: await p.apply(sql, table, event) };
-        });
-        if (outcome.applied && p.then) await p.then(event, outcome.result, kit);
-      },
+      handle: (msg) => applyBatch([msg]),
+      handleBatch: applyBatch,
     });
+  };
+
+  /**
+   * Applies a batch of one projection's messages (in stream order) and moves its checkpoint, in
+   * one transaction; then runs `then` for each event applied, in order. The checkpoint's row is
+   * locked first: a message at or before it was applied already (a redelivery) and is skipped.
+   * A replayed dead letter names the sequence it came from; one without is applied as it is.
+   */
+  const applyBatchOf = (p: JetStreamProjection<unknown>, table: string) => async (msgs: ConsumedMessage[]) => {
+    const handled = msgs
+      .map((msg) => ({ sequence: msg.sequence, event: upcasters.upcast(decodeRelayedEvent(msg.data)) }))
+      .filter((m) => p.eventTypes.includes(m.event.type));
+    if (handled.length === 0) return;
+    const applied = await kit.store.transaction(async (sql) => {
+      const { rows } = await sql.query<{ stream_sequence: string | null }>(`SELECT stream_sequence FROM projections WHERE name = $1 FOR UPDATE`, [p.name]);
+      let at = Number(rows[0]?.stream_sequence ?? 0);
+      const out: Array<{ event: RecordedEvent; result: unknown }> = [];
+      for (const m of handled) {
+        if (m.sequence !== undefined) {
+          if (m.sequence <= at) continue;
+          at = m.sequence;
+        }
+        out.push({ event: m.event, result: await p.apply(sql, table, m.event) });
+      }
+      await sql.query(`UPDATE projections SET stream_sequence = $2 WHERE name = $1 AND coalesce(stream_sequence, 0) < $2`, [p.name, at]);
+      return out;
+    });
+    if (p.then) for (const a of applied) await p.then(a.event, a.result, kit);
   };
 
   const start = async (p: JetStreamProjection<unknown>) => {

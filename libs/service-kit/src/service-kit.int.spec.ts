@@ -9,7 +9,7 @@ import { type NatsServerHandle, type PostgresHandle, startNats, startPostgres, w
 import { Aggregate } from './aggregate';
 import { eventConsumer, skip } from './consumers';
 import { KIT, type Kit } from './kit';
-import { type StateProjection, eventProjection, stateProjection, tableOf } from './projections';
+import { type StateProjection, eventProjection, jetStreamProjection, stateProjection, tableOf } from './projections';
 import { askProjectionAdmin } from './projection-admin';
 import { type RunningService, type ServiceDefinition, defineService, startService } from './service';
 import { int } from '@parley/messaging';
@@ -77,6 +77,21 @@ const additions = eventProjection({
   },
 });
 
+/** A jetstream projection of the counters' own events (standing for another service's), and what its `then` saw. */
+const tallied: string[] = [];
+const tally = jetStreamProjection<string>({
+  name: 'kittest_tally',
+  version: 1,
+  subject: `${EVENTS_SUBJECT_ROOT}.counter.>`,
+  eventTypes: ['CounterAdded'],
+  schema: (t) => [`create table ${t} (seq serial primary key, event_id uuid not null, counter_id text not null)`],
+  apply: async (sql, t, e) => {
+    await sql.query(`insert into ${t} (event_id, counter_id) values ($1, $2)`, [e.eventId, (e.data as { counterId: string }).counterId]);
+    return e.eventId;
+  },
+  then: async (_e, eventId) => void tallied.push(eventId),
+});
+
 const handled: string[] = [];
 let consumerBroken = false;
 
@@ -100,7 +115,7 @@ const counterService = (projection: StateProjection<CounterState>): ServiceDefin
     // The client here stands for the gateway: the one whose signed callers this service takes.
     callers: ['client'],
     settings,
-    eventStore: { projections: [projection, additions] },
+    eventStore: { projections: [projection, additions, tally] },
     controllers: [CounterController],
     consumers: () => [
       eventConsumer<CounterEvent>({
@@ -212,6 +227,22 @@ describe('a service on the kit', () => {
     expect(await query(`select * from kittest_additions_v1 order by event_id`)).toEqual(live);
     await add('e', 1);
     await waitFor(async () => (await log()).length === 7, { description: 'the projector going on after the rebuild' });
+  });
+
+  it('applies a burst of another stream\'s events to a jetstream projection each once, in stream order, with its checkpoint at the last; then runs once for each, in the same order', async () => {
+    const burst = Array.from({ length: 40 }, (_, i) => `burst-${i}`);
+    await Promise.all(burst.map((id) => add(id, 1)));
+    const rows = () => query<{ event_id: string; counter_id: string }>(`select event_id, counter_id from kittest_tally_v1 where counter_id like 'burst-%' order by seq`);
+    await waitFor(async () => (await rows()).length >= burst.length, { description: 'the burst in the tally' });
+    const applied = await rows();
+    expect(applied.map((r) => r.counter_id).sort()).toEqual([...burst].sort());
+    const jsm = await nc.jetstreamManager();
+    const { state } = await jsm.streams.info('PARLEY_EVENTS', { subjects_filter: `${EVENTS_SUBJECT_ROOT}.counter.>` });
+    // In stream order: the JetStream sequence of each event, as the tally applied them, rises.
+    const sequences = await Promise.all(applied.map(async (r) => (await jsm.streams.getMessage('PARLEY_EVENTS', { last_by_subj: `${EVENTS_SUBJECT_ROOT}.counter.org-1.${r.counter_id}.CounterAdded` })).seq));
+    expect(sequences).toEqual([...sequences].sort((a, b) => a - b));
+    await waitFor(async () => Number((await query<{ stream_sequence: string }>(`select stream_sequence from projections where name = 'kittest_tally'`))[0].stream_sequence) === state.last_seq, { description: 'the checkpoint at the last event' });
+    expect(tallied.filter((id) => applied.some((r) => r.event_id === id))).toEqual(applied.map((r) => r.event_id));
   });
 
   it('dead-letters an event its consumer keeps failing on, with the error, and a replay delivers it once the handler is fixed', async () => {
