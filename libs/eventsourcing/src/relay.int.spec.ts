@@ -265,6 +265,30 @@ describe('EventRelay', () => {
     expect(again.stats).toMatchObject({ deadLettered: 0, errors: 0 });
   });
 
+  it('saves its checkpoint at most every checkpointIntervalMs, and only ever forward: a position left unsaved is dropped once a later one is saved', async () => {
+    const written: RecordedEvent[] = [];
+    for (const id of rooms(9)) written.push(...(await store.append(id, 0, [newEvent('Ticked')])).events);
+    const saved: bigint[] = [];
+    let reads = 0;
+    // Every other read is slow, so batches alternate: saved (the interval has passed), left unsaved (it has not).
+    const recording = new Proxy(store, {
+      get: (target, key) => {
+        if (key === 'saveCheckpoint') return (...args: Parameters<PostgresEventStore['saveCheckpoint']>) => (saved.push(args[1].globalPosition), target.saveCheckpoint(...args));
+        if (key === 'readAll') return async (...args: Parameters<PostgresEventStore['readAll']>) => (reads++ % 2 === 0 && (await sleep(300)), target.readAll(...args));
+        const value = Reflect.get(target, key) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const r = relay({ store: recording, batchSize: 3, checkpointIntervalMs: 200 });
+    r.start();
+    await waitFor(async () => (await streamCount()) === written.length, { description: 'every event published' });
+    await waitFor(() => reads >= 4, { description: 'the read after the last batch' });
+    await r.stop();
+    // Batches of events 1–3 (saved), 4–6 (unsaved: 200 ms had not passed), 7–9 (saved); then nothing new, and 4–6 is not saved after 7–9.
+    expect(saved.map(String)).toEqual([written[2].globalPosition, written[8].globalPosition].map(String));
+    expect(String((await store.loadCheckpoint('relay:conference')).globalPosition)).toBe(String(written[8].globalPosition));
+  });
+
   it('publishes right after kick() instead of waiting for the next poll', async () => {
     const r = relay({ pollIntervalMs: 60_000 });
     r.start();
