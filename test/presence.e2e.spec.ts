@@ -291,6 +291,14 @@ describe('presence: user endpoints, keepalive, delivery', () => {
       const sent = await ws.next((d) => d.event.type === 'CobrowseStartedEvent');
       expect(sent.qos).toBe(1);
       ws.ack(sent.id);
+      // The leaving endpoint still receives its own ConferenceLeftEvent; the others too.
+      const customerWs = await socket(customer, 'ep-cc');
+      await customer.post('/conferences/leave', { conferenceId: conf, userEndpointId: 'ep-cc' });
+      for (const s of [ws, customerWs]) expect((await s.next((d) => d.event.type === 'ConferenceLeftEvent', 0, 'the leave')).event).toMatchObject({ conferenceId: conf, userEndpointId: 'ep-cc' });
+      await agent.post('/conferences/updateMetadata', { conferenceId: conf, userEndpointId: 'ep-ca', operation: 'SET', key: 'after-leave', value: 'x' });
+      await ws.next((d) => d.event.type === 'ConferenceMetadataUpdatedEvent' && d.event.key === 'after-leave', 0, 'the update after the leave');
+      expect(customerWs.received.some((d) => d.event.type === 'ConferenceMetadataUpdatedEvent')).toBe(false);
+      await customerWs.close();
       await ws.close();
     });
 

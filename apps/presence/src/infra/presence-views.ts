@@ -83,17 +83,25 @@ export const presenceParticipations = jetStreamProjection<string[]>({
     )`,
     `create index ${t}_conference on ${t} (organization_id, conference_id)`,
   ],
-  // The participation change, and who is joined to receive the event (the joining endpoint included, the leaving one still included).
+  // The participation change, and who is joined to receive the event (the joining endpoint included, the leaving one still
+  // included), in one statement: a data-modifying WITH runs on the same snapshot as the SELECT, which sees the rows as they
+  // were before it (so the leaving endpoint is still listed, and the joining one comes from the INSERT's RETURNING).
   async apply(sql, t, e) {
     const conference = conferenceOfStream(e.streamId, e.metadata.organizationId);
     if (!conference) return [];
     const { organizationId, conferenceId } = conference;
     const endpointOf = (e.data as { userEndpointId?: string }).userEndpointId;
-    if (e.type === 'ConferenceJoinedEvent' && endpointOf) await sql.query(`insert into ${t} values ($1, $2, $3) on conflict do nothing`, [organizationId, endpointOf, conferenceId]);
-    const { rows } = await sql.query<{ user_endpoint_id: string }>(`select user_endpoint_id from ${t} where organization_id = $1 and conference_id = $2 order by user_endpoint_id`, [organizationId, conferenceId]);
-    if (e.type === 'ConferenceLeftEvent' && endpointOf) await sql.query(`delete from ${t} where organization_id = $1 and user_endpoint_id = $2 and conference_id = $3`, [organizationId, endpointOf, conferenceId]);
-    if (e.type === 'ConferenceEndedEvent') await sql.query(`delete from ${t} where organization_id = $1 and conference_id = $2`, [organizationId, conferenceId]);
-    return rows.map((r) => r.user_endpoint_id);
+    const joined = `select user_endpoint_id from ${t} where organization_id = $1 and conference_id = $2`;
+    const [text, values] =
+      e.type === 'ConferenceJoinedEvent' && endpointOf
+        ? [`with added as (insert into ${t} values ($1, $3, $2) on conflict do nothing returning user_endpoint_id) ${joined} union select user_endpoint_id from added`, [organizationId, conferenceId, endpointOf]]
+        : e.type === 'ConferenceLeftEvent' && endpointOf
+          ? [`with gone as (delete from ${t} where organization_id = $1 and conference_id = $2 and user_endpoint_id = $3) ${joined}`, [organizationId, conferenceId, endpointOf]]
+          : e.type === 'ConferenceEndedEvent'
+            ? [`delete from ${t} where organization_id = $1 and conference_id = $2 returning user_endpoint_id`, [organizationId, conferenceId]]
+            : [joined, [organizationId, conferenceId]];
+    const { rows } = await sql.query<{ user_endpoint_id: string }>(text, values);
+    return rows.map((r) => r.user_endpoint_id).sort();
   },
   async then(e, recipients, kit) {
     const conference = conferenceOfStream(e.streamId, e.metadata.organizationId);
