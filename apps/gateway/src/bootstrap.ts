@@ -63,7 +63,7 @@ export async function startGateway(config: GatewayConfig, auth: AuthConfig): Pro
 
     const metrics = app.get(Metrics);
     const fastify = app.getHttpAdapter().getInstance();
-    await registerSecurityHeaders(fastify);
+    registerSecurityHeaders(fastify);
     registerBodyParsers(fastify, config.bodyLimitBytes);
     await registerRateLimits(fastify, config.rateLimits, (limit) => metrics.rateLimited.inc({ limit }));
     fastify.addHook('onResponse', async (req, reply) => {

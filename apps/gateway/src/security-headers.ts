@@ -1,5 +1,6 @@
-import helmet from '@fastify/helmet';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import helmet from 'helmet';
 
 /** Where Swagger UI is served: its page needs inline styles and data: images, nothing else does. */
 export const DOCS_PATH_PREFIX = '/rtc-api/docs';
@@ -40,8 +41,30 @@ const isDocs = (req: FastifyRequest): boolean => {
 };
 
 /**
- * Security headers on every answer of the public listener (API, demo page, docs), with
- * @fastify/helmet: X-Frame-Options DENY, X-Content-Type-Options nosniff, Referrer-Policy
+ * The headers helmet sets with Parley's options, worked out once by helmet itself (its middleware
+ * run against a response that records them): they are the same for every request, and building
+ * helmet's middleware for each request (as @fastify/helmet does) cost more than the rest of the
+ * gateway's hooks together (BENCHMARKS.md).
+ */
+export const HELMET_HEADERS: Readonly<Record<string, string>> = (() => {
+  const headers: Record<string, string> = {};
+  const recorder = {
+    setHeader: (name: string, value: string | number | readonly string[]) => void (headers[name.toLowerCase()] = String(value)),
+    removeHeader: (name: string) => void delete headers[name.toLowerCase()],
+  };
+  helmet({
+    contentSecurityPolicy: false, // set per request
+    strictTransportSecurity: false, // set per request, over TLS only
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+    crossOriginEmbedderPolicy: false,
+  })({} as IncomingMessage, recorder as unknown as ServerResponse, () => undefined);
+  return Object.freeze(headers);
+})();
+
+/**
+ * Security headers on every answer of the public listener (API, demo page, docs): helmet's
+ * (HELMET_HEADERS): X-Frame-Options DENY, X-Content-Type-Options nosniff, Referrer-Policy
  * no-referrer, Cross-Origin-Opener-Policy and -Resource-Policy same-origin, and the rest of
  * helmet's defaults. Two are Parley's own, decided per request: the Content-Security-Policy
  * (contentSecurityPolicy above; the docs' page gets its two allowances), and
@@ -49,17 +72,11 @@ const isDocs = (req: FastifyRequest): boolean => {
  * with TRUST_PROXY, to a proxy that says so in X-Forwarded-Proto: a browser ignores it over plain
  * HTTP, and a development gateway on http://127.0.0.1 must not pin its host name to HTTPS.
  */
-export async function registerSecurityHeaders(fastify: FastifyInstance): Promise<void> {
-  await fastify.register(helmet, {
-    global: true,
-    contentSecurityPolicy: false, // set below, per request
-    strictTransportSecurity: false, // set below, over TLS only
-    frameguard: { action: 'deny' },
-    referrerPolicy: { policy: 'no-referrer' },
-    crossOriginEmbedderPolicy: false,
-  });
-  fastify.addHook('onRequest', async (req, reply) => {
+export function registerSecurityHeaders(fastify: FastifyInstance): void {
+  fastify.addHook('onRequest', (req, reply, done) => {
+    void reply.headers(HELMET_HEADERS);
     void reply.header('content-security-policy', contentSecurityPolicy({ docs: isDocs(req), host: req.headers.host }));
     if (req.protocol === 'https') void reply.header('strict-transport-security', HSTS_VALUE);
+    done();
   });
 }
