@@ -65,6 +65,15 @@ export class VerifyingNatsServer extends ServerNats {
     }
     return super.handleMessage(channel, natsMsg);
   }
+
+  /**
+   * Parley's patterns are NATS subjects, never JSON objects: Nest's own version first tries
+   * JSON.parse on each request's subject, which throws, so every request paid for an exception
+   * and its stack trace (2 % of the conference service's CPU in the issue 12 profile).
+   */
+  protected override getRouteFromPattern(pattern: string): string {
+    return pattern.startsWith('{') ? super.getRouteFromPattern(pattern) : this.normalizePattern(pattern);
+  }
 }
 
 /** The id of a Nest request packet, so that a refusal answers the request it refuses. */
