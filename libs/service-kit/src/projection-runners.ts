@@ -181,7 +181,8 @@ export async function startProjectionRunners(kit: Kit, projections: Projections,
 
   /**
    * Applies a batch of one projection's messages (in stream order) and moves its checkpoint, in
-   * one transaction; then runs `then` for each event applied, in order. The checkpoint's row is
+   * one transaction; then runs `then` for each event applied, in order (a failed one does not stop
+   * the others'). The checkpoint's row is
    * locked first: a message at or before it was applied already (a redelivery) and is skipped.
    * A replayed dead letter names the sequence it came from; one without is applied as it is.
    */
@@ -204,7 +205,11 @@ export async function startProjectionRunners(kit: Kit, projections: Projections,
       await sql.query(`UPDATE projections SET stream_sequence = $2 WHERE name = $1 AND coalesce(stream_sequence, 0) < $2`, [p.name, at]);
       return out;
     });
-    if (p.then) for (const a of applied) await p.then(a.event, a.result, kit);
+    if (!p.then) return;
+    // Each event's `then` runs even when an earlier one's failed (the events are applied: a redelivery would skip them, so nothing would run it later); the first failure is then reported.
+    let failed: { err: unknown } | undefined;
+    for (const a of applied) await p.then(a.event, a.result, kit).catch((err: unknown) => (failed ??= { err }));
+    if (failed) throw failed.err;
   };
 
   const start = async (p: JetStreamProjection<unknown>) => {
