@@ -16,6 +16,11 @@ export interface TokenVerifierOptions {
 
 const unauthorized = (message: string, details?: Record<string, unknown>) => new ParleyError('UNAUTHORIZED', message, details);
 
+/** Tokens remembered as verified (the oldest go first past this), how long at most, and the longest token remembered. */
+export const VERIFIED_TOKENS = 10_000;
+export const VERIFIED_TOKEN_TTL_MS = 60_000;
+const VERIFIED_TOKEN_MAX_LENGTH = 8192;
+
 /**
  * Turns a bearer token into the Actor it stands for, or fails with ParleyError('UNAUTHORIZED').
  *
@@ -24,6 +29,12 @@ const unauthorized = (message: string, details?: Record<string, unknown>) => new
  * key of that JWKS are accepted, and only with an `iss` and an `aud` claim (checked against
  * JWT_ISSUER and JWT_AUDIENCE, which production requires with a JWKS_URL): an HS256 token is then refused, so the well-known development
  * secret can never open a deployment that delegates to an external identity provider.
+ *
+ * A client sends the same token with every request, so a token that verified is remembered (the
+ * whole token, signature included, is the key: another token never matches it) and answered
+ * from memory until it expires, for at most VERIFIED_TOKEN_TTL_MS (a key removed from the JWKS
+ * stops working as soon as jose's own key cache would notice); a token past its `exp` is checked
+ * again, and refused. At most VERIFIED_TOKENS are remembered.
  */
 export class TokenVerifier {
   private readonly getKey?: JWTVerifyGetKey;
@@ -31,6 +42,7 @@ export class TokenVerifier {
   private readonly baseOptions: JWTVerifyOptions;
   private readonly now: () => Date;
   private readonly clients: AuthConfig['clients'];
+  private readonly verified = new Map<string, { actor: Actor; until: number }>();
 
   constructor(config: AuthConfig, options: TokenVerifierOptions = {}) {
     this.now = options.now ?? (() => new Date());
@@ -61,16 +73,33 @@ export class TokenVerifier {
     }
   }
 
+  /** How many verified tokens are remembered now (at most VERIFIED_TOKENS). */
+  get remembered(): number {
+    return this.verified.size;
+  }
+
   async verify(token: string): Promise<Actor> {
     if (typeof token !== 'string' || token.trim() === '') throw unauthorized('Missing access token');
-    const options: JWTVerifyOptions = { ...this.baseOptions, currentDate: this.now() };
+    const now = this.now();
+    const known = this.verified.get(token);
+    if (known && now.getTime() < known.until) return known.actor;
+    if (known) this.verified.delete(token);
+    const options: JWTVerifyOptions = { ...this.baseOptions, currentDate: now };
     let payload: JWTPayload;
     try {
       payload = this.getKey ? (await jwtVerify(token, this.getKey, options)).payload : (await jwtVerify(token, this.secret as Uint8Array, options)).payload;
     } catch (e) {
       throw translate(e, this.getKey !== undefined);
     }
-    return this.actsForChecked(actorFrom(payload));
+    // Every request with this token gets this same object: frozen, so none can change another's.
+    const checked = this.actsForChecked(actorFrom(payload));
+    const actor = Object.freeze({ ...checked, roles: Object.freeze([...checked.roles]), ...(checked.actsFor ? { actsFor: Object.freeze([...checked.actsFor]) } : {}) }) as Actor;
+    const until = Math.min((payload.exp as number) * 1000, now.getTime() + VERIFIED_TOKEN_TTL_MS);
+    if (token.length <= VERIFIED_TOKEN_MAX_LENGTH && until > now.getTime()) {
+      if (this.verified.size >= VERIFIED_TOKENS) this.verified.delete(this.verified.keys().next().value as string);
+      this.verified.set(token, { actor, until });
+    }
+    return actor;
   }
 
   /**

@@ -1,8 +1,8 @@
-import { SignJWT, type JWTPayload } from 'jose';
+import { type JWK, SignJWT, type JWTPayload, createLocalJWKSet, exportJWK, generateKeyPair } from 'jose';
 import { ParleyError } from '@parley/contracts';
 import { authConfigFromEnv } from './auth-config';
 import { TokenIssuer } from './token-issuer';
-import { TokenVerifier } from './token-verifier';
+import { TokenVerifier, VERIFIED_TOKENS, VERIFIED_TOKEN_TTL_MS } from './token-verifier';
 
 const SECRET = 'unit-test-secret-0123456789abcdef';
 const config = authConfigFromEnv({ JWT_SECRET: SECRET });
@@ -127,5 +127,48 @@ describe('TokenVerifier (HS256)', () => {
     const e = await rejection(verifier.verify(token));
     expect(e.code).toBe('UNAUTHORIZED');
     expect(e.message).toMatch(/Missing access token|malformed/);
+  });
+});
+
+describe('TokenVerifier: a verified token is remembered', () => {
+  it('until it expires: past exp (and the clock tolerance) it is checked again and refused; a tampered copy is never taken for it', async () => {
+    let at = now() * 1000;
+    const verifier = new TokenVerifier(config, { now: () => new Date(at) });
+    const token = await sign({ ...good(), iat: Math.floor(at / 1000), exp: Math.floor(at / 1000) + 30 });
+    const first = await verifier.verify(token);
+    expect(verifier.remembered).toBe(1);
+    expect(await verifier.verify(token)).toBe(first); // answered from memory
+    expect(Object.isFrozen(first) && Object.isFrozen(first.roles)).toBe(true);
+    const [h, p, sig] = token.split('.');
+    const tampered = [h, p, `${sig.slice(0, -2)}${sig.endsWith('AA') ? 'BB' : 'AA'}`].join('.');
+    expect((await rejection(verifier.verify(tampered))).message).toMatch(/signature|malformed/);
+    at += 20_000;
+    expect(await verifier.verify(token)).toBe(first);
+    at += 16_000; // 36 s after: past exp and the 5 s tolerance
+    expect((await rejection(verifier.verify(token))).message).toMatch(/expired/);
+  });
+
+  it(`for at most ${VERIFIED_TOKEN_TTL_MS / 1000} s: a key gone from the key set stops opening it then`, async () => {
+    const ec = await generateKeyPair('ES256');
+    const jwk: JWK = { ...(await exportJWK(ec.publicKey)), kid: 'ec-1', alg: 'ES256' };
+    let keys: JWK[] = [jwk];
+    let at = now() * 1000;
+    const verifier = new TokenVerifier(authConfigFromEnv({ JWKS_URL: 'https://idp.example/jwks.json' }), { jwks: (h, t) => createLocalJWKSet({ keys })(h, t), now: () => new Date(at) });
+    const token = await new SignJWT({ sub: 'idp-user', organization_id: 'org1', roles: ['AGENT'], iss: 'https://idp.example', aud: 'parley', iat: now(), exp: now() + 3600 })
+      .setProtectedHeader({ alg: 'ES256', kid: 'ec-1' })
+      .sign(ec.privateKey);
+    await verifier.verify(token);
+    keys = [];
+    at += VERIFIED_TOKEN_TTL_MS - 1000;
+    await expect(verifier.verify(token)).resolves.toMatchObject({ userId: 'idp-user' });
+    at += 2000;
+    expect((await rejection(verifier.verify(token))).message).toMatch(/key this server does not know/);
+  });
+
+  it(`at most ${VERIFIED_TOKENS} of them, the oldest forgotten first`, async () => {
+    const verifier = new TokenVerifier(config);
+    const tokens = await Promise.all(Array.from({ length: VERIFIED_TOKENS + 5 }, (_, i) => sign({ ...good(), sub: `u${i}` })));
+    for (const t of tokens) await verifier.verify(t);
+    expect(verifier.remembered).toBe(VERIFIED_TOKENS);
   });
 });
