@@ -35,6 +35,14 @@ export interface DurableConsumerOptions {
   handleBatch?: (msgs: ConsumedMessage[]) => Promise<void>;
   /** The most messages in one batch (default 64). */
   maxBatch?: number;
+  /**
+   * In stream order, even across failures: a message whose handler throws is tried again in place
+   * after its back-off, and the messages after it wait (a redelivery would come after them, and a
+   * projection's checkpoint would then skip it). What was handled may still arrive again
+   * (JetStream redelivers what waited past the ack wait): the handler must skip what it has
+   * applied, as projections do by their checkpoint. Each back-off must be shorter than 30 s.
+   */
+  ordered?: boolean;
   /** Checks that a replay request is the operator's (signed: operatorHeaders); any other is refused unhandled. */
   assertions: CallerAssertions;
   /** Deliveries before a message is dead-lettered (default 5). */
@@ -81,6 +89,8 @@ export class DurableConsumer {
   private loop?: Promise<void>;
   private replays?: Subscription;
   private stopping = false;
+  /** Ends an ordered consumer's wait before trying a message again (stop). */
+  private interruptRetry?: () => void;
 
   constructor(private readonly o: DurableConsumerOptions) {}
 
@@ -200,26 +210,47 @@ export class DurableConsumer {
     for (const m of batch) m.ack();
   }
 
+  /**
+   * Handles one message: acked when the handler resolves; when it throws, handed back (nak) for
+   * redelivery after the back-off, or, for an `ordered` consumer, tried again here after the
+   * back-off while the messages after it wait; dead-lettered on its last try.
+   */
   private async process(m: JsMsg, maxDeliver: number): Promise<void> {
     const backoff = this.o.backoffMs ?? [100, 500, 2000, 5000];
-    const delivery = m.info.redeliveryCount;
-    try {
-      await this.o.handle(consumedOf(m));
-      m.ack();
-    } catch (err) {
-      const last = err instanceof PermanentFailure || delivery >= maxDeliver;
-      this.o.log?.(`consumer ${this.o.durable}: ${m.subject} failed (delivery ${delivery}${last ? ', dead-lettered' : ''})`, err);
-      if (!last) {
-        m.nak(backoff[Math.min(delivery - 1, backoff.length - 1)]);
-        return;
-      }
+    for (let delivery = m.info.redeliveryCount; ; delivery++) {
       try {
-        await this.deadLetter(m, delivery, err);
-        m.term();
-      } catch (dlqErr) {
-        // Not stored: leave it to JetStream's redelivery rather than lose it.
-        this.o.log?.(`consumer ${this.o.durable}: could not dead-letter ${m.subject}; it will be delivered again`, dlqErr);
-        m.nak(backoff[backoff.length - 1]);
+        await this.o.handle({ ...consumedOf(m), delivery });
+        m.ack();
+        return;
+      } catch (err) {
+        const last = err instanceof PermanentFailure || delivery >= maxDeliver;
+        const backoffMs = backoff[Math.min(delivery - 1, backoff.length - 1)];
+        this.o.log?.(`consumer ${this.o.durable}: ${m.subject} failed (delivery ${delivery}${last ? ', dead-lettered' : ''})`, err);
+        if (last) {
+          try {
+            await this.deadLetter(m, delivery, err);
+            m.term();
+          } catch (dlqErr) {
+            // Not stored: leave it to JetStream's redelivery rather than lose it.
+            this.o.log?.(`consumer ${this.o.durable}: could not dead-letter ${m.subject}; it will be delivered again`, dlqErr);
+            m.nak(backoff[backoff.length - 1]);
+          }
+          return;
+        }
+        if (!this.o.ordered || this.stopping) {
+          m.nak(backoffMs);
+          return;
+        }
+        m.working(); // the back-off is shorter than the ack wait: JetStream keeps it ours meanwhile
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, backoffMs);
+          this.interruptRetry = () => (clearTimeout(timer), resolve());
+        });
+        this.interruptRetry = undefined;
+        if (this.stopping) {
+          m.nak(); // stopping: the next consumer of the durable takes it first
+          return;
+        }
       }
     }
   }
@@ -240,6 +271,7 @@ export class DurableConsumer {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.interruptRetry?.();
     this.replays?.unsubscribe();
     this.messages?.stop();
     await this.loop;

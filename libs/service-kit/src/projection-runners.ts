@@ -176,6 +176,7 @@ export async function startProjectionRunners(kit: Kit, projections: Projections,
       log: (msg, err) => kit.log.warn({ err }, msg),
       handle: (msg) => applyBatch([msg]),
       handleBatch: applyBatch,
+      ordered: true,
     });
   };
 

@@ -79,6 +79,8 @@ const additions = eventProjection({
 
 /** A jetstream projection of the counters' own events (standing for another service's), and what its `then` saw. */
 const tallied: string[] = [];
+/** A counter whose event the tally fails to apply, once (a transient failure: a lock timeout, a lost connection). */
+let tallyFailsOnce: string | undefined;
 const tally = jetStreamProjection<string>({
   name: 'kittest_tally',
   version: 1,
@@ -86,7 +88,12 @@ const tally = jetStreamProjection<string>({
   eventTypes: ['CounterAdded'],
   schema: (t) => [`create table ${t} (seq serial primary key, event_id uuid not null, counter_id text not null)`],
   apply: async (sql, t, e) => {
-    await sql.query(`insert into ${t} (event_id, counter_id) values ($1, $2)`, [e.eventId, (e.data as { counterId: string }).counterId]);
+    const { counterId } = e.data as { counterId: string };
+    if (counterId === tallyFailsOnce) {
+      tallyFailsOnce = undefined;
+      throw new Error(`the tally failed on ${counterId}, once`);
+    }
+    await sql.query(`insert into ${t} (event_id, counter_id) values ($1, $2)`, [e.eventId, counterId]);
     return e.eventId;
   },
   then: async (_e, eventId) => void tallied.push(eventId),
@@ -243,6 +250,16 @@ describe('a service on the kit', () => {
     expect(sequences).toEqual([...sequences].sort((a, b) => a - b));
     await waitFor(async () => Number((await query<{ stream_sequence: string }>(`select stream_sequence from projections where name = 'kittest_tally'`))[0].stream_sequence) === state.last_seq, { description: 'the checkpoint at the last event' });
     expect(tallied.filter((id) => applied.some((r) => r.event_id === id))).toEqual(applied.map((r) => r.event_id));
+  });
+
+  it('a jetstream projection that fails once on an event applies it when it comes again, before the events after it: none is skipped, the order kept', async () => {
+    tallyFailsOnce = 'flaky-2';
+    const ids = Array.from({ length: 6 }, (_, i) => `flaky-${i}`);
+    for (const id of ids) await add(id, 1);
+    const rows = () => query<{ counter_id: string }>(`select counter_id from kittest_tally_v1 where counter_id like 'flaky-%' order by seq`);
+    await waitFor(async () => (await rows()).length === ids.length, { description: 'every event in the tally', timeoutMs: 15_000 });
+    expect(tallyFailsOnce).toBeUndefined(); // it did fail
+    expect((await rows()).map((r) => r.counter_id)).toEqual(ids);
   });
 
   it('dead-letters an event its consumer keeps failing on, with the error, and a replay delivers it once the handler is fixed', async () => {
