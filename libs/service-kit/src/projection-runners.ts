@@ -182,10 +182,10 @@ export async function startProjectionRunners(kit: Kit, projections: Projections,
 
   /**
    * Applies a batch of one projection's messages (in stream order) and moves its checkpoint, in
-   * one transaction; then runs `then` for each event applied, in order (a failed one does not stop
-   * the others'). The checkpoint's row is
-   * locked first: a message at or before it was applied already (a redelivery) and is skipped.
-   * A replayed dead letter names the sequence it came from; one without is applied as it is.
+   * one transaction; then runs `then` for each event applied, in order (a failed one does not
+   * stop the others'). The checkpoint's row is locked first: a message at or before it was
+   * applied already (a redelivery) and is skipped. A replayed dead letter names the sequence it
+   * came from; one without is applied as it is.
    */
   const applyBatchOf = (p: JetStreamProjection<unknown>, table: string) => async (msgs: ConsumedMessage[]) => {
     const handled = msgs
