@@ -5,7 +5,9 @@
  *   node -r ./scripts/register-ts.cjs bench/profile.ts <dir> [commands]
  *
  * prints, for each process's profile under <dir>, its CPU time by category (our files, each npm
- * package, Node's internals, the garbage collector) and its hottest functions; with `commands`
+ * package, Node's internals, the garbage collector), by stage of a command (HTTP, validation,
+ * bearer token, NATS, caller assertions, store, read models, relay, checkpoint, logging…) and its
+ * hottest functions; with `commands`
  * (how many commands the profiled run answered), the CPU time per command too.
  */
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -66,12 +68,54 @@ function categoryOf(frame: ProfileNode['callFrame']): string {
   return url;
 }
 
+/**
+ * The stage of a command a frame's time belongs to (the stages of BENCHMARKS.md): our own files
+ * by what they do, then libraries by what they are for. Time in a library that several stages use
+ * (the database drivers, node:crypto, V8's natives) goes to the stage of the nearest of our files
+ * that called it.
+ */
+/** Drivers and PGlite: their calls are mostly asynchronous, so the profile seldom shows which of our files made them. */
+const DATABASE = 'database (pg, PGlite: any caller)';
+const OUR_STAGES: Array<[RegExp, string]> = [
+  [/libs\/eventsourcing\/src\/relay/, 'relay'],
+  [/libs\/eventsourcing\/src\/checkpoints/, 'checkpoint'],
+  [/libs\/eventsourcing\/src\/(sql-event-store|postgres-event-store|pglite-event-store|sql-driver|row-mapping)/, 'store: append and load'],
+  [/libs\/eventsourcing\/src\/aggregate-repository|libs\/service-kit\/src\/(aggregate|command-answers)/, 'store: append and load'],
+  [/libs\/service-kit\/src\/projection|apps\/[^/]+\/src\/infra\//, 'read models and projections'],
+  [/libs\/messaging\/src\/caller-assertion/, 'caller assertions (Ed25519)'],
+  [/libs\/auth\//, 'bearer token'],
+  [/libs\/messaging\/src\/validation-pipe|apps\/gateway\/src\/http-input/, 'validation and body parsing'],
+  [/libs\/messaging\/src\/(rpc-|nats-|durable-consumer|endpoint-delivery)/, 'NATS'],
+  [/apps\/[^/]+\/src\/domain\//, 'domain (decide, evolve)'],
+  [/apps\/gateway\/src\//, 'HTTP'],
+];
+const PACKAGE_STAGES: Array<[RegExp, string]> = [
+  [/^(class-validator|class-transformer|secure-json-parse)$/, 'validation and body parsing'],
+  [/^jose$/, 'bearer token'],
+  [/^(fastify|@fastify\/.*|find-my-way|avvio|light-my-request|fast-json-stringify|helmet|node:_http_.*|node:http)$/, 'HTTP'],
+  [/^(pino.*|@pinojs\/.*|nestjs-pino|sonic-boom|thread-stream)$/, 'logging'],
+  [/^(nats|@nestjs\/microservices)$/, 'NATS'],
+  [/^(@nestjs\/core|@nestjs\/common|rxjs|reflect-metadata)$/, 'Nest'],
+  [/^(pg|pg-protocol|pg-pool|pg-types|@electric-sql\/pglite|wasm:.*)$/, DATABASE],
+  [/^\(garbage collector\)$/, 'garbage collector'],
+];
+
+function stageOfCategory(category: string): string | undefined {
+  for (const [re, stage] of OUR_STAGES) if (re.test(category)) return stage;
+  for (const [re, stage] of PACKAGE_STAGES) if (re.test(category)) return stage;
+  return undefined;
+}
+
+/** The database's time goes to the stage of our code that called it, when the stack shows it (the relay's reads, a projection's writes, the checkpoint). */
+const REFINED_BY_CALLER = new Set([DATABASE, undefined]);
+
 export interface ProfileSummary {
   file: string;
   totalMs: number;
   idleMs: number;
   categories: Array<[string, number]>;
   functions: Array<[string, number]>;
+  stages: Array<[string, number]>;
 }
 
 export function summarize(file: string): ProfileSummary {
@@ -81,6 +125,21 @@ export function summarize(file: string): ProfileSummary {
   profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
   const categories = new Map<string, number>();
   const functions = new Map<string, number>();
+  const stages = new Map<string, number>();
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  /** The stage of a node: its own, or, for shared code, that of the nearest of our files above it. */
+  const stageOf = (id: number): string => {
+    const own = stageOfCategory(categoryOf(byId.get(id)!.callFrame));
+    if (!REFINED_BY_CALLER.has(own)) return own!;
+    for (let up = parent.get(id); up !== undefined; up = parent.get(up)) {
+      const category = categoryOf(byId.get(up)!.callFrame);
+      if (!category.startsWith('apps/') && !category.startsWith('libs/')) continue;
+      const caller = stageOfCategory(category);
+      if (caller) return caller;
+    }
+    return own ?? 'other (native: socket I/O, timers; Node internals)';
+  };
   let totalUs = 0;
   let idleUs = 0;
   for (const [id, us] of self) {
@@ -94,13 +153,15 @@ export function summarize(file: string): ProfileSummary {
     categories.set(cat, (categories.get(cat) ?? 0) + us);
     const fn = `${callFrame.functionName || '(anonymous)'} ${cat}:${callFrame.lineNumber + 1}`;
     functions.set(fn, (functions.get(fn) ?? 0) + us);
+    const stage = stageOf(id);
+    stages.set(stage, (stages.get(stage) ?? 0) + us);
   }
   const top = (m: Map<string, number>, n: number) =>
     [...m]
       .sort((a, b) => b[1] - a[1])
       .slice(0, n)
       .map(([k, us]) => [k, us / 1000] as [string, number]);
-  return { file, totalMs: totalUs / 1000, idleMs: idleUs / 1000, categories: top(categories, 25), functions: top(functions, 25) };
+  return { file, totalMs: totalUs / 1000, idleMs: idleUs / 1000, categories: top(categories, 25), functions: top(functions, 25), stages: top(stages, 20) };
 }
 
 function profilesUnder(dir: string): string[] {
@@ -120,6 +181,8 @@ if (require.main === module) {
     const per = (ms: number) => (commands ? ` (${((ms * 1000) / commands).toFixed(0)} µs a command)` : '');
     process.stdout.write(`\n## ${relative(dir, file)}: ${s.totalMs.toFixed(0)} ms busy${per(s.totalMs)}, ${s.idleMs.toFixed(0)} ms idle\n\n| where | ms | % |\n| --- | ---: | ---: |\n`);
     for (const [k, ms] of s.categories) process.stdout.write(`| ${k} | ${ms.toFixed(0)} | ${((100 * ms) / s.totalMs).toFixed(1)} |\n`);
+    process.stdout.write(`\nby stage (a library's time goes to the stage of our code that called it):\n\n| stage | ms | % |\n| --- | ---: | ---: |\n`);
+    for (const [k, ms] of s.stages) process.stdout.write(`| ${k} | ${ms.toFixed(0)} | ${((100 * ms) / s.totalMs).toFixed(1)} |\n`);
     process.stdout.write(`\nhottest functions (self time):\n\n`);
     for (const [k, ms] of s.functions) process.stdout.write(`- ${ms.toFixed(0)} ms ${k}\n`);
   }
