@@ -46,6 +46,9 @@ async function main(): Promise<void> {
     batchSize: Number(process.env.BATCH_SIZE ?? 10),
     pollIntervalMs: 10,
     leadershipRetryMs: 100,
+    // A save after every batch, so the HANG_ON_SAVE-th save comes while the writers still write
+    // (saves coalesced over 100 ms could all be done before it, and the test would wait for ever).
+    checkpointIntervalMs: 0,
   });
   relay.start();
   send({ type: 'started' });
