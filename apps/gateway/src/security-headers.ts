@@ -43,8 +43,8 @@ const isDocs = (req: FastifyRequest): boolean => {
 /**
  * The headers helmet sets with Parley's options, worked out once by helmet itself (its middleware
  * run against a response that records them): they are the same for every request, and building
- * helmet's middleware for each request (as @fastify/helmet does) cost more than the rest of the
- * gateway's hooks together (BENCHMARKS.md).
+ * helmet's middleware for each request (as @fastify/helmet does) took about 2 % of the gateway's
+ * profile samples under load (BENCHMARKS.md, issue 12).
  */
 export const HELMET_HEADERS: Readonly<Record<string, string>> = (() => {
   const headers: Record<string, string> = {};
