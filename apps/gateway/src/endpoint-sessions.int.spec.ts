@@ -67,6 +67,8 @@ describe('endpoint delivery: deliverToEndpoints and the gateway sessions', () =>
     const second = await session('ep-later');
     // Sent while the session is open: pushed, not queued.
     expect(await send(['ep-later'], note('marker'))).toEqual({ live: 1, queued: 0, unconfirmed: 0 });
+    // The sender's flush says the server routed it; the gateway's connection hands it on when it reads it.
+    await waitFor(() => second.pushed.length > 0, { description: 'the live delivery' });
     expect(second.ids()).toEqual(['marker']);
     expect(await queued('ep-later')).toBe(false);
     second.s.close();
@@ -75,6 +77,7 @@ describe('endpoint delivery: deliverToEndpoints and the gateway sessions', () =>
   it('one call to several endpoints: those with a session get it now, the others when they connect', async () => {
     const here = await session('ep-here');
     expect(await send(['ep-here', 'ep-away-1', 'ep-away-2'], note('d-2'))).toEqual({ live: 1, queued: 2, unconfirmed: 0 });
+    await waitFor(() => here.pushed.length > 0, { description: 'the live delivery' });
     expect(here.ids()).toEqual(['d-2']);
     for (const ep of ['ep-away-1', 'ep-away-2']) {
       const later = await session(ep);
