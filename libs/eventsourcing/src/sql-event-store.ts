@@ -176,8 +176,7 @@ export abstract class SqlEventStore implements EventStore, CheckpointStore {
    */
   private async commitGroup(group: PendingAppend[]): Promise<void> {
     if (group.length === 1) {
-      const [m] = group;
-      await this.appendAlone(m.streamId, m.expectedVersion, m.events, m.batch, m.options).then(m.resolve, m.reject);
+      await this.settleAlone(group[0]);
       return;
     }
     let outcomes: Map<PendingAppend, GroupOutcome>;
@@ -201,7 +200,7 @@ export abstract class SqlEventStore implements EventStore, CheckpointStore {
         for (const m of group) m.reject(err);
         return;
       }
-      await Promise.all(group.map((m) => this.appendAlone(m.streamId, m.expectedVersion, m.events, m.batch, m.options).then(m.resolve, m.reject)));
+      await Promise.all(group.map((m) => this.settleAlone(m)));
       return;
     }
     this.groupCounters.groups++;
@@ -213,6 +212,11 @@ export abstract class SqlEventStore implements EventStore, CheckpointStore {
         else await this.conflict(m.streamId, m.expectedVersion, m.events).then(m.resolve, m.reject);
       }),
     );
+  }
+
+  /** A waiting append done in a transaction of its own, its caller answered. */
+  private settleAlone(m: PendingAppend): Promise<void> {
+    return this.appendAlone(m.streamId, m.expectedVersion, m.events, m.batch, m.options).then(m.resolve, m.reject);
   }
 
   /** An append in a transaction of its own. */
