@@ -205,6 +205,11 @@ export class EventRelay {
 
   private async save(position: AllStreamPosition): Promise<void> {
     await this.store.saveCheckpoint(this.checkpointName, position);
+    this.saved();
+  }
+
+  /** The checkpoint was just saved (alone, or with dead letters). */
+  private saved(): void {
     this.savedAt = performance.now();
     this.unsaved = undefined; // at or behind what was just saved: saving it later would rewind the checkpoint
   }
@@ -292,8 +297,7 @@ export class EventRelay {
       for (const d of dead) await recordDeadLetter(sql, this.options.name, d.event, d.reason);
       await this.store.saveCheckpoint(this.checkpointName, next, sql);
     });
-    this.savedAt = performance.now();
-    this.unsaved = undefined;
+    this.saved();
     this.counters.deadLettered += dead.length;
     for (const d of dead) {
       this.logger.error(
