@@ -16,6 +16,7 @@ import { type LoadResult, type InsertResult, conferenceLoad, insertLoad, longPol
 import { baseMachineInfo, type MachineInfo, natsServerVersion, pgliteVersion, postgresVersion } from './machine';
 import { type BenchResults, type Scenario, readIntro, renderMarkdown, tables } from './report';
 import { ROOT, startBenchNats, startServices } from './services';
+import { type FloorResult, floorLoad } from './floor';
 import { type PresenceResult, presenceFanout } from './presence';
 import { type SfuResult, sfuFanout } from './sfu';
 
@@ -186,6 +187,7 @@ async function main(): Promise<void> {
 
   const scenarios: Scenario[] = [];
   const baseline: InsertResult[] = [];
+  let floor: FloorResult[] = [];
   if (settings.sections.includes('conference')) {
     scenarios.push(await scenario('PostgreSQL', pg, issuer));
 
@@ -197,6 +199,10 @@ async function main(): Promise<void> {
       log(`C=${b.clients}: ${b.inserts} inserts in ${(b.wallMs / 1000).toFixed(1)} s = ${(b.inserts / (b.wallMs / 1000)).toFixed(0)}/s; p50 ${b.latency.percentile(50).toFixed(2)} p99 ${b.latency.percentile(99).toFixed(2)} ms`);
       baseline.push(b);
     }
+
+    log('— transport floor: HTTP → NATS → a service → one INSERT, nothing of Parley');
+    floor = await floorLoad(await pg.createDatabase('bench_floor'), scenarios[0].loads.map((l) => ({ clients: l.clients, requests: l.commands })), pg.dataDir);
+    for (const f of floor) log(`C=${f.clients}: ${f.requests} requests in ${(f.wallMs / 1000).toFixed(1)} s = ${(f.requests / (f.wallMs / 1000)).toFixed(0)}/s; p50 ${f.latency.percentile(50).toFixed(2)} p99 ${f.latency.percentile(99).toFixed(2)} ms`);
 
     scenarios.push(await scenario('PGlite (embedded)', undefined, issuer));
   }
@@ -242,7 +248,7 @@ async function main(): Promise<void> {
   }
 
   await cleanupAll();
-  const results: BenchResults = { machine, settings, scenarios, baseline, sfu, presence, durationMs: performance.now() - t0 };
+  const results: BenchResults = { machine, settings, scenarios, baseline, floor, sfu, presence, durationMs: performance.now() - t0 };
   const markdown = renderMarkdown(readIntro(OUTPUT), results);
   writeFileSync(OUTPUT, markdown);
   process.stdout.write(`\n${tables(results)}\n\n`);

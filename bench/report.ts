@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { InsertResult, LoadResult, LongPollResult } from './load';
+import type { FloorResult } from './floor';
 import type { MachineInfo } from './machine';
 import type { PresenceResult } from './presence';
 import { KEPT_UP, PUBLISHER_KEPT_UP, type SfuResult, keptUp } from './sfu';
@@ -39,6 +40,8 @@ export interface BenchResults {
   settings: { sections: string[]; concurrency: number[]; iterationsPerPhase: number; phaseSeconds: number; longPollSamples: number; parkMs: number; warmupIterations: number };
   scenarios: Scenario[];
   baseline: InsertResult[];
+  /** The transport floor (bench/floor.ts) at the concurrencies of section 1. */
+  floor: FloorResult[];
   sfu?: SfuResult;
   presence: PresenceResult[];
   durationMs: number;
@@ -109,6 +112,11 @@ function conferenceMethod(r: BenchResults): string[] {
       `A command does more than one such insert: it reads the stream, appends its event and updates the read model in one transaction, and the relay then reads it and publishes it to JetStream. ` +
       `The conference service's own pool is node-postgres's default of 10 connections.`,
     '',
+    `**Transport floor.** What the command path's shape costs with nothing of Parley in it (bench/floor.ts): the same fetch client and concurrency, the same number of requests as the PostgreSQL run's commands, ` +
+      `each a POST to an HTTP server (fastify, as the gateway) that makes one NATS request (nats.js, no JetStream) to a service process, which does one single-row INSERT like the baseline's (a node-postgres \`Pool\` on the same cluster) and answers; the HTTP server answers with that. ` +
+      `No authentication, validation, signatures, event store, relay, JetStream or projections: a command's path holds all of this and adds to it, so commands/s above the floor's is not to be had on this machine with this shape. ` +
+      `CPU per request is each process's user + system time over the phase (/proc), as in the command tables.`,
+    '',
     `**Long poll.** A waiter sends \`GET /rtc-api/conferences/{id}/events?v=N\` (N = the current version), waits ${s.parkMs} ms so the request is parked in the gateway, ` +
       `then another client commits the next event (alternately a join and a leave). "From sent" is the poll's response time − the instant the command was sent (an upper bound of commit → delivery); ` +
       `"from command response" is the poll's response time − the command's response time (the commit happened before it; negative when the poll answered first). ` +
@@ -152,16 +160,48 @@ function baselineTable(rows: InsertResult[]): string {
   );
 }
 
+function floorTable(rows: FloorResult[]): string {
+  const names = [...new Set(rows.flatMap((f) => Object.keys(f.cpuPerRequest)))];
+  return markdownTable(
+    ['clients', 'requests', 'wall s', 'requests/s', 'p50 ms', 'p99 ms', ...names.map((n) => `CPU µs, ${n}`)],
+    rows.map((f) => [
+      String(f.clients),
+      String(f.requests),
+      (f.wallMs / 1000).toFixed(1),
+      fmtRate(f.requests / (f.wallMs / 1000)),
+      fmtMs(f.latency.percentile(50)),
+      fmtMs(f.latency.percentile(99)),
+      ...names.map((n) => (f.cpuPerRequest[n] ?? 0).toFixed(0)),
+    ]),
+  );
+}
+
 function summaryTable(r: BenchResults): string {
   const rate = (l?: { wallMs: number }, n?: number) => (l && n !== undefined ? fmtRate(n / (l.wallMs / 1000)) : '–');
+  const pgRate = (c: number) => {
+    const l = r.scenarios[0]?.loads.find((x) => x.clients === c);
+    return l ? l.commands / (l.wallMs / 1000) : undefined;
+  };
+  const share = (part: number | undefined, whole: number | undefined) => (part !== undefined && whole ? `${((100 * part) / whole).toFixed(1)} %` : '–');
   return markdownTable(
-    ['clients', ...r.scenarios.map((s) => `commands/s, ${s.store}`), 'INSERTs/s, node-postgres'],
+    ['clients', ...r.scenarios.map((s) => `commands/s, ${s.store}`), 'requests/s, transport floor', 'INSERTs/s, node-postgres', `${r.scenarios[0]?.store ?? 'commands'} / floor`, 'floor / INSERTs', `${r.scenarios[0]?.store ?? 'commands'} / INSERTs`],
     r.settings.concurrency.map((c) => {
       const b = r.baseline.find((x) => x.clients === c);
-      return [String(c), ...r.scenarios.map((s) => {
-        const l = s.loads.find((x) => x.clients === c);
-        return rate(l, l?.commands);
-      }), rate(b, b?.inserts)];
+      const f = r.floor.find((x) => x.clients === c);
+      const floorRate = f ? f.requests / (f.wallMs / 1000) : undefined;
+      const insertRate = b ? b.inserts / (b.wallMs / 1000) : undefined;
+      return [
+        String(c),
+        ...r.scenarios.map((s) => {
+          const l = s.loads.find((x) => x.clients === c);
+          return rate(l, l?.commands);
+        }),
+        rate(f, f?.requests),
+        rate(b, b?.inserts),
+        share(pgRate(c), floorRate),
+        share(floorRate, insertRate),
+        share(pgRate(c), insertRate),
+      ];
     }),
   );
 }
@@ -272,6 +312,10 @@ function conferenceTables(r: BenchResults): string[] {
     `### Baseline: single-row INSERTs with node-postgres (same cluster, fsync=${pg.fsync}, synchronous_commit=${pg.synchronous_commit}, full_page_writes=${pg.full_page_writes})`,
     '',
     baselineTable(r.baseline),
+    '',
+    '### Transport floor: HTTP → NATS → a service → one INSERT, nothing of Parley (bench/floor.ts)',
+    '',
+    r.floor.length > 0 ? floorTable(r.floor) : 'Not run.',
     '',
     '### Throughput side by side',
     '',
