@@ -27,6 +27,7 @@ export default [
             { sourceTag: 'scope:conference', onlyDependOnLibsWithTags: ['scope:shared', 'scope:conference'] },
             { sourceTag: 'scope:media', onlyDependOnLibsWithTags: ['scope:shared', 'scope:media'] },
             { sourceTag: 'scope:presence', onlyDependOnLibsWithTags: ['scope:shared', 'scope:presence'] },
+            { sourceTag: 'scope:interaction', onlyDependOnLibsWithTags: ['scope:shared', 'scope:interaction'] },
           ],
         },
       ],

@@ -21,7 +21,7 @@ interface Caller {
 
 /** What a scene hands back: the request that plays the cell, and for a list the conference to look for. */
 interface Play {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT';
   path: string;
   body?: unknown;
   listed?: string;
@@ -44,7 +44,7 @@ describe('the access table, cell by cell', () => {
   const unique = (what: string) => `${what}-${++n}`;
 
   beforeAll(async () => {
-    stack = await Stack.start({ presence: {}, media: { env: { TURN_URLS: 'turn:127.0.0.1:3478', TURN_SECRET: 'a'.repeat(32) } }, gateway: { longPollTimeoutMs: 200 } });
+    stack = await Stack.start({ presence: {}, interaction: {}, media: { env: { TURN_URLS: 'turn:127.0.0.1:3478', TURN_SECRET: 'a'.repeat(32) } }, gateway: { longPollTimeoutMs: 200 } });
     doc = (await stack.anonymous().request('GET', '/rtc-api/docs/openapi.json')).body;
     host = await stack.api('host-agent', 'org-a', ['AGENT']);
     const media = syntheticMedia();
@@ -224,7 +224,26 @@ describe('the access table, cell by cell', () => {
     iceServers: {
       'its own credentials': async () => ({ method: 'GET', path: '/iceServers/v2' }),
     },
+    createInteraction: {
+      'with an id the server chooses': async () => ({ method: 'POST', path: '/interactions', body: { type: 'video call' } }),
+      'with an id the caller chooses': async () => ({ method: 'POST', path: '/interactions', body: { interactionId: unique('int') } }),
+    },
+    readInteraction: {
+      'one the caller created': async (c) => ({ method: 'GET', path: `/interactions/${await interaction(c.api)}` }),
+      'one the caller did not create': async () => ({ method: 'GET', path: `/interactions/${await interaction(host)}` }),
+    },
+    updateInteraction: {
+      'one the caller created': async (c) => ({ method: 'PUT', path: `/interactions/${await interaction(c.api)}`, body: { type: 'chat' } }),
+      'one the caller did not create': async () => ({ method: 'PUT', path: `/interactions/${await interaction(host)}`, body: { type: 'chat' } }),
+    },
+    listInteractions: {
+      "its own organization's": async () => ({ method: 'GET', path: '/interactions?start=2000-01-01T00:00:00Z&end=2100-01-01T00:00:00Z' }),
+    },
   };
+
+  async function interaction(api: Api): Promise<string> {
+    return ok(await api.post('/interactions', {}), 'create interaction').body.interactionId;
+  }
 
   function participantScenes(
     play: (caller: Caller, conferenceId: string, p: { api: Api; ep: string }, route: string) => Promise<{ path: string; body: unknown }>,

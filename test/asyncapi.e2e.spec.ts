@@ -18,7 +18,7 @@ describe('the published events (AsyncAPI)', () => {
   const seen: Array<{ subject: string; body: any }> = [];
 
   beforeAll(async () => {
-    stack = await Stack.start({ presence: {} });
+    stack = await Stack.start({ presence: {}, interaction: {} });
     nc = await stack.connectNats();
     nc.subscribe('parley.evt.>', { callback: (_e, m) => seen.push({ subject: m.subject, body: m.json() }) });
     await nc.flush();

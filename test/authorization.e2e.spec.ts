@@ -24,6 +24,7 @@ interface Fixture {
 
 interface Scene {
   conferenceId: string;
+  interactionId: string;
 }
 
 const event = { type: 'NoteAddedEvent', timestamp: '2026-01-01T00:00:00Z', text: 'hi' };
@@ -72,6 +73,19 @@ const FIXTURES: Record<string, (s: Scene) => Fixture> = {
   'POST /rtc-api/users/endpoints/unregister': () => ({ body: { userEndpointId: 'ep-c' }, otherOrganization: 404 }),
   'POST /rtc-api/users/endpoints/sendEvent': () => ({ body: { userId: 'mx-customer', userEndpointId: 'ep-c', organizationId: 'org-a', event }, otherOrganization: 404 }),
   'GET /rtc-api/users/endpoints/{id}/events': () => ({ path: '/rtc-api/users/endpoints/ep-c/events', otherOrganization: 404 }),
+  'POST /rtc-api/interactions': () => ({
+    body: { type: 'video call' },
+    otherOrganization: (res) => expect(res.status).toBe(200), // its own interaction, in its own organization
+  }),
+  'GET /rtc-api/interactions': () => ({
+    path: '/rtc-api/interactions?start=2000-01-01T00:00:00Z&end=2100-01-01T00:00:00Z&size=1000',
+    otherOrganization: (res, s) => {
+      expect(res.status).toBe(200);
+      expect((res.body as { content: { id: string }[] }).content.map((i) => i.id)).not.toContain(s.interactionId);
+    },
+  }),
+  'GET /rtc-api/interactions/{interactionId}': (s) => ({ path: `/rtc-api/interactions/${s.interactionId}`, otherOrganization: 404 }),
+  'PUT /rtc-api/interactions/{interactionId}': (s) => ({ path: `/rtc-api/interactions/${s.interactionId}`, body: { type: 'chat' }, otherOrganization: 404 }),
   'GET /rtc-api/iceServers/v2': () => ({ otherOrganization: (res) => expect(res.status).not.toBe(401) }),
   'POST /rtc-api/oauth/token': () => ({
     body: 'grant_type=client_credentials&client_id=crm&client_secret=crm-secret',
@@ -93,7 +107,7 @@ describe('authorization matrix of every operation', () => {
   const others: Record<string, string> = {};
 
   beforeAll(async () => {
-    stack = await Stack.start({ presence: {} });
+    stack = await Stack.start({ presence: {}, interaction: {} });
     doc = (await stack.anonymous().request('GET', '/rtc-api/docs/openapi.json')).body;
     const agent = await stack.api('mx-agent', 'org-a', ['AGENT']);
     const customer = await stack.api('mx-customer', 'org-a', ['CUSTOMER']);
@@ -101,7 +115,8 @@ describe('authorization matrix of every operation', () => {
     const { body } = await agent.post('/conferences/create', { creatorEndpoint: 'ep-a' });
     await agent.post('/conferences/join', { conferenceId: body.id, userEndpointId: 'ep-a' });
     await customer.post('/conferences/join', { conferenceId: body.id, userEndpointId: 'ep-c' });
-    scene = { conferenceId: body.id };
+    const created = await customer.post('/interactions', { type: 'video call' });
+    scene = { conferenceId: body.id, interactionId: created.body.interactionId };
     for (const role of ROLES) tokens[role] = await stack.token(`mx-${role.toLowerCase()}`, 'org-a', [role]);
     for (const role of ROLES) others[role] = await stack.token(`mx-outsider-${role.toLowerCase()}`, 'org-b', [role]);
     const claims = { userId: 'mx-agent', organizationId: 'org-a', roles: ['ADMIN', 'SERVICE'] };

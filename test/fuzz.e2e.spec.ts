@@ -44,6 +44,7 @@ describe('fuzzing every operation of the OpenAPI document', () => {
       // Rate limits would turn most of the fuzzer's requests into 429s: they have their own tests.
       gateway: { longPollTimeoutMs: 5, rateLimits: { windowMs: 60_000, perToken: 1e9, perAddress: 1e9, tokenPerClient: 1e9, tokenPerAddress: 1e9 } },
       presence: { clock: frozen },
+      interaction: { clock: frozen },
       media: { env: { STUN_URLS: 'stun:stun.example.org:3478', TURN_URLS: 'turn:turn.example.org:3478', TURN_SECRET: 'fuzz-secret', TURN_TTL_SECONDS: '3600' } },
     });
     nc = await stack.connectNats();

@@ -28,6 +28,8 @@ export interface StackOptions {
   media?: ServiceOptions;
   /** The presence service too. */
   presence?: ServiceOptions;
+  /** The interaction service too. */
+  interaction?: ServiceOptions;
 }
 
 export interface ApiResponse<T = any> {
@@ -106,7 +108,7 @@ export class Stack {
     const auth = authConfigFromEnv({ JWT_SECRET: TEST_SECRETS.jwtSecret, OAUTH_CLIENTS: 'crm:crm-secret:org-a:SERVICE,reseller:reseller-secret:org-a+org-b:SERVICE' });
     const gateway = await startGateway(testGatewayConfig(nats.url, options.gateway), auth);
     const stack = new Stack(nats, pg, gateway, auth, dataDir);
-    const wanted: Record<string, ServiceOptions | false | undefined> = { conference: options.conference ?? {}, presence: options.presence, media: options.media };
+    const wanted: Record<string, ServiceOptions | false | undefined> = { conference: options.conference ?? {}, presence: options.presence, media: options.media, interaction: options.interaction };
     for (const entry of PARLEY_SERVICES) {
       const o = wanted[entry.name];
       if (entry.kind === 'service' && o) await stack.startService(entry.name, o);

@@ -15,6 +15,7 @@ import { EndpointSessions } from './endpoint-sessions';
 import { HealthController } from './health.controller';
 import { HttpErrorFilter } from './http-error.filter';
 import { IceServersController } from './ice-servers.controller';
+import { InteractionsController } from './interactions.controller';
 import { redactRequest, redactResponse } from './log-redaction';
 import { LongPollSessions } from './long-poll-sessions';
 import { Metrics } from './metrics';
@@ -66,6 +67,7 @@ export class GatewayModule {
       ],
       controllers: [
         ConferencesController,
+        InteractionsController,
         UsersController,
         IceServersController,
         OAuthController,

@@ -151,6 +151,36 @@ export const ACCESS = {
       'a user of any other organization': row('hidden', 'hidden', 'hidden', 'hidden'),
     },
   },
+  createInteraction: {
+    routes: ['POST /rtc-api/interactions'],
+    what: 'create an interaction',
+    cases: {
+      'with an id the server chooses': everyone,
+      // An integration's id (a Genesys conversation): a customer could otherwise take the id of a contact to come.
+      'with an id the caller chooses': staff,
+    },
+  },
+  readInteraction: {
+    routes: ['GET /rtc-api/interactions/{interactionId}'],
+    what: 'read an interaction',
+    cases: {
+      'one the caller created': everyone,
+      'one the caller did not create': staffSeesIt,
+    },
+  },
+  updateInteraction: {
+    routes: ['PUT /rtc-api/interactions/{interactionId}'],
+    what: 'update an interaction',
+    cases: {
+      'one the caller created': everyone,
+      'one the caller did not create': staffSeesIt,
+    },
+  },
+  listInteractions: {
+    routes: ['GET /rtc-api/interactions'],
+    what: "list the organization's interactions",
+    cases: { "its own organization's": staff },
+  },
   iceServers: {
     routes: ['GET /rtc-api/iceServers/v2'],
     what: 'get STUN/TURN servers and credentials',

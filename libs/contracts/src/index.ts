@@ -7,6 +7,7 @@ export * from './validation';
 export * from './media';
 export * from './conference';
 export * from './presence';
+export * from './interaction';
 export * from './published-events';
 
 import { conferenceUpcasters } from './conference/upcasters';

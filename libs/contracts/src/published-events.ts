@@ -3,6 +3,7 @@ import { PARTICIPANT_STATES } from './conference/views';
 import type { ConferenceDomainEvent } from './conference/events';
 import type { ConferenceEvent } from './conference/views';
 import { ENDPOINT_HEALTH, type UserEndpointDomainEvent, type UserEventDomainEvent } from './presence';
+import type { InteractionDomainEvent } from './interaction';
 import { DEAD_LETTER_SUBJECT_ROOT, EVENTS_SUBJECT_ROOT } from './subjects';
 
 /**
@@ -14,12 +15,12 @@ import { DEAD_LETTER_SUBJECT_ROOT, EVENTS_SUBJECT_ROOT } from './subjects';
  */
 export type JsonSchema = Record<string, unknown>;
 
-type PublishedUnion = ConferenceDomainEvent | UserEndpointDomainEvent | UserEventDomainEvent;
+type PublishedUnion = ConferenceDomainEvent | UserEndpointDomainEvent | UserEventDomainEvent | InteractionDomainEvent;
 export type PublishedEventType = PublishedUnion['type'];
 
 export interface PublishedEvent<V extends number = number> {
   /** The context of its stream: its subjects are `parley.evt.<context>.…`. */
-  context: 'conference' | 'userendpoint' | 'userevent';
+  context: 'conference' | 'userendpoint' | 'userevent' | 'interaction';
   /** The payload's version: the schemaVersion its producer records now (older ones are upcast on read). */
   version: V;
   summary: string;
@@ -159,6 +160,21 @@ export const PUBLISHED_EVENTS: { [K in PublishedEventType]: PublishedEvent<Extra
       masks: { type: 'array', items: text('a JSONPath') },
     }),
   },
+  InteractionCreatedEvent: {
+    context: 'interaction',
+    version: 1,
+    summary: 'An interaction (the record of one customer contact) was created.',
+    payload: object(
+      { interactionId: text(), organizationId: text(), createdBy: text('the user who created it'), createdAt: instant(), data: freeObject('its data') },
+      { type: text('its type, e.g. "video call"') },
+    ),
+  },
+  InteractionUpdatedEvent: {
+    context: 'interaction',
+    version: 1,
+    summary: 'An interaction was updated: a type or data present is its new value (data replaces all of it), an absent one is unchanged.',
+    payload: object({ interactionId: text(), organizationId: text(), updatedBy: text('the user who updated it'), updatedAt: instant() }, { type: text(), data: freeObject('its new data, all of it') }),
+  },
 };
 
 /** The declared fields of an event's payload (an unknown type, from a newer producer, passes as it is). */
@@ -215,6 +231,13 @@ export function asyncApiDocument(version: string): JsonSchema {
       parameters: { deliveryId: id('the delivery'), eventType: id('the event type') },
       messages: {},
     },
+    interactionEvents: {
+      address: `${EVENTS_SUBJECT_ROOT}.interaction.{organizationId}.{interactionId}.{eventType}`,
+      title: 'Interaction events',
+      description: 'Every event of every interaction, in order per interaction (PARLEY_EVENTS).',
+      parameters: { organizationId: id('the organization'), interactionId: id('the interaction'), eventType: id('the event type') },
+      messages: {},
+    },
     endpointDeliveries: {
       address: 'parley.deliver.{organizationId}.{userEndpointId}',
       title: 'Deliveries to one endpoint',
@@ -258,7 +281,7 @@ export function asyncApiDocument(version: string): JsonSchema {
       },
     },
   };
-  const channelOf = { conference: 'conferenceEvents', userendpoint: 'userEndpointEvents', userevent: 'userEvents' } as const;
+  const channelOf = { conference: 'conferenceEvents', userendpoint: 'userEndpointEvents', userevent: 'userEvents', interaction: 'interactionEvents' } as const;
   for (const [type, e] of Object.entries(PUBLISHED_EVENTS) as Array<[string, PublishedEvent]>) {
     (channels[channelOf[e.context]].messages as Record<string, JsonSchema>)[type] = {
       name: type,

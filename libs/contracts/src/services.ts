@@ -19,6 +19,7 @@ export interface RegisteredService {
 export const PARLEY_SERVICES: readonly RegisteredService[] = [
   { name: 'conference', app: 'apps/conference', kind: 'service', eventStore: true },
   { name: 'presence', app: 'apps/presence', kind: 'service', eventStore: true },
+  { name: 'interaction', app: 'apps/interaction', kind: 'service', eventStore: true },
   { name: 'media', app: 'apps/media', kind: 'service', eventStore: false, needs: ['mediasoup-worker'] },
   { name: 'gateway', app: 'apps/gateway', kind: 'gateway', eventStore: false },
 ];

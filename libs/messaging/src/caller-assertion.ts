@@ -48,6 +48,7 @@ export const OPERATOR = 'operator';
 export const CALLERS: Readonly<Record<string, readonly string[]>> = {
   conference: ['gateway', 'presence'],
   presence: ['gateway', 'conference'],
+  interaction: ['gateway'],
   media: ['gateway', 'conference'],
   gateway: [],
 };

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ConnectionOptions } from 'nats';
 import { natsServers } from './rpc-client';
 import { SettingError, optional } from './settings';
-import { CONFERENCE_CONTEXT, DEAD_LETTER_STREAM, DEAD_LETTER_SUBJECT_ROOT, DELIVERY_STREAM, EVENTS_STREAM, EVENTS_SUBJECT_ROOT, USER_ENDPOINT_CONTEXT, USER_EVENT_CONTEXT } from '@parley/contracts';
+import { CONFERENCE_CONTEXT, DEAD_LETTER_STREAM, DEAD_LETTER_SUBJECT_ROOT, DELIVERY_STREAM, EVENTS_STREAM, EVENTS_SUBJECT_ROOT, INTERACTION_CONTEXT, USER_ENDPOINT_CONTEXT, USER_EVENT_CONTEXT } from '@parley/contracts';
 
 /**
  * Who may publish and subscribe to what on NATS: one user per process, each limited to the
@@ -54,7 +54,7 @@ const REPLAYS = 'parley.replay.>';
 export const NATS_PERMISSIONS: Readonly<Record<string, NatsUserPermissions>> = {
   gateway: {
     publish: {
-      allow: ['parley.conference.cmd.*', 'parley.conference.qry.*', 'parley.presence.cmd.*', 'parley.presence.qry.*', 'parley.media.qry.*', 'parley.session.>', '$JS.API.INFO', ...consumersOn(DELIVERY_STREAM, 'parley.deliverq.>')],
+      allow: ['parley.conference.cmd.*', 'parley.conference.qry.*', 'parley.presence.cmd.*', 'parley.presence.qry.*', 'parley.interaction.cmd.*', 'parley.interaction.qry.*', 'parley.media.qry.*', 'parley.session.>', '$JS.API.INFO', ...consumersOn(DELIVERY_STREAM, 'parley.deliverq.>')],
       // Commands only services send: the presence service's verdict on a participant.
       deny: ['parley.conference.cmd.updateParticipantState'],
     },
@@ -85,6 +85,10 @@ export const NATS_PERMISSIONS: Readonly<Record<string, NatsUserPermissions>> = {
       ],
     },
     subscribe: { allow: [`${inboxPrefixOf('presence')}.>`, ...own('presence'), REPLAYS] },
+  },
+  interaction: {
+    publish: { allow: ['parley.interaction.qry.health', ...events(INTERACTION_CONTEXT), ...provisioning] },
+    subscribe: { allow: [`${inboxPrefixOf('interaction')}.>`, ...own('interaction')] },
   },
   media: {
     publish: { allow: ['parley.media.qry.health', deadLetters, ...provisioning, ...consumersOn(EVENTS_STREAM, ...events(CONFERENCE_CONTEXT))] },

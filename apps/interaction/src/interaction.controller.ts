@@ -1,0 +1,43 @@
+import { Controller, Inject } from '@nestjs/common';
+import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
+import {
+  type CreateInteractionResponse,
+  CreateInteractionWebCommand,
+  type Interaction,
+  InteractionCommands,
+  InteractionIdQuery,
+  InteractionPageQuery,
+  InteractionQueries,
+  type PageInteraction,
+  UpdateInteractionCommand,
+} from '@parley/contracts';
+import { parleyValidationPipe, requestContextOf } from '@parley/messaging';
+import { InteractionService } from './interaction.service';
+
+const valid = parleyValidationPipe();
+
+/** The interaction service's NATS handlers (queue group "interaction"). */
+@Controller()
+export class InteractionController {
+  constructor(@Inject(InteractionService) private readonly interactions: InteractionService) {}
+
+  @MessagePattern(InteractionCommands.create)
+  create(@Payload(valid) dto: CreateInteractionWebCommand, @Ctx() nats: NatsContext): Promise<CreateInteractionResponse> {
+    return this.interactions.create(dto, requestContextOf(nats));
+  }
+
+  @MessagePattern(InteractionCommands.update)
+  update(@Payload(valid) dto: UpdateInteractionCommand, @Ctx() nats: NatsContext): Promise<null> {
+    return this.interactions.update(dto, requestContextOf(nats));
+  }
+
+  @MessagePattern(InteractionQueries.get)
+  get(@Payload(valid) q: InteractionIdQuery, @Ctx() nats: NatsContext): Promise<Interaction> {
+    return this.interactions.get(q.interactionId, requestContextOf(nats));
+  }
+
+  @MessagePattern(InteractionQueries.page)
+  page(@Payload(valid) q: InteractionPageQuery, @Ctx() nats: NatsContext): Promise<PageInteraction> {
+    return this.interactions.page(q, requestContextOf(nats));
+  }
+}

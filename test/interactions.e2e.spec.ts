@@ -1,0 +1,112 @@
+import { type Api, Stack } from './support/stack';
+
+/** Interactions through the gateway: the spec's shapes, optimistic locking, the range query and its 400s. */
+describe('interactions', () => {
+  let stack: Stack;
+  let agent: Api;
+  let customer: Api;
+  let outsider: Api;
+  const put = (api: Api, id: string, body: unknown) => api.request('PUT', `/rtc-api/interactions/${id}`, body);
+
+  beforeAll(async () => {
+    stack = await Stack.start({ postgres: true, conference: false, interaction: {} });
+    agent = await stack.api('in-agent', 'org-i', ['AGENT']);
+    customer = await stack.api('in-customer', 'org-i', ['CUSTOMER']);
+    outsider = await stack.api('in-agent', 'org-other', ['ADMIN']);
+  });
+  afterAll(() => stack?.stop());
+
+  it('creates with an integration\'s id (409 when it exists) or a server-made one, and answers the Interaction shape', async () => {
+    const created = await agent.post('/interactions', { interactionId: 'genesys-conv-1', type: 'video call', data: { queue: 'sales', n: 1 } });
+    expect(created.status).toBe(200);
+    expect(created.body).toEqual({ interactionId: 'genesys-conv-1', version: 1 });
+    expect((await agent.post('/interactions', { interactionId: 'genesys-conv-1' })).status).toBe(409);
+
+    const made = await agent.post('/interactions', {});
+    expect(made.body.interactionId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+
+    const got = await agent.get('/interactions/genesys-conv-1');
+    expect(got.status).toBe(200);
+    expect(got.body).toEqual({ id: 'genesys-conv-1', organizationId: 'org-i', createdBy: 'in-agent', createdAt: expect.any(String), type: 'video call', data: { queue: 'sales', n: 1 }, version: 1 });
+    expect(Date.parse(got.body.createdAt)).toBeGreaterThan(Date.now() - 60_000);
+    // Another organization's is not there, for a customer one it did not create neither.
+    expect((await outsider.get('/interactions/genesys-conv-1')).status).toBe(404);
+    expect((await customer.get('/interactions/genesys-conv-1')).status).toBe(404);
+  });
+
+  it('updates: an omitted type or data stays, data given replaces all of it, a stale version is 409 and changes nothing', async () => {
+    await agent.post('/interactions', { interactionId: 'upd-1', type: 'chat', data: { a: 1, b: 2 } });
+    expect((await put(agent, 'upd-1', { type: 'video call' })).status).toBe(204);
+    expect((await agent.get('/interactions/upd-1')).body).toMatchObject({ type: 'video call', data: { a: 1, b: 2 }, version: 2 });
+    expect((await put(agent, 'upd-1', { data: { c: 3 }, version: 2 })).status).toBe(204);
+    expect((await agent.get('/interactions/upd-1')).body).toMatchObject({ type: 'video call', data: { c: 3 }, version: 3 });
+
+    const stale = await put(agent, 'upd-1', { type: 'email', version: 2 });
+    expect(stale.status).toBe(409);
+    expect(JSON.stringify(stale.body)).toMatch(/version/);
+    expect((await agent.get('/interactions/upd-1')).body).toMatchObject({ type: 'video call', version: 3 });
+    // Another organization's caller learns nothing, not even of a stale version.
+    expect((await put(outsider, 'upd-1', { type: 'x', version: 1 })).status).toBe(404);
+    expect((await put(agent, 'upd-1', { data: [1] })).status).toBe(400);
+  });
+
+  it('two concurrent PUTs with the same version: exactly one succeeds, the other is 409, nothing lost', async () => {
+    await agent.post('/interactions', { interactionId: 'race-1', data: {} });
+    const [a, b] = await Promise.all([put(agent, 'race-1', { data: { by: 'a' }, version: 1 }), put(agent, 'race-1', { data: { by: 'b' }, version: 1 })]);
+    expect([a.status, b.status].sort()).toEqual([204, 409]);
+    const winner = a.status === 204 ? 'a' : 'b';
+    expect((await agent.get('/interactions/race-1')).body).toMatchObject({ data: { by: winner }, version: 2 });
+  });
+
+  it('pages the organization\'s interactions in [start, end), filtered by params and sorted, in the spec\'s PageInteraction shape', async () => {
+    const org = await stack.api('pg-agent', 'org-page', ['AGENT']);
+    const start = new Date().toISOString();
+    for (let i = 0; i < 5; i++) await org.post('/interactions', { interactionId: `p-${i}`, type: i % 2 === 0 ? 'even' : 'odd', data: { queue: i < 3 ? 'sales' : 'support', i } });
+    const end = new Date(Date.now() + 1000).toISOString();
+    const q = (extra: string) => org.get(`/interactions?start=${encodeURIComponent(start)}&end=${encodeURIComponent(end)}${extra}`);
+
+    const first = await q('&size=2&sort=id,asc');
+    expect(first.status).toBe(200);
+    const sortObject = { direction: 'ASC', nullHandling: 'NATIVE', ascending: true, property: 'id', ignoreCase: false };
+    expect(first.body).toEqual({
+      totalPages: 3,
+      totalElements: 5,
+      first: true,
+      last: false,
+      size: 2,
+      content: [expect.objectContaining({ id: 'p-0', organizationId: 'org-page', createdBy: 'pg-agent', type: 'even', version: 1 }), expect.objectContaining({ id: 'p-1' })],
+      number: 0,
+      sort: [sortObject],
+      numberOfElements: 2,
+      pageable: { offset: 0, sort: [sortObject], pageSize: 2, paged: true, pageNumber: 0, unpaged: false },
+      empty: false,
+    });
+    const last = await q('&size=2&page=2&sort=id,asc');
+    expect(last.body).toMatchObject({ first: false, last: true, number: 2, numberOfElements: 1, content: [expect.objectContaining({ id: 'p-4' })] });
+
+    // Default order: newest first.
+    expect((await q('')).body.content.map((i: { id: string }) => i.id)).toEqual(['p-4', 'p-3', 'p-2', 'p-1', 'p-0']);
+    // params: every pair must equal the data's (string) values.
+    expect((await q('&params=queue,sales&sort=id,desc')).body.content.map((i: { id: string }) => i.id)).toEqual(['p-2', 'p-1', 'p-0']);
+    expect((await q('&params=queue,support,missing,x')).body).toMatchObject({ totalElements: 0, empty: true, content: [] });
+    expect((await q('&sort=type,asc&sort=id,desc')).body.content.map((i: { id: string }) => i.id)).toEqual(['p-4', 'p-2', 'p-0', 'p-3', 'p-1']);
+    // Outside the range, and another organization's: nothing.
+    expect((await org.get(`/interactions?start=2000-01-01T00:00:00Z&end=${encodeURIComponent(start)}`)).body.totalElements).toBe(0);
+    expect((await outsider.get(`/interactions?start=${encodeURIComponent(start)}&end=${encodeURIComponent(end)}`)).body.totalElements).toBe(0);
+    // Listing is for staff: a customer is refused.
+    expect((await customer.get(`/interactions?start=${encodeURIComponent(start)}&end=${encodeURIComponent(end)}`)).status).toBe(403);
+  });
+
+  it.each([
+    ['start missing', '?end=2026-01-01T00:00:00Z', 'start'],
+    ['start malformed', '?start=yesterday&end=2026-01-01T00:00:00Z', 'start'],
+    ['end before start', '?start=2026-01-02T00:00:00Z&end=2026-01-01T00:00:00Z', 'end'],
+    ['an odd number of params items', '?start=2026-01-01T00:00:00Z&end=2026-01-02T00:00:00Z&params=a,b,c', 'params'],
+    ['an unknown sort property', '?start=2026-01-01T00:00:00Z&end=2026-01-02T00:00:00Z&sort=color,asc', 'sort'],
+    ['a size over 1000', '?start=2026-01-01T00:00:00Z&end=2026-01-02T00:00:00Z&size=1001', 'size'],
+  ])('answers 400 naming the field for %s', async (_what, query, field) => {
+    const res = await agent.get(`/interactions${query}`);
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.body)).toContain(field);
+  });
+});
