@@ -236,10 +236,25 @@ describe('the access table, cell by cell', () => {
       'one the caller created': async (c) => ({ method: 'PUT', path: `/interactions/${await interaction(c.api)}`, body: { type: 'chat' } }),
       'one the caller did not create': async () => ({ method: 'PUT', path: `/interactions/${await interaction(host)}`, body: { type: 'chat' } }),
     },
+    rateSession: {
+      'a call or conference of its own organization': async () => ({ method: 'POST', path: '/ratings', body: { sessionType: 'CALL', sessionId: unique('call'), rating: 5, comment: 'fine' } }),
+    },
+    readRatings: {
+      'one the caller gave': async (c, route) => rated(c.api, route),
+      'one another user gave': async (_c, route) => rated(host, route),
+    },
     listInteractions: {
       "its own organization's": async () => ({ method: 'GET', path: '/interactions?start=2000-01-01T00:00:00Z&end=2100-01-01T00:00:00Z' }),
     },
   };
+
+  /** A rating `api` gives, of a new conference id tied to a new interaction id; and where the route lists it. */
+  async function rated(api: Api, route: string): Promise<Play> {
+    const sessionId = unique('rated-conf');
+    const interactionId = unique('rated-int');
+    const { body } = ok(await api.post('/ratings', { sessionType: 'CONFERENCE', sessionId, interactionId, rating: 4 }), 'rate');
+    return { method: 'GET', path: route.includes('/interactions/') ? `/ratings/interactions/${interactionId}` : `/ratings/conferences/${sessionId}`, listed: body.id };
+  }
 
   async function interaction(api: Api): Promise<string> {
     return ok(await api.post('/interactions', {}), 'create interaction').body.interactionId;

@@ -58,8 +58,14 @@ describe('the published events (AsyncAPI)', () => {
     await customer.post('/conferences/leave', { conferenceId: id, userEndpointId: 'ep-c' });
     await customer.post('/users/endpoints/unregister', { userEndpointId: 'ep-c' });
     await agent.post('/conferences/end', { conferenceId: id, userEndpointId: 'ep-a' });
+    await agent.post('/interactions', { interactionId: 'int-1', type: 'video call', data: { queue: 'sales' } });
+    await agent.request('PUT', '/rtc-api/interactions/int-1', { data: { queue: 'support' }, version: 1 });
+    await customer.post('/ratings', { sessionType: 'CONFERENCE', sessionId: id, interactionId: 'int-1', rating: 5, comment: 'good' });
     const published = (type: string) => seen.some((s) => s.subject.endsWith(`.${type}`));
-    await waitFor(() => ['ConferenceEndedEvent', 'UserEndpointUnregisteredEvent', 'UserEventSentEvent', 'UserEndpointKeptAliveEvent'].every(published), { description: 'the events on NATS' });
+    await waitFor(
+      () => ['ConferenceEndedEvent', 'UserEndpointUnregisteredEvent', 'UserEventSentEvent', 'UserEndpointKeptAliveEvent', 'InteractionCreatedEvent', 'InteractionUpdatedEvent', 'RatingCreatedEvent'].every(published),
+      { description: 'the events on NATS' },
+    );
 
     const ajv = new Ajv({ allErrors: true });
     const schemaOf = (type: string) => {
@@ -75,7 +81,7 @@ describe('the published events (AsyncAPI)', () => {
       types.add(body.type);
     }
     expect([...types].sort()).toEqual(
-      expect.arrayContaining(['ConferenceCreatedEvent', 'ConferenceJoinedEvent', 'ConferenceMetadataUpdatedEvent', 'ConferenceParticipantMetadataUpdatedEvent', 'ConferenceLeftEvent', 'ConferenceEndedEvent', 'UserEndpointRegisteredEvent', 'UserEndpointKeptAliveEvent', 'UserEndpointUnregisteredEvent', 'UserEventSentEvent']),
+      expect.arrayContaining(['ConferenceCreatedEvent', 'ConferenceJoinedEvent', 'ConferenceMetadataUpdatedEvent', 'ConferenceParticipantMetadataUpdatedEvent', 'ConferenceLeftEvent', 'ConferenceEndedEvent', 'UserEndpointRegisteredEvent', 'UserEndpointKeptAliveEvent', 'UserEndpointUnregisteredEvent', 'UserEventSentEvent', 'InteractionCreatedEvent', 'InteractionUpdatedEvent', 'RatingCreatedEvent']),
     );
 
     const feed = (await agent.get(`/conferences/${id}/events?v=0`)).body as Array<Record<string, unknown>>;

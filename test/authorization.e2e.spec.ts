@@ -86,6 +86,25 @@ const FIXTURES: Record<string, (s: Scene) => Fixture> = {
   }),
   'GET /rtc-api/interactions/{interactionId}': (s) => ({ path: `/rtc-api/interactions/${s.interactionId}`, otherOrganization: 404 }),
   'PUT /rtc-api/interactions/{interactionId}': (s) => ({ path: `/rtc-api/interactions/${s.interactionId}`, body: { type: 'chat' }, otherOrganization: 404 }),
+  'POST /rtc-api/ratings': () => ({
+    body: { sessionType: 'CONFERENCE', sessionId: 'rated-1', rating: 5 },
+    // Each organization's own rating of a session of that id.
+    otherOrganization: (res) => expect(res.status).toBe(200),
+  }),
+  'GET /rtc-api/ratings/interactions/{interactionId}': (s) => ({
+    path: `/rtc-api/ratings/interactions/${s.interactionId}`,
+    otherOrganization: (res) => {
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual([]);
+    },
+  }),
+  'GET /rtc-api/ratings/conferences/{conferenceId}': (s) => ({
+    path: `/rtc-api/ratings/conferences/${s.conferenceId}`,
+    otherOrganization: (res) => {
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual([]);
+    },
+  }),
   'GET /rtc-api/iceServers/v2': () => ({ otherOrganization: (res) => expect(res.status).not.toBe(401) }),
   'POST /rtc-api/oauth/token': () => ({
     body: 'grant_type=client_credentials&client_id=crm&client_secret=crm-secret',
@@ -117,6 +136,7 @@ describe('authorization matrix of every operation', () => {
     await customer.post('/conferences/join', { conferenceId: body.id, userEndpointId: 'ep-c' });
     const created = await customer.post('/interactions', { type: 'video call' });
     scene = { conferenceId: body.id, interactionId: created.body.interactionId };
+    await customer.post('/ratings', { sessionType: 'CONFERENCE', sessionId: body.id, interactionId: created.body.interactionId, rating: 3 });
     for (const role of ROLES) tokens[role] = await stack.token(`mx-${role.toLowerCase()}`, 'org-a', [role]);
     for (const role of ROLES) others[role] = await stack.token(`mx-outsider-${role.toLowerCase()}`, 'org-b', [role]);
     const claims = { userId: 'mx-agent', organizationId: 'org-a', roles: ['ADMIN', 'SERVICE'] };

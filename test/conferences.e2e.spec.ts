@@ -15,7 +15,7 @@ describe('conferences over HTTP', () => {
   let service: Api; // org-a, SERVICE
 
   beforeAll(async () => {
-    stack = await Stack.start({ presence: {}, gateway: { longPollTimeoutMs: 1500, bodyLimitBytes: 64 * 1024 } });
+    stack = await Stack.start({ presence: {}, interaction: {}, gateway: { longPollTimeoutMs: 1500, bodyLimitBytes: 64 * 1024 } });
     agent = await stack.api('agent-1', 'org-a', ['AGENT']);
     customer = await stack.api('cust-1', 'org-a', ['CUSTOMER']);
     stranger = await stack.api('cust-9', 'org-a', ['CUSTOMER']);

@@ -1,7 +1,7 @@
 import { type Api, Stack } from './support/stack';
 
-/** Interactions through the gateway: the spec's shapes, optimistic locking, the range query and its 400s. */
-describe('interactions', () => {
+/** Interactions and ratings through the gateway: the spec's shapes, optimistic locking, the range query and its 400s, who sees which rating. */
+describe('interactions and ratings', () => {
   let stack: Stack;
   let agent: Api;
   let customer: Api;
@@ -48,6 +48,21 @@ describe('interactions', () => {
     // Another organization's caller learns nothing, not even of a stale version.
     expect((await put(outsider, 'upd-1', { type: 'x', version: 1 })).status).toBe(404);
     expect((await put(agent, 'upd-1', { data: [1] })).status).toBe(400);
+  });
+
+  it('a PUT retried with its X-Auvious-TransactionId answers the same and updates once; a create retried answers the same id', async () => {
+    await agent.post('/interactions', { interactionId: 'retry-1' });
+    const headers = { 'X-Auvious-TransactionId': 'tx-put-1' };
+    const first = await agent.request('PUT', '/rtc-api/interactions/retry-1', { type: 'chat', version: 1 }, headers);
+    const again = await agent.request('PUT', '/rtc-api/interactions/retry-1', { type: 'chat', version: 1 }, headers);
+    expect([first.status, again.status]).toEqual([204, 204]);
+    expect((await agent.get('/interactions/retry-1')).body.version).toBe(2);
+    // Without the id, the same request is a new one: its version is stale now.
+    expect((await put(agent, 'retry-1', { type: 'chat', version: 1 })).status).toBe(409);
+
+    const made = await agent.post('/interactions', { type: 'web' }, { 'X-Auvious-TransactionId': 'tx-create-1' });
+    const remade = await agent.post('/interactions', { type: 'web' }, { 'X-Auvious-TransactionId': 'tx-create-1' });
+    expect(remade.body).toEqual(made.body);
   });
 
   it('two concurrent PUTs with the same version: exactly one succeeds, the other is 409, nothing lost', async () => {
@@ -108,5 +123,44 @@ describe('interactions', () => {
     const res = await agent.get(`/interactions${query}`);
     expect(res.status).toBe(400);
     expect(JSON.stringify(res.body)).toContain(field);
+  });
+
+  describe('ratings', () => {
+    it('rates a conference (1..5, once per user), and lists its ratings newest first: all for staff, its own for a customer', async () => {
+      const other = await stack.api('in-customer-2', 'org-i', ['CUSTOMER']);
+      const first = await customer.post('/ratings', { sessionType: 'CONFERENCE', sessionId: 'conf-r', interactionId: 'int-r', userEndpointId: 'ep-c', rating: 4, comment: 'clear' });
+      expect(first.status).toBe(200);
+      expect(first.body).toEqual({ id: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/) });
+      expect((await customer.post('/ratings', { sessionType: 'CONFERENCE', sessionId: 'conf-r', rating: 1 })).status).toBe(409);
+      const second = await other.post('/ratings', { sessionType: 'CONFERENCE', sessionId: 'conf-r', rating: 2 });
+      expect(second.status).toBe(200);
+
+      const byStaff = await agent.get('/ratings/conferences/conf-r');
+      expect(byStaff.status).toBe(200);
+      expect(byStaff.body).toEqual([
+        { id: second.body.id, userId: 'in-customer-2', organizationId: 'org-i', sessionType: 'CONFERENCE', sessionId: 'conf-r', score: 2, createdAt: expect.any(String) },
+        { id: first.body.id, userId: 'in-customer', userEndpointId: 'ep-c', organizationId: 'org-i', interactionId: 'int-r', sessionType: 'CONFERENCE', sessionId: 'conf-r', score: 4, comment: 'clear', createdAt: expect.any(String) },
+      ]);
+      expect((await customer.get('/ratings/conferences/conf-r')).body.map((r: { id: string }) => r.id)).toEqual([first.body.id]);
+      expect((await agent.get('/ratings/interactions/int-r')).body.map((r: { id: string }) => r.id)).toEqual([first.body.id]);
+      expect((await outsider.get('/ratings/conferences/conf-r')).body).toEqual([]);
+      // A call's ratings are not the conference's.
+      await agent.post('/ratings', { sessionType: 'CALL', sessionId: 'conf-r', rating: 3 });
+      expect((await agent.get('/ratings/conferences/conf-r')).body).toHaveLength(2);
+    });
+
+    it.each([
+      ['sessionType UNKNOWN', { sessionType: 'UNKNOWN', sessionId: 's', rating: 3 }, 'sessionType'],
+      ['a rating of 0', { sessionType: 'CALL', sessionId: 's', rating: 0 }, 'rating'],
+      ['a rating of 6', { sessionType: 'CALL', sessionId: 's', rating: 6 }, 'rating'],
+      ['a rating of 4.5', { sessionType: 'CALL', sessionId: 's', rating: 4.5 }, 'rating'],
+      ['no sessionId', { sessionType: 'CALL', rating: 3 }, 'sessionId'],
+      ['a comment over 2000 characters', { sessionType: 'CALL', sessionId: 's', rating: 3, comment: 'x'.repeat(2001) }, 'comment'],
+    ])('answers 400 naming the field for %s, and stores nothing', async (_what, body, field) => {
+      const res = await agent.post('/ratings', body);
+      expect(res.status).toBe(400);
+      expect(res.body.details?.fields ?? []).toContain(field);
+      expect((await agent.get('/ratings/conferences/s')).body).toEqual([]);
+    });
   });
 });

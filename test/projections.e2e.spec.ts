@@ -18,7 +18,7 @@ describe('projections rebuilt from the events equal the ones written live', () =
   let nc: NatsConnection;
 
   beforeAll(async () => {
-    stack = await Stack.start({ presence: {} });
+    stack = await Stack.start({ presence: {}, interaction: {} });
     nc = await stack.connectNats();
     const agent = await stack.api('agent-1', 'org-a', ['AGENT']);
     const customer = await stack.api('cust-1', 'org-a', ['CUSTOMER']);
@@ -38,6 +38,12 @@ describe('projections rebuilt from the events equal the ones written live', () =
     await customer.post('/conferences/leave', { conferenceId: a, userEndpointId: 'ep-c' });
     await other.post('/conferences/join', { conferenceId: c, userEndpointId: 'ep-b' });
     await agent.post('/conferences/end', { conferenceId: b, userEndpointId: 'ep-a' });
+    await agent.post('/interactions', { interactionId: 'int-1', type: 'video call', data: { queue: 'sales' } });
+    await agent.request('PUT', '/rtc-api/interactions/int-1', { data: { queue: 'support', n: 2 } });
+    await customer.post('/interactions', { type: 'chat' });
+    await other.post('/interactions', { interactionId: 'int-1' });
+    await customer.post('/ratings', { sessionType: 'CONFERENCE', sessionId: a, interactionId: 'int-1', rating: 5, comment: 'good' });
+    await agent.post('/ratings', { sessionType: 'CALL', sessionId: 'call-1', rating: 2 });
     await settledEventCount(stack, nc);
   });
   afterAll(async () => {
@@ -54,6 +60,8 @@ describe('projections rebuilt from the events equal the ones written live', () =
     ['conference', 'conference_views'],
     ['presence', 'presence_endpoints'],
     ['presence', 'presence_participations'],
+    ['interaction', 'interaction_views'],
+    ['interaction', 'rating_views'],
   ])('%s: %s', async (serviceName, projection) => {
     const service = stack.services.get(serviceName)!;
     const listed = (await ask(serviceName, { action: 'list' })).projections as ProjectionStatus[];

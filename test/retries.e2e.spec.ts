@@ -103,7 +103,7 @@ describe('retried commands (X-Auvious-TransactionId)', () => {
       }
     }
     expect(withHeader.length).toBeGreaterThanOrEqual(21);
-    expect(withHeader.every((o) => o.startsWith('POST '))).toBe(true);
+    expect(withHeader.every((o) => o.startsWith('POST ') || o.startsWith('PUT '))).toBe(true);
     expect(without.every((o) => o.startsWith('GET '))).toBe(true);
   });
 });

@@ -21,6 +21,7 @@ describe('robustness: no request takes Parley down or starves others', () => {
       gateway: { longPollTimeoutMs, quotas: { parkedPolls: 3, pollSessions: 2, sockets: 2 } },
       conference: { env: { QUOTA_CONFERENCE_PARTICIPANTS: '4', QUOTA_PARTICIPANT_PUBLICATIONS: '1', QUOTA_PARTICIPANT_VIEWS: '32', QUOTA_CONFERENCE_TRANSPORTS: '200', QUOTA_USER_ACTIVE_CONFERENCES: '3' } },
       presence: { env: { QUOTA_USER_ENDPOINTS: '3' } },
+      interaction: {},
       media: {},
     });
   });
@@ -152,7 +153,7 @@ describe('robustness: no request takes Parley down or starves others', () => {
 
   describe('2b. a relay that cannot be stopped by one event', () => {
     it('dead-letters an event it can never publish (one stored before events were bounded), says so in /health and /metrics, and relays the rest', async () => {
-      const own = await Stack.start({ conference: { env: { RELAY_POLL_MS: '50' } }, presence: {}, media: {} });
+      const own = await Stack.start({ conference: { env: { RELAY_POLL_MS: '50' } }, presence: {}, interaction: {}, media: {} });
       try {
         // Written by hand, as an older version without the bound could have: 1.2 MB, over NATS's max_payload.
         await own.conference!.kit.store.transaction((sql) =>

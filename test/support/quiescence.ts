@@ -1,5 +1,5 @@
 import type { NatsConnection } from 'nats';
-import { EVENTS_STREAM } from '@parley/contracts';
+import { EVENTS_STREAM, PARLEY_SERVICES } from '@parley/contracts';
 import type { Stack } from './stack';
 
 /**
@@ -21,7 +21,9 @@ export async function settledEventCount(stack: Stack, nc: NatsConnection, timeou
 }
 
 async function relaysCaughtUp(stack: Stack): Promise<boolean> {
-  const services = [stack.conference, stack.presence].filter((s) => s !== undefined);
+  const services = PARLEY_SERVICES.filter((s) => s.eventStore)
+    .map((s) => stack.services.get(s.name))
+    .filter((s) => s !== undefined);
   const caughtUp = await Promise.all(
     services.map(async (service) => {
       const { rows } = await service.kit.store.transaction((sql) =>

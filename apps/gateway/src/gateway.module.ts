@@ -16,6 +16,7 @@ import { HealthController } from './health.controller';
 import { HttpErrorFilter } from './http-error.filter';
 import { IceServersController } from './ice-servers.controller';
 import { InteractionsController } from './interactions.controller';
+import { RatingsController } from './ratings.controller';
 import { redactRequest, redactResponse } from './log-redaction';
 import { LongPollSessions } from './long-poll-sessions';
 import { Metrics } from './metrics';
@@ -68,6 +69,7 @@ export class GatewayModule {
       controllers: [
         ConferencesController,
         InteractionsController,
+        RatingsController,
         UsersController,
         IceServersController,
         OAuthController,

@@ -9,17 +9,25 @@ import {
   InteractionPageQuery,
   InteractionQueries,
   type PageInteraction,
+  type CreatingRatingWebResponse,
+  CreateRatingWebCommand,
+  type Rating,
+  RatingsQuery,
   UpdateInteractionCommand,
 } from '@parley/contracts';
 import { parleyValidationPipe, requestContextOf } from '@parley/messaging';
 import { InteractionService } from './interaction.service';
+import { RatingService } from './rating.service';
 
 const valid = parleyValidationPipe();
 
-/** The interaction service's NATS handlers (queue group "interaction"). */
+/** The interaction service's NATS handlers (queue group "interaction"): interactions and ratings. */
 @Controller()
 export class InteractionController {
-  constructor(@Inject(InteractionService) private readonly interactions: InteractionService) {}
+  constructor(
+    @Inject(InteractionService) private readonly interactions: InteractionService,
+    @Inject(RatingService) private readonly ratings: RatingService,
+  ) {}
 
   @MessagePattern(InteractionCommands.create)
   create(@Payload(valid) dto: CreateInteractionWebCommand, @Ctx() nats: NatsContext): Promise<CreateInteractionResponse> {
@@ -39,5 +47,15 @@ export class InteractionController {
   @MessagePattern(InteractionQueries.page)
   page(@Payload(valid) q: InteractionPageQuery, @Ctx() nats: NatsContext): Promise<PageInteraction> {
     return this.interactions.page(q, requestContextOf(nats));
+  }
+
+  @MessagePattern(InteractionCommands.rate)
+  rate(@Payload(valid) dto: CreateRatingWebCommand, @Ctx() nats: NatsContext): Promise<CreatingRatingWebResponse> {
+    return this.ratings.rate(dto, requestContextOf(nats));
+  }
+
+  @MessagePattern(InteractionQueries.ratings)
+  ratingsOf(@Payload(valid) q: RatingsQuery, @Ctx() nats: NatsContext): Promise<Rating[]> {
+    return this.ratings.list(q, requestContextOf(nats));
   }
 }

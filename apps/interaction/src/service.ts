@@ -2,13 +2,15 @@ import { defineService } from '@parley/service-kit';
 import { InteractionController } from './interaction.controller';
 import { InteractionService } from './interaction.service';
 import { interactionViews } from './infra/interaction-views';
+import { ratingViews } from './infra/rating-views';
+import { RatingService } from './rating.service';
 import { interactionSettings } from './settings';
 
-/** The interaction service: the Interaction aggregate, its view (`interaction_views`), its NATS handlers. */
+/** The interaction service: interactions and ratings, their views (`interaction_views`, `rating_views`), its NATS handlers. */
 export const interactionService = defineService({
   name: 'interaction',
   settings: interactionSettings,
-  eventStore: { projections: [interactionViews] },
+  eventStore: { projections: [interactionViews, ratingViews] },
   controllers: [InteractionController],
-  providers: [InteractionService],
+  providers: [InteractionService, RatingService],
 });

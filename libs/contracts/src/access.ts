@@ -181,6 +181,19 @@ export const ACCESS = {
     what: "list the organization's interactions",
     cases: { "its own organization's": staff },
   },
+  rateSession: {
+    routes: ['POST /rtc-api/ratings'],
+    what: 'rate a call or conference',
+    cases: { 'a call or conference of its own organization': everyone },
+  },
+  readRatings: {
+    routes: ['GET /rtc-api/ratings/interactions/{interactionId}', 'GET /rtc-api/ratings/conferences/{conferenceId}'],
+    what: 'see a rating in a list',
+    cases: {
+      'one the caller gave': everyone,
+      'one another user gave': staffSeesIt,
+    },
+  },
   iceServers: {
     routes: ['GET /rtc-api/iceServers/v2'],
     what: 'get STUN/TURN servers and credentials',

@@ -13,11 +13,14 @@ import { ID_SCHEMA, IsJsonObject, IsParleyId, IsStringRecord, MaxJsonBytes } fro
 export const InteractionCommands = {
   create: 'parley.interaction.cmd.create',
   update: 'parley.interaction.cmd.update',
+  rate: 'parley.interaction.cmd.rate',
 } as const;
 
 export const InteractionQueries = {
   get: 'parley.interaction.qry.get',
   page: 'parley.interaction.qry.page',
+  /** Ratings of one interaction, or of one call or conference (RatingsQuery). */
+  ratings: 'parley.interaction.qry.ratings',
   health: healthSubject('interaction'),
 } as const;
 
@@ -175,4 +178,80 @@ export function interactionPage(content: Interaction[], query: Pick<InteractionP
     pageable: { offset: query.page * query.size, sort, pageSize: query.size, paged: true, pageNumber: query.page, unpaged: false },
     empty: content.length === 0,
   };
+}
+
+/** Ratings: one stream per rating, `rating/<org>/<ratingId>`; a user rates one session once. */
+export const RATING_CONTEXT = 'rating';
+export const SESSION_TYPES = ['CALL', 'CONFERENCE'] as const;
+export type SessionType = (typeof SESSION_TYPES)[number];
+/** What a rating's comment may hold, in characters. */
+export const RATING_COMMENT_MAX = 2000;
+/** The most ratings one list answers (the newest; fewer when they would pass Limits.pageBytes). */
+export const RATINGS_LISTED_MAX = 1000;
+
+export type RatingDomainEvent = {
+  type: 'RatingCreatedEvent';
+  schemaVersion: 1;
+  data: {
+    ratingId: string;
+    organizationId: string;
+    userId: string;
+    userEndpointId?: string;
+    interactionId?: string;
+    sessionType: SessionType;
+    sessionId: string;
+    score: number;
+    comment?: string;
+    createdAt: string;
+  };
+};
+
+export class CreateRatingWebCommand {
+  @ApiPropertyOptional({ ...ID_SCHEMA, description: 'The user endpoint from which the user rates (recorded as given).' })
+  @IsOptional() @IsParleyId()
+  userEndpointId?: string;
+
+  @ApiProperty({ enum: ['UNKNOWN', ...SESSION_TYPES], description: 'The kind of session: CALL or CONFERENCE (UNKNOWN is refused).' })
+  @IsIn(SESSION_TYPES, { message: `sessionType must be one of: ${SESSION_TYPES.join(', ')}` })
+  sessionType!: SessionType;
+
+  @ApiProperty({ ...ID_SCHEMA, description: 'The call or conference id the rating is about.' })
+  @IsParleyId()
+  sessionId!: string;
+
+  @ApiProperty({ type: 'integer', format: 'int32', minimum: 1, maximum: 5, description: 'The rating: 1 (bad) to 5 (perfect).' })
+  @IsInt({ message: 'rating must be an integer from 1 to 5' }) @Min(1, { message: 'rating must be an integer from 1 to 5' }) @Max(5, { message: 'rating must be an integer from 1 to 5' })
+  rating!: number;
+
+  @ApiPropertyOptional({ maxLength: RATING_COMMENT_MAX, description: 'Any comment the user gave.' })
+  @IsOptional() @IsString() @MaxLength(RATING_COMMENT_MAX)
+  comment?: string;
+
+  @ApiPropertyOptional({ ...ID_SCHEMA, description: 'The related interaction id.' })
+  @IsOptional() @IsParleyId()
+  interactionId?: string;
+}
+
+export class CreatingRatingWebResponse {
+  @ApiProperty({ description: 'The rating id.' }) id!: string;
+}
+
+export class Rating {
+  @ApiProperty({ description: 'rating id' }) id!: string;
+  @ApiProperty({ description: 'the user who created this rating' }) userId!: string;
+  @ApiPropertyOptional({ description: 'the user endpoint from which the user created this rating' }) userEndpointId?: string;
+  @ApiProperty({ description: 'related organization id' }) organizationId!: string;
+  @ApiPropertyOptional({ description: 'related interaction id' }) interactionId?: string;
+  @ApiProperty({ enum: SESSION_TYPES, description: 'kind of session, CALL or CONFERENCE' }) sessionType!: SessionType;
+  @ApiProperty({ description: 'the call or conference id related with this rating' }) sessionId!: string;
+  @ApiProperty({ type: 'integer', format: 'int32', description: 'the rating the user gave, scale is 1-5, 1 meaning bad and 5 perfect' }) score!: number;
+  @ApiPropertyOptional({ description: 'any comment the user gave' }) comment?: string;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+}
+
+/** Whose ratings a list is of: one interaction's, or one session's. */
+export class RatingsQuery {
+  @IsOptional() @IsParleyId() interactionId?: string;
+  @IsOptional() @IsIn(SESSION_TYPES) sessionType?: SessionType;
+  @IsOptional() @IsParleyId() sessionId?: string;
 }

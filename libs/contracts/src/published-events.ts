@@ -3,7 +3,7 @@ import { PARTICIPANT_STATES } from './conference/views';
 import type { ConferenceDomainEvent } from './conference/events';
 import type { ConferenceEvent } from './conference/views';
 import { ENDPOINT_HEALTH, type UserEndpointDomainEvent, type UserEventDomainEvent } from './presence';
-import type { InteractionDomainEvent } from './interaction';
+import { type InteractionDomainEvent, type RatingDomainEvent, SESSION_TYPES } from './interaction';
 import { DEAD_LETTER_SUBJECT_ROOT, EVENTS_SUBJECT_ROOT } from './subjects';
 
 /**
@@ -15,12 +15,12 @@ import { DEAD_LETTER_SUBJECT_ROOT, EVENTS_SUBJECT_ROOT } from './subjects';
  */
 export type JsonSchema = Record<string, unknown>;
 
-type PublishedUnion = ConferenceDomainEvent | UserEndpointDomainEvent | UserEventDomainEvent | InteractionDomainEvent;
+type PublishedUnion = ConferenceDomainEvent | UserEndpointDomainEvent | UserEventDomainEvent | InteractionDomainEvent | RatingDomainEvent;
 export type PublishedEventType = PublishedUnion['type'];
 
 export interface PublishedEvent<V extends number = number> {
   /** The context of its stream: its subjects are `parley.evt.<context>.…`. */
-  context: 'conference' | 'userendpoint' | 'userevent' | 'interaction';
+  context: 'conference' | 'userendpoint' | 'userevent' | 'interaction' | 'rating';
   /** The payload's version: the schemaVersion its producer records now (older ones are upcast on read). */
   version: V;
   summary: string;
@@ -175,6 +175,15 @@ export const PUBLISHED_EVENTS: { [K in PublishedEventType]: PublishedEvent<Extra
     summary: 'An interaction was updated: a type or data present is its new value (data replaces all of it), an absent one is unchanged.',
     payload: object({ interactionId: text(), organizationId: text(), updatedBy: text('the user who updated it'), updatedAt: instant() }, { type: text(), data: freeObject('its new data, all of it') }),
   },
+  RatingCreatedEvent: {
+    context: 'rating',
+    version: 1,
+    summary: 'A user rated a call or conference (once per user and session).',
+    payload: object(
+      { ratingId: text(), organizationId: text(), userId: text('who rated'), sessionType: oneOfWords(SESSION_TYPES), sessionId: text('the call or conference'), score: { type: 'integer', minimum: 1, maximum: 5 }, createdAt: instant() },
+      { userEndpointId: text(), interactionId: text(), comment: text() },
+    ),
+  },
 };
 
 /** The declared fields of an event's payload (an unknown type, from a newer producer, passes as it is). */
@@ -238,6 +247,13 @@ export function asyncApiDocument(version: string): JsonSchema {
       parameters: { organizationId: id('the organization'), interactionId: id('the interaction'), eventType: id('the event type') },
       messages: {},
     },
+    ratingEvents: {
+      address: `${EVENTS_SUBJECT_ROOT}.rating.{organizationId}.{ratingId}.{eventType}`,
+      title: 'Rating events',
+      description: 'Every rating of a call or conference (PARLEY_EVENTS).',
+      parameters: { organizationId: id('the organization'), ratingId: id('the rating'), eventType: id('the event type') },
+      messages: {},
+    },
     endpointDeliveries: {
       address: 'parley.deliver.{organizationId}.{userEndpointId}',
       title: 'Deliveries to one endpoint',
@@ -281,7 +297,7 @@ export function asyncApiDocument(version: string): JsonSchema {
       },
     },
   };
-  const channelOf = { conference: 'conferenceEvents', userendpoint: 'userEndpointEvents', userevent: 'userEvents', interaction: 'interactionEvents' } as const;
+  const channelOf = { conference: 'conferenceEvents', userendpoint: 'userEndpointEvents', userevent: 'userEvents', interaction: 'interactionEvents', rating: 'ratingEvents' } as const;
   for (const [type, e] of Object.entries(PUBLISHED_EVENTS) as Array<[string, PublishedEvent]>) {
     (channels[channelOf[e.context]].messages as Record<string, JsonSchema>)[type] = {
       name: type,

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ConnectionOptions } from 'nats';
 import { natsServers } from './rpc-client';
 import { SettingError, optional } from './settings';
-import { CONFERENCE_CONTEXT, DEAD_LETTER_STREAM, DEAD_LETTER_SUBJECT_ROOT, DELIVERY_STREAM, EVENTS_STREAM, EVENTS_SUBJECT_ROOT, INTERACTION_CONTEXT, USER_ENDPOINT_CONTEXT, USER_EVENT_CONTEXT } from '@parley/contracts';
+import { CONFERENCE_CONTEXT, DEAD_LETTER_STREAM, DEAD_LETTER_SUBJECT_ROOT, DELIVERY_STREAM, EVENTS_STREAM, EVENTS_SUBJECT_ROOT, INTERACTION_CONTEXT, RATING_CONTEXT, USER_ENDPOINT_CONTEXT, USER_EVENT_CONTEXT } from '@parley/contracts';
 
 /**
  * Who may publish and subscribe to what on NATS: one user per process, each limited to the
@@ -87,7 +87,7 @@ export const NATS_PERMISSIONS: Readonly<Record<string, NatsUserPermissions>> = {
     subscribe: { allow: [`${inboxPrefixOf('presence')}.>`, ...own('presence'), REPLAYS] },
   },
   interaction: {
-    publish: { allow: ['parley.interaction.qry.health', ...events(INTERACTION_CONTEXT), ...provisioning] },
+    publish: { allow: ['parley.interaction.qry.health', ...events(INTERACTION_CONTEXT, RATING_CONTEXT), ...provisioning] },
     subscribe: { allow: [`${inboxPrefixOf('interaction')}.>`, ...own('interaction')] },
   },
   media: {
