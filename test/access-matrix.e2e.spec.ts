@@ -1,7 +1,9 @@
+import type { NatsConnection } from 'nats';
 import { ACCESS, type Access, type AccessOperation, type AccessRow, Roles, type Role } from '@parley/contracts';
 import { type SyntheticMedia, type WrtcPeerConnection, peerConnection, receiveOffer, sendOffer, syntheticMedia } from '@parley/testing';
 import { type OpenApiDocument, operationsOf } from './support/openapi-fuzz';
 import { Api, type ApiResponse, Stack } from './support/stack';
+import { settledEventCount } from './support/quiescence';
 
 /**
  * The access table (ACCESS, docs/access.md) played cell by cell through the gateway: for every
@@ -34,6 +36,7 @@ const ice = [{ candidate: 'candidate:1 1 udp 2122260223 192.0.2.10 54321 typ hos
 
 describe('the access table, cell by cell', () => {
   let stack: Stack;
+  let nc: NatsConnection;
   let doc: OpenApiDocument;
   let host: Api;
   let sendSdp: string;
@@ -45,6 +48,7 @@ describe('the access table, cell by cell', () => {
 
   beforeAll(async () => {
     stack = await Stack.start({ presence: {}, interaction: {}, media: { env: { TURN_URLS: 'turn:127.0.0.1:3478', TURN_SECRET: 'a'.repeat(32) } }, gateway: { longPollTimeoutMs: 200 } });
+    nc = await stack.connectNats();
     doc = (await stack.anonymous().request('GET', '/rtc-api/docs/openapi.json')).body;
     host = await stack.api('host-agent', 'org-a', ['AGENT']);
     const media = syntheticMedia();
@@ -58,6 +62,7 @@ describe('the access table, cell by cell', () => {
   afterAll(async () => {
     sources.forEach((s) => s.stop());
     peers.forEach((p) => p.close());
+    await nc?.close();
     await stack?.stop();
   });
 
@@ -229,12 +234,14 @@ describe('the access table, cell by cell', () => {
       'with an id the caller chooses': async () => ({ method: 'POST', path: '/interactions', body: { interactionId: unique('int') } }),
     },
     readInteraction: {
-      'one the caller created': async (c) => ({ method: 'GET', path: `/interactions/${await interaction(c.api)}` }),
-      'one the caller did not create': async () => ({ method: 'GET', path: `/interactions/${await interaction(host)}` }),
+      'one the caller created': async (c, route) => ({ method: 'GET', path: interactionPath(route, await interaction(c.api)) }),
+      'one the caller took part in through a conference': async (c, route) => ({ method: 'GET', path: interactionPath(route, await interactionTakenPartIn(c.api)) }),
+      'any other of its organization': async (_c, route) => ({ method: 'GET', path: interactionPath(route, await interaction(host)) }),
     },
     updateInteraction: {
       'one the caller created': async (c) => ({ method: 'PUT', path: `/interactions/${await interaction(c.api)}`, body: { type: 'chat' } }),
-      'one the caller did not create': async () => ({ method: 'PUT', path: `/interactions/${await interaction(host)}`, body: { type: 'chat' } }),
+      'one the caller took part in through a conference': async (c) => ({ method: 'PUT', path: `/interactions/${await interactionTakenPartIn(c.api)}`, body: { type: 'chat' } }),
+      'any other of its organization': async () => ({ method: 'PUT', path: `/interactions/${await interaction(host)}`, body: { type: 'chat' } }),
     },
     rateSession: {
       'a call or conference of its own organization': async () => ({ method: 'POST', path: '/ratings', body: { sessionType: 'CALL', sessionId: unique('call'), rating: 5, comment: 'fine' } }),
@@ -254,6 +261,19 @@ describe('the access table, cell by cell', () => {
     const interactionId = unique('rated-int');
     const { body } = ok(await api.post('/ratings', { sessionType: 'CONFERENCE', sessionId, interactionId, rating: 4 }), 'rate');
     return { method: 'GET', path: route.includes('/interactions/') ? `/ratings/interactions/${interactionId}` : `/ratings/conferences/${sessionId}`, listed: body.id };
+  }
+
+  function interactionPath(route: string, id: string): string {
+    return route.endsWith('/conferences') ? `/interactions/${id}/conferences` : `/interactions/${id}`;
+  }
+
+  /** An interaction the host created, named by a conference the host created and `api`'s user joined, once the interaction service has seen the join. */
+  async function interactionTakenPartIn(api: Api): Promise<string> {
+    const interactionId = await interaction(host);
+    const { body } = ok(await host.post('/conferences/create', { interactionId }), 'create');
+    await joined(api, body.id);
+    await settledEventCount(stack, nc);
+    return interactionId;
   }
 
   async function interaction(api: Api): Promise<string> {

@@ -85,6 +85,7 @@ const FIXTURES: Record<string, (s: Scene) => Fixture> = {
     },
   }),
   'GET /rtc-api/interactions/{interactionId}': (s) => ({ path: `/rtc-api/interactions/${s.interactionId}`, otherOrganization: 404 }),
+  'GET /rtc-api/interactions/{interactionId}/conferences': (s) => ({ path: `/rtc-api/interactions/${s.interactionId}/conferences`, otherOrganization: 404 }),
   'PUT /rtc-api/interactions/{interactionId}': (s) => ({ path: `/rtc-api/interactions/${s.interactionId}`, body: { type: 'chat' }, otherOrganization: 404 }),
   'POST /rtc-api/ratings': () => ({
     body: { sessionType: 'CONFERENCE', sessionId: 'rated-1', rating: 5 },

@@ -1,4 +1,6 @@
+import type { NatsConnection } from 'nats';
 import { type Api, Stack } from './support/stack';
+import { settledEventCount } from './support/quiescence';
 
 /** Interactions and ratings through the gateway: the spec's shapes, optimistic locking, the range query and its 400s, who sees which rating. */
 describe('interactions and ratings', () => {
@@ -6,15 +8,20 @@ describe('interactions and ratings', () => {
   let agent: Api;
   let customer: Api;
   let outsider: Api;
+  let nc: NatsConnection;
   const put = (api: Api, id: string, body: unknown) => api.request('PUT', `/rtc-api/interactions/${id}`, body);
 
   beforeAll(async () => {
-    stack = await Stack.start({ postgres: true, conference: false, interaction: {} });
+    stack = await Stack.start({ postgres: true, presence: {}, interaction: {} });
+    nc = await stack.connectNats();
     agent = await stack.api('in-agent', 'org-i', ['AGENT']);
     customer = await stack.api('in-customer', 'org-i', ['CUSTOMER']);
     outsider = await stack.api('in-agent', 'org-other', ['ADMIN']);
   });
-  afterAll(() => stack?.stop());
+  afterAll(async () => {
+    await nc?.close();
+    await stack?.stop();
+  });
 
   it('creates with an integration\'s id (409 when it exists) or a server-made one, and answers the Interaction shape', async () => {
     const created = await agent.post('/interactions', { interactionId: 'genesys-conv-1', type: 'video call', data: { queue: 'sales', n: 1 } });
@@ -123,6 +130,33 @@ describe('interactions and ratings', () => {
     const res = await agent.get(`/interactions${query}`);
     expect(res.status).toBe(400);
     expect(JSON.stringify(res.body)).toContain(field);
+  });
+
+  describe('conferences that name an interaction', () => {
+    it('are listed by the interaction, newest first, and let a customer that joined one read it (not change it)', async () => {
+      const joiner = await stack.api('in-joiner', 'org-i', ['CUSTOMER']);
+      const stranger = await stack.api('in-stranger', 'org-i', ['CUSTOMER']);
+      await agent.post('/interactions', { interactionId: 'link-1', type: 'video call' });
+      const first = (await agent.post('/conferences/create', { interactionId: 'link-1' })).body.id;
+      const second = (await agent.post('/conferences/create', {})).body.id;
+      expect((await agent.post('/conferences/interaction', { conferenceId: second, interactionId: 'link-1' })).status).toBe(204);
+      await joiner.post('/users/endpoints/register', { userEndpointId: 'ep-joiner', keepAliveSeconds: 600 });
+      expect((await joiner.post('/conferences/join', { conferenceId: first, userEndpointId: 'ep-joiner' })).status).toBe(200);
+      await settledEventCount(stack, nc);
+
+      const listed = await agent.get('/interactions/link-1/conferences');
+      expect(listed.status).toBe(200);
+      expect(new Set(listed.body)).toEqual(new Set([first, second]));
+      expect(listed.body).toHaveLength(2);
+      expect((await joiner.get('/interactions/link-1')).status).toBe(200);
+      expect((await joiner.get('/interactions/link-1/conferences')).status).toBe(200);
+      expect((await put(joiner, 'link-1', { type: 'x' })).status).toBe(403);
+      expect((await stranger.get('/interactions/link-1')).status).toBe(404);
+      expect((await outsider.get('/interactions/link-1/conferences')).status).toBe(404);
+      // An interaction no conference named lists none.
+      await agent.post('/interactions', { interactionId: 'link-none' });
+      expect((await agent.get('/interactions/link-none/conferences')).body).toEqual([]);
+    });
   });
 
   describe('ratings', () => {

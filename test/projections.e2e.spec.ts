@@ -39,6 +39,7 @@ describe('projections rebuilt from the events equal the ones written live', () =
     await other.post('/conferences/join', { conferenceId: c, userEndpointId: 'ep-b' });
     await agent.post('/conferences/end', { conferenceId: b, userEndpointId: 'ep-a' });
     await agent.post('/interactions', { interactionId: 'int-1', type: 'video call', data: { queue: 'sales' } });
+    await agent.post('/conferences/interaction', { conferenceId: a, interactionId: 'int-1' });
     await agent.request('PUT', '/rtc-api/interactions/int-1', { data: { queue: 'support', n: 2 } });
     await customer.post('/interactions', { type: 'chat' });
     await other.post('/interactions', { interactionId: 'int-1' });
@@ -62,6 +63,7 @@ describe('projections rebuilt from the events equal the ones written live', () =
     ['presence', 'presence_participations'],
     ['interaction', 'interaction_views'],
     ['interaction', 'rating_views'],
+    ['interaction', 'interaction_conferences'],
   ])('%s: %s', async (serviceName, projection) => {
     const service = stack.services.get(serviceName)!;
     const listed = (await ask(serviceName, { action: 'list' })).projections as ProjectionStatus[];

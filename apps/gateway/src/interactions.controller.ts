@@ -143,6 +143,18 @@ export class InteractionsController {
     return this.send(InteractionQueries.get, { interactionId: idParam(id, 'interactionId') }, ctx);
   }
 
+  @Get(':interactionId/conferences')
+  @Access('readInteraction')
+  @ApiOperation({
+    summary: "The ids of the conferences that named the interaction (Parley's addition), newest first.",
+    description: 'A conference names an interaction when it is created with an interactionId, or with POST /conferences/interaction. The list follows the conference service\'s events a moment after they are committed; at most 1,000.',
+  })
+  @ApiOkResponse({ schema: { type: 'array', items: { type: 'string' } } })
+  @ApiNotFoundResponse({ description: 'No such interaction in your organization (or not one you may see).' })
+  conferences(@Param('interactionId') id: string, @Ctx() ctx: RequestContext): Promise<string[]> {
+    return this.send(InteractionQueries.conferences, { interactionId: idParam(id, 'interactionId') }, ctx);
+  }
+
   @Put(':interactionId')
   @Command('updateInteraction')
   @HttpCode(204)

@@ -44,6 +44,11 @@ export class InteractionController {
     return this.interactions.get(q.interactionId, requestContextOf(nats));
   }
 
+  @MessagePattern(InteractionQueries.conferences)
+  conferences(@Payload(valid) q: InteractionIdQuery, @Ctx() nats: NatsContext): Promise<string[]> {
+    return this.interactions.conferences(q.interactionId, requestContextOf(nats));
+  }
+
   @MessagePattern(InteractionQueries.page)
   page(@Payload(valid) q: InteractionPageQuery, @Ctx() nats: NatsContext): Promise<PageInteraction> {
     return this.interactions.page(q, requestContextOf(nats));

@@ -14,11 +14,13 @@ import {
   authorize,
   interactionPage,
   jsonBytes,
+  mayAccess,
   tooLarge,
   unguessableId,
 } from '@parley/contracts';
 import { Aggregate, KIT } from '@parley/service-kit';
 import { type InteractionCommand, type InteractionState, interactionDecider, readable } from './domain/decider';
+import { conferencesOfInteraction, tookPart } from './infra/interaction-conferences';
 import { interactionsPage } from './infra/interaction-views';
 import type { InteractionKit } from './settings';
 
@@ -66,29 +68,54 @@ export class InteractionService {
     return answer;
   }
 
+  /**
+   * Whether the caller created or joined a conference that named the interaction, asked of the
+   * read model only where the answer changes what the caller may do (not for its creator, not
+   * for staff, who may anyway).
+   */
+  private async tookPart(s: InteractionState, ctx: RequestContext): Promise<boolean> {
+    const { actor } = ctx;
+    if (s.status === 'none' || s.organizationId !== actor.organizationId || s.createdBy === actor.userId) return false;
+    if (mayAccess('updateInteraction', 'any other of its organization', actor)) return false;
+    return tookPart(this.kit.store, actor.organizationId, s.id, actor.userId);
+  }
+
+  /** The interaction, if the caller may see it; else 404 (another organization's is the same). */
+  private async visible(interactionId: string, ctx: RequestContext): Promise<InteractionState> {
+    const s = await this.interactions.load(ctx.actor.organizationId, interactionId);
+    if (!readable(s, ctx.actor, await this.tookPart(s, ctx))) throw notFound(interactionId);
+    return s;
+  }
+
   async update(dto: UpdateInteractionCommand, ctx: RequestContext): Promise<null> {
     const { organizationId } = ctx.actor;
     const now = this.now();
+    // A stale version is only told to a caller that may see the interaction: the decider's 404 comes first.
+    const s = dto.version !== undefined ? await this.visible(dto.interactionId, ctx) : await this.interactions.load(organizationId, dto.interactionId);
     const command: InteractionCommand = {
       kind: 'update',
       interactionId: dto.interactionId,
       organizationId,
       actor: ctx.actor,
       now,
+      tookPart: await this.tookPart(s, ctx),
       ...(dto.type !== undefined ? { type: dto.type } : {}),
       ...(dto.data !== undefined ? { data: dto.data } : {}),
     };
-    // A stale version is only told to a caller that may see the interaction: the decider's 404 comes first.
-    if (dto.version !== undefined && !readable(await this.interactions.load(organizationId, dto.interactionId), ctx.actor)) throw notFound(dto.interactionId);
     const { answer } = await this.interactions.execute(organizationId, dto.interactionId, command, InteractionService.cause(ctx, now), {
       ...(dto.version !== undefined ? { expectedVersion: dto.version } : {}),
     });
     return answer;
   }
 
+  /** The conferences that named the interaction (the read model follows the conference service's events), newest first. */
+  async conferences(interactionId: string, ctx: RequestContext): Promise<string[]> {
+    await this.visible(interactionId, ctx);
+    return conferencesOfInteraction(this.kit.store, ctx.actor.organizationId, interactionId);
+  }
+
   async get(interactionId: string, ctx: RequestContext): Promise<Interaction> {
-    const s = await this.interactions.load(ctx.actor.organizationId, interactionId);
-    if (!readable(s, ctx.actor)) throw notFound(interactionId);
+    const s = await this.visible(interactionId, ctx);
     return { id: s.id, organizationId: s.organizationId, createdBy: s.createdBy, createdAt: s.createdAt, ...(s.type !== undefined ? { type: s.type } : {}), data: s.data, version: s.version };
   }
 

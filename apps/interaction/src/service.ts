@@ -1,16 +1,17 @@
 import { defineService } from '@parley/service-kit';
 import { InteractionController } from './interaction.controller';
 import { InteractionService } from './interaction.service';
+import { interactionConferences } from './infra/interaction-conferences';
 import { interactionViews } from './infra/interaction-views';
 import { ratingViews } from './infra/rating-views';
 import { RatingService } from './rating.service';
 import { interactionSettings } from './settings';
 
-/** The interaction service: interactions and ratings, their views (`interaction_views`, `rating_views`), its NATS handlers. */
+/** The interaction service: interactions and ratings, their views (`interaction_views`, `rating_views`, and `interaction_conferences` from the conference service's events), its NATS handlers. */
 export const interactionService = defineService({
   name: 'interaction',
   settings: interactionSettings,
-  eventStore: { projections: [interactionViews, ratingViews] },
+  eventStore: { projections: [interactionViews, ratingViews, interactionConferences] },
   controllers: [InteractionController],
   providers: [InteractionService, RatingService],
 });

@@ -161,11 +161,13 @@ export const ACCESS = {
     },
   },
   readInteraction: {
-    routes: ['GET /rtc-api/interactions/{interactionId}'],
+    routes: ['GET /rtc-api/interactions/{interactionId}', 'GET /rtc-api/interactions/{interactionId}/conferences'],
     what: 'read an interaction',
     cases: {
       'one the caller created': everyone,
-      'one the caller did not create': staffSeesIt,
+      // Taking part: the caller created or joined a conference that named the interaction.
+      'one the caller took part in through a conference': everyone,
+      'any other of its organization': staffSeesIt,
     },
   },
   updateInteraction: {
@@ -173,7 +175,9 @@ export const ACCESS = {
     what: 'update an interaction',
     cases: {
       'one the caller created': everyone,
-      'one the caller did not create': staffSeesIt,
+      // A customer that took part reads it, and may not change what staff record.
+      'one the caller took part in through a conference': row('yes', 'forbidden', 'yes', 'yes'),
+      'any other of its organization': staffSeesIt,
     },
   },
   listInteractions: {

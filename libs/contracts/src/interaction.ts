@@ -19,6 +19,8 @@ export const InteractionCommands = {
 export const InteractionQueries = {
   get: 'parley.interaction.qry.get',
   page: 'parley.interaction.qry.page',
+  /** The conferences that named an interaction (InteractionIdQuery). */
+  conferences: 'parley.interaction.qry.conferences',
   /** Ratings of one interaction, or of one call or conference (RatingsQuery). */
   ratings: 'parley.interaction.qry.ratings',
   health: healthSubject('interaction'),

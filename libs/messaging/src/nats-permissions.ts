@@ -87,8 +87,8 @@ export const NATS_PERMISSIONS: Readonly<Record<string, NatsUserPermissions>> = {
     subscribe: { allow: [`${inboxPrefixOf('presence')}.>`, ...own('presence'), REPLAYS] },
   },
   interaction: {
-    publish: { allow: ['parley.interaction.qry.health', ...events(INTERACTION_CONTEXT, RATING_CONTEXT), ...provisioning] },
-    subscribe: { allow: [`${inboxPrefixOf('interaction')}.>`, ...own('interaction')] },
+    publish: { allow: ['parley.interaction.qry.health', ...events(INTERACTION_CONTEXT, RATING_CONTEXT), deadLetters, ...provisioning, ...consumersOn(EVENTS_STREAM, ...events(CONFERENCE_CONTEXT))] },
+    subscribe: { allow: [`${inboxPrefixOf('interaction')}.>`, ...own('interaction'), REPLAYS] },
   },
   media: {
     publish: { allow: ['parley.media.qry.health', deadLetters, ...provisioning, ...consumersOn(EVENTS_STREAM, ...events(CONFERENCE_CONTEXT))] },

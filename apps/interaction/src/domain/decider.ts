@@ -30,17 +30,21 @@ export type InteractionCommand = Base &
   (
     | { kind: 'create'; idChosenByCaller: boolean; type?: string; data?: Record<string, unknown> }
     /** An absent type or data is left as it is; a present data replaces all of it. */
-    | { kind: 'update'; type?: string; data?: Record<string, unknown> }
+    | { kind: 'update'; type?: string; data?: Record<string, unknown>; /** The caller created or joined a conference that named it. */ tookPart?: boolean }
   );
 
 const notFound = (id: string) => new ParleyError('NOT_FOUND', `Interaction ${id} not found`);
 
-/** The situation of a command on an existing interaction, for the access table. */
-const whose = (s: InteractionState, actor: Actor) => (s.createdBy === actor.userId ? 'one the caller created' : 'one the caller did not create');
+/** How the caller stands to an interaction of its organization, in the access table's words. */
+export type InteractionSituation = 'one the caller created' | 'one the caller took part in through a conference' | 'any other of its organization';
+
+/** The situation: `tookPart` says whether the caller created or joined a conference that named the interaction (the read model knows). */
+export const situationOf = (s: InteractionState, actor: Actor, tookPart: boolean): InteractionSituation =>
+  s.createdBy === actor.userId ? 'one the caller created' : tookPart ? 'one the caller took part in through a conference' : 'any other of its organization';
 
 /** An interaction of the caller's organization that the caller may see (else it answers not found, as another organization's). */
-export const readable = (s: InteractionState, actor: Actor): boolean =>
-  s.status !== 'none' && s.organizationId === actor.organizationId && mayAccess('readInteraction', whose(s, actor), actor);
+export const readable = (s: InteractionState, actor: Actor, tookPart: boolean): boolean =>
+  s.status !== 'none' && s.organizationId === actor.organizationId && mayAccess('readInteraction', situationOf(s, actor, tookPart), actor);
 
 export function decide(cmd: InteractionCommand, s: InteractionState): InteractionDomainEvent[] {
   switch (cmd.kind) {
@@ -64,7 +68,7 @@ export function decide(cmd: InteractionCommand, s: InteractionState): Interactio
     }
     case 'update': {
       if (s.status === 'none' || s.organizationId !== cmd.actor.organizationId) throw notFound(cmd.interactionId);
-      authorize('updateInteraction', whose(s, cmd.actor), cmd.actor, () => notFound(cmd.interactionId));
+      authorize('updateInteraction', situationOf(s, cmd.actor, cmd.tookPart ?? false), cmd.actor, () => notFound(cmd.interactionId));
       // Each update is recorded, even one that changes nothing: a client that sends its version gets the next one (as a JPA entity's save would give it).
       return [
         {

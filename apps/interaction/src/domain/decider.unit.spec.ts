@@ -84,16 +84,26 @@ describe('Interaction decider', () => {
     });
   });
 
+  describe('customers that took part through a conference', () => {
+    it('may read one they did not create but may not change it (403); staff are not asked', () => {
+      const byAgent = spec.given([created('agent-1')]).state;
+      expect(readable(byAgent, customer, true)).toBe(true);
+      expect(readable(byAgent, customer, false)).toBe(false);
+      spec.given([created('agent-1')]).when({ ...update(customer, { type: 'x' }), tookPart: true } as InteractionCommand).thenFails({ code: 'FORBIDDEN', message: /update an interaction \(one the caller took part in through a conference\)/ });
+      spec.given([created('agent-1')]).when({ ...update(otherAgent, { type: 'x' }), tookPart: true } as InteractionCommand).then([updated('agent-2', { type: 'x' })]);
+    });
+  });
+
   describe('readable', () => {
     it('is true for staff of the organization and for its creator, false for other customers, other organizations and no interaction', () => {
       const byAgent = spec.given([created('agent-1')]).state;
       const byCustomer = spec.given([created('cust-1')]).state;
-      expect([agent, otherAgent, service].map((a) => readable(byAgent, a))).toEqual([true, true, true]);
-      expect(readable(byAgent, customer)).toBe(false);
-      expect(readable(byCustomer, customer)).toBe(true);
-      expect(readable(byCustomer, otherCustomer)).toBe(false);
-      expect(readable(byAgent, outsider)).toBe(false);
-      expect(readable(spec.given([]).state, agent)).toBe(false);
+      expect([agent, otherAgent, service].map((a) => readable(byAgent, a, false))).toEqual([true, true, true]);
+      expect(readable(byAgent, customer, false)).toBe(false);
+      expect(readable(byCustomer, customer, false)).toBe(true);
+      expect(readable(byCustomer, otherCustomer, false)).toBe(false);
+      expect(readable(byAgent, outsider, true)).toBe(false);
+      expect(readable(spec.given([]).state, agent, false)).toBe(false);
     });
   });
 });
