@@ -47,7 +47,7 @@ describe('the access table, cell by cell', () => {
   const unique = (what: string) => `${what}-${++n}`;
 
   beforeAll(async () => {
-    stack = await Stack.start({ presence: {}, interaction: {}, media: { env: { TURN_URLS: 'turn:127.0.0.1:3478', TURN_SECRET: 'a'.repeat(32) } }, gateway: { longPollTimeoutMs: 200 } });
+    stack = await Stack.start({ presence: {}, interaction: { env: { TALKDESK_INTEGRATIONS: 'org-a:acct-a:talkdesk-key-0123456789' } }, media: { env: { TURN_URLS: 'turn:127.0.0.1:3478', TURN_SECRET: 'a'.repeat(32) } }, gateway: { longPollTimeoutMs: 200 } });
     nc = await stack.connectNats();
     doc = (await stack.anonymous().request('GET', '/rtc-api/docs/openapi.json')).body;
     host = await stack.api('host-agent', 'org-a', ['AGENT']);
@@ -249,6 +249,15 @@ describe('the access table, cell by cell', () => {
     readRatings: {
       'one the caller gave': async (c, route) => rated(c.api, route),
       'one another user gave': async (_c, route) => rated(host, route),
+    },
+    talkdeskContacts: {
+      "its own organization's contacts": async (_c, route) =>
+        route.endsWith('/create')
+          ? { method: 'POST', path: '/talkdesk-integration/create', body: { data: { contact_id: unique('contact') } } }
+          : { method: 'POST', path: '/talkdesk-integration/activity', body: { data: { contact_id: 'contact-0' } } },
+    },
+    talkdeskValidate: {
+      'credentials of its own organization': async () => ({ method: 'POST', path: '/talkdesk-integration/authorization-validator', body: { account_id: 'acct-a', api_key: 'talkdesk-key-0123456789' } }),
     },
     listInteractions: {
       "its own organization's": async () => ({ method: 'GET', path: '/interactions?start=2000-01-01T00:00:00Z&end=2100-01-01T00:00:00Z' }),

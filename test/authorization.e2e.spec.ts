@@ -106,6 +106,22 @@ const FIXTURES: Record<string, (s: Scene) => Fixture> = {
       expect(res.body).toEqual([]);
     },
   }),
+  'POST /rtc-api/talkdesk-integration/create': () => ({
+    body: { data: { contact_id: 'ct-new' } },
+    otherOrganization: (res) => expect(res.body).toEqual({ message: 'created', contact_external_id: 'talkdesk-ct-new' }), // its own contact's
+  }),
+  'POST /rtc-api/talkdesk-integration/activity': () => ({
+    body: { data: { contact_id: 'ct-a' } },
+    otherOrganization: (res) => {
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual([]);
+    },
+  }),
+  'POST /rtc-api/talkdesk-integration/authorization-validator': () => ({
+    body: { account_id: 'acct-a', api_key: TALKDESK_KEY },
+    // org-a's account: not one of org-b's.
+    otherOrganization: (res) => expect(res.status).toBe(401),
+  }),
   'GET /rtc-api/iceServers/v2': () => ({ otherOrganization: (res) => expect(res.status).not.toBe(401) }),
   'POST /rtc-api/oauth/token': () => ({
     body: 'grant_type=client_credentials&client_id=crm&client_secret=crm-secret',
@@ -115,6 +131,7 @@ const FIXTURES: Record<string, (s: Scene) => Fixture> = {
 };
 
 const ROLES = ['AGENT', 'CUSTOMER', 'SERVICE', 'ADMIN'] as const;
+const TALKDESK_KEY = 'talkdesk-key-0123456789';
 
 describe('authorization matrix of every operation', () => {
   let stack: Stack;
@@ -127,7 +144,7 @@ describe('authorization matrix of every operation', () => {
   const others: Record<string, string> = {};
 
   beforeAll(async () => {
-    stack = await Stack.start({ presence: {}, interaction: {} });
+    stack = await Stack.start({ presence: {}, interaction: { env: { TALKDESK_INTEGRATIONS: `org-a:acct-a:${TALKDESK_KEY}` } } });
     doc = (await stack.anonymous().request('GET', '/rtc-api/docs/openapi.json')).body;
     const agent = await stack.api('mx-agent', 'org-a', ['AGENT']);
     const customer = await stack.api('mx-customer', 'org-a', ['CUSTOMER']);
@@ -137,6 +154,7 @@ describe('authorization matrix of every operation', () => {
     await customer.post('/conferences/join', { conferenceId: body.id, userEndpointId: 'ep-c' });
     const created = await customer.post('/interactions', { type: 'video call' });
     scene = { conferenceId: body.id, interactionId: created.body.interactionId };
+    await agent.post('/talkdesk-integration/create', { data: { contact_id: 'ct-a' } });
     await customer.post('/ratings', { sessionType: 'CONFERENCE', sessionId: body.id, interactionId: created.body.interactionId, rating: 3 });
     for (const role of ROLES) tokens[role] = await stack.token(`mx-${role.toLowerCase()}`, 'org-a', [role]);
     for (const role of ROLES) others[role] = await stack.token(`mx-outsider-${role.toLowerCase()}`, 'org-b', [role]);

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import type { NatsConnection } from 'nats';
 import { type Api, Stack } from './support/stack';
 import { settledEventCount } from './support/quiescence';
@@ -12,7 +13,7 @@ describe('interactions and ratings', () => {
   const put = (api: Api, id: string, body: unknown) => api.request('PUT', `/rtc-api/interactions/${id}`, body);
 
   beforeAll(async () => {
-    stack = await Stack.start({ postgres: true, presence: {}, interaction: {} });
+    stack = await Stack.start({ postgres: true, presence: {}, interaction: { env: { TALKDESK_INTEGRATIONS: 'org-i:acct-1:talkdesk-key-0123456789,org-other:acct-2:another-key-0123456789' } } });
     nc = await stack.connectNats();
     agent = await stack.api('in-agent', 'org-i', ['AGENT']);
     customer = await stack.api('in-customer', 'org-i', ['CUSTOMER']);
@@ -156,6 +157,64 @@ describe('interactions and ratings', () => {
       // An interaction no conference named lists none.
       await agent.post('/interactions', { interactionId: 'link-none' });
       expect((await agent.get('/interactions/link-none/conferences')).body).toEqual([]);
+    });
+  });
+
+  /** A POST as the agent with a Host header of our choosing. */
+  function postWithHost(path: string, body: unknown, host: string): Promise<{ status: number; body: any }> {
+    const url = new URL(path, stack.gateway.url);
+    const payload = JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+      const req = request(
+        { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { host, authorization: `Bearer ${agent.token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (text += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+        },
+      );
+      req.on('error', reject);
+      req.end(payload);
+    });
+  }
+
+  describe('the Talkdesk integration', () => {
+    it("creates a contact's interaction once and finds it after; its activity lists the contact's interactions with urls back to them", async () => {
+      const created = await agent.post('/talkdesk-integration/create', { data: { contact_id: 'td-42' } });
+      expect(created.status).toBe(200);
+      expect(created.body).toEqual({ message: 'created', contact_external_id: 'talkdesk-td-42' });
+      expect((await agent.post('/talkdesk-integration/create', { data: { contact_id: 'td-42' } })).body).toEqual({ message: 'found', contact_external_id: 'talkdesk-td-42' });
+      expect((await agent.get('/interactions/talkdesk-td-42')).body).toMatchObject({ type: 'talkdesk', data: { talkdeskContactId: 'td-42' }, version: 1 });
+      // Another interaction of the contact, of another type, with a subject and status of its own.
+      await agent.post('/interactions', { interactionId: 'td-42-call', type: 'video call', data: { talkdeskContactId: 'td-42', subject: 'Claim 7', status: 'closed' } });
+
+      // fetch cannot set Host: node:http can, as a proxy in front of Parley would.
+      const activity = await postWithHost('/rtc-api/talkdesk-integration/activity', { meta: { interaction_types: [] }, data: { contact_id: 'td-42' } }, 'parley.example.org:8443');
+      expect(activity.status).toBe(200);
+      expect(activity.body).toEqual([
+        { id: 'td-42-call', subject: 'Claim 7', description: 'video call td-42-call, created by in-agent', date: expect.any(String), url: 'http://parley.example.org:8443/rtc-api/interactions/td-42-call', type: 'video call', priority: 'normal', status: 'closed' },
+        { id: 'talkdesk-td-42', subject: 'talkdesk', description: 'talkdesk talkdesk-td-42, created by in-agent', date: expect.any(String), url: 'http://parley.example.org:8443/rtc-api/interactions/talkdesk-td-42', type: 'talkdesk', priority: 'normal', status: 'open' },
+      ]);
+      const onlyCalls = await agent.post('/talkdesk-integration/activity', { meta: { interaction_types: ['video call'] }, data: { contact_id: 'td-42' } });
+      expect(onlyCalls.body.map((i: { id: string }) => i.id)).toEqual(['td-42-call']);
+      expect((await outsider.post('/talkdesk-integration/activity', { data: { contact_id: 'td-42' } })).body).toEqual([]);
+      expect((await customer.post('/talkdesk-integration/create', { data: { contact_id: 'td-43' } })).status).toBe(403);
+      expect((await agent.post('/talkdesk-integration/create', { data: { contact_id: 'not a valid id' } })).status).toBe(400);
+      expect((await agent.post('/talkdesk-integration/create', {})).status).toBe(400);
+      expect((await postWithHost('/rtc-api/talkdesk-integration/activity', { data: { contact_id: 'td-42' } }, 'evil.example/path?x=')).status).toBe(400);
+    });
+
+    it("validates an integration's credentials against the accounts configured for the caller's organization, else 401", async () => {
+      const admin = await stack.api('in-admin', 'org-i', ['ADMIN']);
+      const valid = await admin.post('/talkdesk-integration/authorization-validator', { account_id: 'acct-1', api_key: 'talkdesk-key-0123456789' });
+      expect(valid.status).toBe(200);
+      expect(valid.body).toEqual({ account_id: 'acct-1', organization_id: 'org-i', valid: 'true' });
+      expect((await admin.post('/talkdesk-integration/authorization-validator', { account_id: 'acct-1', api_key: 'talkdesk-key-wrong-000000' })).status).toBe(401);
+      // Another organization's account is not this organization's.
+      expect((await admin.post('/talkdesk-integration/authorization-validator', { account_id: 'acct-2', api_key: 'another-key-0123456789' })).status).toBe(401);
+      expect((await admin.post('/talkdesk-integration/authorization-validator', { account_id: 'acct-1' })).status).toBe(400);
+      expect((await agent.post('/talkdesk-integration/authorization-validator', { account_id: 'acct-1', api_key: 'talkdesk-key-0123456789' })).status).toBe(403);
     });
   });
 

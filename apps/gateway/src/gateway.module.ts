@@ -17,6 +17,7 @@ import { HttpErrorFilter } from './http-error.filter';
 import { IceServersController } from './ice-servers.controller';
 import { InteractionsController } from './interactions.controller';
 import { RatingsController } from './ratings.controller';
+import { TalkdeskController } from './talkdesk.controller';
 import { redactRequest, redactResponse } from './log-redaction';
 import { LongPollSessions } from './long-poll-sessions';
 import { Metrics } from './metrics';
@@ -70,6 +71,7 @@ export class GatewayModule {
         ConferencesController,
         InteractionsController,
         RatingsController,
+        TalkdeskController,
         UsersController,
         IceServersController,
         OAuthController,

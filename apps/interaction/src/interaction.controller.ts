@@ -13,20 +13,27 @@ import {
   CreateRatingWebCommand,
   type Rating,
   RatingsQuery,
+  TalkdeskActivityQuery,
+  type TalkdeskContactActivityResponseItem,
+  TalkdeskCreateTalkdeskRequest,
+  type TalkdeskCreateTalkdeskResponse,
+  TalkdeskCredentials,
   UpdateInteractionCommand,
 } from '@parley/contracts';
 import { parleyValidationPipe, requestContextOf } from '@parley/messaging';
 import { InteractionService } from './interaction.service';
 import { RatingService } from './rating.service';
+import { TalkdeskService } from './talkdesk.service';
 
 const valid = parleyValidationPipe();
 
-/** The interaction service's NATS handlers (queue group "interaction"): interactions and ratings. */
+/** The interaction service's NATS handlers (queue group "interaction"): interactions, ratings, the Talkdesk integration. */
 @Controller()
 export class InteractionController {
   constructor(
     @Inject(InteractionService) private readonly interactions: InteractionService,
     @Inject(RatingService) private readonly ratings: RatingService,
+    @Inject(TalkdeskService) private readonly talkdesk: TalkdeskService,
   ) {}
 
   @MessagePattern(InteractionCommands.create)
@@ -62,5 +69,20 @@ export class InteractionController {
   @MessagePattern(InteractionQueries.ratings)
   ratingsOf(@Payload(valid) q: RatingsQuery, @Ctx() nats: NatsContext): Promise<Rating[]> {
     return this.ratings.list(q, requestContextOf(nats));
+  }
+
+  @MessagePattern(InteractionCommands.talkdeskCreate)
+  talkdeskCreate(@Payload(valid) dto: TalkdeskCreateTalkdeskRequest, @Ctx() nats: NatsContext): Promise<TalkdeskCreateTalkdeskResponse> {
+    return this.talkdesk.create(dto, requestContextOf(nats));
+  }
+
+  @MessagePattern(InteractionCommands.talkdeskActivity)
+  talkdeskActivity(@Payload(valid) q: TalkdeskActivityQuery, @Ctx() nats: NatsContext): Promise<TalkdeskContactActivityResponseItem[]> {
+    return this.talkdesk.activity(q, requestContextOf(nats));
+  }
+
+  @MessagePattern(InteractionCommands.talkdeskValidate)
+  talkdeskValidate(@Payload(valid) body: TalkdeskCredentials, @Ctx() nats: NatsContext): Record<string, string> {
+    return this.talkdesk.validate(body, requestContextOf(nats));
   }
 }

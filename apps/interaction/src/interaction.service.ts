@@ -48,7 +48,15 @@ export class InteractionService {
     return { correlationId: ctx.correlationId, causationId: ctx.causationId, userId: ctx.actor.userId, time };
   }
 
-  async create(dto: CreateInteractionWebCommand, ctx: RequestContext): Promise<CreateInteractionResponse> {
+  /** Whether the caller's organization has the interaction (whoever may see it). */
+  async exists(interactionId: string, ctx: RequestContext): Promise<boolean> {
+    return (await this.interactions.load(ctx.actor.organizationId, interactionId)).status === 'created';
+  }
+
+  create(dto: CreateInteractionWebCommand, ctx: RequestContext): Promise<CreateInteractionResponse>;
+  /** With the command's own answer (what a retry under its transaction id is given back). */
+  create<A>(dto: CreateInteractionWebCommand, ctx: RequestContext, answer: (created: CreateInteractionResponse) => A): Promise<A>;
+  async create<A>(dto: CreateInteractionWebCommand, ctx: RequestContext, answer?: (created: CreateInteractionResponse) => A): Promise<A | CreateInteractionResponse> {
     const interactionId = dto.interactionId ?? unguessableId();
     const { organizationId } = ctx.actor;
     const now = this.now();
@@ -62,10 +70,13 @@ export class InteractionService {
       ...(dto.type !== undefined ? { type: dto.type } : {}),
       ...(dto.data !== undefined ? { data: dto.data } : {}),
     };
-    const { answer } = await this.interactions.execute(organizationId, interactionId, command, InteractionService.cause(ctx, now), {
-      answer: ({ state }) => ({ interactionId: state.id, version: state.version }),
+    const outcome = await this.interactions.execute(organizationId, interactionId, command, InteractionService.cause(ctx, now), {
+      answer: ({ state }): A | CreateInteractionResponse => {
+        const created = { interactionId: state.id, version: state.version };
+        return answer ? answer(created) : created;
+      },
     });
-    return answer;
+    return outcome.answer;
   }
 
   /**

@@ -5,6 +5,7 @@ import { interactionConferences } from './infra/interaction-conferences';
 import { interactionViews } from './infra/interaction-views';
 import { ratingViews } from './infra/rating-views';
 import { RatingService } from './rating.service';
+import { TalkdeskService } from './talkdesk.service';
 import { interactionSettings } from './settings';
 
 /** The interaction service: interactions and ratings, their views (`interaction_views`, `rating_views`, and `interaction_conferences` from the conference service's events), its NATS handlers. */
@@ -13,5 +14,5 @@ export const interactionService = defineService({
   settings: interactionSettings,
   eventStore: { projections: [interactionViews, ratingViews, interactionConferences] },
   controllers: [InteractionController],
-  providers: [InteractionService, RatingService],
+  providers: [InteractionService, RatingService, TalkdeskService],
 });

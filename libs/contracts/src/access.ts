@@ -198,6 +198,16 @@ export const ACCESS = {
       'one another user gave': staffSeesIt,
     },
   },
+  talkdeskContacts: {
+    routes: ['POST /rtc-api/talkdesk-integration/create', 'POST /rtc-api/talkdesk-integration/activity'],
+    what: "create or read a Talkdesk contact's interactions",
+    cases: { "its own organization's contacts": staff },
+  },
+  talkdeskValidate: {
+    routes: ['POST /rtc-api/talkdesk-integration/authorization-validator'],
+    what: "check a Talkdesk integration's credentials",
+    cases: { 'credentials of its own organization': privileged },
+  },
   iceServers: {
     routes: ['GET /rtc-api/iceServers/v2'],
     what: 'get STUN/TURN servers and credentials',

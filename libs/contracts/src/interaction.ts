@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsIn, IsInt, IsISO8601, IsOptional, IsString, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsDefined, IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { Limits } from './limits';
 import { healthSubject, scopedStreamId } from './subjects';
 import { ID_SCHEMA, IsJsonObject, IsParleyId, IsStringRecord, MaxJsonBytes } from './validation';
@@ -14,6 +14,12 @@ export const InteractionCommands = {
   create: 'parley.interaction.cmd.create',
   update: 'parley.interaction.cmd.update',
   rate: 'parley.interaction.cmd.rate',
+  /** Talkdesk: the interaction of a contact, created or found. */
+  talkdeskCreate: 'parley.interaction.cmd.talkdeskCreate',
+  /** Talkdesk: a contact's interactions as activity items (a POST of the spec's, so a command: a retry under its transaction id gets the first answer). */
+  talkdeskActivity: 'parley.interaction.cmd.talkdeskActivity',
+  /** Talkdesk: integration credentials checked against TALKDESK_INTEGRATIONS (a POST, as above). */
+  talkdeskValidate: 'parley.interaction.cmd.talkdeskValidate',
 } as const;
 
 export const InteractionQueries = {
@@ -256,4 +262,70 @@ export class RatingsQuery {
   @IsOptional() @IsParleyId() interactionId?: string;
   @IsOptional() @IsIn(SESSION_TYPES) sessionType?: SessionType;
   @IsOptional() @IsParleyId() sessionId?: string;
+}
+
+/**
+ * The Talkdesk integration: a Talkdesk contact's interaction is `talkdesk-<contact_id>`, of type
+ * `talkdesk`, with `talkdeskContactId` in its data; a contact's activity is its interactions.
+ */
+export const TALKDESK_INTERACTION_TYPE = 'talkdesk';
+export const TALKDESK_CONTACT_KEY = 'talkdeskContactId';
+const CONTACT_ID = /^[A-Za-z0-9_-]{1,119}$/;
+export const talkdeskInteractionId = (contactId: string): string => `talkdesk-${contactId}`;
+/** The most activity items one answer holds (the newest interactions). */
+export const TALKDESK_ACTIVITY_MAX = 100;
+
+export class TalkdeskRequestData {
+  @ApiProperty({ description: 'The Talkdesk contact id (letters, digits, "-" and "_", at most 119).', example: '5f9c1c6a2b7e4d0012a3b4c5' })
+  @Matches(CONTACT_ID, { message: 'data.contact_id must be 1 to 119 letters, digits, "-" or "_"' })
+  contact_id!: string;
+}
+
+export class TalkdeskCreateTalkdeskRequest {
+  @ApiProperty({ type: TalkdeskRequestData })
+  @IsDefined({ message: 'data is required' }) @IsObject({ message: 'data must be an object' }) @ValidateNested() @Type(() => TalkdeskRequestData)
+  data!: TalkdeskRequestData;
+}
+
+export class TalkdeskCreateTalkdeskResponse {
+  @ApiProperty({ description: '"created", or "found" when the contact had its interaction already.' }) message!: string;
+  @ApiProperty({ description: "The contact's interaction id." }) contact_external_id!: string;
+}
+
+export class TalkdeskMeta {
+  @ApiPropertyOptional({ type: [String], description: 'Only interactions of these types (all when absent or empty).' })
+  @IsOptional() @IsArray() @ArrayMaxSize(INTERACTION_FILTERS_MAX) @IsString({ each: true }) @MaxLength(TYPE_MAX, { each: true })
+  interaction_types?: string[];
+}
+
+export class TalkdeskContactActivityRequest {
+  @ApiPropertyOptional({ type: TalkdeskMeta })
+  @IsOptional() @IsObject({ message: 'meta must be an object' }) @ValidateNested() @Type(() => TalkdeskMeta)
+  meta?: TalkdeskMeta;
+
+  @ApiProperty({ type: TalkdeskRequestData })
+  @IsDefined({ message: 'data is required' }) @IsObject({ message: 'data must be an object' }) @ValidateNested() @Type(() => TalkdeskRequestData)
+  data!: TalkdeskRequestData;
+}
+
+/** The activity request as sent to the interaction service: with the origin the items' urls point to. */
+export class TalkdeskActivityQuery extends TalkdeskContactActivityRequest {
+  @Matches(/^https?:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?$/) origin!: string;
+}
+
+export class TalkdeskContactActivityResponseItem {
+  @ApiProperty() id!: string;
+  @ApiProperty() subject!: string;
+  @ApiProperty() description!: string;
+  @ApiProperty({ description: 'ISO-8601 instant of its creation.' }) date!: string;
+  @ApiProperty({ description: 'The interaction, on this server.' }) url!: string;
+  @ApiProperty() type!: string;
+  @ApiProperty({ description: "The data's priority when it has one, else normal." }) priority!: string;
+  @ApiProperty({ description: "The data's status when it has one, else open." }) status!: string;
+}
+
+/** Integration credentials to check: the body of authorization-validator. */
+export class TalkdeskCredentials {
+  @IsString({ message: 'account_id must be a string' }) @MaxLength(256) account_id!: string;
+  @IsString({ message: 'api_key must be a string' }) @MaxLength(1024) api_key!: string;
 }

@@ -1,4 +1,4 @@
-import { INTERACTION_CONTEXT, type Interaction, type InteractionDomainEvent, type InteractionPageQuery, type InteractionSortProperty } from '@parley/contracts';
+import { INTERACTION_CONTEXT, TALKDESK_CONTACT_KEY, type Interaction, type InteractionDomainEvent, type InteractionPageQuery, type InteractionSortProperty } from '@parley/contracts';
 import type { SqlExecutor } from '@parley/eventsourcing';
 import { stateProjection, tableOf } from '@parley/service-kit';
 import { type InteractionState, evolve, initialState } from '../domain/decider';
@@ -83,4 +83,16 @@ export async function interactionsPage(sql: SqlExecutor, organizationId: string,
     sql.query<{ n: string | number }>(`select count(*) as n from ${TABLE} where ${where}`, values),
   ]);
   return { content: rows.map(toInteraction), total: Number(counted.rows[0].n) };
+}
+
+/** A Talkdesk contact's interactions (its id in the data), of `types` when given, newest first. */
+export async function interactionsOfContact(sql: SqlExecutor, organizationId: string, contactId: string, types: string[] | undefined, limit: number): Promise<Interaction[]> {
+  const values: unknown[] = [organizationId, JSON.stringify({ [TALKDESK_CONTACT_KEY]: contactId })];
+  let where = 'organization_id = $1 and data @> $2::jsonb';
+  if (types) {
+    values.push(types);
+    where += ' and type = any($3::text[])';
+  }
+  const { rows } = await sql.query<Row>(`select * from ${TABLE} where ${where} order by created_at desc, interaction_id limit ${limit}`, values);
+  return rows.map(toInteraction);
 }
