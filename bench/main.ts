@@ -17,6 +17,7 @@ import { baseMachineInfo, type MachineInfo, natsServerVersion, pgliteVersion, po
 import { type BenchResults, type Scenario, readIntro, renderMarkdown, tables } from './report';
 import { ROOT, startBenchNats, startServices } from './services';
 import { type FloorResult, floorLoad } from './floor';
+import { type InteractionsResult, interactionsBench } from './interactions';
 import { type PresenceResult, presenceFanout } from './presence';
 import { type SfuResult, sfuFanout } from './sfu';
 
@@ -33,7 +34,7 @@ function intList(name: string, dflt: number[]): number[] {
 }
 const int = (name: string, dflt: number) => intList(name, [dflt])[0];
 
-const SECTIONS = ['conference', 'sfu', 'presence'] as const;
+const SECTIONS = ['conference', 'sfu', 'presence', 'interactions'] as const;
 function sections(): Set<string> {
   const raw = (process.env.BENCH_SECTIONS ?? SECTIONS.join(',')).split(',').map((x) => x.trim());
   const unknown = raw.filter((x) => !(SECTIONS as readonly string[]).includes(x));
@@ -66,6 +67,8 @@ const settings = {
   presenceEndpoints: int('BENCH_PRESENCE_ENDPOINTS', 1000),
   presenceConferenceSizes: intList('BENCH_PRESENCE_CONFERENCE_SIZES', [1000, 10]),
   presenceRounds: int('BENCH_PRESENCE_ROUNDS', 20),
+  interactionRows: int('BENCH_INTERACTION_ROWS', 1_000_000),
+  interactionSamples: int('BENCH_INTERACTION_SAMPLES', 200),
   /** A directory: each process's V8 CPU profile and PostgreSQL's pg_stat_statements go there (docs in BENCHMARKS.md, "Profile"). */
   profileDir: process.env.BENCH_PROFILE_DIR ? resolve(process.env.BENCH_PROFILE_DIR) : undefined,
 };
@@ -247,8 +250,40 @@ async function main(): Promise<void> {
     await data.release();
   }
 
+  let interactions: (InteractionsResult & { baseline: InsertResult[] }) | undefined;
+  if (settings.sections.includes('interactions')) {
+    log(`— interactions: the range query over ${settings.interactionRows} interactions, and POST /interactions`);
+    const nats = await startBenchNats();
+    const releaseNats = onCleanup('nats-server (interactions)', () => nats.stop());
+    const data = tempDir('parley-bench-interactions-');
+    const databaseUrl = await pg.createDatabase('bench_interactions');
+    const services = await startServices({ natsUrl: nats.url, dataDir: data.dir, jwtSecret: JWT_SECRET, databases: { interaction: databaseUrl } });
+    const releaseServices = onCleanup('services (interactions)', () => services.stop());
+    const maxC = Math.max(...settings.concurrency);
+    const tokens = await Promise.all(Array.from({ length: maxC }, async (_, i) => (await issuer.issue({ userId: `bench-agent-${i}`, organizationId: 'bench-org', roles: ['AGENT'] })).access_token));
+    const result = await interactionsBench({
+      baseUrl: services.url,
+      databaseUrl,
+      organizationId: 'bench-org',
+      tokens,
+      rows: settings.interactionRows,
+      samples: settings.interactionSamples,
+      concurrency: settings.concurrency,
+      createsPerPhase: settings.iterationsPerPhase,
+      log,
+    });
+    await releaseServices();
+    await releaseNats();
+    await data.release();
+    const baselineUrl = await pg.createDatabase('bench_baseline_interactions');
+    await prepareBaseline(baselineUrl);
+    const inserts: InsertResult[] = [];
+    for (const c of result.creates) inserts.push(await insertLoad(baselineUrl, c.clients, c.creates));
+    interactions = { ...result, baseline: inserts };
+  }
+
   await cleanupAll();
-  const results: BenchResults = { machine, settings, scenarios, baseline, floor, sfu, presence, durationMs: performance.now() - t0 };
+  const results: BenchResults = { machine, settings, scenarios, baseline, floor, sfu, presence, interactions, durationMs: performance.now() - t0 };
   const markdown = renderMarkdown(readIntro(OUTPUT), results);
   writeFileSync(OUTPUT, markdown);
   process.stdout.write(`\n${tables(results)}\n\n`);

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { InsertResult, LoadResult, LongPollResult } from './load';
 import type { FloorResult } from './floor';
+import type { InteractionsResult } from './interactions';
 import type { MachineInfo } from './machine';
 import type { PresenceResult } from './presence';
 import { KEPT_UP, PUBLISHER_KEPT_UP, type SfuResult, keptUp } from './sfu';
@@ -44,6 +45,8 @@ export interface BenchResults {
   floor: FloorResult[];
   sfu?: SfuResult;
   presence: PresenceResult[];
+  /** Section 5, with the INSERT baseline at each concurrency of its creates. */
+  interactions?: InteractionsResult & { baseline: InsertResult[] };
   durationMs: number;
 }
 
@@ -295,7 +298,42 @@ export function tables(r: BenchResults): string {
   if (r.scenarios.length > 0) parts.push(...conferenceTables(r));
   if (r.sfu) parts.push('', sfuSection(r.sfu));
   if (r.presence.length > 0) parts.push('', presenceSection(r.presence));
+  if (r.interactions) parts.push('', interactionsSection(r.interactions));
   return parts.join('\n').trim();
+}
+
+function interactionsSection(i: InteractionsResult & { baseline: InsertResult[] }): string {
+  const rate = (n: number, ms: number) => n / (ms / 1000);
+  return [
+    `## 5. Interactions: the range query over ${i.rows.toLocaleString('en-US')} interactions, and POST /interactions`,
+    '',
+    `The interaction service on PostgreSQL; its read model holds ${i.rows.toLocaleString('en-US')} interactions of one organization over 30 days (three types, twenty queues in the data; written by one INSERT … SELECT in ${(i.seedMs / 1000).toFixed(1)} s, then ANALYZE). Each query is a page of 20 through the gateway, one at a time, timed from the request to the end of its body.`,
+    '',
+    markdownTable(
+      ['query', 'matching', 'p50 ms', 'p99 ms', 'max ms'],
+      i.queries.map((q) => [q.name, q.totalElements.toLocaleString('en-US'), fmtMs(q.latency.percentile(50)), fmtMs(q.latency.percentile(99)), fmtMs(q.latency.max)]),
+    ),
+    '',
+    'POST /interactions (a new id each) beside single-row INSERTs through node-postgres on the same cluster:',
+    '',
+    markdownTable(
+      ['clients', 'creates', 'creates/s', 'p50 / p99 ms', 'INSERTs/s', 'INSERT p50 / p99 ms', 'creates / INSERTs'],
+      i.creates.map((c) => {
+        const b = i.baseline.find((x) => x.clients === c.clients);
+        const createRate = rate(c.creates, c.wallMs);
+        const insertRate = b ? rate(b.inserts, b.wallMs) : NaN;
+        return [
+          String(c.clients),
+          String(c.creates),
+          fmtRate(createRate),
+          `${fmtMs(c.latency.percentile(50))} / ${fmtMs(c.latency.percentile(99))}`,
+          b ? fmtRate(insertRate) : '–',
+          b ? `${fmtMs(b.latency.percentile(50))} / ${fmtMs(b.latency.percentile(99))}` : '–',
+          b ? `${((100 * createRate) / insertRate).toFixed(1)} %` : '–',
+        ];
+      }),
+    ),
+  ].join('\n');
 }
 
 function conferenceTables(r: BenchResults): string[] {

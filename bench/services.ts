@@ -15,6 +15,8 @@ export interface ServicesOptions {
   natsUrl: string;
   /** PostgreSQL database for the conference service; without it the service embeds PGlite under dataDir. */
   databaseUrl?: string;
+  /** PostgreSQL databases of other services by name (the others embed PGlite under dataDir). */
+  databases?: Record<string, string>;
   /** DATA_DIR of the conference service (its PGlite lives in dataDir/conference). */
   dataDir: string;
   jwtSecret: string;
@@ -86,8 +88,8 @@ export async function startServices(options: ServicesOptions): Promise<RunningSe
       if (service.kind !== 'service' || service.needs?.includes('mediasoup-worker')) continue;
       if (service.name === 'presence' && !options.presence) continue;
       names.push(service.name);
-      // An empty DATABASE_URL counts as unset: the service then uses PGlite under DATA_DIR. The bench gives PostgreSQL to the conference service.
-      const databaseUrl = service.name === 'conference' ? (options.databaseUrl ?? '') : '';
+      // An empty DATABASE_URL counts as unset: the service then uses PGlite under DATA_DIR. The bench gives PostgreSQL to the conference service (and to those `databases` names).
+      const databaseUrl = service.name === 'conference' ? (options.databaseUrl ?? '') : (options.databases?.[service.name] ?? '');
       const child = spawnTs(join(ROOT, service.app, 'src/main.ts'), {
         env: { ...common, ...processSecretsEnv(SECRETS, service.name), DATABASE_URL: databaseUrl, DATA_DIR: options.dataDir },
         nodeArgs: nodeArgs(service.name),

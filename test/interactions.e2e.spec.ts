@@ -113,6 +113,9 @@ describe('interactions and ratings', () => {
     expect((await q('&params=queue,sales&sort=id,desc')).body.content.map((i: { id: string }) => i.id)).toEqual(['p-2', 'p-1', 'p-0']);
     expect((await q('&params=queue,support,missing,x')).body).toMatchObject({ totalElements: 0, empty: true, content: [] });
     expect((await q('&sort=type,asc&sort=id,desc')).body.content.map((i: { id: string }) => i.id)).toEqual(['p-4', 'p-2', 'p-0', 'p-3', 'p-1']);
+    // Counted by whole hours over a long range, exactly as over a short one.
+    expect((await org.get(`/interactions?start=2000-01-01T00:00:00Z&end=2100-01-01T00:00:00Z&size=1`)).body).toMatchObject({ totalElements: 5, totalPages: 5 });
+    expect((await org.get(`/interactions?start=2000-01-01T00:00:00Z&end=2100-01-01T00:00:00Z&params=queue,sales`)).body.totalElements).toBe(3);
     // Outside the range, and another organization's: nothing.
     expect((await org.get(`/interactions?start=2000-01-01T00:00:00Z&end=${encodeURIComponent(start)}`)).body.totalElements).toBe(0);
     expect((await outsider.get(`/interactions?start=${encodeURIComponent(start)}&end=${encodeURIComponent(end)}`)).body.totalElements).toBe(0);

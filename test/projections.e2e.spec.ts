@@ -62,6 +62,7 @@ describe('projections rebuilt from the events equal the ones written live', () =
     ['presence', 'presence_endpoints'],
     ['presence', 'presence_participations'],
     ['interaction', 'interaction_views'],
+    ['interaction', 'interaction_counts'],
     ['interaction', 'rating_views'],
     ['interaction', 'interaction_conferences'],
   ])('%s: %s', async (serviceName, projection) => {

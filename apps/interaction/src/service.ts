@@ -2,7 +2,7 @@ import { defineService } from '@parley/service-kit';
 import { InteractionController } from './interaction.controller';
 import { InteractionService } from './interaction.service';
 import { interactionConferences } from './infra/interaction-conferences';
-import { interactionViews } from './infra/interaction-views';
+import { interactionCounts, interactionViews } from './infra/interaction-views';
 import { ratingViews } from './infra/rating-views';
 import { RatingService } from './rating.service';
 import { TalkdeskService } from './talkdesk.service';
@@ -12,7 +12,7 @@ import { interactionSettings } from './settings';
 export const interactionService = defineService({
   name: 'interaction',
   settings: interactionSettings,
-  eventStore: { projections: [interactionViews, ratingViews, interactionConferences] },
+  eventStore: { projections: [interactionViews, interactionCounts, ratingViews, interactionConferences] },
   controllers: [InteractionController],
   providers: [InteractionService, RatingService, TalkdeskService],
 });

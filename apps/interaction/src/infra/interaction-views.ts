@@ -1,6 +1,6 @@
 import { INTERACTION_CONTEXT, TALKDESK_CONTACT_KEY, type Interaction, type InteractionDomainEvent, type InteractionPageQuery, type InteractionSortProperty } from '@parley/contracts';
 import type { SqlExecutor } from '@parley/eventsourcing';
-import { stateProjection, tableOf } from '@parley/service-kit';
+import { eventProjection, stateProjection, tableOf } from '@parley/service-kit';
 import { type InteractionState, evolve, initialState } from '../domain/decider';
 
 /**
@@ -43,6 +43,36 @@ export const interactionViews = stateProjection<InteractionState>({
   save: saveView,
 });
 
+/**
+ * `interaction_counts` (inline, in the append's transaction): how many interactions each
+ * organization created in each hour (hours since the epoch, so no time zone moves them). A page
+ * of GET /interactions without `params` counts its whole hours here and only its partial first
+ * and last hours in the view, so its totalElements costs the same over a day or a year.
+ */
+const COUNTS = { name: 'interaction_counts', version: 1 };
+const COUNTS_TABLE = tableOf(COUNTS);
+
+export const interactionCounts = eventProjection({
+  ...COUNTS,
+  mode: 'inline',
+  eventTypes: ['InteractionCreatedEvent'],
+  schema: (t) => [`create table ${t} (organization_id text not null, hour bigint not null, n bigint not null, primary key (organization_id, hour))`],
+  async apply(sql, t, e) {
+    const d = e.data as { organizationId: string; createdAt: string };
+    await sql.query(`insert into ${t} as c values ($1, floor(extract(epoch from $2::timestamptz) / 3600), 1) on conflict (organization_id, hour) do update set n = c.n + 1`, [d.organizationId, d.createdAt]);
+  },
+});
+
+/** The interactions of [$2, $3) of organization $1, counted: whole hours from interaction_counts, the partial ones in the view. */
+const COUNT_BY_HOURS = `
+  with b as (select ceil(extract(epoch from $2::timestamptz) / 3600)::bigint as lo, floor(extract(epoch from $3::timestamptz) / 3600)::bigint as hi)
+  select case when b.lo >= b.hi then (select count(*) from ${TABLE} where organization_id = $1 and created_at >= $2 and created_at < $3)
+    else (select coalesce(sum(n), 0) from ${COUNTS_TABLE} where organization_id = $1 and hour >= b.lo and hour < b.hi)
+      + (select count(*) from ${TABLE} where organization_id = $1 and created_at >= $2 and created_at < to_timestamp(b.lo * 3600))
+      + (select count(*) from ${TABLE} where organization_id = $1 and created_at >= to_timestamp(b.hi * 3600) and created_at < $3)
+    end as n
+  from b`;
+
 interface Row {
   organization_id: string;
   interaction_id: string;
@@ -68,7 +98,8 @@ const COLUMN: Record<InteractionSortProperty, string> = { createdAt: 'created_at
 
 /**
  * One page of the organization's interactions created in [start, end) whose data holds every
- * `params` pair, in the order asked (then by id, so pages never overlap), and how many match.
+ * `params` pair, in the order asked (then by id, so pages never overlap), and how many match
+ * (without `params`, by hours: COUNT_BY_HOURS).
  */
 export async function interactionsPage(sql: SqlExecutor, organizationId: string, q: InteractionPageQuery): Promise<{ content: Interaction[]; total: number }> {
   const values: unknown[] = [organizationId, q.start, q.end];
@@ -77,10 +108,12 @@ export async function interactionsPage(sql: SqlExecutor, organizationId: string,
     values.push(JSON.stringify(q.params));
     where += ` and data @> $${values.length}::jsonb`;
   }
-  const order = [...q.sort.map((o) => `${COLUMN[o.property]} ${o.direction}`), 'interaction_id ASC'].join(', ');
+  // Ties go by id in the direction of the first order, so the (created_at, interaction_id) index gives the rows in order either way.
+  const tie = q.sort[0]?.direction ?? 'ASC';
+  const order = [...q.sort.map((o) => `${COLUMN[o.property]} ${o.direction}`), `interaction_id ${tie}`].join(', ');
   const [{ rows }, counted] = await Promise.all([
     sql.query<Row>(`select * from ${TABLE} where ${where} order by ${order} limit ${q.size} offset ${q.page * q.size}`, values),
-    sql.query<{ n: string | number }>(`select count(*) as n from ${TABLE} where ${where}`, values),
+    values.length === 3 ? sql.query<{ n: string | number }>(COUNT_BY_HOURS, values) : sql.query<{ n: string | number }>(`select count(*) as n from ${TABLE} where ${where}`, values),
   ]);
   return { content: rows.map(toInteraction), total: Number(counted.rows[0].n) };
 }
