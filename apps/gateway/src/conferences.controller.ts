@@ -62,10 +62,6 @@ export class ConferencesController {
     private readonly quotas: UserQuotas,
   ) {}
 
-  private send<T>(subject: string, body: unknown, ctx: RequestContext): Promise<T> {
-    return this.rpc.request<T>(subject, body, ctx, { timeoutMs: this.config.rpcTimeoutMs });
-  }
-
   @Post('create')
   @Command('createConference')
   @HttpCode(200)
@@ -73,7 +69,7 @@ export class ConferencesController {
   @ApiOkResponse({ type: ConferenceSummary })
   @ApiConflictResponse({ description: 'The conference id is taken.' })
   create(@Body() body: CreateConferenceWebCommand, @Ctx() ctx: RequestContext): Promise<ConferenceSummary> {
-    return this.send(ConferenceCommands.create, body, ctx);
+    return this.rpc.request(ConferenceCommands.create, body, ctx);
   }
 
   @Post('join')
@@ -84,7 +80,7 @@ export class ConferencesController {
   @ApiUnprocessableEntityResponse({ description: 'Conference already joined from the same user and endpoint.' })
   @ApiConflictResponse({ description: 'The conference has ended, or the endpoint id is joined by another user.' })
   join(@Body() body: JoinConferenceWebCommand, @Ctx() ctx: RequestContext): Promise<ConferenceSummary> {
-    return this.send(ConferenceCommands.join, body, ctx);
+    return this.rpc.request(ConferenceCommands.join, body, ctx);
   }
 
   @Post('leave')
@@ -93,7 +89,7 @@ export class ConferencesController {
   @ApiOperation({ summary: 'Leaves a conference; the participant\'s streams are unpublished.' })
   @ApiNoContentResponse()
   async leave(@Body() body: LeaveConferenceWebCommand, @Ctx() ctx: RequestContext): Promise<void> {
-    await this.send(ConferenceCommands.leave, body, ctx);
+    await this.rpc.request(ConferenceCommands.leave, body, ctx);
   }
 
   @Post('end')
@@ -103,7 +99,7 @@ export class ConferencesController {
   @ApiNoContentResponse()
   @ApiForbiddenResponse({ description: 'Only the creator, a participant, an agent or a service may end it.' })
   async end(@Body() body: EndConferenceWebCommand, @Ctx() ctx: RequestContext): Promise<void> {
-    await this.send(ConferenceCommands.end, body, ctx);
+    await this.rpc.request(ConferenceCommands.end, body, ctx);
   }
 
   @Post('interaction')
@@ -112,7 +108,7 @@ export class ConferencesController {
   @ApiOperation({ summary: 'Sets the interaction id of a conference.' })
   @ApiNoContentResponse()
   async interaction(@Body() body: SetInteractionIdWebCommand, @Ctx() ctx: RequestContext): Promise<void> {
-    await this.send(ConferenceCommands.setInteraction, body, ctx);
+    await this.rpc.request(ConferenceCommands.setInteraction, body, ctx);
   }
 
   @Post('updateMetadata')
@@ -121,7 +117,7 @@ export class ConferencesController {
   @ApiOperation({ summary: 'Updates conference metadata (SET or REMOVE one key).' })
   @ApiNoContentResponse()
   async updateMetadata(@Body() body: UpdateConferenceMetadataWebCommand, @Ctx() ctx: RequestContext): Promise<void> {
-    await this.send(ConferenceCommands.updateMetadata, body, ctx);
+    await this.rpc.request(ConferenceCommands.updateMetadata, body, ctx);
   }
 
   @Post('updateParticipantMetadata')
@@ -130,7 +126,7 @@ export class ConferencesController {
   @ApiOperation({ summary: 'Replaces the metadata of the caller\'s participant.' })
   @ApiNoContentResponse()
   async updateParticipantMetadata(@Body() body: UpdateConferenceParticipantMetadataWebCommand, @Ctx() ctx: RequestContext): Promise<void> {
-    await this.send(ConferenceCommands.updateParticipantMetadata, body, ctx);
+    await this.rpc.request(ConferenceCommands.updateParticipantMetadata, body, ctx);
   }
 
   @Post('updateStreamMetadata')
@@ -139,7 +135,7 @@ export class ConferencesController {
   @ApiOperation({ summary: 'Replaces the metadata of a stream the caller publishes.' })
   @ApiNoContentResponse()
   async updateStreamMetadata(@Body() body: UpdateConferenceStreamMetadataWebCommand, @Ctx() ctx: RequestContext): Promise<void> {
-    await this.send(ConferenceCommands.updateStreamMetadata, body, ctx);
+    await this.rpc.request(ConferenceCommands.updateStreamMetadata, body, ctx);
   }
 
   @Post('updatePublishedStreamBitrate')
@@ -149,7 +145,7 @@ export class ConferencesController {
   @ApiNoContentResponse()
   @ApiServiceUnavailableResponse({ description: 'The media service is not running.' })
   async updatePublishedStreamBitrate(@Body() body: ConferenceUpdatePublishedStreamBitrateWebCommand, @Ctx() ctx: RequestContext): Promise<void> {
-    await this.send(ConferenceCommands.updatePublishedStreamBitrate, body, ctx);
+    await this.rpc.request(ConferenceCommands.updatePublishedStreamBitrate, body, ctx);
   }
 
   @Post('publishStream')
@@ -159,7 +155,7 @@ export class ConferencesController {
   @ApiOkResponse({ type: ConferencePublishResult })
   @ApiServiceUnavailableResponse({ description: 'The media service is not running.' })
   publishStream(@Body() body: ConferencePublishStreamWebCommand, @Ctx() ctx: RequestContext): Promise<ConferencePublishResult> {
-    return this.send(ConferenceCommands.publishStream, body, ctx);
+    return this.rpc.request(ConferenceCommands.publishStream, body, ctx);
   }
 
   @Post('unpublishStream')
@@ -168,7 +164,7 @@ export class ConferencesController {
   @ApiOperation({ summary: 'Unpublishes a stream.' })
   @ApiNoContentResponse()
   async unpublishStream(@Body() body: ConferenceUnpublishStreamWebCommand, @Ctx() ctx: RequestContext): Promise<void> {
-    await this.send(ConferenceCommands.unpublishStream, body, ctx);
+    await this.rpc.request(ConferenceCommands.unpublishStream, body, ctx);
   }
 
   @Post('viewStream')
@@ -178,7 +174,7 @@ export class ConferencesController {
   @ApiOkResponse({ type: ConferenceStreamViewResult })
   @ApiServiceUnavailableResponse({ description: 'The media service is not running.' })
   viewStream(@Body() body: ConferenceViewStreamWebCommand, @Ctx() ctx: RequestContext): Promise<ConferenceStreamViewResult> {
-    return this.send(ConferenceCommands.viewStream, body, ctx);
+    return this.rpc.request(ConferenceCommands.viewStream, body, ctx);
   }
 
   @Post('stopViewStream')
@@ -187,7 +183,7 @@ export class ConferencesController {
   @ApiOperation({ summary: 'Stops viewing a stream.' })
   @ApiNoContentResponse()
   async stopViewStream(@Body() body: ConferenceStopViewStreamWebCommand, @Ctx() ctx: RequestContext): Promise<void> {
-    await this.send(ConferenceCommands.stopViewStream, body, ctx);
+    await this.rpc.request(ConferenceCommands.stopViewStream, body, ctx);
   }
 
   @Post('addPublishStreamIceCandidates')
@@ -196,7 +192,7 @@ export class ConferencesController {
   @ApiOperation({ summary: 'Adds ICE candidates of a published stream.', description: ICE_NOTE })
   @ApiNoContentResponse()
   async addPublishStreamIceCandidates(@Body() body: ConferencePublishStreamIceCandidatesWebCommand, @Ctx() ctx: RequestContext): Promise<void> {
-    await this.send(ConferenceCommands.addPublishStreamIceCandidates, body, ctx);
+    await this.rpc.request(ConferenceCommands.addPublishStreamIceCandidates, body, ctx);
   }
 
   @Post('addViewStreamIceCandidates')
@@ -205,7 +201,7 @@ export class ConferencesController {
   @ApiOperation({ summary: 'Adds ICE candidates of a view.', description: ICE_NOTE })
   @ApiNoContentResponse()
   async addViewStreamIceCandidates(@Body() body: ConferenceViewStreamIceCandidatesWebCommand, @Ctx() ctx: RequestContext): Promise<void> {
-    await this.send(ConferenceCommands.addViewStreamIceCandidates, body, ctx);
+    await this.rpc.request(ConferenceCommands.addViewStreamIceCandidates, body, ctx);
   }
 
   @Post('sendEvent')
@@ -214,7 +210,7 @@ export class ConferencesController {
   @ApiOperation({ summary: 'Sends an event to every endpoint joined to the conference. SERVICE only.', description: 'Answers the number of endpoints it was sent to.' })
   @ApiOkResponse({ type: SendEventResponse })
   sendEvent(@Body() body: SendEventToConferenceWebCommand, @Ctx() ctx: RequestContext): Promise<SendEventResponse> {
-    return this.send(ConferenceCommands.sendEvent, body, ctx);
+    return this.rpc.request(ConferenceCommands.sendEvent, body, ctx);
   }
 
   @Get('active')
@@ -226,8 +222,8 @@ export class ConferencesController {
   @ApiOkResponse({ type: [Conference] })
   async active(@Ctx() ctx: RequestContext): Promise<StreamableFile> {
     // The first page before the answer starts, so that its failure is still an error status.
-    const first = await this.send<ActiveConferencesPage>(ConferenceQueries.active, {}, ctx);
-    const send = <T>(body: unknown) => this.send<T>(ConferenceQueries.active, body, ctx);
+    const first = await this.rpc.request<ActiveConferencesPage>(ConferenceQueries.active, {}, ctx);
+    const send = <T>(body: unknown) => this.rpc.request<T>(ConferenceQueries.active, body, ctx);
     async function* json(): AsyncGenerator<string> {
       yield '[';
       let separator = '';
@@ -247,7 +243,7 @@ export class ConferencesController {
   @ApiOperation({ summary: 'The conference aggregate.' })
   @ApiOkResponse({ type: Conference })
   get(@Param('id') id: string, @Ctx() ctx: RequestContext): Promise<Conference> {
-    return this.send(ConferenceQueries.get, { conferenceId: idParam(id) }, ctx);
+    return this.rpc.request(ConferenceQueries.get, { conferenceId: idParam(id) }, ctx);
   }
 
   @Get(':id/simpleView')
@@ -255,7 +251,7 @@ export class ConferencesController {
   @ApiOperation({ summary: 'The conference with participants grouped by user.' })
   @ApiOkResponse({ type: ConferenceSimpleView })
   simpleView(@Param('id') id: string, @Ctx() ctx: RequestContext): Promise<ConferenceSimpleView> {
-    return this.send(ConferenceQueries.simpleView, { conferenceId: idParam(id) }, ctx);
+    return this.rpc.request(ConferenceQueries.simpleView, { conferenceId: idParam(id) }, ctx);
   }
 
   @Get(':id/events')
@@ -281,7 +277,7 @@ export class ConferencesController {
         // Register before asking, so an event committed between the answer and the wait still wakes us.
         const abandon = new AbortController();
         const next = this.hub.next(ctx.actor.organizationId, conferenceId, Math.max(0, deadline - Date.now()), AbortSignal.any([gone.signal, abandon.signal]));
-        const events = await this.send<ConferenceEvent[]>(ConferenceQueries.events, query, ctx);
+        const events = await this.rpc.request<ConferenceEvent[]>(ConferenceQueries.events, query, ctx);
         if (events.length > 0 || Date.now() >= deadline || gone.signal.aborted) {
           abandon.abort();
           return events;

@@ -18,12 +18,11 @@ import {
   UpdateInteractionWebCommand,
 } from '@parley/contracts';
 import type { NatsRpcClient } from '@parley/messaging';
-import type { GatewayConfig } from './config';
 import { Access, Command } from './access';
 import { ApiCommonErrors } from './api-docs';
 import { idParam, singleQuery } from './http-params';
 import { Ctx } from './request-context';
-import { GATEWAY_CONFIG, RPC_CLIENT } from './tokens';
+import { RPC_CLIENT } from './tokens';
 
 const bad = (field: string, message: string) => new ParleyError('BAD_REQUEST', message, { fields: [field] });
 
@@ -80,14 +79,7 @@ function sortQuery(value: unknown): InteractionSortOrder[] {
 @ApiCommonErrors()
 @Controller('interactions')
 export class InteractionsController {
-  constructor(
-    @Inject(RPC_CLIENT) private readonly rpc: NatsRpcClient,
-    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-  ) {}
-
-  private send<T>(subject: string, body: unknown, ctx: RequestContext): Promise<T> {
-    return this.rpc.request<T>(subject, body, ctx, { timeoutMs: this.config.rpcTimeoutMs });
-  }
+  constructor(@Inject(RPC_CLIENT) private readonly rpc: NatsRpcClient) {}
 
   @Post()
   @Command('createInteraction')
@@ -96,7 +88,7 @@ export class InteractionsController {
   @ApiOkResponse({ type: CreateInteractionResponse })
   @ApiConflictResponse({ description: 'An interaction with that id exists.' })
   create(@Body() body: CreateInteractionWebCommand, @Ctx() ctx: RequestContext): Promise<CreateInteractionResponse> {
-    return this.send(InteractionCommands.create, body, ctx);
+    return this.rpc.request(InteractionCommands.create, body, ctx);
   }
 
   @Get()
@@ -131,7 +123,7 @@ export class InteractionsController {
       sort: orders.length > 0 ? orders : [{ property: 'createdAt', direction: 'DESC' }],
     };
     if (Date.parse(query.end) < Date.parse(query.start)) throw bad('end', `end (${query.end}) is before start (${query.start})`);
-    return this.send(InteractionQueries.page, query, ctx);
+    return this.rpc.request(InteractionQueries.page, query, ctx);
   }
 
   @Get(':interactionId')
@@ -140,7 +132,7 @@ export class InteractionsController {
   @ApiOkResponse({ type: Interaction })
   @ApiNotFoundResponse({ description: 'No such interaction in your organization (or not one you may see).' })
   get(@Param('interactionId') id: string, @Ctx() ctx: RequestContext): Promise<Interaction> {
-    return this.send(InteractionQueries.get, { interactionId: idParam(id, 'interactionId') }, ctx);
+    return this.rpc.request(InteractionQueries.get, { interactionId: idParam(id, 'interactionId') }, ctx);
   }
 
   @Get(':interactionId/conferences')
@@ -152,7 +144,7 @@ export class InteractionsController {
   @ApiOkResponse({ schema: { type: 'array', items: { type: 'string' } } })
   @ApiNotFoundResponse({ description: 'No such interaction in your organization (or not one you may see).' })
   conferences(@Param('interactionId') id: string, @Ctx() ctx: RequestContext): Promise<string[]> {
-    return this.send(InteractionQueries.conferences, { interactionId: idParam(id, 'interactionId') }, ctx);
+    return this.rpc.request(InteractionQueries.conferences, { interactionId: idParam(id, 'interactionId') }, ctx);
   }
 
   @Put(':interactionId')
@@ -163,6 +155,6 @@ export class InteractionsController {
   @ApiNotFoundResponse({ description: 'No such interaction in your organization (or not one you may see).' })
   @ApiConflictResponse({ description: 'The version given is not the current one: nothing changed.' })
   async update(@Param('interactionId') id: string, @Body() body: UpdateInteractionWebCommand, @Ctx() ctx: RequestContext): Promise<void> {
-    await this.send(InteractionCommands.update, { ...body, interactionId: idParam(id, 'interactionId') }, ctx);
+    await this.rpc.request(InteractionCommands.update, { ...body, interactionId: idParam(id, 'interactionId') }, ctx);
   }
 }

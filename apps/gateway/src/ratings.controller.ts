@@ -2,12 +2,11 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/co
 import { ApiBadRequestResponse, ApiBearerAuth, ApiConflictResponse, ApiOAuth2, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CreateRatingWebCommand, CreatingRatingWebResponse, InteractionCommands, InteractionQueries, RATINGS_LISTED_MAX, Rating, type RatingsQuery, type RequestContext } from '@parley/contracts';
 import type { NatsRpcClient } from '@parley/messaging';
-import type { GatewayConfig } from './config';
 import { Access, Command } from './access';
 import { ApiCommonErrors } from './api-docs';
 import { idParam } from './http-params';
 import { Ctx } from './request-context';
-import { GATEWAY_CONFIG, RPC_CLIENT } from './tokens';
+import { RPC_CLIENT } from './tokens';
 
 const LISTED = `Newest first: every rating of the organization for staff (AGENT, SERVICE, ADMIN), a customer's own only; at most ${RATINGS_LISTED_MAX}, and fewer when they would pass 768 KB as JSON.`;
 
@@ -19,14 +18,7 @@ const LISTED = `Newest first: every rating of the organization for staff (AGENT,
 @ApiCommonErrors()
 @Controller('ratings')
 export class RatingsController {
-  constructor(
-    @Inject(RPC_CLIENT) private readonly rpc: NatsRpcClient,
-    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-  ) {}
-
-  private send<T>(subject: string, body: unknown, ctx: RequestContext): Promise<T> {
-    return this.rpc.request<T>(subject, body, ctx, { timeoutMs: this.config.rpcTimeoutMs });
-  }
+  constructor(@Inject(RPC_CLIENT) private readonly rpc: NatsRpcClient) {}
 
   @Post()
   @Command('rateSession')
@@ -35,7 +27,7 @@ export class RatingsController {
   @ApiOkResponse({ type: CreatingRatingWebResponse })
   @ApiConflictResponse({ description: 'The caller has already rated that session.' })
   rate(@Body() body: CreateRatingWebCommand, @Ctx() ctx: RequestContext): Promise<CreatingRatingWebResponse> {
-    return this.send(InteractionCommands.rate, body, ctx);
+    return this.rpc.request(InteractionCommands.rate, body, ctx);
   }
 
   @Get('interactions/:interactionId')
@@ -44,7 +36,7 @@ export class RatingsController {
   @ApiOkResponse({ type: [Rating] })
   ofInteraction(@Param('interactionId') id: string, @Ctx() ctx: RequestContext): Promise<Rating[]> {
     const q: RatingsQuery = { interactionId: idParam(id, 'interactionId') };
-    return this.send(InteractionQueries.ratings, q, ctx);
+    return this.rpc.request(InteractionQueries.ratings, q, ctx);
   }
 
   @Get('conferences/:conferenceId')
@@ -53,6 +45,6 @@ export class RatingsController {
   @ApiOkResponse({ type: [Rating] })
   ofConference(@Param('conferenceId') id: string, @Ctx() ctx: RequestContext): Promise<Rating[]> {
     const q: RatingsQuery = { sessionType: 'CONFERENCE', sessionId: idParam(id, 'conferenceId') };
-    return this.send(InteractionQueries.ratings, q, ctx);
+    return this.rpc.request(InteractionQueries.ratings, q, ctx);
   }
 }

@@ -12,11 +12,10 @@ import {
   TalkdeskCreateTalkdeskResponse,
 } from '@parley/contracts';
 import type { NatsRpcClient } from '@parley/messaging';
-import type { GatewayConfig } from './config';
 import { Command } from './access';
 import { ApiCommonErrors } from './api-docs';
 import { Ctx } from './request-context';
-import { GATEWAY_CONFIG, RPC_CLIENT } from './tokens';
+import { RPC_CLIENT } from './tokens';
 
 /** A Host header as a URL's authority: a name or address, and a port. */
 const HOST = /^[A-Za-z0-9.-]{1,253}(?::\d{1,5})?$/;
@@ -29,14 +28,7 @@ const HOST = /^[A-Za-z0-9.-]{1,253}(?::\d{1,5})?$/;
 @ApiCommonErrors()
 @Controller('talkdesk-integration')
 export class TalkdeskController {
-  constructor(
-    @Inject(RPC_CLIENT) private readonly rpc: NatsRpcClient,
-    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-  ) {}
-
-  private send<T>(subject: string, body: unknown, ctx: RequestContext): Promise<T> {
-    return this.rpc.request<T>(subject, body, ctx, { timeoutMs: this.config.rpcTimeoutMs });
-  }
+  constructor(@Inject(RPC_CLIENT) private readonly rpc: NatsRpcClient) {}
 
   @Post('create')
   @Command('talkdeskContacts')
@@ -44,7 +36,7 @@ export class TalkdeskController {
   @ApiOperation({ summary: "Creates the contact's interaction (talkdesk-<contact_id>, of type talkdesk), or finds it when it exists." })
   @ApiOkResponse({ type: TalkdeskCreateTalkdeskResponse })
   create(@Body() body: TalkdeskCreateTalkdeskRequest, @Ctx() ctx: RequestContext): Promise<TalkdeskCreateTalkdeskResponse> {
-    return this.send(InteractionCommands.talkdeskCreate, body, ctx);
+    return this.rpc.request(InteractionCommands.talkdeskCreate, body, ctx);
   }
 
   @Post('authorization-validator')
@@ -62,7 +54,7 @@ export class TalkdeskController {
     for (const [name, v, max] of [['account_id', account_id, 256], ['api_key', api_key, 1024]] as const) {
       if (typeof v !== 'string' || v === '' || v.length > max) throw new ParleyError('BAD_REQUEST', `${name} must be a string of 1 to ${max} characters`, { fields: [name] });
     }
-    return this.send(InteractionCommands.talkdeskValidate, { account_id, api_key }, ctx);
+    return this.rpc.request(InteractionCommands.talkdeskValidate, { account_id, api_key }, ctx);
   }
 
   @Post('activity')
@@ -75,6 +67,6 @@ export class TalkdeskController {
     const host = req.headers.host;
     if (typeof host !== 'string' || !HOST.test(host)) throw new ParleyError('BAD_REQUEST', 'The Host header must name this server (a host name or address, and a port)', { fields: ['Host'] });
     const query: TalkdeskActivityQuery = { ...body, origin: `${req.protocol === 'https' ? 'https' : 'http'}://${host}` };
-    return this.send(InteractionCommands.talkdeskActivity, query, ctx);
+    return this.rpc.request(InteractionCommands.talkdeskActivity, query, ctx);
   }
 }

@@ -48,10 +48,6 @@ export class UsersController {
     private readonly quotas: UserQuotas,
   ) {}
 
-  private send<T>(subject: string, body: unknown, ctx: RequestContext): Promise<T> {
-    return this.rpc.request<T>(subject, body, ctx, { timeoutMs: this.config.rpcTimeoutMs });
-  }
-
   @Post()
   @Command('registerEndpoint')
   @HttpCode(200)
@@ -64,7 +60,7 @@ export class UsersController {
   @ApiOkResponse({ schema: { type: 'string' } })
   @ApiConflictResponse({ description: 'The userEndpointId is registered by another user.' })
   async register(@Body() body: RegisterUserEndpointWebCommand, @Ctx() ctx: RequestContext): Promise<string> {
-    const { id } = await this.send<RegisterResult>(PresenceCommands.register, body, ctx);
+    const { id } = await this.rpc.request<RegisterResult>(PresenceCommands.register, body, ctx);
     return JSON.stringify(id);
   }
 
@@ -75,7 +71,7 @@ export class UsersController {
   @ApiOkResponse({ type: RegisterResult })
   @ApiConflictResponse({ description: 'The userEndpointId is registered by another user.' })
   registerForId(@Body() body: RegisterUserEndpointWebCommand, @Ctx() ctx: RequestContext): Promise<RegisterResult> {
-    return this.send(PresenceCommands.register, body, ctx);
+    return this.rpc.request(PresenceCommands.register, body, ctx);
   }
 
   @Post('keepalive')
@@ -85,7 +81,7 @@ export class UsersController {
   @ApiNoContentResponse()
   @ApiNotFoundResponse({ description: 'Not a registered endpoint of the caller (or it expired).' })
   async keepAlive(@Body() body: KeepUserEndpointAliveWebCommand, @Ctx() ctx: RequestContext): Promise<void> {
-    await this.send(PresenceCommands.keepAlive, body, ctx);
+    await this.rpc.request(PresenceCommands.keepAlive, body, ctx);
   }
 
   @Post('unregister')
@@ -95,7 +91,7 @@ export class UsersController {
   @ApiNoContentResponse()
   @ApiNotFoundResponse({ description: 'Not a registered endpoint of the caller.' })
   async unregister(@Body() body: UnregisterUserEndpointWebCommand, @Ctx() ctx: RequestContext): Promise<void> {
-    await this.send(PresenceCommands.unregister, body, ctx);
+    await this.rpc.request(PresenceCommands.unregister, body, ctx);
   }
 
   @Post('sendEvent')
@@ -110,7 +106,7 @@ export class UsersController {
   @ApiOkResponse({ schema: { type: 'integer' } })
   @ApiNotFoundResponse({ description: 'The named userEndpointId is not a registered endpoint of that user in that organization.' })
   async sendEvent(@Body() body: SendEventToUserWebCommand, @Ctx() ctx: RequestContext): Promise<string> {
-    return JSON.stringify(await this.send<number>(PresenceCommands.sendEvent, body, ctx));
+    return JSON.stringify(await this.rpc.request<number>(PresenceCommands.sendEvent, body, ctx));
   }
 
   @Get(':id/events')
