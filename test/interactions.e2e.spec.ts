@@ -130,6 +130,7 @@ describe('interactions and ratings', () => {
     ['an odd number of params items', '?start=2026-01-01T00:00:00Z&end=2026-01-02T00:00:00Z&params=a,b,c', 'params'],
     ['an unknown sort property', '?start=2026-01-01T00:00:00Z&end=2026-01-02T00:00:00Z&sort=color,asc', 'sort'],
     ['a size over 1000', '?start=2026-01-01T00:00:00Z&end=2026-01-02T00:00:00Z&size=1001', 'size'],
+    ['a page past 100,000 interactions', '?start=2026-01-01T00:00:00Z&end=2026-01-02T00:00:00Z&size=1000&page=101', 'page'],
   ])('answers 400 naming the field for %s', async (_what, query, field) => {
     const res = await agent.get(`/interactions${query}`);
     expect(res.status).toBe(400);

@@ -4,6 +4,7 @@ import {
   CreateInteractionResponse,
   CreateInteractionWebCommand,
   INTERACTION_FILTERS_MAX,
+  INTERACTION_OFFSET_MAX,
   INTERACTION_PAGE_DEFAULT,
   INTERACTION_PAGE_MAX,
   INTERACTION_SORT_PROPERTIES,
@@ -123,6 +124,7 @@ export class InteractionsController {
       sort: orders.length > 0 ? orders : [{ property: 'createdAt', direction: 'DESC' }],
     };
     if (Date.parse(query.end) < Date.parse(query.start)) throw bad('end', `end (${query.end}) is before start (${query.start})`);
+    if (query.page * query.size > INTERACTION_OFFSET_MAX) throw bad('page', `page × size may be at most ${INTERACTION_OFFSET_MAX}: narrow start and end to reach older interactions`);
     return this.rpc.request(InteractionQueries.page, query, ctx);
   }
 

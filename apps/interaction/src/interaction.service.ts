@@ -3,6 +3,7 @@ import {
   type CreateInteractionResponse,
   type CreateInteractionWebCommand,
   INTERACTION_CONTEXT,
+  INTERACTION_OFFSET_MAX,
   type Interaction,
   type InteractionDomainEvent,
   type InteractionPageQuery,
@@ -101,15 +102,17 @@ export class InteractionService {
   async update(dto: UpdateInteractionCommand, ctx: RequestContext): Promise<null> {
     const { organizationId } = ctx.actor;
     const now = this.now();
+    const s = await this.interactions.load(organizationId, dto.interactionId);
+    const tookPart = await this.tookPart(s, ctx);
     // A stale version is only told to a caller that may see the interaction: the decider's 404 comes first.
-    const s = dto.version !== undefined ? await this.visible(dto.interactionId, ctx) : await this.interactions.load(organizationId, dto.interactionId);
+    if (dto.version !== undefined && !readable(s, ctx.actor, tookPart)) throw notFound(dto.interactionId);
     const command: InteractionCommand = {
       kind: 'update',
       interactionId: dto.interactionId,
       organizationId,
       actor: ctx.actor,
       now,
-      tookPart: await this.tookPart(s, ctx),
+      tookPart,
       ...(dto.type !== undefined ? { type: dto.type } : {}),
       ...(dto.data !== undefined ? { data: dto.data } : {}),
     };
@@ -133,6 +136,7 @@ export class InteractionService {
   async page(q: InteractionPageQuery, ctx: RequestContext): Promise<PageInteraction> {
     authorize('listInteractions', "its own organization's", ctx.actor, () => new ParleyError('NOT_FOUND', 'Not found'));
     if (Date.parse(q.end) < Date.parse(q.start)) throw new ParleyError('BAD_REQUEST', `end (${q.end}) is before start (${q.start})`, { fields: ['end'] });
+    if (q.page * q.size > INTERACTION_OFFSET_MAX) throw new ParleyError('BAD_REQUEST', `page × size may be at most ${INTERACTION_OFFSET_MAX}`, { fields: ['page'] });
     const { content, total } = await interactionsPage(this.kit.store, ctx.actor.organizationId, q);
     const page = interactionPage(content, q, total);
     const bytes = jsonBytes(page);

@@ -13,6 +13,7 @@ import {
   type TalkdeskCreateTalkdeskResponse,
   type TalkdeskCredentials,
   authorize,
+  pageOf,
   talkdeskInteractionId,
 } from '@parley/contracts';
 import { KIT } from '@parley/service-kit';
@@ -62,7 +63,9 @@ export class TalkdeskService {
     this.mayUseContacts(ctx);
     const types = q.meta?.interaction_types?.length ? q.meta.interaction_types : undefined;
     const found = await interactionsOfContact(this.kit.store, ctx.actor.organizationId, q.data.contact_id, types, TALKDESK_ACTIVITY_MAX);
-    return found.map((i: Interaction) => ({
+    // As many as fit in one answer (each item's subject and description come from the data, up to its 16 KiB).
+    return pageOf(
+      found.map((i: Interaction) => ({
       id: i.id,
       subject: word(i.data.subject, i.type ?? 'Interaction'),
       description: word(i.data.description, `${i.type ?? 'Interaction'} ${i.id}, created by ${i.createdBy}`),
@@ -71,7 +74,8 @@ export class TalkdeskService {
       type: i.type ?? '',
       priority: word(i.data.priority, 'normal'),
       status: word(i.data.status, 'open'),
-    }));
+      })),
+    );
   }
 
   /** The integration's claims when its credentials are configured for the caller's organization; 401 otherwise (which one failed is not told). */

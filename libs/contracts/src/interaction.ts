@@ -116,6 +116,8 @@ export type InteractionSortProperty = (typeof INTERACTION_SORT_PROPERTIES)[numbe
 export const SORT_DIRECTIONS = ['ASC', 'DESC'] as const;
 export const INTERACTION_PAGE_MAX = 1000;
 export const INTERACTION_PAGE_DEFAULT = 20;
+/** How deep a page may start (page × size): a deeper one would make the database walk that many rows first; narrow the range instead. */
+export const INTERACTION_OFFSET_MAX = 100_000;
 /** The most `params` pairs and sort orders one list request may give. */
 export const INTERACTION_FILTERS_MAX = 16;
 
