@@ -20,7 +20,7 @@ import { Pool } from 'pg';
 import { type TsChildHandle, freePort, spawnTs, startNats, startPostgres } from '@parley/testing';
 import { cpuPer, cpuSample } from './cpu';
 import { insertLoad, prepareBaseline } from './load';
-import { Samples } from './stats';
+import { type Samples, timedCalls } from './stats';
 
 const SUBJECT = 'floor.cmd';
 const json = JSONCodec();
@@ -51,24 +51,13 @@ async function http(natsUrl: string, port: number): Promise<void> {
   process.send?.({ ready: 'http' });
 }
 
-async function load(url: string, clients: number, total: number): Promise<{ wallMs: number; latency: Samples }> {
-  const latency = new Samples();
-  let next = 0;
-  const worker = async (w: number) => {
-    while (next < total) {
-      next++;
-      const body = { streamId: `conference-${randomUUID()}`, data: { type: 'ConferenceJoinedEvent', schemaVersion: 1, participant: { id: `ep-${w}`, userId: `user-${w}` }, at: new Date().toISOString() } };
-      const sent = performance.now();
-      const res = await fetch(`${url}/cmd`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-      const answer = (await res.json()) as { id?: string; error?: string };
-      if (res.status !== 200 || !answer.id) throw new Error(`HTTP ${res.status}: ${JSON.stringify(answer)}`);
-      latency.add(performance.now() - sent);
-    }
-  };
-  const start = performance.now();
-  await Promise.all(Array.from({ length: clients }, (_, w) => worker(w)));
-  return { wallMs: performance.now() - start, latency };
-}
+const load = (url: string, clients: number, total: number) =>
+  timedCalls(clients, total, async (w) => {
+    const body = { streamId: `conference-${randomUUID()}`, data: { type: 'ConferenceJoinedEvent', schemaVersion: 1, participant: { id: `ep-${w}`, userId: `user-${w}` }, at: new Date().toISOString() } };
+    const res = await fetch(`${url}/cmd`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const answer = (await res.json()) as { id?: string; error?: string };
+    if (res.status !== 200 || !answer.id) throw new Error(`HTTP ${res.status}: ${JSON.stringify(answer)}`);
+  });
 
 export interface FloorResult {
   clients: number;

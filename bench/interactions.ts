@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { call } from './load';
-import { Samples } from './stats';
+import { Samples, timedCalls } from './stats';
 
 export interface InteractionQueryResult {
   name: string;
@@ -111,21 +111,10 @@ export async function interactionsBench(o: InteractionsOptions): Promise<Interac
 
   const creates: InteractionCreateResult[] = [];
   for (const clients of o.concurrency) {
-    const latency = new Samples();
-    let next = 0;
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: clients }, async (_, w) => {
-        while (next < o.createsPerPhase) {
-          next++;
-          const sent = performance.now();
-          const r = await call(o.baseUrl, o.tokens[w % o.tokens.length], 'POST', '/interactions', { interactionId: `bench-${randomUUID()}`, type: 'video call', data: { queue: `q${w % 20}` } });
-          if (r.status !== 200) throw new Error(`POST /interactions: HTTP ${r.status} ${JSON.stringify(r.body)}`);
-          latency.add(r.at - sent);
-        }
-      }),
-    );
-    const wallMs = performance.now() - started;
+    const { wallMs, latency } = await timedCalls(clients, o.createsPerPhase, async (w) => {
+      const r = await call(o.baseUrl, o.tokens[w % o.tokens.length], 'POST', '/interactions', { interactionId: `bench-${randomUUID()}`, type: 'video call', data: { queue: `q${w % 20}` } });
+      if (r.status !== 200) throw new Error(`POST /interactions: HTTP ${r.status} ${JSON.stringify(r.body)}`);
+    });
     o.log(`POST /interactions, C=${clients}: ${latency.count} in ${(wallMs / 1000).toFixed(1)} s = ${(latency.count / (wallMs / 1000)).toFixed(0)}/s; p50 ${latency.percentile(50).toFixed(1)} p99 ${latency.percentile(99).toFixed(1)} ms`);
     creates.push({ clients, creates: latency.count, wallMs, latency });
   }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { sleep } from '@parley/testing';
-import { Samples } from './stats';
+import { Samples, timedCalls } from './stats';
 
 export const COMMANDS = ['create', 'join', 'leave'] as const;
 export type CommandKind = (typeof COMMANDS)[number];
@@ -173,20 +173,11 @@ export async function insertLoad(url: string, clients: number, total: number): P
   try {
     // Open every connection first: the measurement is of inserts, not of connecting.
     await Promise.all(Array.from({ length: clients }, () => pool.query('SELECT 1')));
-    const latency = new Samples();
-    let next = 0;
-    const worker = async (w: number) => {
-      while (next < total) {
-        next++;
-        const data = { type: 'ConferenceJoinedEvent', schemaVersion: 1, participant: { id: `ep-${w}`, userId: `user-${w}`, metadata: { name: `client ${w}` } }, at: new Date().toISOString() };
-        const sent = performance.now();
-        await pool.query('INSERT INTO bench_inserts (stream_id, data) VALUES ($1, $2)', [`conference-${randomUUID()}`, data]);
-        latency.add(performance.now() - sent);
-      }
-    };
-    const start = performance.now();
-    await Promise.all(Array.from({ length: clients }, (_, w) => worker(w)));
-    return { clients, inserts: latency.count, wallMs: performance.now() - start, latency };
+    const { wallMs, latency } = await timedCalls(clients, total, async (w) => {
+      const data = { type: 'ConferenceJoinedEvent', schemaVersion: 1, participant: { id: `ep-${w}`, userId: `user-${w}`, metadata: { name: `client ${w}` } }, at: new Date().toISOString() };
+      await pool.query('INSERT INTO bench_inserts (stream_id, data) VALUES ($1, $2)', [`conference-${randomUUID()}`, data]);
+    });
+    return { clients, inserts: latency.count, wallMs, latency };
   } finally {
     await pool.end();
   }

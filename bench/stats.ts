@@ -32,6 +32,26 @@ export class Samples {
   }
 }
 
+/**
+ * `total` calls shared by `clients` workers running at once (each takes the next call when its
+ * last one answered), each timed from its start to its end; and the wall time of them all.
+ */
+export async function timedCalls(clients: number, total: number, call: (worker: number) => Promise<void>): Promise<{ wallMs: number; latency: Samples }> {
+  const latency = new Samples();
+  let next = 0;
+  const worker = async (w: number) => {
+    while (next < total) {
+      next++;
+      const sent = performance.now();
+      await call(w);
+      latency.add(performance.now() - sent);
+    }
+  };
+  const start = performance.now();
+  await Promise.all(Array.from({ length: clients }, (_, w) => worker(w)));
+  return { wallMs: performance.now() - start, latency };
+}
+
 export const fmtMs = (ms: number): string => (Number.isNaN(ms) ? '–' : ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
 export const fmtRate = (n: number): string => (Number.isNaN(n) ? '–' : n >= 100 ? n.toFixed(0) : n.toFixed(1));
 export const fmtPair = (s: Samples): string => `${fmtMs(s.percentile(50))} / ${fmtMs(s.percentile(99))}`;
