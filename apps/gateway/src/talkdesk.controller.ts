@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBearerAuth, ApiBody, ApiHeader, ApiOAuth2, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBearerAuth, ApiHeader, ApiOAuth2, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import {
   InteractionCommands,
@@ -10,6 +10,7 @@ import {
   TalkdeskContactActivityResponseItem,
   TalkdeskCreateTalkdeskRequest,
   TalkdeskCreateTalkdeskResponse,
+  TalkdeskCredentials,
 } from '@parley/contracts';
 import type { NatsRpcClient } from '@parley/messaging';
 import { Command } from './access';
@@ -45,16 +46,10 @@ export class TalkdeskController {
   @ApiOperation({
     summary: "Checks a Talkdesk integration's credentials ({account_id, api_key}) against the accounts configured for the caller's organization (TALKDESK_INTEGRATIONS); answers its claims.",
   })
-  @ApiBody({ schema: { type: 'object', additionalProperties: true, required: ['account_id', 'api_key'], properties: { account_id: { type: 'string' }, api_key: { type: 'string' } } } })
   @ApiOkResponse({ schema: { type: 'object', additionalProperties: { type: 'string' } } })
   @ApiUnauthorizedResponse({ description: 'The credentials are not those of a Talkdesk account configured for the organization.' })
-  validate(@Body() body: Record<string, unknown>, @Ctx() ctx: RequestContext): Promise<Record<string, string>> {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ParleyError('BAD_REQUEST', 'The body must be a JSON object with account_id and api_key', { fields: ['account_id', 'api_key'] });
-    const { account_id, api_key } = body;
-    for (const [name, v, max] of [['account_id', account_id, 256], ['api_key', api_key, 1024]] as const) {
-      if (typeof v !== 'string' || v === '' || v.length > max) throw new ParleyError('BAD_REQUEST', `${name} must be a string of 1 to ${max} characters`, { fields: [name] });
-    }
-    return this.rpc.request(InteractionCommands.talkdeskValidate, { account_id, api_key }, ctx);
+  validate(@Body() body: TalkdeskCredentials, @Ctx() ctx: RequestContext): Promise<Record<string, string>> {
+    return this.rpc.request(InteractionCommands.talkdeskValidate, body, ctx);
   }
 
   @Post('activity')

@@ -8,11 +8,10 @@ import {
   type RatingDomainEvent,
   type RatingsQuery,
   type RequestContext,
-  mayAccess,
   pageOf,
 } from '@parley/contracts';
 import { Aggregate, KIT } from '@parley/service-kit';
-import { type RateCommand, type RatingState, ratingDecider, ratingIdOf, ratingVisible } from './domain/rating';
+import { type RateCommand, type RatingState, ratingDecider, ratingIdOf, ratingsVisibleTo } from './domain/rating';
 import { ratingsOf } from './infra/rating-views';
 import type { InteractionKit } from './settings';
 
@@ -57,10 +56,7 @@ export class RatingService {
     if (q.interactionId === undefined && (q.sessionType === undefined || q.sessionId === undefined)) {
       throw new ParleyError('BAD_REQUEST', 'Ratings are listed by interactionId, or by sessionType and sessionId', { fields: ['interactionId', 'sessionId'] });
     }
-    const { actor } = ctx;
     // Staff see every rating of the organization; anyone else only its own (the table's "hidden" leaves the rest out).
-    const all = mayAccess('readRatings', 'one another user gave', actor);
-    const rows = await ratingsOf(this.kit.store, actor.organizationId, q, all ? undefined : actor.userId);
-    return pageOf(rows.filter((r) => ratingVisible(r.userId, actor)));
+    return pageOf(await ratingsOf(this.kit.store, ctx.actor.organizationId, q, ratingsVisibleTo(ctx.actor)));
   }
 }

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsDefined, IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsDefined, IsIn, IsInt, IsISO8601, IsNotEmpty, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { Limits } from './limits';
 import { healthSubject, scopedStreamId } from './subjects';
 import { ID_SCHEMA, IsJsonObject, IsParleyId, IsStringRecord, MaxJsonBytes } from './validation';
@@ -328,6 +328,8 @@ export class TalkdeskContactActivityResponseItem {
 
 /** Integration credentials to check: the body of authorization-validator. */
 export class TalkdeskCredentials {
-  @IsString({ message: 'account_id must be a string' }) @MaxLength(256) account_id!: string;
-  @IsString({ message: 'api_key must be a string' }) @MaxLength(1024) api_key!: string;
+  @ApiProperty({ minLength: 1, maxLength: 256, description: 'The Talkdesk account id.' })
+  @IsString({ message: 'account_id must be a string' }) @IsNotEmpty() @MaxLength(256) account_id!: string;
+  @ApiProperty({ minLength: 1, maxLength: 1024, description: "The account's API key." })
+  @IsString({ message: 'api_key must be a string' }) @IsNotEmpty() @MaxLength(1024) api_key!: string;
 }

@@ -61,6 +61,11 @@ export const evolveRating = (s: RatingState, e: RatingDomainEvent): RatingState 
 
 export const ratingDecider: Decider<RateCommand, RatingDomainEvent, RatingState> = { initialState: initialRatingState, decide: decideRating, evolve: evolveRating };
 
-/** Whether `actor` sees a rating `userId` gave in a list: its own, or any of its organization's for staff. */
-export const ratingVisible = (userId: string, actor: Actor): boolean =>
-  mayAccess('readRatings', userId === actor.userId ? 'one the caller gave' : 'one another user gave', actor);
+/**
+ * Whose ratings `actor` sees in a list, by the access table: every user's of its organization
+ * (undefined) where it may see one another user gave (staff), else only its own user id's.
+ */
+export function ratingsVisibleTo(actor: Actor): string | undefined {
+  authorize('readRatings', 'one the caller gave', actor, () => new ParleyError('NOT_FOUND', 'Not found'));
+  return mayAccess('readRatings', 'one another user gave', actor) ? undefined : actor.userId;
+}

@@ -1,6 +1,6 @@
 import type { Actor, RatingDomainEvent } from '@parley/contracts';
 import { deciderSpec } from '@parley/eventsourcing';
-import { type RateCommand, ratingDecider, ratingIdOf, ratingVisible } from './rating';
+import { type RateCommand, ratingDecider, ratingIdOf, ratingsVisibleTo } from './rating';
 
 const spec = deciderSpec(ratingDecider);
 const T0 = '2026-11-30T10:00:00.000Z';
@@ -51,9 +51,10 @@ describe('Rating decider', () => {
     expect(ratingIdOf('org-a', 'CALL', 'c', 'someone@example.org/with spaces')).toMatch(/^[A-Za-z0-9_-]{22}$/);
   });
   it("shows a customer its own ratings only, and staff everyone's", () => {
-    expect(ratingVisible('cust-1', customer)).toBe(true);
-    expect(ratingVisible('cust-2', customer)).toBe(false);
-    expect(ratingVisible('cust-1', agent)).toBe(true);
-    expect(ratingVisible('cust-1', { ...agent, roles: ['SERVICE'] })).toBe(true);
+    expect(ratingsVisibleTo(customer)).toBe('cust-1');
+    expect(ratingsVisibleTo(agent)).toBeUndefined();
+    expect(ratingsVisibleTo({ ...agent, roles: ['SERVICE'] })).toBeUndefined();
+    expect(ratingsVisibleTo({ ...agent, roles: ['ADMIN'] })).toBeUndefined();
+    expect(() => ratingsVisibleTo({ ...agent, roles: [] })).toThrow(/may not see a rating in a list/);
   });
 });

@@ -104,7 +104,8 @@ const COLUMN: Record<InteractionSortProperty, string> = { createdAt: 'created_at
 export async function interactionsPage(sql: SqlExecutor, organizationId: string, q: InteractionPageQuery): Promise<{ content: Interaction[]; total: number }> {
   const values: unknown[] = [organizationId, q.start, q.end];
   let where = `organization_id = $1 and created_at >= $2 and created_at < $3`;
-  if (Object.keys(q.params).length > 0) {
+  const filtered = Object.keys(q.params).length > 0;
+  if (filtered) {
     values.push(JSON.stringify(q.params));
     where += ` and data @> $${values.length}::jsonb`;
   }
@@ -113,7 +114,7 @@ export async function interactionsPage(sql: SqlExecutor, organizationId: string,
   const order = [...q.sort.map((o) => `${COLUMN[o.property]} ${o.direction}`), `interaction_id ${tie}`].join(', ');
   const [{ rows }, counted] = await Promise.all([
     sql.query<Row>(`select * from ${TABLE} where ${where} order by ${order} limit ${q.size} offset ${q.page * q.size}`, values),
-    values.length === 3 ? sql.query<{ n: string | number }>(COUNT_BY_HOURS, values) : sql.query<{ n: string | number }>(`select count(*) as n from ${TABLE} where ${where}`, values),
+    sql.query<{ n: string | number }>(filtered ? `select count(*) as n from ${TABLE} where ${where}` : COUNT_BY_HOURS, values),
   ]);
   return { content: rows.map(toInteraction), total: Number(counted.rows[0].n) };
 }
