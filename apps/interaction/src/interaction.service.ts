@@ -20,12 +20,10 @@ import {
   unguessableId,
 } from '@parley/contracts';
 import { Aggregate, KIT } from '@parley/service-kit';
-import { type InteractionCommand, type InteractionState, interactionDecider, readable } from './domain/decider';
+import { type InteractionCommand, type InteractionState, interactionDecider, notFound, readable } from './domain/decider';
 import { conferencesOfInteraction, tookPart } from './infra/interaction-conferences';
 import { interactionsPage } from './infra/interaction-views';
 import type { InteractionKit } from './settings';
-
-const notFound = (id: string) => new ParleyError('NOT_FOUND', `Interaction ${id} not found`);
 
 /** Interactions: load, decide, append (the `interaction_views` row in the same transaction), and the range query. */
 @Injectable()

@@ -33,7 +33,8 @@ export type InteractionCommand = Base &
     | { kind: 'update'; type?: string; data?: Record<string, unknown>; /** The caller created or joined a conference that named it. */ tookPart?: boolean }
   );
 
-const notFound = (id: string) => new ParleyError('NOT_FOUND', `Interaction ${id} not found`);
+/** What a caller meets for an interaction that is not there, or that it may not see. */
+export const notFound = (id: string) => new ParleyError('NOT_FOUND', `Interaction ${id} not found`);
 
 /** How the caller stands to an interaction of its organization, in the access table's words. */
 export type InteractionSituation = 'one the caller created' | 'one the caller took part in through a conference' | 'any other of its organization';
