@@ -117,6 +117,10 @@ function describeLoad(l: LoadResult): string {
   return `C=${l.clients}: ${l.commands} commands in ${(l.wallMs / 1000).toFixed(1)} s = ${rate.toFixed(0)}/s; ${p('create')}; ${p('join')}; ${p('leave')}${l.errors ? `; ${l.errors} errors, first: ${l.firstError}` : ''}`;
 }
 
+/** Tokens of `n` agents of the bench's organization, bench-agent-0… (one per client of a load). */
+const agentTokens = (issuer: TokenIssuer, n: number): Promise<string[]> =>
+  Promise.all(Array.from({ length: n }, async (_, i) => (await issuer.issue({ userId: `bench-agent-${i}`, organizationId: 'bench-org', roles: ['AGENT'] })).access_token));
+
 /** The stack on a fresh nats-server: warm-up, each concurrency, then long-poll latency. */
 async function scenario(store: string, pg: PostgresHandle | undefined, issuer: TokenIssuer): Promise<Scenario> {
   log(`— conference service on ${store}`);
@@ -133,7 +137,7 @@ async function scenario(store: string, pg: PostgresHandle | undefined, issuer: T
   log(`stack up in ${((performance.now() - started) / 1000).toFixed(1)} s: gateway ${services.url}, nats ${nats.url}`);
 
   const maxC = Math.max(...settings.concurrency, 4);
-  const tokens = await Promise.all(Array.from({ length: maxC }, async (_, i) => (await issuer.issue({ userId: `bench-agent-${i}`, organizationId: 'bench-org', roles: ['AGENT'] })).access_token));
+  const tokens = await agentTokens(issuer, maxC);
 
   const warm = await conferenceLoad({ baseUrl: services.url, tokens: tokens.slice(0, 4), iterationsPerClient: Math.ceil(settings.warmupIterations / 4), deadline: performance.now() + 30_000 });
   if (warm.errors > 0) throw new Error(`warm-up failed: ${warm.firstError}`);
@@ -260,7 +264,7 @@ async function main(): Promise<void> {
     const services = await startServices({ natsUrl: nats.url, dataDir: data.dir, jwtSecret: JWT_SECRET, databases: { interaction: databaseUrl } });
     const releaseServices = onCleanup('services (interactions)', () => services.stop());
     const maxC = Math.max(...settings.concurrency);
-    const tokens = await Promise.all(Array.from({ length: maxC }, async (_, i) => (await issuer.issue({ userId: `bench-agent-${i}`, organizationId: 'bench-org', roles: ['AGENT'] })).access_token));
+    const tokens = await agentTokens(issuer, maxC);
     const result = await interactionsBench({
       baseUrl: services.url,
       databaseUrl,
