@@ -23,7 +23,7 @@ interface Caller {
 
 /** What a scene hands back: the request that plays the cell, and for a list the conference to look for. */
 interface Play {
-  method: 'GET' | 'POST' | 'PUT';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH';
   path: string;
   body?: unknown;
   listed?: string;
@@ -262,7 +262,40 @@ describe('the access table, cell by cell', () => {
     listInteractions: {
       "its own organization's": async () => ({ method: 'GET', path: '/interactions?start=2000-01-01T00:00:00Z&end=2100-01-01T00:00:00Z' }),
     },
+    createChatSession: {
+      'one the caller takes part in': async (c) => ({ method: 'POST', path: '/chat-sessions', body: { participants: [c.userId, unique('doctor')] } }),
+      'one the caller does not take part in': async () => ({ method: 'POST', path: '/chat-sessions', body: { participants: [unique('patient')] } }),
+    },
+    readChatSession: {
+      'one the caller takes part in': async (c, route) => chatSessionRead(route, await chatSession([c.userId])),
+      "one in whose room's conference the caller took part": async (c, route) => chatSessionRead(route, await chatSessionInRoomOf(c.api)),
+      'any other of its organization': async (_c, route) => chatSessionRead(route, await chatSession([])),
+    },
+    updateChatSession: {
+      'one the caller takes part in': async (c) => ({ method: 'PATCH', path: `/chat-sessions/${await chatSession([c.userId])}`, body: { start: true } }),
+      "one in whose room's conference the caller took part": async (c) => ({ method: 'PATCH', path: `/chat-sessions/${await chatSessionInRoomOf(c.api)}`, body: { start: true } }),
+      'any other of its organization': async () => ({ method: 'PATCH', path: `/chat-sessions/${await chatSession([])}`, body: { start: true } }),
+    },
   };
+
+  /** A chat session the host (an agent: staff) created for `participants`, or for a patient of its own (and in a room when given). */
+  async function chatSession(participants: string[], room?: string): Promise<string> {
+    const { body } = ok(await host.post('/chat-sessions', { participants: participants.length ? participants : [unique('patient')], ...(room ? { room } : {}) }), 'create chat session');
+    return body.id;
+  }
+
+  /** A chat session of the host's whose room is a conference `api`'s user joined, once the interaction service has seen the join. */
+  async function chatSessionInRoomOf(api: Api): Promise<string> {
+    const conferenceId = await conference();
+    await joined(api, conferenceId);
+    await settledEventCount(stack, nc);
+    return chatSession([], conferenceId);
+  }
+
+  /** The GET of one session, or the list it must be in (the newest: it was just made). */
+  function chatSessionRead(route: string, id: string): Play {
+    return route.endsWith('{id}') ? { method: 'GET', path: `/chat-sessions/${id}` } : { method: 'GET', path: '/chat-sessions?size=5', listed: id };
+  }
 
   /** A rating `api` gives, of a new conference id tied to a new interaction id; and where the route lists it. */
   async function rated(api: Api, route: string): Promise<Play> {

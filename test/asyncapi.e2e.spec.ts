@@ -61,9 +61,12 @@ describe('the published events (AsyncAPI)', () => {
     await agent.post('/interactions', { interactionId: 'int-1', type: 'video call', data: { queue: 'sales' } });
     await agent.request('PUT', '/rtc-api/interactions/int-1', { data: { queue: 'support' }, version: 1 });
     await customer.post('/ratings', { sessionType: 'CONFERENCE', sessionId: id, interactionId: 'int-1', rating: 5, comment: 'good' });
+    const sessions = [(await agent.post('/chat-sessions', { participants: ['agent-1', 'cust-1'], room: id, title: 'Consultation' })).body.id, (await agent.post('/chat-sessions', { participants: ['cust-1'] })).body.id];
+    await agent.request('PATCH', `/rtc-api/chat-sessions/${sessions[0]}`, { participants: ['agent-1', 'cust-1', 'nurse-1'], start: true, accept: true, finish: 'done' });
+    await agent.request('PATCH', `/rtc-api/chat-sessions/${sessions[1]}`, { start: true, reject: 'busy' });
     const published = (type: string) => seen.some((s) => s.subject.endsWith(`.${type}`));
     await waitFor(
-      () => ['ConferenceEndedEvent', 'UserEndpointUnregisteredEvent', 'UserEventSentEvent', 'UserEndpointKeptAliveEvent', 'InteractionCreatedEvent', 'InteractionUpdatedEvent', 'RatingCreatedEvent'].every(published),
+      () => ['ConferenceEndedEvent', 'UserEndpointUnregisteredEvent', 'UserEventSentEvent', 'UserEndpointKeptAliveEvent', 'InteractionCreatedEvent', 'InteractionUpdatedEvent', 'RatingCreatedEvent', 'ChatSessionCreatedEvent', 'ChatSessionChangedEvent', 'ChatSessionStartedEvent', 'ChatSessionAcceptedEvent', 'ChatSessionRejectedEvent', 'ChatSessionFinishedEvent'].every(published),
       { description: 'the events on NATS' },
     );
 
@@ -81,7 +84,7 @@ describe('the published events (AsyncAPI)', () => {
       types.add(body.type);
     }
     expect([...types].sort()).toEqual(
-      expect.arrayContaining(['ConferenceCreatedEvent', 'ConferenceJoinedEvent', 'ConferenceMetadataUpdatedEvent', 'ConferenceParticipantMetadataUpdatedEvent', 'ConferenceLeftEvent', 'ConferenceEndedEvent', 'UserEndpointRegisteredEvent', 'UserEndpointKeptAliveEvent', 'UserEndpointUnregisteredEvent', 'UserEventSentEvent', 'InteractionCreatedEvent', 'InteractionUpdatedEvent', 'RatingCreatedEvent']),
+      expect.arrayContaining(['ConferenceCreatedEvent', 'ConferenceJoinedEvent', 'ConferenceMetadataUpdatedEvent', 'ConferenceParticipantMetadataUpdatedEvent', 'ConferenceLeftEvent', 'ConferenceEndedEvent', 'UserEndpointRegisteredEvent', 'UserEndpointKeptAliveEvent', 'UserEndpointUnregisteredEvent', 'UserEventSentEvent', 'InteractionCreatedEvent', 'InteractionUpdatedEvent', 'RatingCreatedEvent', 'ChatSessionCreatedEvent', 'ChatSessionChangedEvent', 'ChatSessionStartedEvent', 'ChatSessionAcceptedEvent', 'ChatSessionRejectedEvent', 'ChatSessionFinishedEvent']),
     );
 
     const feed = (await agent.get(`/conferences/${id}/events?v=0`)).body as Array<Record<string, unknown>>;

@@ -25,6 +25,7 @@ interface Fixture {
 interface Scene {
   conferenceId: string;
   interactionId: string;
+  chatSessionId: string;
 }
 
 const event = { type: 'NoteAddedEvent', timestamp: '2026-01-01T00:00:00Z', text: 'hi' };
@@ -122,6 +123,19 @@ const FIXTURES: Record<string, (s: Scene) => Fixture> = {
     // org-a's account: not one of org-b's.
     otherOrganization: (res) => expect(res.status).toBe(401),
   }),
+  'POST /rtc-api/chat-sessions': () => ({
+    body: { participants: ['mx-agent', 'mx-customer', 'mx-service', 'mx-admin'] },
+    otherOrganization: (res) => expect(res.status).toBe(200), // its own session, in its own organization
+  }),
+  'GET /rtc-api/chat-sessions': () => ({
+    path: '/rtc-api/chat-sessions?size=1000',
+    otherOrganization: (res, s) => {
+      expect(res.status).toBe(200);
+      expect((res.body as { id: string }[]).map((c) => c.id)).not.toContain(s.chatSessionId);
+    },
+  }),
+  'GET /rtc-api/chat-sessions/{id}': (s) => ({ path: `/rtc-api/chat-sessions/${s.chatSessionId}`, otherOrganization: 404 }),
+  'PATCH /rtc-api/chat-sessions/{id}': (s) => ({ path: `/rtc-api/chat-sessions/${s.chatSessionId}`, body: { title: 'checked' }, otherOrganization: 404 }),
   'GET /rtc-api/iceServers/v2': () => ({ otherOrganization: (res) => expect(res.status).not.toBe(401) }),
   'POST /rtc-api/oauth/token': () => ({
     body: 'grant_type=client_credentials&client_id=crm&client_secret=crm-secret',
@@ -153,7 +167,8 @@ describe('authorization matrix of every operation', () => {
     await agent.post('/conferences/join', { conferenceId: body.id, userEndpointId: 'ep-a' });
     await customer.post('/conferences/join', { conferenceId: body.id, userEndpointId: 'ep-c' });
     const created = await customer.post('/interactions', { type: 'video call' });
-    scene = { conferenceId: body.id, interactionId: created.body.interactionId };
+    const session = await agent.post('/chat-sessions', { participants: ['mx-agent', 'mx-customer'] });
+    scene = { conferenceId: body.id, interactionId: created.body.interactionId, chatSessionId: session.body.id };
     await agent.post('/talkdesk-integration/create', { data: { contact_id: 'ct-a' } });
     await customer.post('/ratings', { sessionType: 'CONFERENCE', sessionId: body.id, interactionId: created.body.interactionId, rating: 3 });
     for (const role of ROLES) tokens[role] = await stack.token(`mx-${role.toLowerCase()}`, 'org-a', [role]);

@@ -95,6 +95,7 @@ describe('fuzzing every operation of the OpenAPI document', () => {
     await customer.post('/conferences/publishStream', { conferenceId: scene, userEndpointId: 'ep-fc', streamId: 'st-1', conferenceStreamType: 'CAM', sdpOffer: sdpOffers[1] });
     await agent.post('/conferences/viewStream', { conferenceId: scene, userEndpointId: 'ep-fa', streamId: 'st-1', viewerId: 'vw-1', sdpOffer: sdpOffers[2] });
     const missing = `missing-${n}`; // a fresh one each time: an operation's requests may create it
+    const session = await agent.post('/chat-sessions', { participants: ['fz-agent', 'fz-customer'], room: scene });
     return {
       known: {
         conferenceId: [scene, scene, missing],
@@ -104,6 +105,7 @@ describe('fuzzing every operation of the OpenAPI document', () => {
         userId: ['fz-agent', 'fz-customer', missing],
         organizationId: ['org-f', 'org-g'],
         interactionId: ['int-1'],
+        chatSessionId: [session.body.id, missing],
         key: ['topic', 'k'],
       },
       tokens,

@@ -45,6 +45,10 @@ describe('projections rebuilt from the events equal the ones written live', () =
     await other.post('/interactions', { interactionId: 'int-1' });
     await customer.post('/ratings', { sessionType: 'CONFERENCE', sessionId: a, interactionId: 'int-1', rating: 5, comment: 'good' });
     await agent.post('/ratings', { sessionType: 'CALL', sessionId: 'call-1', rating: 2 });
+    const session = (await agent.post('/chat-sessions', { participants: ['agent-1', 'cust-1'], room: a, title: 'Consultation' })).body.id;
+    await agent.request('PATCH', `/rtc-api/chat-sessions/${session}`, { start: true, participants: ['agent-1', 'cust-1', 'nurse-1'] });
+    await customer.request('PATCH', `/rtc-api/chat-sessions/${session}`, { accept: true });
+    await other.post('/chat-sessions', { participants: ['agent-b'] });
     await settledEventCount(stack, nc);
   });
   afterAll(async () => {
@@ -65,6 +69,8 @@ describe('projections rebuilt from the events equal the ones written live', () =
     ['interaction', 'interaction_counts'],
     ['interaction', 'rating_views'],
     ['interaction', 'interaction_conferences'],
+    ['interaction', 'chat_session_views'],
+    ['presence', 'presence_chat_sessions'],
   ])('%s: %s', async (serviceName, projection) => {
     const service = stack.services.get(serviceName)!;
     const listed = (await ask(serviceName, { action: 'list' })).projections as ProjectionStatus[];
@@ -93,7 +99,7 @@ describe('projections rebuilt from the events equal the ones written live', () =
     const run = (script: string, args: string[]) =>
       execFileAsync(process.execPath, ['-r', './scripts/register-ts.cjs', `libs/service-kit/src/cli/${script}.ts`, ...args], { cwd: REPOSITORY_ROOT, env: { ...process.env, NATS_URL: stack.nats.url, ...testOperatorEnv() } });
     const listed = JSON.parse((await run('projections', ['list', 'presence'])).stdout);
-    expect(listed.projections.map((p: ProjectionStatus) => `${p.name} v${p.version} ${p.kind}`)).toEqual(['presence_endpoints v1 state', 'presence_participations v1 jetstream']);
+    expect(listed.projections.map((p: ProjectionStatus) => `${p.name} v${p.version} ${p.kind}`)).toEqual(['presence_endpoints v1 state', 'presence_participations v1 jetstream', 'presence_chat_sessions v1 jetstream']);
     const rebuilt = JSON.parse((await run('projections', ['rebuild', 'conference', 'conference_views'])).stdout);
     expect(rebuilt).toMatchObject({ ok: true, name: 'conference_views', events: expect.any(Number) });
     await expect(run('projections', ['rebuild', 'conference', 'nope'])).rejects.toMatchObject({ code: 1, stdout: expect.stringContaining('no projection named nope') });

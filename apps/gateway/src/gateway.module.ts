@@ -7,6 +7,7 @@ import { type AuthConfig, AuthGuard, AuthModule } from '@parley/auth';
 import { type CallerAssertions, NatsRpcClient, parleyValidationPipe } from '@parley/messaging';
 import { AsyncApiController } from './asyncapi.controller';
 import { ConferenceEventsHub } from './conference-events.hub';
+import { ChatSessionsController } from './chat-sessions.controller';
 import { ConferencesController } from './conferences.controller';
 import { type GatewayConfig, apiDocsPublic } from './config';
 import { DemoController } from './demo.controller';
@@ -72,6 +73,7 @@ export class GatewayModule {
         InteractionsController,
         RatingsController,
         TalkdeskController,
+        ChatSessionsController,
         UsersController,
         IceServersController,
         OAuthController,

@@ -12,6 +12,14 @@ export function singleQuery(value: unknown, name: string): string | undefined {
   return value === undefined ? undefined : String(value);
 }
 
+/** An integer query parameter from `min` to `max`, `dflt` when absent or empty, else 400 naming it. */
+export function intQuery(value: unknown, name: string, dflt: number, min: number, max: number): number {
+  const v = singleQuery(value, name);
+  if (v === undefined || v === '') return dflt;
+  if (!/^\d{1,10}$/.test(v) || Number(v) < min || Number(v) > max) throw new ParleyError('BAD_REQUEST', `${name} must be an integer from ${min} to ${max}`, { fields: [name] });
+  return Number(v);
+}
+
 /** A list in the query: comma-separated, repeated, or both (`?ack=a,b&ack=c`). */
 export function listQuery(value: unknown): string[] {
   if (value === undefined) return [];

@@ -21,7 +21,7 @@ import {
 import type { NatsRpcClient } from '@parley/messaging';
 import { Access, Command } from './access';
 import { ApiCommonErrors } from './api-docs';
-import { idParam, singleQuery } from './http-params';
+import { idParam, intQuery, singleQuery } from './http-params';
 import { Ctx } from './request-context';
 import { RPC_CLIENT } from './tokens';
 
@@ -35,13 +35,6 @@ function instantQuery(value: unknown, name: string): string {
   if (v === undefined || v === '') throw bad(name, `${name} is required: an ISO-8601 date-time such as 2019-08-24T14:15:22Z`);
   if (!DATE_TIME.test(v) || Number.isNaN(Date.parse(v))) throw bad(name, `${name} must be an ISO-8601 date-time with its offset, such as 2019-08-24T14:15:22Z`);
   return new Date(v).toISOString();
-}
-
-function intQuery(value: unknown, name: string, dflt: number, min: number, max: number): number {
-  const v = singleQuery(value, name);
-  if (v === undefined || v === '') return dflt;
-  if (!/^\d{1,10}$/.test(v) || Number(v) < min || Number(v) > max) throw bad(name, `${name} must be an integer from ${min} to ${max}`);
-  return Number(v);
 }
 
 /** `key,value,key,value`: every pair must equal the interaction's data (string values). */

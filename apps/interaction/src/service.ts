@@ -1,4 +1,7 @@
 import { defineService } from '@parley/service-kit';
+import { ChatSessionController } from './chat-session.controller';
+import { ChatSessionService } from './chat-session.service';
+import { chatSessionViews } from './infra/chat-session-views';
 import { InteractionController } from './interaction.controller';
 import { InteractionService } from './interaction.service';
 import { interactionConferences } from './infra/interaction-conferences';
@@ -8,11 +11,11 @@ import { RatingService } from './rating.service';
 import { TalkdeskService } from './talkdesk.service';
 import { interactionSettings } from './settings';
 
-/** The interaction service: interactions and ratings, their views (`interaction_views`, `rating_views`, and `interaction_conferences` from the conference service's events), its NATS handlers. */
+/** The interaction service: interactions, ratings and telemedicine chat sessions, their views (`interaction_views`, `rating_views`, `chat_session_views`, and `interaction_conferences` from the conference service's events), its NATS handlers. */
 export const interactionService = defineService({
   name: 'interaction',
   settings: interactionSettings,
-  eventStore: { projections: [interactionViews, interactionCounts, ratingViews, interactionConferences] },
-  controllers: [InteractionController],
-  providers: [InteractionService, RatingService, TalkdeskService],
+  eventStore: { projections: [interactionViews, interactionCounts, ratingViews, chatSessionViews, interactionConferences] },
+  controllers: [InteractionController, ChatSessionController],
+  providers: [InteractionService, RatingService, TalkdeskService, ChatSessionService],
 });

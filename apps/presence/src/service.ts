@@ -1,5 +1,6 @@
 import { defineService } from '@parley/service-kit';
 import { endpointReactions } from './reactions.consumer';
+import { presenceChatSessions } from './infra/chat-session-audiences';
 import { presenceEndpoints, presenceParticipations } from './infra/presence-views';
 import { PresenceController } from './presence.controller';
 import { PresenceService } from './presence.service';
@@ -9,12 +10,13 @@ import { presenceSettings } from './settings';
 /**
  * The presence service: the UserEndpoint aggregate (register, keepalive, expiry) and its view,
  * which endpoint is joined to which conference (from the conference's events), user sendEvent,
- * what follows from its own events, and the deadline scheduler.
+ * what follows from its own events, the pushes of chat sessions' changes to their participants
+ * (`presence_chat_sessions`, from the interaction service's events), and the deadline scheduler.
  */
 export const presenceService = defineService({
   name: 'presence',
   settings: presenceSettings,
-  eventStore: { projections: [presenceEndpoints, presenceParticipations] },
+  eventStore: { projections: [presenceEndpoints, presenceParticipations, presenceChatSessions] },
   controllers: [PresenceController],
   providers: [PresenceService, DeadlineScheduler],
   consumers: (kit) => [endpointReactions(kit)],

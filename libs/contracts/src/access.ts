@@ -208,6 +208,35 @@ export const ACCESS = {
     what: "check a Talkdesk integration's credentials",
     cases: { 'credentials of its own organization': privileged },
   },
+  createChatSession: {
+    routes: ['POST /rtc-api/chat-sessions'],
+    what: 'create a chat session',
+    cases: {
+      'one the caller takes part in': everyone,
+      // A customer makes sessions it is in: one it could not see afterwards is for staff to set up.
+      'one the caller does not take part in': staff,
+    },
+  },
+  readChatSession: {
+    routes: ['GET /rtc-api/chat-sessions/{id}', 'GET /rtc-api/chat-sessions'],
+    what: 'see a chat session',
+    cases: {
+      'one the caller takes part in': everyone,
+      // Its room names a conference the caller created or joined: the conference's participants receive its events too.
+      "one in whose room's conference the caller took part": everyone,
+      'any other of its organization': staffSeesIt,
+    },
+  },
+  updateChatSession: {
+    routes: ['PATCH /rtc-api/chat-sessions/{id}'],
+    what: 'change a chat session or give it a directive',
+    cases: {
+      'one the caller takes part in': everyone,
+      // A customer of the room's conference follows the session; only its participants act on it.
+      "one in whose room's conference the caller took part": row('yes', 'forbidden', 'yes', 'yes'),
+      'any other of its organization': staffSeesIt,
+    },
+  },
   iceServers: {
     routes: ['GET /rtc-api/iceServers/v2'],
     what: 'get STUN/TURN servers and credentials',

@@ -8,6 +8,7 @@ export * from './media';
 export * from './conference';
 export * from './presence';
 export * from './interaction';
+export * from './chat-session';
 export * from './published-events';
 
 import { conferenceUpcasters } from './conference/upcasters';

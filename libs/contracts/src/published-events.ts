@@ -4,6 +4,7 @@ import type { ConferenceDomainEvent } from './conference/events';
 import type { ConferenceEvent } from './conference/views';
 import { ENDPOINT_HEALTH, type UserEndpointDomainEvent, type UserEventDomainEvent } from './presence';
 import { type InteractionDomainEvent, type RatingDomainEvent, SESSION_TYPES } from './interaction';
+import { CHAT_SESSION_CONTEXT, CHAT_SESSION_TYPES, type ChatSessionDomainEvent } from './chat-session';
 import { DEAD_LETTER_SUBJECT_ROOT, EVENTS_SUBJECT_ROOT } from './subjects';
 
 /**
@@ -15,12 +16,12 @@ import { DEAD_LETTER_SUBJECT_ROOT, EVENTS_SUBJECT_ROOT } from './subjects';
  */
 export type JsonSchema = Record<string, unknown>;
 
-type PublishedUnion = ConferenceDomainEvent | UserEndpointDomainEvent | UserEventDomainEvent | InteractionDomainEvent | RatingDomainEvent;
+type PublishedUnion = ConferenceDomainEvent | UserEndpointDomainEvent | UserEventDomainEvent | InteractionDomainEvent | RatingDomainEvent | ChatSessionDomainEvent;
 export type PublishedEventType = PublishedUnion['type'];
 
 export interface PublishedEvent<V extends number = number> {
   /** The context of its stream: its subjects are `parley.evt.<context>.…`. */
-  context: 'conference' | 'userendpoint' | 'userevent' | 'interaction' | 'rating';
+  context: 'conference' | 'userendpoint' | 'userevent' | 'interaction' | 'rating' | typeof CHAT_SESSION_CONTEXT;
   /** The payload's version: the schemaVersion its producer records now (older ones are upcast on read). */
   version: V;
   summary: string;
@@ -42,6 +43,8 @@ const object = (required: Record<string, JsonSchema>, optional: Record<string, J
 const byEndpoint = { userEndpointId: text('the endpoint that did it'), userId: text('its user') };
 const metadataEntry = object({ value: text(), userId: text(), lastModified: instant() }, { userEndpointId: text() });
 const endpointRef = { userEndpointId: text(), organizationId: text(), userId: text() };
+const chatSessionRef = { chatSessionId: text(), organizationId: text() };
+const accounts: JsonSchema = { type: 'array', items: text('an account (user) id') };
 const ENDPOINT_DELIVERY = object(
   { id: text('the delivery id; a qos 1 delivery is acknowledged with it'), qos: { type: 'integer', enum: [0, 1] }, event: freeObject('the event as sent') },
   { expiresAt: instant('a delivery that waited for the endpoint to connect is dropped after this instant') },
@@ -184,6 +187,45 @@ export const PUBLISHED_EVENTS: { [K in PublishedEventType]: PublishedEvent<Extra
       { userEndpointId: text(), interactionId: text(), comment: text() },
     ),
   },
+  ChatSessionCreatedEvent: {
+    context: CHAT_SESSION_CONTEXT,
+    version: 1,
+    summary: 'A telemedicine chat session was created (state created).',
+    payload: object(
+      { ...chatSessionRef, createdBy: text('the user who created it'), createdAt: instant(), type: oneOfWords(CHAT_SESSION_TYPES), participants: accounts },
+      { room: text('a room; when it names a conference of the organization, the session is linked to it'), title: text() },
+    ),
+  },
+  ChatSessionChangedEvent: {
+    context: CHAT_SESSION_CONTEXT,
+    version: 1,
+    summary: "A chat session's fields changed: each field present is its new value (participants replace all of them), an absent one is unchanged.",
+    payload: object({ ...chatSessionRef, changedBy: text('the user who changed it'), changedAt: instant() }, { type: oneOfWords(CHAT_SESSION_TYPES), room: text(), participants: accounts, title: text() }),
+  },
+  ChatSessionStartedEvent: {
+    context: CHAT_SESSION_CONTEXT,
+    version: 1,
+    summary: 'A chat session was started (created → started).',
+    payload: object({ ...chatSessionRef, startedBy: text('who started it'), startedAt: instant() }),
+  },
+  ChatSessionAcceptedEvent: {
+    context: CHAT_SESSION_CONTEXT,
+    version: 1,
+    summary: 'A chat session was accepted (started → accepted).',
+    payload: object({ ...chatSessionRef, acceptedBy: text('who accepted it'), acceptedAt: instant() }),
+  },
+  ChatSessionRejectedEvent: {
+    context: CHAT_SESSION_CONTEXT,
+    version: 1,
+    summary: 'A chat session was rejected (started → rejected), with the reason when one was given.',
+    payload: object({ ...chatSessionRef, rejectedBy: text('who rejected it'), rejectedAt: instant() }, { rejectReason: text() }),
+  },
+  ChatSessionFinishedEvent: {
+    context: CHAT_SESSION_CONTEXT,
+    version: 1,
+    summary: 'A chat session was finished (accepted → finished), with the reason when one was given.',
+    payload: object({ ...chatSessionRef, finishedBy: text('who finished it'), finishedAt: instant() }, { finishReason: text() }),
+  },
 };
 
 /** The declared fields of an event's payload (an unknown type, from a newer producer, passes as it is). */
@@ -254,6 +296,13 @@ export function asyncApiDocument(version: string): JsonSchema {
       parameters: { organizationId: id('the organization'), ratingId: id('the rating'), eventType: id('the event type') },
       messages: {},
     },
+    chatSessionEvents: {
+      address: `${EVENTS_SUBJECT_ROOT}.${CHAT_SESSION_CONTEXT}.{organizationId}.{chatSessionId}.{eventType}`,
+      title: 'Chat session events',
+      description: 'Every event of every telemedicine chat session, in order per session (PARLEY_EVENTS). The presence service pushes each to the endpoints of its participants and of its room\'s conference.',
+      parameters: { organizationId: id('the organization'), chatSessionId: id('the chat session'), eventType: id('the event type') },
+      messages: {},
+    },
     endpointDeliveries: {
       address: 'parley.deliver.{organizationId}.{userEndpointId}',
       title: 'Deliveries to one endpoint',
@@ -297,7 +346,7 @@ export function asyncApiDocument(version: string): JsonSchema {
       },
     },
   };
-  const channelOf = { conference: 'conferenceEvents', userendpoint: 'userEndpointEvents', userevent: 'userEvents', interaction: 'interactionEvents', rating: 'ratingEvents' } as const;
+  const channelOf = { conference: 'conferenceEvents', userendpoint: 'userEndpointEvents', userevent: 'userEvents', interaction: 'interactionEvents', rating: 'ratingEvents', [CHAT_SESSION_CONTEXT]: 'chatSessionEvents' } as const;
   for (const [type, e] of Object.entries(PUBLISHED_EVENTS) as Array<[string, PublishedEvent]>) {
     (channels[channelOf[e.context]].messages as Record<string, JsonSchema>)[type] = {
       name: type,

@@ -63,7 +63,7 @@ export const ISO_INSTANT_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{
  * The contexts whose events Parley itself sends to endpoints (and will): a client's event may not
  * take such a type, so a recipient can trust that a ConferenceEndedEvent came from Parley.
  */
-export const RESERVED_EVENT_PREFIXES = ['Conference', 'UserEndpoint', 'UserEvent', 'Presence', 'Media', 'Interaction', 'Rating', 'Snapshot', 'CameraRequest', 'FileTransfer', 'Asset', 'Stream', 'Parley'] as const;
+export const RESERVED_EVENT_PREFIXES = ['Conference', 'UserEndpoint', 'UserEvent', 'Presence', 'Media', 'Interaction', 'Rating', 'ChatSession', 'Snapshot', 'CameraRequest', 'FileTransfer', 'Asset', 'Stream', 'Parley'] as const;
 
 /**
  * Checks a client-supplied event for sendEvent: returns the problem, or null when it is fine.

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ConnectionOptions } from 'nats';
 import { natsServers } from './rpc-client';
 import { SettingError, optional } from './settings';
-import { CONFERENCE_CONTEXT, DEAD_LETTER_STREAM, DEAD_LETTER_SUBJECT_ROOT, DELIVERY_STREAM, EVENTS_STREAM, EVENTS_SUBJECT_ROOT, INTERACTION_CONTEXT, RATING_CONTEXT, USER_ENDPOINT_CONTEXT, USER_EVENT_CONTEXT } from '@parley/contracts';
+import { CHAT_SESSION_CONTEXT, CONFERENCE_CONTEXT, DEAD_LETTER_STREAM, DEAD_LETTER_SUBJECT_ROOT, DELIVERY_STREAM, EVENTS_STREAM, EVENTS_SUBJECT_ROOT, INTERACTION_CONTEXT, RATING_CONTEXT, USER_ENDPOINT_CONTEXT, USER_EVENT_CONTEXT } from '@parley/contracts';
 
 /**
  * Who may publish and subscribe to what on NATS: one user per process, each limited to the
@@ -78,7 +78,7 @@ export const NATS_PERMISSIONS: Readonly<Record<string, NatsUserPermissions>> = {
         ...events(USER_ENDPOINT_CONTEXT, USER_EVENT_CONTEXT),
         deadLetters,
         ...provisioning,
-        ...consumersOn(EVENTS_STREAM, ...events(USER_ENDPOINT_CONTEXT, CONFERENCE_CONTEXT)),
+        ...consumersOn(EVENTS_STREAM, ...events(USER_ENDPOINT_CONTEXT, CONFERENCE_CONTEXT, CHAT_SESSION_CONTEXT)),
         // An endpoint that is gone: its queue purged, its delivery consumer deleted.
         `$JS.API.STREAM.PURGE.${DELIVERY_STREAM}`,
         `$JS.API.CONSUMER.DELETE.${DELIVERY_STREAM}.*`,
@@ -87,7 +87,7 @@ export const NATS_PERMISSIONS: Readonly<Record<string, NatsUserPermissions>> = {
     subscribe: { allow: [`${inboxPrefixOf('presence')}.>`, ...own('presence'), REPLAYS] },
   },
   interaction: {
-    publish: { allow: ['parley.interaction.qry.health', ...events(INTERACTION_CONTEXT, RATING_CONTEXT), deadLetters, ...provisioning, ...consumersOn(EVENTS_STREAM, ...events(CONFERENCE_CONTEXT))] },
+    publish: { allow: ['parley.interaction.qry.health', ...events(INTERACTION_CONTEXT, RATING_CONTEXT, CHAT_SESSION_CONTEXT), deadLetters, ...provisioning, ...consumersOn(EVENTS_STREAM, ...events(CONFERENCE_CONTEXT))] },
     subscribe: { allow: [`${inboxPrefixOf('interaction')}.>`, ...own('interaction'), REPLAYS] },
   },
   media: {

@@ -7,10 +7,11 @@ import { jetStreamProjection, tableOf } from '@parley/service-kit';
  * each conference, the interactions it named (at creation, or later with POST
  * /conferences/interaction; the last 32) and its members (its creator and every user that
  * joined it). It answers which conferences an interaction lists, and whether a user took part
- * in an interaction through one of them (what lets a customer read it). It follows the
+ * in an interaction through one of them (what lets a customer read it), and which conferences a
+ * user took part in (whose chat sessions, by their room, it may read). It follows the
  * conference's events a moment after they are committed, as every consumer of PARLEY_EVENTS.
  */
-const LINKS = { name: 'interaction_conferences', version: 1 };
+const LINKS = { name: 'interaction_conferences', version: 2 };
 const TABLE = tableOf(LINKS);
 /** The interactions one conference's row keeps, newest last. */
 const INTERACTIONS_KEPT = 32;
@@ -38,6 +39,8 @@ export const interactionConferences = jetStreamProjection<void>({
       primary key (organization_id, conference_id)
     )`,
     `create index ${t}_interactions on ${t} using gin (interactions)`,
+    // v2: who took part, for the chat sessions whose room is one of a user's conferences.
+    `create index ${t}_members on ${t} using gin (members)`,
   ],
   // Idempotent (JetStream delivers at least once): an interaction or member already listed is not added again.
   async apply(sql, t, e) {
@@ -73,5 +76,23 @@ export async function tookPart(sql: SqlExecutor, organizationId: string, interac
     interactionId,
     userId,
   ]);
+  return rows.length > 0;
+}
+
+/** The most conferences of one user a chat session list looks at (the newest). */
+const MEMBER_CONFERENCES_MAX = 1000;
+
+/** The conferences `userId` created or joined, newest first (at most MEMBER_CONFERENCES_MAX). */
+export async function conferencesWithMember(sql: SqlExecutor, organizationId: string, userId: string): Promise<string[]> {
+  const { rows } = await sql.query<{ conference_id: string }>(
+    `select conference_id from ${TABLE} where organization_id = $1 and members @> array[$2]::text[] order by created_at desc, conference_id limit ${MEMBER_CONFERENCES_MAX}`,
+    [organizationId, userId],
+  );
+  return rows.map((r) => r.conference_id);
+}
+
+/** Whether `userId` created or joined the conference. */
+export async function tookPartInConference(sql: SqlExecutor, organizationId: string, conferenceId: string, userId: string): Promise<boolean> {
+  const { rows } = await sql.query(`select 1 from ${TABLE} where organization_id = $1 and conference_id = $2 and members @> array[$3]::text[]`, [organizationId, conferenceId, userId]);
   return rows.length > 0;
 }

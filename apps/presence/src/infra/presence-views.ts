@@ -30,7 +30,7 @@ const ENDPOINTS = tableOf({ name: 'presence_endpoints', version: 1 });
 const PARTICIPATIONS = tableOf({ name: 'presence_participations', version: 1 });
 
 /** Conference events older than this when first seen are not pushed (a new consumer replaying history builds participations only). */
-const PUSH_HORIZON_MS = 5 * 60 * 1000;
+export const PUSH_HORIZON_MS = 5 * 60 * 1000;
 
 async function saveEndpoint(sql: SqlExecutor, t: string, s: EndpointState): Promise<void> {
   await sql.query(
@@ -135,6 +135,16 @@ export async function endpointsOfUser(sql: SqlExecutor, organizationId: string, 
   const { rows } = await sql.query<{ user_endpoint_id: string }>(
     `select user_endpoint_id from ${ENDPOINTS} where organization_id = $1 and user_id = $2 and registered ${userEndpointId ? 'and user_endpoint_id = $3' : ''} order by user_endpoint_id`,
     userEndpointId ? [organizationId, userId, userEndpointId] : [organizationId, userId],
+  );
+  return rows.map((r) => r.user_endpoint_id);
+}
+
+/** The registered endpoints of any of `userIds`. */
+export async function endpointsOfUsers(sql: SqlExecutor, organizationId: string, userIds: string[]): Promise<string[]> {
+  if (userIds.length === 0) return [];
+  const { rows } = await sql.query<{ user_endpoint_id: string }>(
+    `select user_endpoint_id from ${ENDPOINTS} where organization_id = $1 and user_id = any($2::text[]) and registered order by user_endpoint_id`,
+    [organizationId, userIds],
   );
   return rows.map((r) => r.user_endpoint_id);
 }
