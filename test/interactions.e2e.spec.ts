@@ -123,6 +123,32 @@ describe('interactions and ratings', () => {
     expect((await customer.get(`/interactions?start=${encodeURIComponent(start)}&end=${encodeURIComponent(end)}`)).status).toBe(403);
   });
 
+  it('filters by params in createdAt order, with several pairs, after updates, on string values only, whatever their length', async () => {
+    const org = await stack.api('pr-agent', 'org-pairs', ['AGENT']);
+    const start = new Date().toISOString();
+    const long = 'v'.repeat(10_000);
+    for (let i = 0; i < 6; i++) await org.post('/interactions', { interactionId: `pr-${i}`, data: { queue: i < 4 ? 'sales' : 'support', lang: i % 2 === 0 ? 'en' : 'el', n: '1', long } });
+    await org.post('/interactions', { interactionId: 'pr-num', data: { queue: 'sales', n: 1 } });
+    const end = new Date(Date.now() + 1000).toISOString();
+    const ids = async (extra: string) => {
+      const { body } = await org.get(`/interactions?start=${encodeURIComponent(start)}&end=${encodeURIComponent(end)}${extra}`);
+      return { total: body.totalElements, ids: body.content.map((i: { id: string }) => i.id) };
+    };
+    expect(await ids('&params=queue,sales')).toEqual({ total: 5, ids: ['pr-num', 'pr-3', 'pr-2', 'pr-1', 'pr-0'] });
+    expect(await ids('&params=queue,sales&sort=createdAt,asc&size=2&page=1')).toEqual({ total: 5, ids: ['pr-2', 'pr-3'] });
+    expect(await ids('&params=queue,sales,lang,en')).toEqual({ total: 2, ids: ['pr-2', 'pr-0'] });
+    expect(await ids('&params=lang,el,queue,support')).toEqual({ total: 1, ids: ['pr-5'] });
+    // A string "1" is not the number 1; a value of 10,000 characters is found as any other.
+    expect(await ids('&params=n,1')).toEqual({ total: 6, ids: ['pr-5', 'pr-4', 'pr-3', 'pr-2', 'pr-1', 'pr-0'] });
+    expect((await ids(`&params=long,${long}&size=1`)).total).toBe(6);
+    // An update's data replaces the pairs it is found by.
+    expect((await org.request('PUT', '/rtc-api/interactions/pr-0', { data: { queue: 'support' } })).status).toBe(204);
+    expect(await ids('&params=queue,sales,lang,en')).toEqual({ total: 1, ids: ['pr-2'] });
+    expect(await ids('&params=queue,support')).toEqual({ total: 3, ids: ['pr-5', 'pr-4', 'pr-0'] });
+    expect((await org.request('PUT', '/rtc-api/interactions/pr-0', { type: 'chat' })).status).toBe(204);
+    expect((await ids('&params=queue,support')).total).toBe(3);
+  });
+
   it.each([
     ['start missing', '?end=2026-01-01T00:00:00Z', 'start'],
     ['start malformed', '?start=yesterday&end=2026-01-01T00:00:00Z', 'start'],

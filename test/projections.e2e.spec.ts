@@ -67,6 +67,7 @@ describe('projections rebuilt from the events equal the ones written live', () =
     ['presence', 'presence_participations'],
     ['interaction', 'interaction_views'],
     ['interaction', 'interaction_counts'],
+    ['interaction', 'interaction_pairs'],
     ['interaction', 'rating_views'],
     ['interaction', 'interaction_conferences'],
     ['interaction', 'chat_session_views'],

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { INTERACTION_CONTEXT, TALKDESK_CONTACT_KEY, type Interaction, type InteractionDomainEvent, type InteractionPageQuery, type InteractionSortProperty } from '@parley/contracts';
 import type { SqlExecutor } from '@parley/eventsourcing';
 import { eventProjection, stateProjection, tableOf } from '@parley/service-kit';
@@ -63,6 +64,51 @@ export const interactionCounts = eventProjection({
   },
 });
 
+/**
+ * `interaction_pairs` (a state projection, in the append's transaction): one row per top-level
+ * string value of each interaction's data, keyed by `pairKey(key, value)`, with its createdAt.
+ * It is what a `params` filter reads: the interactions of a range with one pair are a slice of its
+ * primary key, counted by an index-only scan and paged in createdAt order without a sort; several
+ * pairs are the intersection of their slices. An update replaces the interaction's rows.
+ */
+const PAIRS = { name: 'interaction_pairs', version: 1 };
+const PAIRS_TABLE = tableOf(PAIRS);
+
+/**
+ * A (key, string value) pair of the data as 16 bytes, in hex (the drivers pass text alike): the
+ * first half of SHA-256 of `["key","value"]` as JSON, a fixed-size index key whatever the value's length.
+ */
+export const pairKey = (key: string, value: string): string => createHash('sha256').update(JSON.stringify([key, value])).digest('hex').slice(0, 32);
+
+const pairsOf = (data: Record<string, unknown>): string[] =>
+  Object.entries(data)
+    .filter((kv): kv is [string, string] => typeof kv[1] === 'string')
+    .map(([k, v]) => pairKey(k, v));
+
+export const interactionPairs = stateProjection<InteractionState>({
+  ...PAIRS,
+  context: INTERACTION_CONTEXT,
+  schema: (t) => [
+    `create table ${t} (
+      organization_id text not null,
+      pair bytea not null,
+      created_at timestamptz not null,
+      interaction_id text not null,
+      primary key (organization_id, pair, created_at, interaction_id)
+    )`,
+    `create index ${t}_interaction on ${t} (organization_id, interaction_id)`,
+  ],
+  initialState,
+  evolve: (s, e) => evolve(s, e as InteractionDomainEvent),
+  async save(sql, t, s) {
+    // A create has no rows to replace; an update's data may have changed (the state does not say), so its rows are written anew.
+    if (s.version > 1) await sql.query(`delete from ${t} where organization_id = $1 and interaction_id = $2`, [s.organizationId, s.id]);
+    const pairs = pairsOf(s.data);
+    if (pairs.length === 0) return;
+    await sql.query(`insert into ${t} select $1, decode(p, 'hex'), $2, $3 from unnest($4::text[]) p on conflict do nothing`, [s.organizationId, s.createdAt, s.id, pairs]);
+  },
+});
+
 /** The interactions of [$2, $3) of organization $1, counted: whole hours from interaction_counts, the partial ones in the view. */
 const COUNT_BY_HOURS = `
   with b as (select ceil(extract(epoch from $2::timestamptz) / 3600)::bigint as lo, floor(extract(epoch from $3::timestamptz) / 3600)::bigint as hi)
@@ -97,25 +143,51 @@ const toInteraction = (r: Row): Interaction => ({
 const COLUMN: Record<InteractionSortProperty, string> = { createdAt: 'created_at', type: 'type', id: 'interaction_id' };
 
 /**
+ * The ids of organization $1's interactions created in [$2, $3) whose data holds each of `n`
+ * pairs ($4: their keys): the intersection of the pairs' slices of `interaction_pairs`.
+ */
+const withAllPairs = (n: number): string =>
+  Array.from({ length: n }, (_, i) => `select interaction_id from ${PAIRS_TABLE} where organization_id = $1 and pair = decode(($4::text[])[${i + 1}], 'hex') and created_at >= $2 and created_at < $3`).join(
+    ' intersect ',
+  );
+
+/**
  * One page of the organization's interactions created in [start, end) whose data holds every
- * `params` pair, in the order asked (then by id, so pages never overlap), and how many match
- * (without `params`, by hours: COUNT_BY_HOURS).
+ * `params` pair, in the order asked (then by id, so pages never overlap), and how many match.
+ * Without `params` the count is by hours (COUNT_BY_HOURS). With them it is the intersection of
+ * the pairs' slices of `interaction_pairs`; and a page in createdAt order walks the first pair's
+ * slice in that order, looking up each other pair's row (any other order filters the view with
+ * `data @>`, which the GIN index answers, and sorts).
  */
 export async function interactionsPage(sql: SqlExecutor, organizationId: string, q: InteractionPageQuery): Promise<{ content: Interaction[]; total: number }> {
-  const values: unknown[] = [organizationId, q.start, q.end];
-  let where = `organization_id = $1 and created_at >= $2 and created_at < $3`;
-  const filtered = Object.keys(q.params).length > 0;
-  if (filtered) {
-    values.push(JSON.stringify(q.params));
-    where += ` and data @> $${values.length}::jsonb`;
-  }
+  const range = [organizationId, q.start, q.end];
   // Ties go by id in the direction of the first order, so the (created_at, interaction_id) index gives the rows in order either way.
   const tie = q.sort[0]?.direction ?? 'ASC';
-  const order = [...q.sort.map((o) => `${COLUMN[o.property]} ${o.direction}`), `interaction_id ${tie}`].join(', ');
-  const [{ rows }, counted] = await Promise.all([
-    sql.query<Row>(`select * from ${TABLE} where ${where} order by ${order} limit ${q.size} offset ${q.page * q.size}`, values),
-    sql.query<{ n: string | number }>(filtered ? `select count(*) as n from ${TABLE} where ${where}` : COUNT_BY_HOURS, values),
-  ]);
+  const orders = [...q.sort.map((o) => `${COLUMN[o.property]} ${o.direction}`), `interaction_id ${tie}`];
+  const window = `limit ${q.size} offset ${q.page * q.size}`;
+  const pairs = Object.entries(q.params);
+  if (pairs.length === 0) {
+    const where = 'organization_id = $1 and created_at >= $2 and created_at < $3';
+    const [{ rows }, counted] = await Promise.all([sql.query<Row>(`select * from ${TABLE} where ${where} order by ${orders.join(', ')} ${window}`, range), sql.query<{ n: string | number }>(COUNT_BY_HOURS, range)]);
+    return { content: rows.map(toInteraction), total: Number(counted.rows[0].n) };
+  }
+  const keys = pairs.map(([k, v]) => pairKey(k, v));
+  // createdAt alone (the ties by id follow it): the first pair's slice is already in that order, and each other pair is a
+  // lookup of its own row (the planner is given no filter on the view's data, which it could be tempted to answer with the GIN index and a sort).
+  const inCreatedOrder = q.sort.length === 1 && q.sort[0].property === 'createdAt';
+  const others = keys
+    .slice(1)
+    .map((_, i) => `and exists (select 1 from ${PAIRS_TABLE} o where o.organization_id = p.organization_id and o.pair = decode(($4::text[])[${i + 2}], 'hex') and o.created_at = p.created_at and o.interaction_id = p.interaction_id)`)
+    .join(' ');
+  const page = inCreatedOrder
+    ? sql.query<Row>(
+        `select v.* from ${PAIRS_TABLE} p join ${TABLE} v on v.organization_id = p.organization_id and v.interaction_id = p.interaction_id
+         where p.organization_id = $1 and p.pair = decode(($4::text[])[1], 'hex') and p.created_at >= $2 and p.created_at < $3 ${others}
+         order by p.created_at ${tie}, p.interaction_id ${tie} ${window}`,
+        [...range, keys],
+      )
+    : sql.query<Row>(`select * from ${TABLE} where organization_id = $1 and created_at >= $2 and created_at < $3 and data @> $4::jsonb order by ${orders.join(', ')} ${window}`, [...range, JSON.stringify(q.params)]);
+  const [{ rows }, counted] = await Promise.all([page, sql.query<{ n: string | number }>(`select count(*) as n from (${withAllPairs(keys.length)}) matched`, [...range, keys])]);
   return { content: rows.map(toInteraction), total: Number(counted.rows[0].n) };
 }
 
