@@ -147,6 +147,9 @@ describe('interactions and ratings', () => {
     expect(await ids('&params=queue,support')).toEqual({ total: 3, ids: ['pr-5', 'pr-4', 'pr-0'] });
     expect((await org.request('PUT', '/rtc-api/interactions/pr-0', { type: 'chat' })).status).toBe(204);
     expect((await ids('&params=queue,support')).total).toBe(3);
+    // Over a long range, whole hours are counted by pair and hour: the updates moved those counts too.
+    const overYears = async (params: string) => (await org.get(`/interactions?start=2000-01-01T00:00:00Z&end=2100-01-01T00:00:00Z&size=1&params=${params}`)).body.totalElements;
+    expect([await overYears('queue,support'), await overYears('queue,sales'), await overYears('lang,en'), await overYears('queue,sales,lang,el')]).toEqual([3, 4, 2, 2]);
   });
 
   it.each([

@@ -15,6 +15,7 @@ export {
   eventProjection,
   jetStreamProjection,
   tableOf,
+  companionOf,
 } from './projections';
 export { openEventStore, upcasterRegistry } from './stores';
 export { askProjectionAdmin, type ProjectionAdminAnswer } from './projection-admin';

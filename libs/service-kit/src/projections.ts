@@ -24,8 +24,18 @@ export type Projection = StateProjection<{ version: number }> | EventProjection 
 interface ProjectionBase {
   name: string;
   version: number;
-  /** The statements that create its table and indexes; `table` is `<name>_v<version>`. Index names should start with it. */
+  /**
+   * The statements that create its table and indexes; `table` is `<name>_v<version>`. Index names
+   * should start with it. They create its companions too (`companionOf(table, suffix)`).
+   */
   schema(table: string): string[];
+  /**
+   * Tables besides its own that the projection writes in the same statements, named
+   * `<name>_v<version>_<suffix>` (a summary of its rows, say): built, swapped in and dropped with
+   * it, so a rebuild never leaves them apart. Its handlers name them from the table they are
+   * given (`companionOf(table, suffix)`), which during a build is the one being built.
+   */
+  companions?: readonly string[];
 }
 
 export interface StateProjection<S extends { version: number }> extends ProjectionBase {
@@ -63,6 +73,12 @@ export const eventProjection = (p: Omit<EventProjection, 'kind'>): EventProjecti
 export const jetStreamProjection = <R>(p: Omit<JetStreamProjection<R>, 'kind'>): JetStreamProjection<R> => ({ kind: 'jetstream', ...p });
 
 export const tableOf = (p: Pick<Projection, 'name' | 'version'>): string => `${p.name}_v${p.version}`;
+
+/** A companion table of a projection's table (see ProjectionBase.companions). */
+export const companionOf = (table: string, suffix: string): string => `${table}_${suffix}`;
+
+/** A projection's tables: its own and its companions'. */
+const tablesOf = (p: Projection): string[] => [tableOf(p), ...(p.companions ?? []).map((c) => companionOf(tableOf(p), c))];
 
 /** Where projections are built before they are swapped in. */
 const BUILD_SCHEMA = 'parley_build';
@@ -128,7 +144,13 @@ export class Projections {
     for (const p of all) {
       if (names.has(p.name)) throw new Error(`two projections are named ${p.name}`);
       if (!/^[a-z][a-z0-9_]*$/.test(p.name) || !Number.isInteger(p.version) || p.version < 1) throw new Error(`projection ${p.name} v${p.version}: a lowercase SQL name and a version >= 1`);
+      if ((p.companions ?? []).some((c) => !/^[a-z][a-z0-9_]*$/.test(c))) throw new Error(`projection ${p.name}: a companion's suffix is a lowercase SQL name`);
       names.add(p.name);
+    }
+    // A swap drops <name>_v<n> and <name>_v<n>_<suffix>: no other projection's table may look like one.
+    for (const p of all) {
+      const clash = all.find((o) => o !== p && new RegExp(`^${p.name}_v[0-9]+_`).test(o.name));
+      if (clash) throw new Error(`projection ${clash.name}'s tables would be taken for companions of ${p.name}'s: rename one`);
     }
   }
 
@@ -147,7 +169,7 @@ export class Projections {
     });
     for (const p of this.all) {
       const live = await this.registryRow(p.name);
-      if (live && live.version === p.version && (await this.tableExists('public', tableOf(p)))) continue;
+      if (live && live.version === p.version && (await this.tablesExist('public', tablesOf(p)))) continue;
       const started = Date.now();
       log(`projection ${p.name}: building v${p.version}${live ? ` (v${live.version} is live until it is ready)` : ''}`);
       const rows = await this.rebuild(p.name);
@@ -206,7 +228,7 @@ export class Projections {
     const p = this.get(name);
     const table = tableOf(p);
     await this.inBuild(async (sql) => {
-      await sql.query(`DROP TABLE IF EXISTS ${BUILD_SCHEMA}.${table}`);
+      for (const t of tablesOf(p)) await sql.query(`DROP TABLE IF EXISTS ${BUILD_SCHEMA}.${t}`);
       for (const statement of p.schema(table)) await sql.query(statement);
     });
     let applied = 0;
@@ -257,12 +279,13 @@ export class Projections {
           }
         }
         await sql.query(`SET LOCAL search_path TO public`);
+        // Every version's tables and companions (a companion is <name>_v<version>_<suffix>; no projection's name is another's plus _v<digits>).
         const { rows: old } = await sql.query<{ table_name: string }>(
           `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name ~ $1`,
-          [`^${p.name}_v[0-9]+$`],
+          [`^${p.name}_v[0-9]+(_[a-z][a-z0-9_]*)?$`],
         );
         for (const t of old) await sql.query(`DROP TABLE IF EXISTS public.${t.table_name}`);
-        await sql.query(`ALTER TABLE ${BUILD_SCHEMA}.${table} SET SCHEMA public`);
+        for (const t of tablesOf(p)) await sql.query(`ALTER TABLE ${BUILD_SCHEMA}.${t} SET SCHEMA public`);
         await sql.query(
           `INSERT INTO projections (name, version, table_name, built_at) VALUES ($1, $2, $3, now())
            ON CONFLICT (name) DO UPDATE SET version = excluded.version, table_name = excluded.table_name, built_at = now(),
@@ -352,11 +375,11 @@ export class Projections {
     return rows[0];
   }
 
-  private async tableExists(schema: string, table: string): Promise<boolean> {
+  private async tablesExist(schema: string, tables: string[]): Promise<boolean> {
     const { rows } = await this.store.transaction((sql) =>
-      sql.query<{ n: string | number }>(`SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2`, [schema, table]),
+      sql.query<{ n: string | number }>(`SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = $1 AND table_name = ANY($2::text[])`, [schema, tables]),
     );
-    return Number(rows[0]?.n ?? 0) > 0;
+    return Number(rows[0]?.n ?? 0) === tables.length;
   }
 }
 

@@ -9,7 +9,7 @@ import { type NatsServerHandle, type PostgresHandle, startNats, startPostgres, w
 import { Aggregate } from './aggregate';
 import { eventConsumer, skip } from './consumers';
 import { KIT, type Kit } from './kit';
-import { type StateProjection, eventProjection, jetStreamProjection, stateProjection, tableOf } from './projections';
+import { type StateProjection, companionOf, eventProjection, jetStreamProjection, stateProjection, tableOf } from './projections';
 import { askProjectionAdmin } from './projection-admin';
 import { type RunningService, type ServiceDefinition, defineService, startService } from './service';
 import { int } from '@parley/messaging';
@@ -51,16 +51,25 @@ const countersV1 = stateProjection<CounterState>({
     );
   },
 });
+/** Version 2 adds a column, and a companion table: each organization's number of counters. */
 const countersV2 = (beforeEachRow: () => Promise<void>): StateProjection<CounterState> => ({
   ...countersV1,
   version: 2,
-  schema: (t) => [`create table ${t} (organization_id text, counter_id text, total int not null, additions int not null, version int not null, primary key (organization_id, counter_id))`],
+  companions: ['orgs'],
+  schema: (t) => [
+    `create table ${t} (organization_id text, counter_id text, total int not null, additions int not null, version int not null, primary key (organization_id, counter_id))`,
+    `create table ${companionOf(t, 'orgs')} (organization_id text primary key, counters int not null)`,
+  ],
   save: async (sql, t, s) => {
     await beforeEachRow();
-    await sql.query(
-      `insert into ${t} values ($1, $2, $3, $4, $5) on conflict (organization_id, counter_id) do update set total = excluded.total, additions = excluded.additions, version = excluded.version where ${t}.version < excluded.version`,
+    const { rows } = await sql.query(
+      `insert into ${t} values ($1, $2, $3, $4, $5) on conflict (organization_id, counter_id) do update set total = excluded.total, additions = excluded.additions, version = excluded.version where ${t}.version < excluded.version
+       returning (xmax = 0) as created`,
       [s.organizationId, s.counterId, s.total, s.version, s.version],
     );
+    if ((rows[0] as { created?: boolean } | undefined)?.created) {
+      await sql.query(`insert into ${companionOf(t, 'orgs')} as o values ($1, 1) on conflict (organization_id) do update set counters = o.counters + 1`, [s.organizationId]);
+    }
   },
 });
 
@@ -207,14 +216,24 @@ describe('a service on the kit', () => {
     expect(await query(`select count(*)::int as n from parley_build.kittest_counters_v2`)).toEqual([{ n: 0 }]); // its first page is not committed yet
     release();
     service = await starting;
-    expect(await publicTables()).toEqual(['kittest_counters_v2']);
+    // The table and its companion are swapped in together, v1 dropped.
+    expect(await publicTables()).toEqual(['kittest_counters_v2', 'kittest_counters_v2_orgs']);
+    expect(await query(`select organization_id, counters from kittest_counters_v2_orgs`)).toEqual([{ organization_id: 'org-1', counters: 2 }]);
     expect(await query(`select counter_id, total, additions from kittest_counters_v2 order by 1`)).toEqual([
       { counter_id: 'a', total: 5, additions: 2 },
       { counter_id: 'b', total: 7, additions: 1 },
     ]);
     expect(await query(`select name, version, table_name from projections where name = 'kittest_counters'`)).toEqual([{ name: 'kittest_counters', version: 2, table_name: 'kittest_counters_v2' }]);
     expect(await add('b', 1)).toBe(8);
+    expect(await add('c', 1)).toBe(1);
     expect(await query(`select total, additions from kittest_counters_v2 where counter_id = 'b'`)).toEqual([{ total: 8, additions: 2 }]);
+    expect(await query(`select counters from kittest_counters_v2_orgs`)).toEqual([{ counters: 3 }]);
+    // A companion that is missing makes the next start build both again.
+    await service.close();
+    await query('drop table kittest_counters_v2_orgs');
+    service = await startService(counterService(countersV2(async () => undefined)), { env: env() });
+    expect(await publicTables()).toEqual(['kittest_counters_v2', 'kittest_counters_v2_orgs']);
+    expect(await query(`select counters from kittest_counters_v2_orgs`)).toEqual([{ counters: 3 }]);
   });
 
   it('keeps an after-commit projection current from its own checkpoint, and its rebuild equals it', async () => {
@@ -223,17 +242,17 @@ describe('a service on the kit', () => {
     const log = () => query<{ counter_id: string; n: number }>(`select counter_id, n from kittest_additions_v1 order by counter_id, n`);
     await waitFor(async () => (await log()).filter((r) => r.counter_id === 'e').length === 2, { description: 'the additions of e' });
     const live = await query(`select * from kittest_additions_v1 order by event_id`);
-    expect(live).toHaveLength(6); // a+2, a+3, b+7, b+1, e+4, e+6
+    expect(live).toHaveLength(7); // a+2, a+3, b+7, b+1, c+1, e+4, e+6
     const ask = (request: { action: string; name?: string }, signer: CallerAssertions = operator) => askProjectionAdmin(nc, signer, 'kittest', request, 30_000);
     // Only the operator: a rebuild asked by anyone else is refused and done by nobody.
     expect(await ask({ action: 'list' }, new CallerAssertions(callerIdentity('client', readSettings(identitySettings, identities.client), [])))).toEqual({
       ok: false,
       error: expect.stringMatching(/client does not call kittest/),
     });
-    expect(await ask({ action: 'rebuild', name: 'kittest_additions' })).toMatchObject({ ok: true, events: 6 });
+    expect(await ask({ action: 'rebuild', name: 'kittest_additions' })).toMatchObject({ ok: true, events: 7 });
     expect(await query(`select * from kittest_additions_v1 order by event_id`)).toEqual(live);
     await add('e', 1);
-    await waitFor(async () => (await log()).length === 7, { description: 'the projector going on after the rebuild' });
+    await waitFor(async () => (await log()).length === 8, { description: 'the projector going on after the rebuild' });
   });
 
   it('applies a burst of another stream\'s events to a jetstream projection each once, in stream order, with its checkpoint at the last; then runs once for each, in the same order', async () => {

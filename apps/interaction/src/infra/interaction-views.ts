@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { INTERACTION_CONTEXT, TALKDESK_CONTACT_KEY, type Interaction, type InteractionDomainEvent, type InteractionPageQuery, type InteractionSortProperty } from '@parley/contracts';
 import type { SqlExecutor } from '@parley/eventsourcing';
-import { eventProjection, stateProjection, tableOf } from '@parley/service-kit';
+import { companionOf, eventProjection, stateProjection, tableOf } from '@parley/service-kit';
 import { type InteractionState, evolve, initialState } from '../domain/decider';
 
 /**
@@ -12,6 +12,9 @@ import { type InteractionState, evolve, initialState } from '../domain/decider';
  */
 const VIEWS = { name: 'interaction_views', version: 1 };
 const TABLE = tableOf(VIEWS);
+
+/** Hours since the epoch of an instant, in SQL (no time zone moves them). */
+const hourOf = (instant: string) => `floor(extract(epoch from ${instant}) / 3600)::bigint`;
 
 async function saveView(sql: SqlExecutor, t: string, s: InteractionState): Promise<void> {
   await sql.query(
@@ -60,19 +63,23 @@ export const interactionCounts = eventProjection({
   schema: (t) => [`create table ${t} (organization_id text not null, hour bigint not null, n bigint not null, primary key (organization_id, hour))`],
   async apply(sql, t, e) {
     const d = e.data as { organizationId: string; createdAt: string };
-    await sql.query(`insert into ${t} as c values ($1, floor(extract(epoch from $2::timestamptz) / 3600), 1) on conflict (organization_id, hour) do update set n = c.n + 1`, [d.organizationId, d.createdAt]);
+    await sql.query(`insert into ${t} as c values ($1, ${hourOf('$2::timestamptz')}, 1) on conflict (organization_id, hour) do update set n = c.n + 1`, [d.organizationId, d.createdAt]);
   },
 });
 
 /**
  * `interaction_pairs` (a state projection, in the append's transaction): one row per top-level
- * string value of each interaction's data, keyed by `pairKey(key, value)`, with its createdAt.
- * It is what a `params` filter reads: the interactions of a range with one pair are a slice of its
- * primary key, counted by an index-only scan and paged in createdAt order without a sort; several
- * pairs are the intersection of their slices. An update replaces the interaction's rows.
+ * string value of each interaction's data, keyed by `pairKey(key, value)`, with its createdAt;
+ * and, its companion `…_hours`, how many interactions created in each hour hold each pair. It is
+ * what a `params` filter reads: a page in createdAt order walks the first pair's slice of the
+ * primary key without a sort; one pair's count takes its whole hours from `…_hours` and only the
+ * partial first and last hours from the slice (as interaction_counts does without `params`);
+ * several pairs' count is the intersection of their slices. An update replaces the interaction's
+ * rows and moves its counts.
  */
-const PAIRS = { name: 'interaction_pairs', version: 1 };
+const PAIRS = { name: 'interaction_pairs', version: 2 };
 const PAIRS_TABLE = tableOf(PAIRS);
+const HOURS = 'hours';
 
 /**
  * A (key, string value) pair of the data as 16 bytes, in hex (the drivers pass text alike): the
@@ -87,7 +94,7 @@ const pairsOf = (data: Record<string, unknown>): string[] =>
 
 export const interactionPairs = stateProjection<InteractionState>({
   ...PAIRS,
-  context: INTERACTION_CONTEXT,
+  companions: [HOURS],
   schema: (t) => [
     `create table ${t} (
       organization_id text not null,
@@ -97,27 +104,67 @@ export const interactionPairs = stateProjection<InteractionState>({
       primary key (organization_id, pair, created_at, interaction_id)
     )`,
     `create index ${t}_interaction on ${t} (organization_id, interaction_id)`,
+    `create table ${companionOf(t, HOURS)} (organization_id text not null, pair bytea not null, hour bigint not null, n bigint not null, primary key (organization_id, pair, hour))`,
   ],
+  context: INTERACTION_CONTEXT,
   initialState,
   evolve: (s, e) => evolve(s, e as InteractionDomainEvent),
+  // Counts move in the pairs' order, so two transactions that touch the same hours take their locks in one order; saving a
+  // state again changes nothing.
   async save(sql, t, s) {
-    // A create has no rows to replace; an update's data may have changed (the state does not say), so its rows are written anew.
-    if (s.version > 1) await sql.query(`delete from ${t} where organization_id = $1 and interaction_id = $2`, [s.organizationId, s.id]);
-    const pairs = pairsOf(s.data);
-    if (pairs.length === 0) return;
-    await sql.query(`insert into ${t} select $1, decode(p, 'hex'), $2, $3 from unnest($4::text[]) p on conflict do nothing`, [s.organizationId, s.createdAt, s.id, pairs]);
+    const hours = companionOf(t, HOURS);
+    const hour = hourOf('$3::timestamptz');
+    const upsert = `on conflict (organization_id, pair, hour) do update set n = h.n + excluded.n`;
+    const now = pairsOf(s.data);
+    if (s.version === 1) {
+      // A create, in one statement: its rows, and one more in its hour for each pair whose row it added.
+      if (now.length === 0) return;
+      await sql.query(
+        `with added as (insert into ${t} select $1, decode(p, 'hex'), $3, $2 from unnest($4::text[]) p on conflict do nothing returning pair)
+         insert into ${hours} as h select $1, pair, ${hour}, 1 from added order by pair ${upsert}`,
+        [s.organizationId, s.id, s.createdAt, now],
+      );
+      return;
+    }
+    // An update: the rows written anew (the state does not say what changed), the counts moved by the difference.
+    const { rows } = await sql.query<{ pair: string }>(`delete from ${t} where organization_id = $1 and interaction_id = $2 returning encode(pair, 'hex') as pair`, [s.organizationId, s.id]);
+    const before = new Set(rows.map((r) => r.pair));
+    if (now.length > 0) await sql.query(`insert into ${t} select $1, decode(p, 'hex'), $3, $2 from unnest($4::text[]) p on conflict do nothing`, [s.organizationId, s.id, s.createdAt, now]);
+    const removed = [...before].filter((p) => !now.includes(p));
+    const moves = [...removed.map((pair) => ({ pair, n: -1 })), ...now.filter((p) => !before.has(p)).map((pair) => ({ pair, n: 1 }))].sort((x, y) => (x.pair < y.pair ? -1 : 1));
+    if (moves.length === 0) return;
+    const itsHour = hourOf('$2::timestamptz');
+    await sql.query(`insert into ${hours} as h select $1, decode(m.pair, 'hex'), ${itsHour}, m.n from unnest($3::text[], $4::int[]) as m(pair, n) order by m.pair ${upsert}`, [
+      s.organizationId,
+      s.createdAt,
+      moves.map((m) => m.pair),
+      moves.map((m) => m.n),
+    ]);
+    // An hour a pair no longer has is no row (as a rebuild would leave it).
+    if (removed.length > 0) {
+      await sql.query(`delete from ${hours} where organization_id = $1 and pair = any(select decode(p, 'hex') from unnest($3::text[]) p) and hour = ${itsHour} and n = 0`, [s.organizationId, s.createdAt, removed]);
+    }
   },
 });
 
-/** The interactions of [$2, $3) of organization $1, counted: whole hours from interaction_counts, the partial ones in the view. */
-const COUNT_BY_HOURS = `
+/**
+ * How many rows of `rows` (with `created_at`) organization $1 has in [$2, $3) that meet `filter`
+ * (a condition on columns both tables have): whole hours summed from `hours` (its `hour` and `n`),
+ * only the partial first and last hours counted in `rows`, so a count costs the same over a day or a year.
+ */
+const countByHours = (rows: string, hours: string, filter = ''): string => `
   with b as (select ceil(extract(epoch from $2::timestamptz) / 3600)::bigint as lo, floor(extract(epoch from $3::timestamptz) / 3600)::bigint as hi)
-  select case when b.lo >= b.hi then (select count(*) from ${TABLE} where organization_id = $1 and created_at >= $2 and created_at < $3)
-    else (select coalesce(sum(n), 0) from ${COUNTS_TABLE} where organization_id = $1 and hour >= b.lo and hour < b.hi)
-      + (select count(*) from ${TABLE} where organization_id = $1 and created_at >= $2 and created_at < to_timestamp(b.lo * 3600))
-      + (select count(*) from ${TABLE} where organization_id = $1 and created_at >= to_timestamp(b.hi * 3600) and created_at < $3)
+  select case when b.lo >= b.hi then (select count(*) from ${rows} where organization_id = $1 ${filter} and created_at >= $2 and created_at < $3)
+    else (select coalesce(sum(n), 0) from ${hours} where organization_id = $1 ${filter} and hour >= b.lo and hour < b.hi)
+      + (select count(*) from ${rows} where organization_id = $1 ${filter} and created_at >= $2 and created_at < to_timestamp(b.lo * 3600))
+      + (select count(*) from ${rows} where organization_id = $1 ${filter} and created_at >= to_timestamp(b.hi * 3600) and created_at < $3)
     end as n
   from b`;
+
+/** The interactions of [$2, $3) of organization $1, counted by hours in interaction_counts. */
+const COUNT_BY_HOURS = countByHours(TABLE, COUNTS_TABLE);
+/** The same of those whose data holds the pair $4[1], by hours in interaction_pairs' companion. */
+const COUNT_PAIR_BY_HOURS = countByHours(PAIRS_TABLE, companionOf(PAIRS_TABLE, HOURS), `and pair = decode(($4::text[])[1], 'hex')`);
 
 interface Row {
   organization_id: string;
@@ -154,9 +201,9 @@ const withAllPairs = (n: number): string =>
 /**
  * One page of the organization's interactions created in [start, end) whose data holds every
  * `params` pair, in the order asked (then by id, so pages never overlap), and how many match.
- * Without `params` the count is by hours (COUNT_BY_HOURS). With them it is the intersection of
- * the pairs' slices of `interaction_pairs`; and a page in createdAt order walks the first pair's
- * slice in that order, looking up each other pair's row (any other order filters the view with
+ * Without `params` the count is by hours (COUNT_BY_HOURS), with one pair by the pair's hours
+ * (COUNT_PAIR_BY_HOURS), with several the intersection of the pairs' slices of
+ * `interaction_pairs`; and a page in createdAt order walks the first pair's slice in that order, looking up each other pair's row (any other order filters the view with
  * `data @>`, which the GIN index answers, and sorts).
  */
 export async function interactionsPage(sql: SqlExecutor, organizationId: string, q: InteractionPageQuery): Promise<{ content: Interaction[]; total: number }> {
@@ -187,7 +234,8 @@ export async function interactionsPage(sql: SqlExecutor, organizationId: string,
         [...range, keys],
       )
     : sql.query<Row>(`select * from ${TABLE} where organization_id = $1 and created_at >= $2 and created_at < $3 and data @> $4::jsonb order by ${orders.join(', ')} ${window}`, [...range, JSON.stringify(q.params)]);
-  const [{ rows }, counted] = await Promise.all([page, sql.query<{ n: string | number }>(`select count(*) as n from (${withAllPairs(keys.length)}) matched`, [...range, keys])]);
+  const count = keys.length === 1 ? COUNT_PAIR_BY_HOURS : `select count(*) as n from (${withAllPairs(keys.length)}) matched`;
+  const [{ rows }, counted] = await Promise.all([page, sql.query<{ n: string | number }>(count, [...range, keys])]);
   return { content: rows.map(toInteraction), total: Number(counted.rows[0].n) };
 }
 
