@@ -6,7 +6,7 @@
  * filled with `rows` interactions of one organization by one INSERT … SELECT generate_series
  * (what a million API calls would leave there, without waiting for them: a page query reads the
  * read model only), spread over the last `spreadDays` days, three types, twenty queues in the
- * data; `interaction_counts` and `interaction_pairs` with its hours as their projections would write them); then VACUUM ANALYZE. Each query is sent `samples` times, one at a time, over HTTP through the
+ * data; `interaction_pairs` and its hours as the projection would write them); then VACUUM ANALYZE. Each query is sent `samples` times, one at a time, over HTTP through the
  * gateway, and timed from the request to the end of its body.
  */
 import { randomUUID } from 'node:crypto';
@@ -62,31 +62,24 @@ async function seed(databaseUrl: string, organizationId: string, rows: number): 
        from generate_series(1, $2::int) g`,
       [organizationId, rows, SPREAD_DAYS * 86_400],
     );
-    // interaction_counts as the projection would have counted them (an hour since the epoch each).
+    // interaction_pairs and its hours as the projection would have written them: each interaction's own row (the empty key) and
+    // its one string pair (queue), keyed as pairKey keys it (JSON.stringify(['queue', 'q7']) is '["queue","q7"]': plain letters and digits).
     await pg.query(
-      `insert into interaction_counts_v1 as c (organization_id, hour, n)
-       select organization_id, floor(extract(epoch from created_at) / 3600), count(*) from interaction_views_v1 where organization_id = $1 group by 1, 2
-       on conflict (organization_id, hour) do update set n = c.n + excluded.n`,
-      [organizationId],
-    );
-    // interaction_pairs and its hours as the projection would have written them: the one string pair (queue) of each, keyed as
-    // pairKey keys it (JSON.stringify(['queue', 'q7']) is '["queue","q7"]': the values are plain letters and digits).
-    await pg.query(
-      `insert into interaction_pairs_v2 (organization_id, pair, created_at, interaction_id)
-       select organization_id, substring(sha256(convert_to('["queue","' || (data->>'queue') || '"]', 'UTF8')) from 1 for 16), created_at, interaction_id
-       from interaction_views_v1 where organization_id = $1`,
+      `insert into interaction_pairs_v3 (organization_id, pair, created_at, interaction_id)
+       select organization_id, k.pair, created_at, interaction_id
+       from interaction_views_v1, lateral (values (''::bytea), (substring(sha256(convert_to('["queue","' || (data->>'queue') || '"]', 'UTF8')) from 1 for 16))) k(pair)
+       where organization_id = $1`,
       [organizationId],
     );
     await pg.query(
-      `insert into interaction_pairs_v2_hours as h (organization_id, pair, hour, n)
-       select organization_id, pair, floor(extract(epoch from created_at) / 3600), count(*) from interaction_pairs_v2 where organization_id = $1 group by 1, 2, 3
+      `insert into interaction_pairs_v3_hours as h (organization_id, pair, hour, n)
+       select organization_id, pair, floor(extract(epoch from created_at) / 3600), count(*) from interaction_pairs_v3 where organization_id = $1 group by 1, 2, 3
        on conflict (organization_id, pair, hour) do update set n = h.n + excluded.n`,
       [organizationId],
     );
     await pg.query('vacuum analyze interaction_views_v1');
-    await pg.query('vacuum analyze interaction_pairs_v2');
-    await pg.query('analyze interaction_pairs_v2_hours');
-    await pg.query('analyze interaction_counts_v1');
+    await pg.query('vacuum analyze interaction_pairs_v3');
+    await pg.query('analyze interaction_pairs_v3_hours');
     return performance.now() - started;
   } finally {
     await pg.end();

@@ -66,7 +66,6 @@ describe('projections rebuilt from the events equal the ones written live', () =
     ['presence', 'presence_endpoints'],
     ['presence', 'presence_participations'],
     ['interaction', 'interaction_views'],
-    ['interaction', 'interaction_counts'],
     ['interaction', 'interaction_pairs'],
     ['interaction', 'rating_views'],
     ['interaction', 'interaction_conferences'],

@@ -5,7 +5,7 @@ import { chatSessionViews } from './infra/chat-session-views';
 import { InteractionController } from './interaction.controller';
 import { InteractionService } from './interaction.service';
 import { interactionConferences } from './infra/interaction-conferences';
-import { interactionCounts, interactionPairs, interactionViews } from './infra/interaction-views';
+import { interactionPairs, interactionViews } from './infra/interaction-views';
 import { ratingViews } from './infra/rating-views';
 import { RatingService } from './rating.service';
 import { TalkdeskService } from './talkdesk.service';
@@ -15,7 +15,7 @@ import { interactionSettings } from './settings';
 export const interactionService = defineService({
   name: 'interaction',
   settings: interactionSettings,
-  eventStore: { projections: [interactionViews, interactionCounts, interactionPairs, ratingViews, chatSessionViews, interactionConferences] },
+  eventStore: { projections: [interactionViews, interactionPairs, ratingViews, chatSessionViews, interactionConferences] },
   controllers: [InteractionController, ChatSessionController],
   providers: [InteractionService, RatingService, TalkdeskService, ChatSessionService],
 });

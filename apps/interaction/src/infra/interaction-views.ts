@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { INTERACTION_CONTEXT, TALKDESK_CONTACT_KEY, type Interaction, type InteractionDomainEvent, type InteractionPageQuery, type InteractionSortProperty } from '@parley/contracts';
 import type { SqlExecutor } from '@parley/eventsourcing';
-import { companionOf, eventProjection, stateProjection, tableOf } from '@parley/service-kit';
+import { companionOf, stateProjection, tableOf } from '@parley/service-kit';
 import { type InteractionState, evolve, initialState } from '../domain/decider';
 
 /**
@@ -48,36 +48,17 @@ export const interactionViews = stateProjection<InteractionState>({
 });
 
 /**
- * `interaction_counts` (inline, in the append's transaction): how many interactions each
- * organization created in each hour (hours since the epoch, so no time zone moves them). A page
- * of GET /interactions without `params` counts its whole hours here and only its partial first
- * and last hours in the view, so its totalElements costs the same over a day or a year.
- */
-const COUNTS = { name: 'interaction_counts', version: 1 };
-const COUNTS_TABLE = tableOf(COUNTS);
-
-export const interactionCounts = eventProjection({
-  ...COUNTS,
-  mode: 'inline',
-  eventTypes: ['InteractionCreatedEvent'],
-  schema: (t) => [`create table ${t} (organization_id text not null, hour bigint not null, n bigint not null, primary key (organization_id, hour))`],
-  async apply(sql, t, e) {
-    const d = e.data as { organizationId: string; createdAt: string };
-    await sql.query(`insert into ${t} as c values ($1, ${hourOf('$2::timestamptz')}, 1) on conflict (organization_id, hour) do update set n = c.n + 1`, [d.organizationId, d.createdAt]);
-  },
-});
-
-/**
  * `interaction_pairs` (a state projection, in the append's transaction): one row per top-level
- * string value of each interaction's data, keyed by `pairKey(key, value)`, with its createdAt;
- * and, its companion `…_hours`, how many interactions created in each hour hold each pair. It is
- * what a `params` filter reads: a page in createdAt order walks the first pair's slice of the
- * primary key without a sort; one pair's count takes its whole hours from `…_hours` and only the
- * partial first and last hours from the slice (as interaction_counts does without `params`);
- * several pairs' count is the intersection of their slices. An update replaces the interaction's
- * rows and moves its counts.
+ * string value of each interaction's data, keyed by `pairKey(key, value)`, and one more for the
+ * interaction itself (EVERY, an empty key), each with its createdAt; and, its companion `…_hours`,
+ * how many interactions created in each hour (since the epoch: no time zone moves them) hold each
+ * pair. A count of one pair, or of every interaction, sums its whole hours from `…_hours` and
+ * counts only the partial first and last hours in the slice, so it costs the same over a day or a
+ * year; several pairs' count is the intersection of their slices. A page with `params` in
+ * createdAt order walks the first pair's slice of the primary key without a sort. An update
+ * replaces the interaction's rows and moves its counts by the difference.
  */
-const PAIRS = { name: 'interaction_pairs', version: 2 };
+const PAIRS = { name: 'interaction_pairs', version: 3 };
 const PAIRS_TABLE = tableOf(PAIRS);
 const HOURS = 'hours';
 
@@ -87,10 +68,15 @@ const HOURS = 'hours';
  */
 export const pairKey = (key: string, value: string): string => createHash('sha256').update(JSON.stringify([key, value])).digest('hex').slice(0, 32);
 
-const pairsOf = (data: Record<string, unknown>): string[] =>
-  Object.entries(data)
+/** The key every interaction has: an empty one (no pairKey is empty). */
+const EVERY = '';
+
+const pairsOf = (data: Record<string, unknown>): string[] => [
+  EVERY,
+  ...Object.entries(data)
     .filter((kv): kv is [string, string] => typeof kv[1] === 'string')
-    .map(([k, v]) => pairKey(k, v));
+    .map(([k, v]) => pairKey(k, v)),
+];
 
 export const interactionPairs = stateProjection<InteractionState>({
   ...PAIRS,
@@ -118,7 +104,6 @@ export const interactionPairs = stateProjection<InteractionState>({
     const now = pairsOf(s.data);
     if (s.version === 1) {
       // A create, in one statement: its rows, and one more in its hour for each pair whose row it added.
-      if (now.length === 0) return;
       await sql.query(
         `with added as (insert into ${t} select $1, decode(p, 'hex'), $3, $2 from unnest($4::text[]) p on conflict do nothing returning pair)
          insert into ${hours} as h select $1, pair, ${hour}, 1 from added order by pair ${upsert}`,
@@ -148,23 +133,26 @@ export const interactionPairs = stateProjection<InteractionState>({
 });
 
 /**
- * How many rows of `rows` (with `created_at`) organization $1 has in [$2, $3) that meet `filter`
- * (a condition on columns both tables have): whole hours summed from `hours` (its `hour` and `n`),
- * only the partial first and last hours counted in `rows`, so a count costs the same over a day or a year.
+ * How many interactions organization $1 created in [$2, $3) that hold `pair` (an SQL expression
+ * of a key): whole hours summed from the hours companion, only the partial first and last hours
+ * counted in the pair's slice.
  */
-const countByHours = (rows: string, hours: string, filter = ''): string => `
+const countByHours = (pair: string): string => {
+  const rows = `${PAIRS_TABLE} where organization_id = $1 and pair = ${pair}`;
+  return `
   with b as (select ceil(extract(epoch from $2::timestamptz) / 3600)::bigint as lo, floor(extract(epoch from $3::timestamptz) / 3600)::bigint as hi)
-  select case when b.lo >= b.hi then (select count(*) from ${rows} where organization_id = $1 ${filter} and created_at >= $2 and created_at < $3)
-    else (select coalesce(sum(n), 0) from ${hours} where organization_id = $1 ${filter} and hour >= b.lo and hour < b.hi)
-      + (select count(*) from ${rows} where organization_id = $1 ${filter} and created_at >= $2 and created_at < to_timestamp(b.lo * 3600))
-      + (select count(*) from ${rows} where organization_id = $1 ${filter} and created_at >= to_timestamp(b.hi * 3600) and created_at < $3)
+  select case when b.lo >= b.hi then (select count(*) from ${rows} and created_at >= $2 and created_at < $3)
+    else (select coalesce(sum(n), 0) from ${companionOf(PAIRS_TABLE, HOURS)} where organization_id = $1 and pair = ${pair} and hour >= b.lo and hour < b.hi)
+      + (select count(*) from ${rows} and created_at >= $2 and created_at < to_timestamp(b.lo * 3600))
+      + (select count(*) from ${rows} and created_at >= to_timestamp(b.hi * 3600) and created_at < $3)
     end as n
   from b`;
+};
 
-/** The interactions of [$2, $3) of organization $1, counted by hours in interaction_counts. */
-const COUNT_BY_HOURS = countByHours(TABLE, COUNTS_TABLE);
-/** The same of those whose data holds the pair $4[1], by hours in interaction_pairs' companion. */
-const COUNT_PAIR_BY_HOURS = countByHours(PAIRS_TABLE, companionOf(PAIRS_TABLE, HOURS), `and pair = decode(($4::text[])[1], 'hex')`);
+/** The interactions of [$2, $3) of organization $1. */
+const COUNT_BY_HOURS = countByHours(`decode('${EVERY}', 'hex')`);
+/** The same of those whose data holds the pair $4[1]. */
+const COUNT_PAIR_BY_HOURS = countByHours(`decode(($4::text[])[1], 'hex')`);
 
 interface Row {
   organization_id: string;
