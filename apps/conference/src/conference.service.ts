@@ -13,7 +13,7 @@ import {
   toFeedEvent,
 } from '@parley/contracts';
 import { KeyedMutex } from '@parley/eventsourcing';
-import { Aggregate, type AggregateExecuteOptions, KIT, type Outcome } from '@parley/service-kit';
+import { Aggregate, type AggregateExecuteOptions, KIT, type Outcome, causeOf } from '@parley/service-kit';
 import type { ConferenceCommand } from './domain/commands';
 import { guards, makeConferenceDecider } from './domain/decider';
 import type { ConferenceState } from './domain/state';
@@ -57,7 +57,7 @@ export class ConferenceService {
   async execute<R = undefined, A = null>(cmd: ConferenceCommand, ctx: RequestContext, options: ExecuteOptions<R, A> = {}): Promise<A> {
     const { abandon } = options;
     // Time is the decision's; the organization is the conference's (a SERVICE may create for another).
-    const { answer } = await this.conferences.execute<R, A>(cmd.organizationId, cmd.conferenceId, cmd, { correlationId: ctx.correlationId, causationId: ctx.causationId, userId: ctx.actor.userId, time: cmd.now }, {
+    const { answer } = await this.conferences.execute<R, A>(cmd.organizationId, cmd.conferenceId, cmd, { ...causeOf(ctx), time: cmd.now }, {
       before: options.before,
       abandon: abandon && ((result) => abandon(result).catch((err) => this.logger.warn(`could not undo ${cmd.kind} of ${cmd.conferenceId}: ${String(err)}`))),
       answer: options.answer,

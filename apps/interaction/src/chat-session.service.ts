@@ -15,7 +15,7 @@ import {
   tooLarge,
   unguessableId,
 } from '@parley/contracts';
-import { Aggregate, KIT } from '@parley/service-kit';
+import { Aggregate, KIT, causeOf, instantOf } from '@parley/service-kit';
 import { type ChatSessionCommand, type ChatSessionState, chatSessionDecider, chatSessionNotFound, chatSessionReadable, chatSessionsVisibleTo, toChatSession } from './domain/chat-session';
 import { chatSessionsPage } from './infra/chat-session-views';
 import { tookPartInConference } from './infra/interaction-conferences';
@@ -35,18 +35,10 @@ export class ChatSessionService {
     });
   }
 
-  private now(): string {
-    return new Date(this.kit.clock.now()).toISOString();
-  }
-
-  private static cause(ctx: RequestContext, time: string) {
-    return { correlationId: ctx.correlationId, causationId: ctx.causationId, userId: ctx.actor.userId, time };
-  }
-
   async create(dto: CreateChatSessionWebCommand, ctx: RequestContext): Promise<ChatSession> {
     const chatSessionId = unguessableId();
     const { organizationId } = ctx.actor;
-    const now = this.now();
+    const now = instantOf(this.kit.clock);
     const command: ChatSessionCommand = {
       kind: 'create',
       chatSessionId,
@@ -59,7 +51,7 @@ export class ChatSessionService {
       ...(dto.room !== undefined ? { room: dto.room } : {}),
       ...(dto.title !== undefined ? { title: dto.title } : {}),
     };
-    const { answer } = await this.sessions.execute(organizationId, chatSessionId, command, ChatSessionService.cause(ctx, now), { answer: ({ state }) => toChatSession(state) });
+    const { answer } = await this.sessions.execute(organizationId, chatSessionId, command, { ...causeOf(ctx), time: now }, { answer: ({ state }) => toChatSession(state) });
     return answer;
   }
 
@@ -76,7 +68,7 @@ export class ChatSessionService {
 
   async patch(dto: PatchChatSessionCommand, ctx: RequestContext): Promise<ChatSession> {
     const { organizationId } = ctx.actor;
-    const now = this.now();
+    const now = instantOf(this.kit.clock);
     const s = await this.sessions.load(organizationId, dto.chatSessionId);
     const command: ChatSessionCommand = {
       kind: 'patch',
@@ -96,7 +88,7 @@ export class ChatSessionService {
       ...(dto.reject !== undefined ? { reject: dto.reject } : {}),
       ...(dto.finish !== undefined ? { finish: dto.finish } : {}),
     };
-    const { answer } = await this.sessions.execute(organizationId, dto.chatSessionId, command, ChatSessionService.cause(ctx, now), { answer: ({ state }) => toChatSession(state) });
+    const { answer } = await this.sessions.execute(organizationId, dto.chatSessionId, command, { ...causeOf(ctx), time: now }, { answer: ({ state }) => toChatSession(state) });
     return answer;
   }
 

@@ -19,7 +19,7 @@ import {
   tooLarge,
   unguessableId,
 } from '@parley/contracts';
-import { Aggregate, KIT } from '@parley/service-kit';
+import { Aggregate, KIT, causeOf, instantOf } from '@parley/service-kit';
 import { type InteractionCommand, type InteractionState, interactionDecider, notFound, readable } from './domain/decider';
 import { conferencesOfInteraction, tookPart } from './infra/interaction-conferences';
 import { interactionsPage } from './infra/interaction-views';
@@ -39,14 +39,6 @@ export class InteractionService {
     });
   }
 
-  private now(): string {
-    return new Date(this.kit.clock.now()).toISOString();
-  }
-
-  private static cause(ctx: RequestContext, time: string) {
-    return { correlationId: ctx.correlationId, causationId: ctx.causationId, userId: ctx.actor.userId, time };
-  }
-
   /** Whether the caller's organization has the interaction (whoever may see it). */
   async exists(interactionId: string, ctx: RequestContext): Promise<boolean> {
     return (await this.interactions.load(ctx.actor.organizationId, interactionId)).status === 'created';
@@ -58,7 +50,7 @@ export class InteractionService {
   async create<A>(dto: CreateInteractionWebCommand, ctx: RequestContext, answer?: (created: CreateInteractionResponse) => A): Promise<A | CreateInteractionResponse> {
     const interactionId = dto.interactionId ?? unguessableId();
     const { organizationId } = ctx.actor;
-    const now = this.now();
+    const now = instantOf(this.kit.clock);
     const command: InteractionCommand = {
       kind: 'create',
       interactionId,
@@ -69,7 +61,7 @@ export class InteractionService {
       ...(dto.type !== undefined ? { type: dto.type } : {}),
       ...(dto.data !== undefined ? { data: dto.data } : {}),
     };
-    const outcome = await this.interactions.execute(organizationId, interactionId, command, InteractionService.cause(ctx, now), {
+    const outcome = await this.interactions.execute(organizationId, interactionId, command, { ...causeOf(ctx), time: now }, {
       answer: ({ state }): A | CreateInteractionResponse => {
         const created = { interactionId: state.id, version: state.version };
         return answer ? answer(created) : created;
@@ -99,7 +91,7 @@ export class InteractionService {
 
   async update(dto: UpdateInteractionCommand, ctx: RequestContext): Promise<null> {
     const { organizationId } = ctx.actor;
-    const now = this.now();
+    const now = instantOf(this.kit.clock);
     const s = await this.interactions.load(organizationId, dto.interactionId);
     const tookPart = await this.tookPart(s, ctx);
     // A stale version is only told to a caller that may see the interaction: the decider's 404 comes first.
@@ -114,7 +106,7 @@ export class InteractionService {
       ...(dto.type !== undefined ? { type: dto.type } : {}),
       ...(dto.data !== undefined ? { data: dto.data } : {}),
     };
-    const { answer } = await this.interactions.execute(organizationId, dto.interactionId, command, InteractionService.cause(ctx, now), {
+    const { answer } = await this.interactions.execute(organizationId, dto.interactionId, command, { ...causeOf(ctx), time: now }, {
       ...(dto.version !== undefined ? { expectedVersion: dto.version } : {}),
     });
     return answer;

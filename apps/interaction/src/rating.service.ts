@@ -10,7 +10,7 @@ import {
   type RequestContext,
   pageOf,
 } from '@parley/contracts';
-import { Aggregate, KIT } from '@parley/service-kit';
+import { Aggregate, KIT, causeOf, instantOf } from '@parley/service-kit';
 import { type RateCommand, type RatingState, ratingDecider, ratingIdOf, ratingsVisibleTo } from './domain/rating';
 import { ratingsOf } from './infra/rating-views';
 import type { InteractionKit } from './settings';
@@ -32,7 +32,7 @@ export class RatingService {
 
   async rate(dto: CreateRatingWebCommand, ctx: RequestContext): Promise<CreatingRatingWebResponse> {
     const { organizationId, userId } = ctx.actor;
-    const now = new Date(this.kit.clock.now()).toISOString();
+    const now = instantOf(this.kit.clock);
     const ratingId = ratingIdOf(organizationId, dto.sessionType, dto.sessionId, userId);
     const command: RateCommand = {
       kind: 'rate',
@@ -47,7 +47,7 @@ export class RatingService {
       ...(dto.userEndpointId !== undefined ? { userEndpointId: dto.userEndpointId } : {}),
       ...(dto.interactionId !== undefined ? { interactionId: dto.interactionId } : {}),
     };
-    const { answer } = await this.ratings.execute(organizationId, ratingId, command, { correlationId: ctx.correlationId, causationId: ctx.causationId, userId, time: now }, { answer: () => ({ id: ratingId }) });
+    const { answer } = await this.ratings.execute(organizationId, ratingId, command, { ...causeOf(ctx), time: now }, { answer: () => ({ id: ratingId }) });
     return answer;
   }
 

@@ -17,8 +17,8 @@ import {
   USER_ENDPOINT_CONTEXT,
   userEventStreamId,
 } from '@parley/contracts';
-import { type EventMetadata, KeyedMutex } from '@parley/eventsourcing';
-import { Aggregate, type AggregateExecuteOptions, KIT, appendAnswered } from '@parley/service-kit';
+import { KeyedMutex } from '@parley/eventsourcing';
+import { Aggregate, type AggregateExecuteOptions, type Cause, KIT, appendAnswered, causeOf, instantOf } from '@parley/service-kit';
 import { deliverToEndpoints, maskEvent, problemWithMasks, purgeEndpointQueue, serviceActor } from '@parley/messaging';
 import { type EndpointCommand, type EndpointState, makeEndpointDecider } from './domain/decider';
 import { type EndpointKey, endpointsOfUser, findEndpoint } from './infra/presence-views';
@@ -48,19 +48,15 @@ export class PresenceService {
   }
 
   private now(): string {
-    return new Date(this.kit.clock.now()).toISOString();
+    return instantOf(this.kit.clock);
   }
 
   private execute<A = null>(
     cmd: EndpointCommand,
-    cause: Pick<EventMetadata, 'correlationId' | 'causationId' | 'userId'>,
+    cause: Cause,
     options: Pick<AggregateExecuteOptions<EndpointState, UserEndpointDomainEvent, undefined, A>, 'answer' | 'before'> = {},
   ): Promise<{ state: EndpointState; events: UserEndpointDomainEvent[]; answer: A }> {
     return this.endpoints.execute<undefined, A>(cmd.organizationId, cmd.userEndpointId, cmd, { ...cause, time: cmd.now }, options);
-  }
-
-  private static meta(ctx: RequestContext) {
-    return { correlationId: ctx.correlationId, causationId: ctx.causationId, userId: ctx.actor.userId };
   }
 
   async register(dto: RegisterUserEndpointWebCommand, ctx: RequestContext): Promise<RegisterResult> {
@@ -79,7 +75,7 @@ export class PresenceService {
           reminderOn: dto.serverKeepAliveReminderOn ?? false,
           otherEndpointsOfUser: registered.filter((id) => id !== userEndpointId).length,
         },
-        PresenceService.meta(ctx),
+        causeOf(ctx),
         {
           answer: () => ({ id: userEndpointId }),
           // An id registered for the first time starts with an empty queue: what was sent to it before
@@ -95,13 +91,13 @@ export class PresenceService {
   }
 
   async keepAlive(dto: KeepUserEndpointAliveWebCommand, ctx: RequestContext): Promise<void> {
-    await this.execute({ kind: 'keepAlive', userEndpointId: dto.userEndpointId, organizationId: ctx.actor.organizationId, now: this.now(), actor: ctx.actor }, PresenceService.meta(ctx));
+    await this.execute({ kind: 'keepAlive', userEndpointId: dto.userEndpointId, organizationId: ctx.actor.organizationId, now: this.now(), actor: ctx.actor }, causeOf(ctx));
   }
 
   async unregister(dto: UnregisterUserEndpointWebCommand, ctx: RequestContext): Promise<void> {
     await this.execute(
       { kind: 'unregister', userEndpointId: dto.userEndpointId, organizationId: ctx.actor.organizationId, now: this.now(), actor: ctx.actor, ...(dto.reason !== undefined ? { reason: dto.reason } : {}) },
-      PresenceService.meta(ctx),
+      causeOf(ctx),
     );
   }
 
@@ -155,7 +151,7 @@ export class PresenceService {
       schemaVersion: 1,
       data: { organizationId, userId: dto.userId, userEndpointIds: targets, qos, deliveryId, event: masked, masks },
     };
-    await appendAnswered(this.kit, userEventStreamId(deliveryId), 0, [{ event: sent, metadata: { ...PresenceService.meta(ctx), organizationId, time: this.now() } }], targets.length);
+    await appendAnswered(this.kit, userEventStreamId(deliveryId), 0, [{ event: sent, metadata: { ...causeOf(ctx), organizationId, time: this.now() } }], targets.length);
     this.logger.log({ msg: 'sendEvent', deliveryId, organizationId, userId: dto.userId, endpoints: targets.length, qos, event: masked });
     await deliverToEndpoints(this.kit.nc, targets.map((userEndpointId) => ({ organizationId, userEndpointId })), { id: deliveryId, qos, event: dto.event });
     return targets.length;

@@ -1,4 +1,4 @@
-import { ParleyError, scopedStreamId } from '@parley/contracts';
+import { ParleyError, type RequestContext, scopedStreamId } from '@parley/contracts';
 import { AggregateRepository, type Decider, type DomainEvent, type EventMetadata, type ExecuteOptions, type ExecuteResult, type NewEvent, StaleVersionError } from '@parley/eventsourcing';
 import { CommandAlreadyAnswered, commandEventId, commandScope } from './command-answers';
 import type { Kit } from './kit';
@@ -15,6 +15,9 @@ export interface AggregateDefinition<C, E extends DomainEvent, S extends { versi
 
 /** Who a command's events are by (the rest of their metadata comes from the command). */
 export type Cause = Pick<EventMetadata, 'correlationId' | 'causationId' | 'userId'>;
+
+/** The cause of a request's command, as its events' metadata records it: its correlation and causation ids, and the caller. */
+export const causeOf = (ctx: RequestContext): Cause => ({ correlationId: ctx.correlationId, causationId: ctx.causationId, userId: ctx.actor.userId });
 
 /** What a command decided and stored: the state after it, its events, and the result of its `before` step. */
 export type Outcome<S, E, R> = Omit<ExecuteResult<S, E, R>, 'duplicate'>;

@@ -12,6 +12,9 @@ export interface Clock {
 }
 export const systemClock: Clock = { now: () => Date.now() };
 
+/** The clock's time as an ISO-8601 instant, as commands and events carry it. */
+export const instantOf = (clock: Clock): string => new Date(clock.now()).toISOString();
+
 /** The Nest injection token of the running service's Kit. */
 export const KIT = Symbol('PARLEY_KIT');
 
