@@ -9,11 +9,9 @@ import {
   type PatchChatSessionCommand,
   ParleyError,
   type RequestContext,
-  Limits,
-  jsonBytes,
   mayAccess,
-  tooLarge,
   unguessableId,
+  wholePage,
 } from '@parley/contracts';
 import { Aggregate, KIT, causeOf, instantOf } from '@parley/service-kit';
 import { type ChatSessionCommand, type ChatSessionState, chatSessionDecider, chatSessionNotFound, chatSessionReadable, chatSessionsVisibleTo, toChatSession } from './domain/chat-session';
@@ -101,9 +99,6 @@ export class ChatSessionService {
   /** A page of the sessions the caller may see, newest first; 413 when it would pass Limits.pageBytes (a smaller size fits). */
   async list(q: ChatSessionListQuery, ctx: RequestContext): Promise<ChatSession[]> {
     if (q.page * q.size > CHAT_SESSION_OFFSET_MAX) throw new ParleyError('BAD_REQUEST', `page × size may be at most ${CHAT_SESSION_OFFSET_MAX}`, { fields: ['page'] });
-    const page = await chatSessionsPage(this.kit.store, ctx.actor.organizationId, q, chatSessionsVisibleTo(ctx.actor));
-    const bytes = jsonBytes(page);
-    if (bytes > Limits.pageBytes) throw tooLarge(`A page of ${q.size} chat sessions`, bytes, Limits.pageBytes, 'pageBytes');
-    return page;
+    return wholePage(await chatSessionsPage(this.kit.store, ctx.actor.organizationId, q, chatSessionsVisibleTo(ctx.actor)), `A page of ${q.size} chat sessions`);
   }
 }

@@ -7,17 +7,15 @@ import {
   type Interaction,
   type InteractionDomainEvent,
   type InteractionPageQuery,
-  Limits,
   type PageInteraction,
   ParleyError,
   type RequestContext,
   type UpdateInteractionCommand,
   authorize,
   interactionPage,
-  jsonBytes,
   mayAccess,
-  tooLarge,
   unguessableId,
+  wholePage,
 } from '@parley/contracts';
 import { Aggregate, KIT, causeOf, instantOf } from '@parley/service-kit';
 import { type InteractionCommand, type InteractionState, interactionDecider, notFound, readable } from './domain/decider';
@@ -128,9 +126,6 @@ export class InteractionService {
     if (Date.parse(q.end) < Date.parse(q.start)) throw new ParleyError('BAD_REQUEST', `end (${q.end}) is before start (${q.start})`, { fields: ['end'] });
     if (q.page * q.size > INTERACTION_OFFSET_MAX) throw new ParleyError('BAD_REQUEST', `page × size may be at most ${INTERACTION_OFFSET_MAX}`, { fields: ['page'] });
     const { content, total } = await interactionsPage(this.kit.store, ctx.actor.organizationId, q);
-    const page = interactionPage(content, q, total);
-    const bytes = jsonBytes(page);
-    if (bytes > Limits.pageBytes) throw tooLarge(`A page of ${q.size} interactions`, bytes, Limits.pageBytes, 'pageBytes');
-    return page;
+    return wholePage(interactionPage(content, q, total), `A page of ${q.size} interactions`);
   }
 }

@@ -67,6 +67,13 @@ export function pageOf<T>(items: readonly T[], maxBytes: number = Limits.pageByt
   return page;
 }
 
+/** `page` as it is, or 413 naming pageBytes when it would pass Limits.pageBytes as JSON (a page the client asked too large: a smaller size fits). */
+export function wholePage<T>(page: T, what: string): T {
+  const bytes = jsonBytes(page);
+  if (bytes > Limits.pageBytes) throw tooLarge(what, bytes, Limits.pageBytes, 'pageBytes');
+  return page;
+}
+
 /** A client's string as an error message may show it: JSON-quoted, cut at Limits.quotedChars. */
 export function quote(value: string, max: number = Limits.quotedChars): string {
   return value.length <= max ? JSON.stringify(value) : `${JSON.stringify(value.slice(0, max))}… (${value.length} characters)`;
