@@ -15,7 +15,8 @@ import { interactionSettings } from './settings';
 export const interactionService = defineService({
   name: 'interaction',
   settings: interactionSettings,
-  eventStore: { projections: [interactionViews, interactionPairs, ratingViews, chatSessionViews, interactionConferences] },
+  // interaction_counts: what interaction_pairs' hours count now.
+  eventStore: { projections: [interactionViews, interactionPairs, ratingViews, chatSessionViews, interactionConferences], retired: ['interaction_counts'] },
   controllers: [InteractionController, ChatSessionController],
   providers: [InteractionService, RatingService, TalkdeskService, ChatSessionService],
 });

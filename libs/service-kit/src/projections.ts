@@ -77,6 +77,9 @@ export const tableOf = (p: Pick<Projection, 'name' | 'version'>): string => `${p
 /** A companion table of a projection's table (see ProjectionBase.companions). */
 export const companionOf = (table: string, suffix: string): string => `${table}_${suffix}`;
 
+/** A pattern of every version's table of projection `name`, and their companions. */
+const versionedTables = (name: string): string => `^${name}_v[0-9]+(_[a-z][a-z0-9_]*)?$`;
+
 /** A projection's tables: its own and its companions'. */
 const tablesOf = (p: Projection): string[] => [tableOf(p), ...(p.companions ?? []).map((c) => companionOf(tableOf(p), c))];
 
@@ -149,7 +152,7 @@ export class Projections {
     }
     // A swap drops <name>_v<n> and <name>_v<n>_<suffix>: no other projection's table may look like one.
     for (const p of all) {
-      const clash = all.find((o) => o !== p && new RegExp(`^${p.name}_v[0-9]+_`).test(o.name));
+      const clash = all.find((o) => o !== p && tablesOf(o).some((t) => new RegExp(`^${p.name}_v[0-9]+_`).test(t)));
       if (clash) throw new Error(`projection ${clash.name}'s tables would be taken for companions of ${p.name}'s: rename one`);
     }
   }
@@ -161,11 +164,20 @@ export class Projections {
   }
 
   /** Builds every projection whose current version is not live yet. Called at start, before the service answers. */
-  async prepare(log: (msg: string) => void = () => undefined): Promise<void> {
+  async prepare(log: (msg: string) => void = () => undefined, retired: readonly string[] = []): Promise<void> {
+    // A retired name whose pattern takes in a live table (its own, or foo_v1's foo_v1_v1 for foo) would drop it.
+    const kept = retired.filter((name) => this.all.some((p) => tablesOf(p).some((t) => new RegExp(versionedTables(name)).test(t))));
+    if (kept.length > 0) throw new Error(`projection ${kept.join(', ')} is retired, and its tables' names take in a live projection's`);
     await this.store.transaction(async (sql) => {
       await sql.query(`SELECT pg_advisory_xact_lock(hashtext('parley.projections.registry'))`);
       for (const statement of REGISTRY) await sql.query(statement);
       await sql.query(`CREATE SCHEMA IF NOT EXISTS ${BUILD_SCHEMA}`);
+      for (const name of retired) {
+        const { rows } = await sql.query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name ~ $1`, [versionedTables(name)]);
+        for (const t of rows) await sql.query(`DROP TABLE IF EXISTS public.${t.table_name}`);
+        const { rows: registered } = await sql.query(`DELETE FROM projections WHERE name = $1 RETURNING name`, [name]);
+        if (rows.length > 0 || registered.length > 0) log(`projection ${name}: retired, ${rows.length} table(s) dropped`);
+      }
     });
     for (const p of this.all) {
       const live = await this.registryRow(p.name);
@@ -230,6 +242,9 @@ export class Projections {
     await this.inBuild(async (sql) => {
       for (const t of tablesOf(p)) await sql.query(`DROP TABLE IF EXISTS ${BUILD_SCHEMA}.${t}`);
       for (const statement of p.schema(table)) await sql.query(statement);
+      const { rows } = await sql.query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_name = ANY($2::text[])`, [BUILD_SCHEMA, tablesOf(p)]);
+      const missing = tablesOf(p).filter((t) => !rows.some((r) => r.table_name === t));
+      if (missing.length > 0) throw new Error(`projection ${p.name}: its schema() does not create ${missing.join(', ')}`);
     });
     let applied = 0;
     let through: { all?: AllStreamPosition; streamSequence?: number } = {};
@@ -280,10 +295,7 @@ export class Projections {
         }
         await sql.query(`SET LOCAL search_path TO public`);
         // Every version's tables and companions (a companion is <name>_v<version>_<suffix>; no projection's name is another's plus _v<digits>).
-        const { rows: old } = await sql.query<{ table_name: string }>(
-          `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name ~ $1`,
-          [`^${p.name}_v[0-9]+(_[a-z][a-z0-9_]*)?$`],
-        );
+        const { rows: old } = await sql.query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name ~ $1`, [versionedTables(p.name)]);
         for (const t of old) await sql.query(`DROP TABLE IF EXISTS public.${t.table_name}`);
         for (const t of tablesOf(p)) await sql.query(`ALTER TABLE ${BUILD_SCHEMA}.${t} SET SCHEMA public`);
         await sql.query(

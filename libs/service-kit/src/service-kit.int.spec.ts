@@ -125,13 +125,13 @@ class CounterController {
   }
 }
 
-const counterService = (projection: StateProjection<CounterState>): ServiceDefinition<typeof settings> =>
+const counterService = (projection: StateProjection<CounterState>, retired?: string[]): ServiceDefinition<typeof settings> =>
   defineService({
     name: 'kittest',
     // The client here stands for the gateway: the one whose signed callers this service takes.
     callers: ['client'],
     settings,
-    eventStore: { projections: [projection, additions, tally] },
+    eventStore: { projections: [projection, additions, tally], ...(retired ? { retired } : {}) },
     controllers: [CounterController],
     consumers: () => [
       eventConsumer<CounterEvent>({
@@ -199,6 +199,13 @@ describe('a service on the kit', () => {
     ]);
     await service.close();
 
+    // A companion its schema does not create stops the start, naming it; v1 stays live.
+    const forgetful = countersV2(async () => undefined);
+    await expect(startService(counterService({ ...forgetful, schema: (t) => forgetful.schema(t).slice(0, 1) }), { env: env() })).rejects.toThrow(
+      /projection kittest_counters: its schema\(\) does not create kittest_counters_v2_orgs/,
+    );
+    expect(await publicTables()).toEqual(['kittest_counters_v1']);
+
     // Version 2: its build is held half way; meanwhile v1 is the live table and v2 is not served.
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
@@ -228,10 +235,14 @@ describe('a service on the kit', () => {
     expect(await add('c', 1)).toBe(1);
     expect(await query(`select total, additions from kittest_counters_v2 where counter_id = 'b'`)).toEqual([{ total: 8, additions: 2 }]);
     expect(await query(`select counters from kittest_counters_v2_orgs`)).toEqual([{ counters: 3 }]);
-    // A companion that is missing makes the next start build both again.
+    // A companion that is missing makes the next start build both again; a retired projection's tables and registry row go.
     await service.close();
     await query('drop table kittest_counters_v2_orgs');
-    service = await startService(counterService(countersV2(async () => undefined)), { env: env() });
+    await query(`create table kittest_gone_v3 (n int); create table kittest_gone_v3_hours (n int); insert into projections (name, version, table_name) values ('kittest_gone', 3, 'kittest_gone_v3')`);
+    await expect(startService(counterService(countersV2(async () => undefined), ['kittest_counters']), { env: env() })).rejects.toThrow(/kittest_counters is retired, and its tables' names take in a live projection's/);
+    service = await startService(counterService(countersV2(async () => undefined), ['kittest_gone']), { env: env() });
+    expect(await query(`select table_name from information_schema.tables where table_name like 'kittest_gone%'`)).toEqual([]);
+    expect(await query(`select name from projections where name = 'kittest_gone'`)).toEqual([]);
     expect(await publicTables()).toEqual(['kittest_counters_v2', 'kittest_counters_v2_orgs']);
     expect(await query(`select counters from kittest_counters_v2_orgs`)).toEqual([{ counters: 3 }]);
   });

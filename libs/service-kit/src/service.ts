@@ -57,6 +57,12 @@ export interface ServiceDefinition<S extends SettingsSpec = SettingsSpec> {
     projections: Projection[];
     /** SQL run at start before the projections are prepared (one-off data migrations; must be idempotent). */
     migrations?: string[];
+    /**
+     * Names of projections it no longer has: their tables (every version, companions too) and
+     * registry rows are dropped at start. As for a new version, stop the replicas that still
+     * write them first.
+     */
+    retired?: string[];
   };
   /** Its NATS handlers (Nest controllers with @MessagePattern). */
   controllers: Type<unknown>[];
@@ -170,7 +176,7 @@ export async function startService<S extends SettingsSpec>(def: ServiceDefinitio
       answers = new CommandAnswers(opened, settings.transactionRetentionMs, clock);
       await answers.init();
       projections = new Projections(opened, def.eventStore.projections, jetStreamHistory(nc));
-      await projections.prepare((msg) => log.info(msg));
+      await projections.prepare((msg) => log.info(msg), def.eventStore.retired);
       relay = new EventRelay({
         store: opened,
         nats: nc,
