@@ -265,6 +265,7 @@ describe('the access table, cell by cell', () => {
     createChatSession: {
       'one the caller takes part in': async (c) => ({ method: 'POST', path: '/chat-sessions', body: { participants: [c.userId, unique('doctor')] } }),
       'one the caller does not take part in': async () => ({ method: 'POST', path: '/chat-sessions', body: { participants: [unique('patient')] } }),
+      'one the caller takes part in, in a room that is not a conference the caller took part in': async (c) => ({ method: 'POST', path: '/chat-sessions', body: { participants: [c.userId], room: await conference() } }),
     },
     readChatSession: {
       'one the caller takes part in': async (c, route) => chatSessionRead(route, await chatSession([c.userId])),
@@ -275,6 +276,16 @@ describe('the access table, cell by cell', () => {
       'one the caller takes part in': async (c) => ({ method: 'PATCH', path: `/chat-sessions/${await chatSession([c.userId])}`, body: { start: true } }),
       "one in whose room's conference the caller took part": async (c) => ({ method: 'PATCH', path: `/chat-sessions/${await chatSessionInRoomOf(c.api)}`, body: { start: true } }),
       'any other of its organization': async () => ({ method: 'PATCH', path: `/chat-sessions/${await chatSession([])}`, body: { start: true } }),
+      'one the caller takes part in, moved to a room that is not a conference the caller took part in': async (c) => ({
+        method: 'PATCH',
+        path: `/chat-sessions/${await chatSession([c.userId])}`,
+        body: { room: await conference() },
+      }),
+      'one the caller takes part in, with the caller left out of its participants': async (c) => ({
+        method: 'PATCH',
+        path: `/chat-sessions/${await chatSession([c.userId, unique('doctor')])}`,
+        body: { participants: [unique('doctor')] },
+      }),
     },
   };
 

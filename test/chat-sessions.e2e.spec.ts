@@ -49,8 +49,23 @@ describe('chat sessions', () => {
     expect(created.body).toEqual({ id: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/), createdAt: expect.any(Number), createdBy: 'doc-1', type: 'telemed', title: 'Hello', state: 'created', participants: ['doc-1', 'pat-1'], version: 1 });
     expect(created.body.createdAt).toBeGreaterThanOrEqual(before - 1000);
     expect((await patient.get(`/chat-sessions/${created.body.id}`)).body).toEqual(created.body);
-    // A client's own createdAt is kept.
+    // A client's own createdAt is kept, up to the last instant of year 9999.
     expect((await doctor.post('/chat-sessions', { participants: ['pat-1'], createdAt: 1564661697125 })).body.createdAt).toBe(1564661697125);
+    expect((await doctor.post('/chat-sessions', { participants: ['pat-1'], createdAt: 253402300799999 })).body.createdAt).toBe(253402300799999);
+    expect((await doctor.post('/chat-sessions', { participants: ['pat-1'], createdAt: 253402300800000 })).status).toBe(400);
+  });
+
+  it('takes a null field as one not given (as a client that writes every field of its model sends it)', async () => {
+    const before = Date.now();
+    const created = await doctor.post('/chat-sessions', { participants: ['doc-1', 'pat-1'], room: null, title: null, type: null, createdAt: null });
+    expect(created.status).toBe(200);
+    expect(created.body).not.toHaveProperty('room');
+    expect(created.body).toMatchObject({ type: 'telemed', state: 'created', version: 1 });
+    expect(created.body.createdAt).toBeGreaterThanOrEqual(before - 1000);
+    const nothing = await patch(doctor, created.body.id, { participants: null, room: null, start: null, accept: null, reject: null, finish: null, title: null });
+    expect(nothing.status).toBe(200);
+    expect(nothing.body).toEqual(created.body);
+    expect((await doctor.post('/chat-sessions', { participants: null })).status).toBe(400);
   });
 
   it('refuses malformed input and the stamped fields with 400 naming the field', async () => {
@@ -127,8 +142,12 @@ describe('chat sessions', () => {
     expect((await patch(stranger, s.id, { start: true })).status).toBe(404);
     expect((await outsider.get(`/chat-sessions/${s.id}`)).status).toBe(404);
     expect((await patch(outsider, s.id, { start: true })).status).toBe(404);
-    // A customer makes only sessions it is in.
+    // A customer makes only sessions it is in, and does not leave itself out of one.
     expect((await stranger.post('/chat-sessions', { participants: ['pat-1'] })).status).toBe(403);
+    const leaving = await patch(patient, s.id, { participants: ['doc-1'] });
+    expect(leaving.status).toBe(403);
+    expect(leaving.body.message).toMatch(/with the caller left out of its participants/);
+    expect((await patch(patient, s.id, { participants: ['doc-1', 'pat-1', 'nurse-1'] })).body.participants).toEqual(['doc-1', 'pat-1', 'nurse-1']);
   });
 
   it('lists newest first, by state and participant, a customer only its own; bad filters are 400', async () => {
@@ -225,6 +244,28 @@ describe('chat sessions', () => {
     expect((await guest.get(`/chat-sessions/${s.id}`)).body).toMatchObject({ id: s.id, room: conference.id, state: 'started' });
     expect((await guest.get('/chat-sessions')).body.map((x: { id: string }) => x.id)).toContain(s.id);
     expect((await patch(guest, s.id, { accept: true })).status).toBe(403);
+    // A customer puts a session only in a conference it is in: not in this one, which it did not join.
+    expect((await patient.post('/chat-sessions', { participants: ['pat-1'], room: conference.id })).status).toBe(403);
+    const { body: own } = await patient.post('/chat-sessions', { participants: ['pat-1'] });
+    const moved = await patch(patient, own.id, { room: conference.id });
+    expect(moved.status).toBe(403);
+    expect(moved.body.message).toMatch(/moved to a room that is not a conference the caller took part in/);
+    // The guest, in it, may: and the conference's endpoints hear the session from then on.
+    const { body: guests } = await guest.post('/chat-sessions', { participants: ['guest-1'], room: conference.id });
+    await guestSocket.next((d) => d.event.chatSessionId === guests.id, 0, "the guest's own session in its conference");
+
+    // Moved by staff to another conference: the endpoints of both hear the move, then only the new one's.
+    const { body: other } = await host.post('/conferences/create', {});
+    const watcherSocket = await socketOf('watcher-1', ['CUSTOMER'], 'ep-watcher-1');
+    const watcher = await stack.api('watcher-1', 'org-t', ['CUSTOMER']);
+    expect((await watcher.post('/conferences/join', { conferenceId: other.id, userEndpointId: 'ep-watcher-1' })).status).toBe(200);
+    await settledEventCount(stack, nc);
+    await patch(host, s.id, { room: other.id });
+    for (const socket of [guestSocket, watcherSocket]) await socket.next((d) => d.event.chatSessionId === s.id && d.event.room === other.id, 0, 'the move');
+    await patch(host, s.id, { accept: true });
+    await watcherSocket.next((d) => d.event.chatSessionId === s.id && d.event.type === 'ChatSessionAcceptedEvent', 0, 'the accept in the new room');
+    await settledEventCount(stack, nc);
+    expect(guestSocket.received.some((d) => d.event.chatSessionId === s.id && d.event.type === 'ChatSessionAcceptedEvent')).toBe(false);
     // A session whose room is another organization's conference id links nothing there.
     const { body: foreign } = await outsider.post('/chat-sessions', { participants: ['doc-1'], room: conference.id });
     expect((await guest.get(`/chat-sessions/${foreign.id}`)).status).toBe(404);

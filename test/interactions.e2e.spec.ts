@@ -56,6 +56,10 @@ describe('interactions and ratings', () => {
     // Another organization's caller learns nothing, not even of a stale version.
     expect((await put(outsider, 'upd-1', { type: 'x', version: 1 })).status).toBe(404);
     expect((await put(agent, 'upd-1', { data: [1] })).status).toBe(400);
+    // A null field is one not given: the data stays.
+    expect((await put(agent, 'upd-1', { data: null, type: null })).status).toBe(204);
+    expect((await agent.get('/interactions/upd-1')).body).toMatchObject({ type: 'video call', data: { c: 3 }, version: 4 });
+    expect((await customer.post('/interactions', { interactionId: null, type: null })).status).toBe(200);
   });
 
   it('a PUT retried with its X-Auvious-TransactionId answers the same and updates once; a create retried answers the same id', async () => {

@@ -46,7 +46,7 @@ export class ChatSessionService {
       createdAt: dto.createdAt !== undefined ? new Date(dto.createdAt).toISOString() : now,
       type: dto.type ?? 'telemed',
       participants: dto.participants,
-      ...(dto.room !== undefined ? { room: dto.room } : {}),
+      ...(dto.room !== undefined ? { room: dto.room, roomIsCallersConference: await this.isCallersConference(dto.room, ctx) } : {}),
       ...(dto.title !== undefined ? { title: dto.title } : {}),
     };
     const { answer } = await this.sessions.execute(organizationId, chatSessionId, command, { ...causeOf(ctx), time: now }, { answer: ({ state }) => toChatSession(state) });
@@ -64,6 +64,15 @@ export class ChatSessionService {
     return tookPartInConference(this.kit.store, actor.organizationId, s.room, actor.userId);
   }
 
+  /**
+   * Whether `room` is a conference the caller created or joined, asked of the read model only where
+   * it changes what the caller may do (staff may choose any room).
+   */
+  private async isCallersConference(room: string, ctx: RequestContext): Promise<boolean> {
+    if (mayAccess('updateChatSession', 'one the caller takes part in, moved to a room that is not a conference the caller took part in', ctx.actor)) return false;
+    return tookPartInConference(this.kit.store, ctx.actor.organizationId, room, ctx.actor.userId);
+  }
+
   async patch(dto: PatchChatSessionCommand, ctx: RequestContext): Promise<ChatSession> {
     const { organizationId } = ctx.actor;
     const now = instantOf(this.kit.clock);
@@ -75,6 +84,7 @@ export class ChatSessionService {
       actor: ctx.actor,
       now,
       inRoomConference: await this.inRoomConference(s, ctx),
+      ...(dto.room !== undefined && dto.room !== s.room ? { roomIsCallersConference: await this.isCallersConference(dto.room, ctx) } : {}),
       fields: {
         ...(dto.type !== undefined ? { type: dto.type } : {}),
         ...(dto.room !== undefined ? { room: dto.room } : {}),

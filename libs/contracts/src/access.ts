@@ -215,6 +215,8 @@ export const ACCESS = {
       'one the caller takes part in': everyone,
       // A customer makes sessions it is in: one it could not see afterwards is for staff to set up.
       'one the caller does not take part in': staff,
+      // A room's conference receives the session's events: a customer links only a conference it is in.
+      'one the caller takes part in, in a room that is not a conference the caller took part in': staff,
     },
   },
   readChatSession: {
@@ -235,6 +237,9 @@ export const ACCESS = {
       // A customer of the room's conference follows the session; only its participants act on it.
       "one in whose room's conference the caller took part": row('yes', 'forbidden', 'yes', 'yes'),
       'any other of its organization': staffSeesIt,
+      // As at its creation: a customer moves it only to a conference it is in, and stays among its participants.
+      'one the caller takes part in, moved to a room that is not a conference the caller took part in': staff,
+      'one the caller takes part in, with the caller left out of its participants': staff,
     },
   },
   iceServers: {

@@ -36,8 +36,8 @@ export const CHAT_SESSIONS_LISTED_DEFAULT = 100;
 export const CHAT_SESSIONS_LISTED_MAX = 1000;
 /** How deep a list may start (page × size), as for interactions. */
 export const CHAT_SESSION_OFFSET_MAX = 100_000;
-/** The latest instant a client may give as createdAt (JavaScript's own last date). */
-const EPOCH_MS_MAX = 8_640_000_000_000_000;
+/** The latest instant a client may give as createdAt: the last of year 9999 (later ones are not ISO-8601 without a sign, nor PostgreSQL's). */
+const EPOCH_MS_MAX = 253_402_300_799_999;
 
 interface ChatSessionRef {
   chatSessionId: string;
@@ -129,6 +129,7 @@ class ChatSessionWebFields {
   @ApiPropertyOptional(stamped('reject', 'string')) @SetByDirective('reject') rejectReason?: never;
   @ApiPropertyOptional(stamped('finish', 'integer')) @SetByDirective('finish') finishedAt?: never;
   @ApiPropertyOptional(stamped('finish', 'string')) @SetByDirective('finish') finishedBy?: never;
+  @ApiPropertyOptional(stamped('finish', 'string')) @SetByDirective('finish') finishReason?: never;
 }
 
 export class CreateChatSessionWebCommand extends ChatSessionWebFields {

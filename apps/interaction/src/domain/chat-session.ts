@@ -51,7 +51,16 @@ interface Base {
 
 export type ChatSessionCommand = Base &
   (
-    | { kind: 'create'; createdAt: string; type: ChatSessionType; participants: string[]; room?: string; title?: string }
+    | {
+        kind: 'create';
+        createdAt: string;
+        type: ChatSessionType;
+        participants: string[];
+        room?: string;
+        title?: string;
+        /** The room is a conference the caller created or joined (the read model knows; asked only where it matters). */
+        roomIsCallersConference?: boolean;
+      }
     | {
         kind: 'patch';
         fields: ChatSessionFields;
@@ -61,12 +70,18 @@ export type ChatSessionCommand = Base &
         finish?: boolean | string;
         /** The caller created or joined the conference the session's room names (the read model knows). */
         inRoomConference?: boolean;
+        /** The room given is a conference the caller created or joined (asked only where it matters). */
+        roomIsCallersConference?: boolean;
       }
   );
 
 export const chatSessionNotFound = (id: string) => new ParleyError('NOT_FOUND', `Chat session ${id} not found`);
 
 export type ChatSessionSituation = 'one the caller takes part in' | "one in whose room's conference the caller took part" | 'any other of its organization';
+type ChangeSituation =
+  | ChatSessionSituation
+  | 'one the caller takes part in, moved to a room that is not a conference the caller took part in'
+  | 'one the caller takes part in, with the caller left out of its participants';
 
 export const chatSessionSituation = (participants: readonly string[], actor: Actor, inRoomConference: boolean): ChatSessionSituation =>
   participants.includes(actor.userId) ? 'one the caller takes part in' : inRoomConference ? "one in whose room's conference the caller took part" : 'any other of its organization';
@@ -108,6 +123,15 @@ function changedFields(s: ChatSessionState, fields: ChatSessionFields): ChatSess
   return out;
 }
 
+/** Where the caller stands to the session and to the change it asks for, in the access table's words. */
+function changeSituation(s: ChatSessionState, cmd: Extract<ChatSessionCommand, { kind: 'patch' }>, changed: ChatSessionFields): ChangeSituation {
+  const base = chatSessionSituation(s.participants, cmd.actor, cmd.inRoomConference ?? false);
+  if (base !== 'one the caller takes part in') return base;
+  if (changed.room !== undefined && !cmd.roomIsCallersConference) return 'one the caller takes part in, moved to a room that is not a conference the caller took part in';
+  if (changed.participants !== undefined && !changed.participants.includes(cmd.actor.userId)) return 'one the caller takes part in, with the caller left out of its participants';
+  return base;
+}
+
 function directiveEvent(d: Directive, s: ChatSessionState, cmd: Base, reason: string | undefined): ChatSessionDomainEvent {
   const ref = { chatSessionId: s.id, organizationId: s.organizationId };
   const by = cmd.actor.userId;
@@ -126,8 +150,15 @@ function directiveEvent(d: Directive, s: ChatSessionState, cmd: Base, reason: st
 export function decideChatSession(cmd: ChatSessionCommand, s: ChatSessionState): ChatSessionDomainEvent[] {
   switch (cmd.kind) {
     case 'create': {
-      authorize('createChatSession', cmd.participants.includes(cmd.actor.userId) ? 'one the caller takes part in' : 'one the caller does not take part in', cmd.actor, () =>
-        chatSessionNotFound(cmd.chatSessionId),
+      authorize(
+        'createChatSession',
+        !cmd.participants.includes(cmd.actor.userId)
+          ? 'one the caller does not take part in'
+          : cmd.room !== undefined && !cmd.roomIsCallersConference
+            ? 'one the caller takes part in, in a room that is not a conference the caller took part in'
+            : 'one the caller takes part in',
+        cmd.actor,
+        () => chatSessionNotFound(cmd.chatSessionId),
       );
       if (s.status !== 'none') throw new ParleyError('CONFLICT', `Chat session id ${cmd.chatSessionId} is already taken`);
       return [
@@ -149,24 +180,30 @@ export function decideChatSession(cmd: ChatSessionCommand, s: ChatSessionState):
     }
     case 'patch': {
       if (s.status === 'none' || s.organizationId !== cmd.actor.organizationId) throw chatSessionNotFound(cmd.chatSessionId);
-      authorize('updateChatSession', chatSessionSituation(s.participants, cmd.actor, cmd.inRoomConference ?? false), cmd.actor, () => chatSessionNotFound(cmd.chatSessionId));
+      const changed = changedFields(s, cmd.fields);
+      authorize('updateChatSession', changeSituation(s, cmd, changed), cmd.actor, () => chatSessionNotFound(cmd.chatSessionId));
       if (cmd.accept === true && cmd.reject !== undefined && cmd.reject !== false) {
         throw new ParleyError('BAD_REQUEST', 'accept and reject cannot both be given', { fields: ['accept', 'reject'] });
       }
       const events: ChatSessionDomainEvent[] = [];
       let state = s;
-      const changed = changedFields(s, cmd.fields);
       if (Object.keys(changed).length > 0) {
         if (closed(s.status)) throw new ParleyError('CONFLICT', `Chat session ${s.id} is ${s.status}: it can no longer change`, { state: s.status });
         const e: ChatSessionDomainEvent = { type: 'ChatSessionChangedEvent', schemaVersion: 1, data: { chatSessionId: s.id, organizationId: s.organizationId, ...changed, changedBy: cmd.actor.userId, changedAt: cmd.now } };
         events.push(e);
         state = evolveChatSession(state, e);
       }
+      const done: Directive[] = [];
       for (const d of Object.keys(DIRECTIVES) as Directive[]) {
         const given = cmd[d];
         if (given === undefined || given === false) continue;
         const { from } = DIRECTIVES[d];
-        if (state.status !== from) throw new ParleyError('CONFLICT', `Chat session ${s.id} is ${state.status}: ${d} needs it ${from}`, { state: state.status, directive: d });
+        if (state.status !== from) {
+          // Named as it is (nothing of this PATCH is kept), and as the directives before would have left it.
+          const after = done.length > 0 ? ` (after ${done.join(', ')} it would be ${state.status})` : '';
+          throw new ParleyError('CONFLICT', `Chat session ${s.id} is ${s.status}: ${d} needs it ${from}${after}`, { state: s.status, directive: d });
+        }
+        done.push(d);
         const e = directiveEvent(d, state, cmd, reasonOf(given));
         events.push(e);
         state = evolveChatSession(state, e);

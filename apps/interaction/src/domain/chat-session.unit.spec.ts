@@ -61,6 +61,12 @@ describe('Chat session decider', () => {
       spec.given([]).when(create(service)).then([created({ createdBy: 'svc' })]);
       spec.given([]).when(create(otherPatient)).thenFails({ code: 'FORBIDDEN', message: /create a chat session \(one the caller does not take part in\)/ });
     });
+    it('lets a customer put it only in a conference it took part in; staff in any room', () => {
+      const inRoom = (actor: Actor, roomIsCallersConference: boolean) => ({ ...create(actor, ['doc-1', 'pat-1'], { room: 'conf-1' }), roomIsCallersConference }) as ChatSessionCommand;
+      spec.given([]).when(inRoom(patient, true)).then([created({ createdBy: 'pat-1', room: 'conf-1' })]);
+      spec.given([]).when(inRoom(patient, false)).thenFails({ code: 'FORBIDDEN', message: /in a room that is not a conference the caller took part in/ });
+      spec.given([]).when(inRoom(doctor, false)).then([created({ room: 'conf-1' })]);
+    });
     it('refuses an id that exists (409)', () => {
       spec.given([created()]).when(create(doctor)).thenFails({ code: 'CONFLICT' });
     });
@@ -102,8 +108,8 @@ describe('Chat session decider', () => {
         [[created(), started(), rejected()], { accept: true }, /is rejected: accept needs it started/],
         [[created(), started(), accepted(), finished()], { finish: true }, /is finished: finish needs it accepted/],
         [[created(), started(), accepted(), finished()], { start: true }, /is finished: start needs it created/],
-        // The second of two directives meets the state the first left.
-        [[created()], { start: true, finish: true }, /is started: finish needs it accepted/],
+        // The second of two directives meets the state the first left; the message names the state the session is in.
+        [[created()], { start: true, finish: true }, /is created: finish needs it accepted \(after start it would be started\)/],
       ];
       for (const [given, p, message] of refusals) spec.given(given).when(patch(doctor, p)).thenFails({ code: 'CONFLICT', message });
     });
@@ -133,6 +139,15 @@ describe('Chat session decider', () => {
       spec.given([created()]).when(patch(otherAgent, { start: true })).then([started('agent-9')]);
       spec.given([created()]).when(patch(otherPatient, { start: true })).thenFails({ code: 'NOT_FOUND' });
       spec.given([created({ room: 'conf-1' })]).when(patch(otherPatient, { start: true, inRoomConference: true })).thenFails({ code: 'FORBIDDEN' });
+    });
+    it('lets a customer participant move it only to a conference it took part in, and not leave itself out; staff may both', () => {
+      spec.given([created()]).when(patch(patient, { fields: { room: 'conf-2' }, roomIsCallersConference: true })).then([changed({ room: 'conf-2' }, 'pat-1')]);
+      spec.given([created()]).when(patch(patient, { fields: { room: 'conf-2' } })).thenFails({ code: 'FORBIDDEN', message: /moved to a room that is not a conference the caller took part in/ });
+      spec.given([created()]).when(patch(patient, { fields: { participants: ['doc-1'] } })).thenFails({ code: 'FORBIDDEN', message: /with the caller left out of its participants/ });
+      spec.given([created()]).when(patch(patient, { fields: { participants: ['pat-1', 'nurse-1'] } })).then([changed({ participants: ['pat-1', 'nurse-1'] }, 'pat-1')]);
+      spec.given([created()]).when(patch(doctor, { fields: { room: 'conf-2', participants: ['pat-1'] } })).then([changed({ room: 'conf-2', participants: ['pat-1'] })]);
+      // The room it is in already is no move.
+      spec.given([created({ room: 'conf-1' })]).when(patch(patient, { fields: { room: 'conf-1' }, start: true })).then([started('pat-1')]);
     });
     it("answers another organization's caller, and a session that is not there, 404", () => {
       spec.given([created()]).when(patch(outsider, { start: true })).thenFails({ code: 'NOT_FOUND' });
