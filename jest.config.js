@@ -1,6 +1,6 @@
 // One jest run, three tiers chosen by file suffix (see docs/architecture.md): unit, int, e2e.
 const swc = ['@swc/jest', require('./scripts/swc-options.cjs')];
-const moduleNameMapper = { '^@parley/(contracts|eventsourcing|messaging|auth|testing|service-kit)$': '<rootDir>/libs/$1/src/index.ts' };
+const moduleNameMapper = { '^@parley/(contracts|eventsourcing|messaging|auth|testing|service-kit|storage)$': '<rootDir>/libs/$1/src/index.ts' };
 // Some dependencies ship ES modules only (Node 20.19 requires them natively; jest's module
 // system does not), so jest compiles those few to CommonJS too.
 const esmOnly = ['content-disposition'];

@@ -7,3 +7,4 @@ export { waitFor, sleep, type WaitForOptions } from './wait-for';
 export { mediasoupWorkerBin } from './mediasoup-worker';
 export { peerConnection, syntheticMedia, inboundTotals, outboundTotals, sendOffer, receiveOffer, type WrtcPeerConnection, type SyntheticMedia, type SyntheticMediaOptions, type RtpTotals } from './wrtc';
 export { REPOSITORY_ROOT } from './registry';
+export { startS3Server, type S3ServerHandle } from './s3-server';
