@@ -9,6 +9,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import type { BlobStore, ListedBlob } from './blob-store';
+import { sweepOrphanBlobs } from './sweeper';
 
 const MiB = 1024 * 1024;
 
@@ -117,6 +118,20 @@ export function blobStoreContract(name: string, store: () => BlobStore): void {
       for (const b of listed) expect(b.modifiedAt.getTime()).toBeGreaterThan(before);
       expect(await listAll(store(), `${p}/b/d`)).toEqual([expect.objectContaining({ key: `${p}/b/d/e` })]);
       expect((await listAll(store(), '')).map((b) => b.key)).toEqual(expect.arrayContaining([`${p}/a`, `${p}x/other`]));
+    });
+
+    it('sweeps the blobs no event points to once they are old enough, and only those', async () => {
+      const p = prefix();
+      for (const k of ['kept', 'orphan-1', 'orphan-2', 'orphan-3']) await store().put(`${p}/${k}`, Readable.from([Buffer.from(k)]), { maxBytes: 10 });
+      const referenced = async (key: string) => key.endsWith('/kept');
+      // Too young to judge: nothing goes.
+      expect(await sweepOrphanBlobs(store(), { prefix: p, writtenBefore: new Date(Date.now() - 60_000), isReferenced: referenced, limit: 10 })).toEqual([]);
+      const later = new Date(Date.now() + 60_000);
+      const first = await sweepOrphanBlobs(store(), { prefix: p, writtenBefore: later, isReferenced: referenced, limit: 2 });
+      expect(first).toHaveLength(2);
+      const second = await sweepOrphanBlobs(store(), { prefix: p, writtenBefore: later, isReferenced: referenced, limit: 2 });
+      expect([...first, ...second].sort()).toEqual([`${p}/orphan-1`, `${p}/orphan-2`, `${p}/orphan-3`]);
+      expect((await listAll(store(), p)).map((b) => b.key)).toEqual([`${p}/kept`]);
     });
 
     it('refuses a key that could leave its place', async () => {
