@@ -3,10 +3,12 @@ const swc = ['@swc/jest', require('./scripts/swc-options.cjs')];
 const moduleNameMapper = { '^@parley/(contracts|eventsourcing|messaging|auth|testing|service-kit|storage)$': '<rootDir>/libs/$1/src/index.ts' };
 // Some dependencies ship ES modules only (Node 20.19 requires them natively; jest's module
 // system does not), so jest compiles those few to CommonJS too.
-const esmOnly = ['content-disposition'];
+const esmOnly = ['content-disposition', 'file-type', 'strtok3', 'token-types', 'uint8array-extras', '@tokenizer/inflate', '@borewit/text-codec'];
 const base = {
   transform: { '^.+\\.ts$': swc, '^.+\\.js$': swc },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
+  // Node resolves ES-module-only packages under their `module-sync` export (require(esm)); jest is told the same.
+  testEnvironmentOptions: { customExportConditions: ['node', 'node-addons', 'module-sync'] },
   moduleNameMapper, testEnvironment: 'node', roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test'] };
 
 module.exports = {
