@@ -44,12 +44,13 @@ export class S3BlobStore implements BlobStore {
   }
 
   async put(key: string, body: Readable, options: PutOptions): Promise<StoredBlob> {
+    checkKey(key);
     const meter = new MeteredStream(options.maxBytes);
     // An error on either side reaches the other: the upload sees the source's, the source is closed on the upload's.
     pipeline(body, meter, () => undefined);
     const upload = new Upload({
       client: this.s3,
-      params: { Bucket: this.bucket, Key: checkKey(key), Body: meter, ...(options.contentType ? { ContentType: options.contentType } : {}) },
+      params: { Bucket: this.bucket, Key: key, Body: meter, ...(options.contentType ? { ContentType: options.contentType } : {}) },
       partSize: PART_BYTES,
       queueSize: PARTS_IN_FLIGHT,
       leavePartsOnError: false,
