@@ -1,14 +1,16 @@
 // One jest run, three tiers chosen by file suffix (see docs/architecture.md): unit, int, e2e.
 const swc = ['@swc/jest', require('./scripts/swc-options.cjs')];
-const moduleNameMapper = { '^@parley/(contracts|eventsourcing|messaging|auth|testing|service-kit|storage)$': '<rootDir>/libs/$1/src/index.ts' };
+const moduleNameMapper = {
+  '^@parley/(contracts|eventsourcing|messaging|auth|testing|service-kit|storage)$': '<rootDir>/libs/$1/src/index.ts',
+  // file-type exports only `import` and `module-sync` conditions (Node takes the latter); jest gets its Node entry by path.
+  '^file-type$': '<rootDir>/node_modules/file-type/index.js',
+};
 // Some dependencies ship ES modules only (Node 20.19 requires them natively; jest's module
 // system does not), so jest compiles those few to CommonJS too.
 const esmOnly = ['content-disposition', 'file-type', 'strtok3', 'token-types', 'uint8array-extras', '@tokenizer/inflate', '@borewit/text-codec'];
 const base = {
   transform: { '^.+\\.ts$': swc, '^.+\\.js$': swc },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
-  // Node resolves ES-module-only packages under their `module-sync` export (require(esm)); jest is told the same.
-  testEnvironmentOptions: { customExportConditions: ['node', 'node-addons', 'module-sync'] },
   moduleNameMapper, testEnvironment: 'node', roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test'] };
 
 module.exports = {
