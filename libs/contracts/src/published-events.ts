@@ -255,26 +255,23 @@ function envelope(type: string, e: PublishedEvent): JsonSchema {
 
 const id = (description: string): JsonSchema => ({ description });
 
+/** The channel of a context whose streams are an organization's: `parley.evt.<context>.{organizationId}.{<idName>}.{eventType}`. */
+const scopedEventsChannel = (context: string, idName: string, thing: string, title: string, description: string): JsonSchema => ({
+  address: `${EVENTS_SUBJECT_ROOT}.${context}.{organizationId}.{${idName}}.{eventType}`,
+  title,
+  description,
+  parameters: { organizationId: id('the organization'), [idName]: id(thing), eventType: id('the event type') },
+  messages: {},
+});
+
 /**
  * The AsyncAPI 3 document of everything Parley publishes on NATS for other systems: every event
  * subject with each type's payload and version, the endpoint deliveries, the dead letters.
  */
 export function asyncApiDocument(version: string): JsonSchema {
   const channels: Record<string, JsonSchema> = {
-    conferenceEvents: {
-      address: `${EVENTS_SUBJECT_ROOT}.conference.{organizationId}.{conferenceId}.{eventType}`,
-      title: 'Conference events',
-      description: 'Every event of every conference, in order per conference (JetStream stream PARLEY_EVENTS, kept for ever).',
-      parameters: { organizationId: id('the organization'), conferenceId: id('the conference'), eventType: id('the event type') },
-      messages: {},
-    },
-    userEndpointEvents: {
-      address: `${EVENTS_SUBJECT_ROOT}.userendpoint.{organizationId}.{userEndpointId}.{eventType}`,
-      title: 'User endpoint events',
-      description: "Every event of every user endpoint (presence), in order per endpoint (PARLEY_EVENTS).",
-      parameters: { organizationId: id('the organization'), userEndpointId: id('the endpoint'), eventType: id('the event type') },
-      messages: {},
-    },
+    conferenceEvents: scopedEventsChannel('conference', 'conferenceId', 'the conference', 'Conference events', 'Every event of every conference, in order per conference (JetStream stream PARLEY_EVENTS, kept for ever).'),
+    userEndpointEvents: scopedEventsChannel('userendpoint', 'userEndpointId', 'the endpoint', 'User endpoint events', "Every event of every user endpoint (presence), in order per endpoint (PARLEY_EVENTS)."),
     userEvents: {
       address: `${EVENTS_SUBJECT_ROOT}.userevent.{deliveryId}.{eventType}`,
       title: 'User sendEvent records',
@@ -282,27 +279,9 @@ export function asyncApiDocument(version: string): JsonSchema {
       parameters: { deliveryId: id('the delivery'), eventType: id('the event type') },
       messages: {},
     },
-    interactionEvents: {
-      address: `${EVENTS_SUBJECT_ROOT}.interaction.{organizationId}.{interactionId}.{eventType}`,
-      title: 'Interaction events',
-      description: 'Every event of every interaction, in order per interaction (PARLEY_EVENTS).',
-      parameters: { organizationId: id('the organization'), interactionId: id('the interaction'), eventType: id('the event type') },
-      messages: {},
-    },
-    ratingEvents: {
-      address: `${EVENTS_SUBJECT_ROOT}.rating.{organizationId}.{ratingId}.{eventType}`,
-      title: 'Rating events',
-      description: 'Every rating of a call or conference (PARLEY_EVENTS).',
-      parameters: { organizationId: id('the organization'), ratingId: id('the rating'), eventType: id('the event type') },
-      messages: {},
-    },
-    chatSessionEvents: {
-      address: `${EVENTS_SUBJECT_ROOT}.${CHAT_SESSION_CONTEXT}.{organizationId}.{chatSessionId}.{eventType}`,
-      title: 'Chat session events',
-      description: 'Every event of every telemedicine chat session, in order per session (PARLEY_EVENTS). The presence service pushes each to the endpoints of its participants and of its room\'s conference.',
-      parameters: { organizationId: id('the organization'), chatSessionId: id('the chat session'), eventType: id('the event type') },
-      messages: {},
-    },
+    interactionEvents: scopedEventsChannel('interaction', 'interactionId', 'the interaction', 'Interaction events', 'Every event of every interaction, in order per interaction (PARLEY_EVENTS).'),
+    ratingEvents: scopedEventsChannel('rating', 'ratingId', 'the rating', 'Rating events', 'Every rating of a call or conference (PARLEY_EVENTS).'),
+    chatSessionEvents: scopedEventsChannel(CHAT_SESSION_CONTEXT, 'chatSessionId', 'the chat session', 'Chat session events', 'Every event of every telemedicine chat session, in order per session (PARLEY_EVENTS). The presence service pushes each to the endpoints of its participants and of its room\'s conference.'),
     endpointDeliveries: {
       address: 'parley.deliver.{organizationId}.{userEndpointId}',
       title: 'Deliveries to one endpoint',
