@@ -83,6 +83,15 @@ const versionedTables = (name: string): string => `^${name}_v[0-9]+(_[a-z][a-z0-
 /** A projection's tables: its own and its companions'. */
 const tablesOf = (p: Projection): string[] => [tableOf(p), ...(p.companions ?? []).map((c) => companionOf(tableOf(p), c))];
 
+/** Whether dropping projection `name`'s tables (versionedTables) would drop one of `p`'s. */
+const takesIn = (name: string, p: Projection): boolean => tablesOf(p).some((t) => new RegExp(versionedTables(name)).test(t));
+
+/** Which of `tables` are not in `schema`. */
+async function missingTables(sql: SqlExecutor, schema: string, tables: string[]): Promise<string[]> {
+  const { rows } = await sql.query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_name = ANY($2::text[])`, [schema, tables]);
+  return tables.filter((t) => !rows.some((r) => r.table_name === t));
+}
+
 /** Where projections are built before they are swapped in. */
 const BUILD_SCHEMA = 'parley_build';
 
@@ -150,9 +159,9 @@ export class Projections {
       if ((p.companions ?? []).some((c) => !/^[a-z][a-z0-9_]*$/.test(c))) throw new Error(`projection ${p.name}: a companion's suffix is a lowercase SQL name`);
       names.add(p.name);
     }
-    // A swap drops <name>_v<n> and <name>_v<n>_<suffix>: no other projection's table may look like one.
+    // A swap drops every table versionedTables(name) takes in: no other projection's table may be one.
     for (const p of all) {
-      const clash = all.find((o) => o !== p && tablesOf(o).some((t) => new RegExp(`^${p.name}_v[0-9]+_`).test(t)));
+      const clash = all.find((o) => o !== p && takesIn(p.name, o));
       if (clash) throw new Error(`projection ${clash.name}'s tables would be taken for companions of ${p.name}'s: rename one`);
     }
   }
@@ -166,7 +175,7 @@ export class Projections {
   /** Builds every projection whose current version is not live yet. Called at start, before the service answers. */
   async prepare(log: (msg: string) => void = () => undefined, retired: readonly string[] = []): Promise<void> {
     // A retired name whose pattern takes in a live table (its own, or foo_v1's foo_v1_v1 for foo) would drop it.
-    const kept = retired.filter((name) => this.all.some((p) => tablesOf(p).some((t) => new RegExp(versionedTables(name)).test(t))));
+    const kept = retired.filter((name) => this.all.some((p) => takesIn(name, p)));
     if (kept.length > 0) throw new Error(`projection ${kept.join(', ')} is retired, and its tables' names take in a live projection's`);
     await this.store.transaction(async (sql) => {
       await sql.query(`SELECT pg_advisory_xact_lock(hashtext('parley.projections.registry'))`);
@@ -181,7 +190,7 @@ export class Projections {
     });
     for (const p of this.all) {
       const live = await this.registryRow(p.name);
-      if (live && live.version === p.version && (await this.tablesExist('public', tablesOf(p)))) continue;
+      if (live && live.version === p.version && (await this.store.transaction((sql) => missingTables(sql, 'public', tablesOf(p)))).length === 0) continue;
       const started = Date.now();
       log(`projection ${p.name}: building v${p.version}${live ? ` (v${live.version} is live until it is ready)` : ''}`);
       const rows = await this.rebuild(p.name);
@@ -242,8 +251,7 @@ export class Projections {
     await this.inBuild(async (sql) => {
       for (const t of tablesOf(p)) await sql.query(`DROP TABLE IF EXISTS ${BUILD_SCHEMA}.${t}`);
       for (const statement of p.schema(table)) await sql.query(statement);
-      const { rows } = await sql.query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_name = ANY($2::text[])`, [BUILD_SCHEMA, tablesOf(p)]);
-      const missing = tablesOf(p).filter((t) => !rows.some((r) => r.table_name === t));
+      const missing = await missingTables(sql, BUILD_SCHEMA, tablesOf(p));
       if (missing.length > 0) throw new Error(`projection ${p.name}: its schema() does not create ${missing.join(', ')}`);
     });
     let applied = 0;
@@ -385,13 +393,6 @@ export class Projections {
       ),
     );
     return rows[0];
-  }
-
-  private async tablesExist(schema: string, tables: string[]): Promise<boolean> {
-    const { rows } = await this.store.transaction((sql) =>
-      sql.query<{ n: string | number }>(`SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = $1 AND table_name = ANY($2::text[])`, [schema, tables]),
-    );
-    return Number(rows[0]?.n ?? 0) === tables.length;
   }
 }
 
