@@ -101,11 +101,13 @@ export const interactionPairs = stateProjection<InteractionState>({
     const hours = companionOf(t, HOURS);
     const hour = hourOf('$3::timestamptz');
     const upsert = `on conflict (organization_id, pair, hour) do update set n = h.n + excluded.n`;
+    // The interaction's rows ($1 its organization, $2 its id, $3 its createdAt, $4 its pairs' keys).
+    const insertRows = `insert into ${t} select $1, decode(p, 'hex'), $3, $2 from unnest($4::text[]) p on conflict do nothing`;
     const now = pairsOf(s.data);
     if (s.version === 1) {
       // A create, in one statement: its rows, and one more in its hour for each pair whose row it added.
       await sql.query(
-        `with added as (insert into ${t} select $1, decode(p, 'hex'), $3, $2 from unnest($4::text[]) p on conflict do nothing returning pair)
+        `with added as (${insertRows} returning pair)
          insert into ${hours} as h select $1, pair, ${hour}, 1 from added order by pair ${upsert}`,
         [s.organizationId, s.id, s.createdAt, now],
       );
@@ -114,7 +116,7 @@ export const interactionPairs = stateProjection<InteractionState>({
     // An update: the rows written anew (the state does not say what changed), the counts moved by the difference.
     const { rows } = await sql.query<{ pair: string }>(`delete from ${t} where organization_id = $1 and interaction_id = $2 returning encode(pair, 'hex') as pair`, [s.organizationId, s.id]);
     const before = new Set(rows.map((r) => r.pair));
-    if (now.length > 0) await sql.query(`insert into ${t} select $1, decode(p, 'hex'), $3, $2 from unnest($4::text[]) p on conflict do nothing`, [s.organizationId, s.id, s.createdAt, now]);
+    await sql.query(insertRows, [s.organizationId, s.id, s.createdAt, now]);
     const removed = [...before].filter((p) => !now.includes(p));
     const moves = [...removed.map((pair) => ({ pair, n: -1 })), ...now.filter((p) => !before.has(p)).map((pair) => ({ pair, n: 1 }))].sort((x, y) => (x.pair < y.pair ? -1 : 1));
     if (moves.length === 0) return;
