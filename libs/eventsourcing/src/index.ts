@@ -22,3 +22,4 @@ export {
 export { KeyedMutex } from './keyed-mutex';
 export { AggregateRepository, type AggregateRepositoryOptions, type ExecuteOptions, type ExecuteResult, StaleVersionError } from './aggregate-repository';
 export { LoopSleeper } from './loop-sleeper';
+export { QueryParams, jsonColumn } from './sql-helpers';

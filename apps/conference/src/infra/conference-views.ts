@@ -1,5 +1,5 @@
 import { CONFERENCE_CONTEXT, type Conference, type ConferenceDomainEvent, pageOf } from '@parley/contracts';
-import type { SqlExecutor } from '@parley/eventsourcing';
+import { type SqlExecutor, jsonColumn } from '@parley/eventsourcing';
 import { stateProjection } from '@parley/service-kit';
 import { evolve } from '../domain/decider';
 import { type ConferenceState, initialState } from '../domain/state';
@@ -87,7 +87,7 @@ export async function activeConferences(sql: SqlExecutor, organizationId: string
      order by created_at, conference_id limit $4`,
     [organizationId, after?.createdAt ?? null, after?.conferenceId ?? '', ACTIVE_ROWS, member ?? null],
   );
-  const conferences = pageOf(rows.map((r) => (typeof r.doc === 'string' ? (JSON.parse(r.doc) as Conference) : r.doc)));
+  const conferences = pageOf(rows.map((r) => jsonColumn(r.doc)));
   const last = rows[conferences.length - 1];
   const more = conferences.length < rows.length || rows.length === ACTIVE_ROWS;
   return { conferences, ...(more && last ? { next: { createdAt: last.created_at, conferenceId: conferences[conferences.length - 1].id } } : {}) };

@@ -1,5 +1,5 @@
 import { CHAT_SESSION_CONTEXT, type ChatSession, type ChatSessionDomainEvent, type ChatSessionListQuery } from '@parley/contracts';
-import type { SqlExecutor } from '@parley/eventsourcing';
+import { QueryParams, type SqlExecutor, jsonColumn } from '@parley/eventsourcing';
 import { stateProjection, tableOf } from '@parley/service-kit';
 import { type ChatSessionState, evolveChatSession, initialChatSessionState, toChatSession } from '../domain/chat-session';
 import { conferencesWithMember } from './interaction-conferences';
@@ -49,21 +49,17 @@ export const chatSessionViews = stateProjection<ChatSessionState>({
  * whose room is a conference it created or joined) when given.
  */
 export async function chatSessionsPage(sql: SqlExecutor, organizationId: string, q: ChatSessionListQuery, visibleTo: string | undefined): Promise<ChatSession[]> {
-  const values: unknown[] = [organizationId];
+  const params = new QueryParams(organizationId);
   const where = ['organization_id = $1'];
-  const param = (v: unknown) => {
-    values.push(v);
-    return `$${values.length}`;
-  };
-  if (q.state !== undefined) where.push(`state = ${param(q.state)}`);
-  if (q.participant !== undefined) where.push(`participants @> array[${param(q.participant)}]::text[]`);
+  if (q.state !== undefined) where.push(`state = ${params.add(q.state)}`);
+  if (q.participant !== undefined) where.push(`participants @> array[${params.add(q.participant)}]::text[]`);
   if (visibleTo !== undefined) {
     const rooms = await conferencesWithMember(sql, organizationId, visibleTo);
-    where.push(`(participants @> array[${param(visibleTo)}]::text[] or room = any(${param(rooms)}::text[]))`);
+    where.push(`(participants @> array[${params.add(visibleTo)}]::text[] or room = any(${params.add(rooms)}::text[]))`);
   }
   const { rows } = await sql.query<{ view: ChatSession | string }>(
     `select view from ${TABLE} where ${where.join(' and ')} order by created_at desc, chat_session_id limit ${q.size} offset ${q.page * q.size}`,
-    values,
+    params.values,
   );
-  return rows.map((r) => (typeof r.view === 'string' ? (JSON.parse(r.view) as ChatSession) : r.view));
+  return rows.map((r) => jsonColumn(r.view));
 }

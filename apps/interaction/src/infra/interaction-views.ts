@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { INTERACTION_CONTEXT, TALKDESK_CONTACT_KEY, type Interaction, type InteractionDomainEvent, type InteractionPageQuery, type InteractionSortProperty } from '@parley/contracts';
-import type { SqlExecutor } from '@parley/eventsourcing';
+import { QueryParams, type SqlExecutor, jsonColumn } from '@parley/eventsourcing';
 import { companionOf, stateProjection, tableOf } from '@parley/service-kit';
 import { type InteractionState, evolve, initialState } from '../domain/decider';
 
@@ -172,7 +172,7 @@ const toInteraction = (r: Row): Interaction => ({
   createdBy: r.created_by,
   createdAt: new Date(r.created_at).toISOString(),
   ...(r.type !== null ? { type: r.type } : {}),
-  data: typeof r.data === 'string' ? (JSON.parse(r.data) as Record<string, unknown>) : r.data,
+  data: jsonColumn(r.data),
   version: r.version,
 });
 
@@ -231,12 +231,9 @@ export async function interactionsPage(sql: SqlExecutor, organizationId: string,
 
 /** A Talkdesk contact's interactions (its id in the data), of `types` when given, newest first. */
 export async function interactionsOfContact(sql: SqlExecutor, organizationId: string, contactId: string, types: string[] | undefined, limit: number): Promise<Interaction[]> {
-  const values: unknown[] = [organizationId, JSON.stringify({ [TALKDESK_CONTACT_KEY]: contactId })];
+  const params = new QueryParams(organizationId, JSON.stringify({ [TALKDESK_CONTACT_KEY]: contactId }));
   let where = 'organization_id = $1 and data @> $2::jsonb';
-  if (types) {
-    values.push(types);
-    where += ' and type = any($3::text[])';
-  }
-  const { rows } = await sql.query<Row>(`select * from ${TABLE} where ${where} order by created_at desc, interaction_id limit ${limit}`, values);
+  if (types) where += ` and type = any(${params.add(types)}::text[])`;
+  const { rows } = await sql.query<Row>(`select * from ${TABLE} where ${where} order by created_at desc, interaction_id limit ${limit}`, params.values);
   return rows.map(toInteraction);
 }

@@ -1,5 +1,5 @@
 import { RATING_CONTEXT, RATINGS_LISTED_MAX, type Rating, type RatingDomainEvent, type RatingsQuery, type SessionType } from '@parley/contracts';
-import type { SqlExecutor } from '@parley/eventsourcing';
+import { QueryParams, type SqlExecutor } from '@parley/eventsourcing';
 import { stateProjection, tableOf } from '@parley/service-kit';
 import { type RatingState, evolveRating, initialRatingState } from '../domain/rating';
 
@@ -74,16 +74,13 @@ const toRating = (r: Row): Rating => ({
  * RATINGS_LISTED_MAX; only `userId`'s own when `onlyBy` is given.
  */
 export async function ratingsOf(sql: SqlExecutor, organizationId: string, q: RatingsQuery, onlyBy?: string): Promise<Rating[]> {
-  const values: unknown[] = [organizationId];
+  const params = new QueryParams(organizationId);
   const where = ['organization_id = $1'];
-  const add = (column: string, value: unknown) => {
-    values.push(value);
-    where.push(`${column} = $${values.length}`);
-  };
+  const add = (column: string, value: unknown) => where.push(`${column} = ${params.add(value)}`);
   if (q.interactionId !== undefined) add('interaction_id', q.interactionId);
   if (q.sessionType !== undefined) add('session_type', q.sessionType);
   if (q.sessionId !== undefined) add('session_id', q.sessionId);
   if (onlyBy !== undefined) add('user_id', onlyBy);
-  const { rows } = await sql.query<Row>(`select * from ${TABLE} where ${where.join(' and ')} order by created_at desc, rating_id limit ${RATINGS_LISTED_MAX}`, values);
+  const { rows } = await sql.query<Row>(`select * from ${TABLE} where ${where.join(' and ')} order by created_at desc, rating_id limit ${RATINGS_LISTED_MAX}`, params.values);
   return rows.map(toRating);
 }
