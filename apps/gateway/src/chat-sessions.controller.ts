@@ -11,7 +11,6 @@ import {
   ChatSessionQueries,
   type ChatSessionStateName,
   CreateChatSessionWebCommand,
-  ID_PATTERN,
   ParleyError,
   PatchChatSessionWebCommand,
   type RequestContext,
@@ -50,8 +49,8 @@ export class ChatSessionsController {
   list(@Query('state') state: unknown, @Query('participant') participant: unknown, @Query('page') page: unknown, @Query('size') size: unknown, @Ctx() ctx: RequestContext): Promise<ChatSession[]> {
     const stateValue = singleQuery(state, 'state');
     if (stateValue !== undefined && !(CHAT_SESSION_STATES as readonly string[]).includes(stateValue)) throw bad('state', `state must be one of: ${CHAT_SESSION_STATES.join(', ')}`);
-    const participantValue = singleQuery(participant, 'participant');
-    if (participantValue !== undefined && !ID_PATTERN.test(participantValue)) throw bad('participant', 'participant must be 1 to 128 letters, digits, "-" or "_"');
+    const given = singleQuery(participant, 'participant');
+    const participantValue = given === undefined ? undefined : idParam(given, 'participant');
     const query: ChatSessionListQuery = {
       ...(stateValue !== undefined ? { state: stateValue as ChatSessionStateName } : {}),
       ...(participantValue !== undefined ? { participant: participantValue } : {}),

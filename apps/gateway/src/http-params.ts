@@ -1,6 +1,6 @@
 import { ID_PATTERN, ParleyError } from '@parley/contracts';
 
-/** A path parameter that names something by its id (letters, digits, "-" and "_", at most 128), else 400. */
+/** A path or query parameter that names something by its id (letters, digits, "-" and "_", at most 128), else 400 naming it. */
 export function idParam(value: string, name = 'id'): string {
   if (!ID_PATTERN.test(value)) throw new ParleyError('BAD_REQUEST', `${name} must be 1 to 128 letters, digits, "-" or "_"`, { fields: [name] });
   return value;
