@@ -28,6 +28,7 @@ export default [
             { sourceTag: 'scope:media', onlyDependOnLibsWithTags: ['scope:shared', 'scope:media'] },
             { sourceTag: 'scope:presence', onlyDependOnLibsWithTags: ['scope:shared', 'scope:presence'] },
             { sourceTag: 'scope:interaction', onlyDependOnLibsWithTags: ['scope:shared', 'scope:interaction'] },
+            { sourceTag: 'scope:snapshot', onlyDependOnLibsWithTags: ['scope:shared', 'scope:snapshot'] },
           ],
         },
       ],

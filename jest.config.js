@@ -10,7 +10,8 @@ const moduleNameMapper = {
 const esmOnly = ['content-disposition', 'file-type', 'strtok3', 'token-types', 'uint8array-extras', '@tokenizer/inflate', '@borewit/text-codec'];
 const base = {
   transform: { '^.+\\.ts$': swc, '^.+\\.js$': swc },
-  transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
+  // Nested too (@fastify/static keeps its own content-disposition 3 under its node_modules).
+  transformIgnorePatterns: [`/node_modules/(?!(?:.*/node_modules/)?(?:${esmOnly.join('|')})/)`],
   moduleNameMapper, testEnvironment: 'node', roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test'] };
 
 module.exports = {

@@ -2,7 +2,8 @@ import type { NatsConnection } from 'nats';
 import { ACCESS, type Access, type AccessOperation, type AccessRow, Roles, type Role } from '@parley/contracts';
 import { type SyntheticMedia, type WrtcPeerConnection, peerConnection, receiveOffer, sendOffer, syntheticMedia } from '@parley/testing';
 import { type OpenApiDocument, operationsOf } from './support/openapi-fuzz';
-import { Api, type ApiResponse, Stack } from './support/stack';
+import { Api, type ApiResponse, Stack, type UploadFile, formOf } from './support/stack';
+import { pngImage } from './support/images';
 import { settledEventCount } from './support/quiescence';
 
 /**
@@ -11,8 +12,9 @@ import { settledEventCount } from './support/quiescence';
  * meets the situation (a conference an agent made, another user's endpoint, a stream…) and sends
  * the request. `yes` must succeed, `forbidden` must be 403 and `hidden` 404 (or, in a list,
  * absent). The cells come from the table, so the table, the docs and this test cannot drift; a
- * situation without a scene below fails the test. Every command is sent with an
- * X-Auvious-TransactionId and then again with the same one: the retry answers exactly the same.
+ * situation without a scene below fails the test. Every command (a route that takes
+ * X-Auvious-TransactionId) is sent with one and then again with the same one: the retry answers
+ * exactly the same.
  */
 
 interface Caller {
@@ -23,9 +25,12 @@ interface Caller {
 
 /** What a scene hands back: the request that plays the cell, and for a list the conference to look for. */
 interface Play {
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;
+  /** JSON, or a multipart upload (FormData, made anew for each send). */
   body?: unknown;
+  upload?: { fields: Record<string, string>; file: UploadFile };
+  headers?: Record<string, string>;
   listed?: string;
 }
 
@@ -47,7 +52,7 @@ describe('the access table, cell by cell', () => {
   const unique = (what: string) => `${what}-${++n}`;
 
   beforeAll(async () => {
-    stack = await Stack.start({ presence: {}, interaction: { env: { TALKDESK_INTEGRATIONS: 'org-a:acct-a:talkdesk-key-0123456789' } }, media: { env: { TURN_URLS: 'turn:127.0.0.1:3478', TURN_SECRET: 'a'.repeat(32) } }, gateway: { longPollTimeoutMs: 200 } });
+    stack = await Stack.start({ presence: {}, snapshot: {}, interaction: { env: { TALKDESK_INTEGRATIONS: 'org-a:acct-a:talkdesk-key-0123456789' } }, media: { env: { TURN_URLS: 'turn:127.0.0.1:3478', TURN_SECRET: 'a'.repeat(32) } }, gateway: { longPollTimeoutMs: 200 } });
     nc = await stack.connectNats();
     doc = (await stack.anonymous().request('GET', '/rtc-api/docs/openapi.json')).body;
     host = await stack.api('host-agent', 'org-a', ['AGENT']);
@@ -287,7 +292,143 @@ describe('the access table, cell by cell', () => {
         body: { participants: [unique('doctor')] },
       }),
     },
+    askForCamera: {
+      'from an endpoint the caller registered': async (c, route) => cameraAsk(route, await registered(c.api)),
+      'from an endpoint the caller did not register': async (_c, route) => cameraAsk(route, await registered(await guest())),
+    },
+    uploadSnapshot: {
+      'from an endpoint the caller registered': async (c) => snapshotUpload(await registered(c.api)),
+      'from an endpoint the caller did not register': async () => snapshotUpload(await registered(await guest())),
+    },
+    answerCameraRequest: {
+      'one asked of the caller': async (c, route) => cameraAnswer(route, c.userId, await registered(c.api)),
+      'one asked of another user': async (_c, route) => {
+        const guestId = unique('mx-guest');
+        return cameraAnswer(route, guestId, await registered(await stack.api(guestId, 'org-a', ['CUSTOMER'])));
+      },
+    },
+    judgeSnapshot: {
+      'one the caller asked for or was asked for': async (c, route) => ({ method: 'POST', path: route.replace('POST /rtc-api', ''), body: { snapshotId: await snapshotSentBy(c.api), userEndpointId: unique('ep') } }),
+      'any other of its organization': async (_c, route) => ({ method: 'POST', path: route.replace('POST /rtc-api', ''), body: { snapshotId: await snapshotSentBy(undefined), userEndpointId: unique('ep') } }),
+    },
+    readSnapshot: {
+      'one the caller asked for or was asked for': async (c, route) => snapshotRead(route, c.api),
+      'any other of its organization': async (_c, route) => snapshotRead(route, undefined),
+    },
+    transferFile: {
+      'a user of its own organization': async () => ({ method: 'POST', path: '/filetransfers?targetType=user', upload: { fields: { applicationId: 'app-mx', targetId: unique('mx-guest') }, file: anyFile() } }),
+    },
+    readFileTransfer: {
+      'one the caller sent or received': async (c, route) => fileTransferRead(route, c.api, false),
+      'any other of its organization': async (_c, route) => fileTransferRead(route, (await agent()).api, true),
+    },
+    manageAssets: {
+      'an asset of its own organization': async (_c, route) =>
+        route.startsWith('DELETE')
+          ? { method: 'DELETE', path: `/assets/${await asset('admin')}` }
+          : { method: 'POST', path: `/assets/${unique('asset')}`, upload: { fields: { applicationId: 'app-mx', category: 'logo', rolesAllowedAccess: 'agent,customer' }, file: anyFile() } },
+    },
+    readAsset: {
+      "one whose rolesAllowedAccess names one of the caller's roles": async (c, route) => assetRead(route, c.role.toLowerCase()),
+      "one whose rolesAllowedAccess names none of the caller's roles": async (c, route) => assetRead(route, c.role === 'AGENT' ? 'customer' : 'agent'),
+    },
   };
+
+  const image = pngImage(4, 4, 7);
+  const imageFile = (): UploadFile => ({ field: 'image', bytes: image, filename: 'frame.png', type: 'image/png' });
+  const anyFile = (): UploadFile => ({ field: 'file', bytes: Buffer.from('a file of the matrix'), filename: 'notes.txt', type: 'text/plain' });
+  const guest = () => stack.api(unique('mx-guest'), 'org-a', ['CUSTOMER']);
+  const referer = () => ({ referer: `${stack.gateway.url}/demo/` });
+
+  /** The agent that snapshots and camera requests are sent to and from, with its endpoint: one for the whole test. */
+  let snapAgent: { api: Api; ep: string } | undefined;
+  async function agent(): Promise<{ api: Api; ep: string }> {
+    if (!snapAgent) {
+      const api = await stack.api('snap-agent', 'org-a', ['AGENT']);
+      snapAgent = { api, ep: await registered(api) };
+    }
+    return snapAgent;
+  }
+  const hostEndpoint = async () => (await agent()).ep;
+
+  /** A snapshot request or camera request from `ep` to the agent. */
+  async function cameraAsk(route: string, ep: string): Promise<Play> {
+    const target = { userEndpointId: ep, targetUserId: 'snap-agent', targetUserEndpointId: await hostEndpoint() };
+    return route.endsWith('/request')
+      ? { method: 'POST', path: '/snapshots/request', body: { applicationId: 'app-mx', ...target } }
+      : { method: 'POST', path: '/snapshots/cameraRequest', body: { ...target, cameraRequestType: 'FLASH_ON' } };
+  }
+
+  /** A snapshot sent from `ep` to the agent. */
+  async function snapshotUpload(ep: string): Promise<Play> {
+    return {
+      method: 'POST',
+      path: '/snapshots/upload',
+      upload: { fields: { applicationId: 'app-mx', targetUserId: 'snap-agent', targetUserEndpointId: await hostEndpoint(), userEndpointId: ep, snapshotType: 'doc' }, file: imageFile() },
+    };
+  }
+
+  /** The agent asks `userId`'s endpoint `ep` for a snapshot (or a camera change); the play answers it. */
+  async function cameraAnswer(route: string, userId: string, ep: string): Promise<Play> {
+    const { api: asker, ep: askerEp } = await agent();
+    const ask = { userEndpointId: askerEp, targetUserId: userId, targetUserEndpointId: ep };
+    if (route.endsWith('/acquire')) {
+      const { body } = ok(await asker.post('/snapshots/request', { applicationId: 'app-mx', ...ask }), 'request a snapshot');
+      return { method: 'POST', path: '/snapshots/acquire', upload: { fields: { snapshotId: body.snapshotId, userEndpointId: ep }, file: imageFile() } };
+    }
+    const { body } = ok(await asker.post('/snapshots/cameraRequest', { ...ask, cameraRequestType: 'CAMERA_SWITCH' }), 'camera request');
+    return { method: 'POST', path: '/snapshots/cameraRequestRespond', body: { snapshotCameraRequestId: body, userEndpointId: ep, succeeded: true } };
+  }
+
+  /** A snapshot `api`'s user sends to the agent (UPLOADED, in a new interaction): its id. With no api, the agent sends one to a guest. */
+  async function snapshotSentBy(api: Api | undefined, interactionId = unique('int')): Promise<string> {
+    let sender: Api;
+    let ep: string;
+    let target: Record<string, string>;
+    if (api === undefined) {
+      ({ api: sender, ep } = await agent());
+      const guestId = unique('mx-guest');
+      target = { targetUserId: guestId, targetUserEndpointId: await registered(await stack.api(guestId, 'org-a', ['CUSTOMER'])) };
+    } else {
+      sender = api;
+      ep = await registered(sender);
+      target = { targetUserId: 'snap-agent', targetUserEndpointId: await hostEndpoint() };
+    }
+    const res = ok(await sender.upload('/snapshots/upload', { applicationId: 'app-mx', ...target, userEndpointId: ep, snapshotType: 'doc', interactionId }, imageFile()), 'upload a snapshot');
+    return res.body.snapshotId;
+  }
+
+  async function snapshotRead(route: string, sender: Api | undefined): Promise<Play> {
+    const interactionId = unique('int');
+    const snapshotId = await snapshotSentBy(sender, interactionId);
+    if (route.startsWith('POST')) return { method: 'POST', path: '/snapshots/signedUrl', body: { snapshotId }, headers: referer() };
+    return route.endsWith('{snapshotId}') ? { method: 'GET', path: `/snapshots/${snapshotId}` } : { method: 'GET', path: `/snapshots?interactionId=${interactionId}`, listed: snapshotId };
+  }
+
+  /** A file `api`'s user sends (in a new interaction); the play reads it. */
+  async function fileTransferRead(route: string, sender: Api, all: boolean): Promise<Play> {
+    const interactionId = unique('int');
+    const { body } = ok(await sender.upload('/filetransfers?targetType=user', { applicationId: 'app-mx', targetId: unique('mx-guest'), interactionId }, anyFile()), 'transfer a file');
+    if (route.startsWith('POST')) return { method: 'POST', path: `/filetransfers/${body.fileTransferId}/signedUrl`, headers: referer() };
+    return { method: 'GET', path: `/filetransfers?interactionId=${interactionId}${all ? '&all=true' : ''}`, listed: body.fileTransferId };
+  }
+
+  /** An asset the administrator uploads for `roles`, of a new application: its id (and the application's). */
+  let assetAdmin: Api | undefined;
+  let lastApplication = '';
+  async function asset(roles: string): Promise<string> {
+    assetAdmin ??= await stack.api('asset-admin', 'org-a', ['ADMIN']);
+    const assetId = unique('asset');
+    lastApplication = unique('app');
+    ok(await assetAdmin.upload(`/assets/${assetId}`, { applicationId: lastApplication, category: 'logo', rolesAllowedAccess: roles }, anyFile()), 'upload an asset');
+    return assetId;
+  }
+
+  async function assetRead(route: string, roles: string): Promise<Play> {
+    const assetId = await asset(roles);
+    if (route.startsWith('POST')) return { method: 'POST', path: `/assets/${assetId}/signedUrl`, headers: referer() };
+    return { method: 'GET', path: `/assets?applicationId=${lastApplication}`, listed: assetId };
+  }
 
   /** A chat session the host (an agent: staff) created for `participants`, or for a patient of its own (and in a room when given). */
   async function chatSession(participants: string[], room?: string): Promise<string> {
@@ -376,6 +517,8 @@ describe('the access table, cell by cell', () => {
 
   it('answers every cell as the table says', async () => {
     const wrong: string[] = [];
+    // The routes that take X-Auvious-TransactionId (commands; a signedUrl is a POST that reads).
+    const commands = new Set(operationsOf(doc).filter((o) => o.op.parameters?.some((p) => p.name === 'X-Auvious-TransactionId')).map((o) => o.name));
     let cells = 0;
     for (const [operation, rule] of Object.entries(ACCESS) as [AccessOperation, (typeof ACCESS)[AccessOperation]][]) {
       for (const route of rule.routes) {
@@ -385,13 +528,15 @@ describe('the access table, cell by cell', () => {
             const caller = await newCaller(role, situation.includes('may act for') ? ['org-b'] : undefined);
             const play = await scene(caller, route);
             // A command carries a transaction id, and is sent again with it: the retry must answer the same.
-            const headers: Record<string, string> = play.method === 'GET' ? {} : { 'X-Auvious-TransactionId': `matrix-${cells}` };
-            const res = await caller.api.request(play.method, `/rtc-api${play.path}`, play.body, headers);
+            const command = commands.has(route);
+            const headers: Record<string, string> = { ...play.headers, ...(command ? { 'X-Auvious-TransactionId': `matrix-${cells}` } : {}) };
+            const send = () => caller.api.request(play.method, `/rtc-api${play.path}`, play.upload ? formOf(play.upload.fields, play.upload.file) : play.body, headers);
+            const res = await send();
             const got = outcome(res, play);
             cells++;
             if (got !== row[role]) wrong.push(`${route} | ${situation} | ${role}: table says ${row[role]}, got ${got}`);
-            if (play.method !== 'GET') {
-              const retry = await caller.api.request(play.method, `/rtc-api${play.path}`, play.body, headers);
+            if (command) {
+              const retry = await send();
               if (retry.status !== res.status || JSON.stringify(retry.body) !== JSON.stringify(res.body)) {
                 wrong.push(`${route} | ${situation} | ${role}: the retry answered ${retry.status} ${JSON.stringify(retry.body)}, the first ${res.status} ${JSON.stringify(res.body)}`);
               }

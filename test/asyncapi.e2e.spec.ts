@@ -1,9 +1,13 @@
 import { Parser } from '@asyncapi/parser';
 import Ajv from 'ajv';
 import type { NatsConnection } from 'nats';
-import { PUBLISHED_EVENTS, type PublishedEvent } from '@parley/contracts';
+import { ASSET_EVENT_TYPES, CAMERA_REQUEST_EVENT_TYPES, FILE_TRANSFER_EVENT_TYPES, PUBLISHED_EVENTS, type PublishedEvent, SNAPSHOT_EVENT_TYPES } from '@parley/contracts';
 import { waitFor } from '@parley/testing';
+import { snapshotServiceFlows } from './support/images';
 import { Stack } from './support/stack';
+
+/** The snapshot service's events, each of which the run below publishes. */
+const SNAPSHOT_SERVICE_EVENTS = [...SNAPSHOT_EVENT_TYPES, ...CAMERA_REQUEST_EVENT_TYPES, ...FILE_TRANSFER_EVENT_TYPES, ...ASSET_EVENT_TYPES];
 
 /**
  * The events Parley publishes are a contract: the AsyncAPI document served beside the OpenAPI
@@ -18,7 +22,7 @@ describe('the published events (AsyncAPI)', () => {
   const seen: Array<{ subject: string; body: any }> = [];
 
   beforeAll(async () => {
-    stack = await Stack.start({ presence: {}, interaction: {} });
+    stack = await Stack.start({ presence: {}, interaction: {}, snapshot: {} });
     nc = await stack.connectNats();
     nc.subscribe('parley.evt.>', { callback: (_e, m) => seen.push({ subject: m.subject, body: m.json() }) });
     await nc.flush();
@@ -49,6 +53,7 @@ describe('the published events (AsyncAPI)', () => {
     await customer.post('/users/endpoints/register', { userEndpointId: 'ep-c', keepAliveSeconds: 60 });
     await agent.post('/users/endpoints/register', { userEndpointId: 'ep-a', keepAliveSeconds: 60, serverKeepAliveReminderOn: true });
     expect((await customer.post('/users/endpoints/keepalive', { userEndpointId: 'ep-c' })).status).toBe(204);
+    await snapshotServiceFlows(agent, customer, { agent: 'agent-1', customer: 'cust-1', agentEp: 'ep-a', customerEp: 'ep-c' }, await stack.api('admin-1', 'org-a', ['ADMIN']));
     const id = (await agent.post('/conferences/create', { metadata: { topic: 'billing' }, interactionId: 'int-1' })).body.id;
     await agent.post('/conferences/join', { conferenceId: id, userEndpointId: 'ep-a' });
     await customer.post('/conferences/join', { conferenceId: id, userEndpointId: 'ep-c', metadata: { name: 'Ann' } });
@@ -66,7 +71,7 @@ describe('the published events (AsyncAPI)', () => {
     await agent.request('PATCH', `/rtc-api/chat-sessions/${sessions[1]}`, { start: true, reject: 'busy' });
     const published = (type: string) => seen.some((s) => s.subject.endsWith(`.${type}`));
     await waitFor(
-      () => ['ConferenceEndedEvent', 'UserEndpointUnregisteredEvent', 'UserEventSentEvent', 'UserEndpointKeptAliveEvent', 'InteractionCreatedEvent', 'InteractionUpdatedEvent', 'RatingCreatedEvent', 'ChatSessionCreatedEvent', 'ChatSessionChangedEvent', 'ChatSessionStartedEvent', 'ChatSessionAcceptedEvent', 'ChatSessionRejectedEvent', 'ChatSessionFinishedEvent'].every(published),
+      () => ['ConferenceEndedEvent', 'UserEndpointUnregisteredEvent', 'UserEventSentEvent', 'UserEndpointKeptAliveEvent', 'InteractionCreatedEvent', 'InteractionUpdatedEvent', 'RatingCreatedEvent', 'ChatSessionCreatedEvent', 'ChatSessionChangedEvent', 'ChatSessionStartedEvent', 'ChatSessionAcceptedEvent', 'ChatSessionRejectedEvent', 'ChatSessionFinishedEvent', ...SNAPSHOT_SERVICE_EVENTS].every(published),
       { description: 'the events on NATS' },
     );
 
@@ -84,7 +89,7 @@ describe('the published events (AsyncAPI)', () => {
       types.add(body.type);
     }
     expect([...types].sort()).toEqual(
-      expect.arrayContaining(['ConferenceCreatedEvent', 'ConferenceJoinedEvent', 'ConferenceMetadataUpdatedEvent', 'ConferenceParticipantMetadataUpdatedEvent', 'ConferenceLeftEvent', 'ConferenceEndedEvent', 'UserEndpointRegisteredEvent', 'UserEndpointKeptAliveEvent', 'UserEndpointUnregisteredEvent', 'UserEventSentEvent', 'InteractionCreatedEvent', 'InteractionUpdatedEvent', 'RatingCreatedEvent', 'ChatSessionCreatedEvent', 'ChatSessionChangedEvent', 'ChatSessionStartedEvent', 'ChatSessionAcceptedEvent', 'ChatSessionRejectedEvent', 'ChatSessionFinishedEvent']),
+      expect.arrayContaining(['ConferenceCreatedEvent', 'ConferenceJoinedEvent', 'ConferenceMetadataUpdatedEvent', 'ConferenceParticipantMetadataUpdatedEvent', 'ConferenceLeftEvent', 'ConferenceEndedEvent', 'UserEndpointRegisteredEvent', 'UserEndpointKeptAliveEvent', 'UserEndpointUnregisteredEvent', 'UserEventSentEvent', 'InteractionCreatedEvent', 'InteractionUpdatedEvent', 'RatingCreatedEvent', 'ChatSessionCreatedEvent', 'ChatSessionChangedEvent', 'ChatSessionStartedEvent', 'ChatSessionAcceptedEvent', 'ChatSessionRejectedEvent', 'ChatSessionFinishedEvent', ...SNAPSHOT_SERVICE_EVENTS]),
     );
 
     const feed = (await agent.get(`/conferences/${id}/events?v=0`)).body as Array<Record<string, unknown>>;

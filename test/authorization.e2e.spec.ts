@@ -1,6 +1,7 @@
 import { TokenIssuer, authConfigFromEnv } from '@parley/auth';
 import { type OpenApiDocument, type Operation, operationsOf } from './support/openapi-fuzz';
-import { Api, type ApiResponse, Stack } from './support/stack';
+import { pngImage } from './support/images';
+import { Api, type ApiResponse, Stack, formOf } from './support/stack';
 
 /**
  * The authorization matrix, driven by the gateway's OpenAPI document: every operation with no
@@ -20,17 +21,38 @@ interface Fixture {
    * things; otherwise the check that it saw nothing of them.
    */
   otherOrganization: 404 | ((res: ApiResponse, scene: Scene) => void);
+  /** A route without a bearer token (x-parley-public): what a call of the fixture without credentials gets. */
+  anonymous?: (res: ApiResponse) => void;
 }
 
 interface Scene {
   conferenceId: string;
   interactionId: string;
   chatSessionId: string;
+  snapshotId: string;
+  cameraRequestId: string;
+  fileTransferId: string;
 }
 
 const event = { type: 'NoteAddedEvent', timestamp: '2026-01-01T00:00:00Z', text: 'hi' };
 const ice = [{ candidate: 'candidate:1 1 udp 2122260223 192.0.2.10 54321 typ host', sdpMid: '0', sdpMLineIndex: 0 }];
 const offer = 'v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n';
+
+const image = pngImage(4, 4, 9);
+const imageForm = (fields: Record<string, string>) => formOf(fields, { field: 'image', bytes: image, type: 'image/png' });
+const fileForm = (fields: Record<string, string>) => formOf(fields, { field: 'file', bytes: Buffer.from('a file'), filename: 'a.txt', type: 'text/plain' });
+const referer = { referer: 'http://127.0.0.1/' };
+/** The endpoints a snapshot request names are the caller's own only in org-a: in org-b it registered none of them. */
+const notItsEndpoint = (res: ApiResponse) => {
+  expect(res.status).toBe(403);
+  expect(res.body.message).toMatch(/from an endpoint the caller did not register/);
+};
+/** A signed download with a signature nobody made: 403 before anything is read. */
+const signedDownload = (path: string): Fixture => ({
+  path: `${path}/${Math.floor(Date.now() / 1000) + 600}?signature=k.org-a.AAAA`,
+  otherOrganization: () => undefined,
+  anonymous: (res) => expect({ status: res.status, message: res.body?.message }).toEqual({ status: 403, message: 'This URL is not signed by Parley (or not for this file)' }),
+});
 
 /** By operation: one entry per operation of the document (the test fails when one is missing). */
 const FIXTURES: Record<string, (s: Scene) => Fixture> = {
@@ -136,11 +158,66 @@ const FIXTURES: Record<string, (s: Scene) => Fixture> = {
   }),
   'GET /rtc-api/chat-sessions/{id}': (s) => ({ path: `/rtc-api/chat-sessions/${s.chatSessionId}`, otherOrganization: 404 }),
   'PATCH /rtc-api/chat-sessions/{id}': (s) => ({ path: `/rtc-api/chat-sessions/${s.chatSessionId}`, body: { title: 'checked' }, otherOrganization: 404 }),
+  'POST /rtc-api/snapshots/request': () => ({ body: { applicationId: 'app-a', userEndpointId: 'ep-snap', targetUserId: 'mx-customer', targetUserEndpointId: 'ep-c' }, otherOrganization: notItsEndpoint }),
+  'POST /rtc-api/snapshots/cameraRequest': () => ({ body: { userEndpointId: 'ep-snap', targetUserId: 'mx-customer', targetUserEndpointId: 'ep-c', cameraRequestType: 'FLASH_ON' }, otherOrganization: notItsEndpoint }),
+  'POST /rtc-api/snapshots/acquire': (s) => ({ body: imageForm({ snapshotId: s.snapshotId, userEndpointId: 'ep-c' }), otherOrganization: 404 }),
+  'POST /rtc-api/snapshots/upload': () => ({
+    body: imageForm({ applicationId: 'app-a', targetUserId: 'mx-agent', targetUserEndpointId: 'ep-snap', userEndpointId: 'ep-c', snapshotType: 'doc' }),
+    otherOrganization: notItsEndpoint,
+  }),
+  'POST /rtc-api/snapshots/approve': (s) => ({ body: { snapshotId: s.snapshotId, userEndpointId: 'ep-snap' }, otherOrganization: 404 }),
+  'POST /rtc-api/snapshots/discard': (s) => ({ body: { snapshotId: s.snapshotId, userEndpointId: 'ep-snap' }, otherOrganization: 404 }),
+  'POST /rtc-api/snapshots/cameraRequestRespond': (s) => ({ body: { snapshotCameraRequestId: s.cameraRequestId, userEndpointId: 'ep-c', succeeded: true }, otherOrganization: 404 }),
+  'POST /rtc-api/snapshots/signedUrl': (s) => ({ body: { snapshotId: s.snapshotId }, headers: referer, otherOrganization: 404 }),
+  'GET /rtc-api/snapshots/signed/{snapshotId}/{expiration}': (s) => signedDownload(`/rtc-api/snapshots/signed/${s.snapshotId}`),
+  'GET /rtc-api/snapshots': () => ({
+    path: '/rtc-api/snapshots?interactionId=int-snap',
+    otherOrganization: (res) => {
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual([]);
+    },
+  }),
+  'GET /rtc-api/snapshots/{snapshotId}': (s) => ({ path: `/rtc-api/snapshots/${s.snapshotId}`, otherOrganization: 404 }),
+  'POST /rtc-api/filetransfers': () => ({
+    path: '/rtc-api/filetransfers?targetType=user',
+    body: fileForm({ applicationId: 'app-a', targetId: 'mx-customer' }),
+    otherOrganization: (res) => expect(res.status).toBe(200), // its own transfer, in its own organization
+  }),
+  'GET /rtc-api/filetransfers': () => ({
+    path: '/rtc-api/filetransfers?all=true',
+    otherOrganization: (res, s) => {
+      expect(res.status).toBe(200);
+      expect((res.body as { id: string }[]).map((t) => t.id)).not.toContain(s.fileTransferId);
+    },
+  }),
+  'POST /rtc-api/filetransfers/{fileTransferId}/signedUrl': (s) => ({ path: `/rtc-api/filetransfers/${s.fileTransferId}/signedUrl`, headers: referer, otherOrganization: 404 }),
+  'GET /rtc-api/filetransfers/signed/{fileTransferId}/{expiration}': (s) => signedDownload(`/rtc-api/filetransfers/signed/${s.fileTransferId}`),
+  'GET /rtc-api/assets': () => ({
+    path: '/rtc-api/assets?applicationId=app-a',
+    otherOrganization: (res) => {
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual([]);
+    },
+  }),
+  'POST /rtc-api/assets/{assetId}': () => ({
+    path: '/rtc-api/assets/asset-new',
+    body: fileForm({ applicationId: 'app-a', category: 'logo', rolesAllowedAccess: 'agent' }),
+    otherOrganization: (res) => expect(res.status).toBe(204), // its own asset of that id, in its own organization
+  }),
+  'DELETE /rtc-api/assets/{assetId}': () => ({
+    path: '/rtc-api/assets/asset-gone',
+    // Nothing of that id in its organization: deleting it changes nothing (org-a's is another).
+    otherOrganization: (res) => expect(res.status).toBe(204),
+  }),
+  'POST /rtc-api/assets/{assetId}/signedUrl': () => ({ path: '/rtc-api/assets/asset-a/signedUrl', headers: referer, otherOrganization: 404 }),
+  'GET /rtc-api/assets/signed/{assetId}/{expiration}': () => signedDownload('/rtc-api/assets/signed/asset-a'),
   'GET /rtc-api/iceServers/v2': () => ({ otherOrganization: (res) => expect(res.status).not.toBe(401) }),
   'POST /rtc-api/oauth/token': () => ({
-    body: 'grant_type=client_credentials&client_id=crm&client_secret=crm-secret',
+    body: 'grant_type=client_credentials',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     otherOrganization: () => undefined, // it takes client credentials, not a bearer token
+    // No credentials is RFC 6749's invalid_client.
+    anonymous: (res) => expect({ status: res.status, error: res.body?.error }).toEqual({ status: 401, error: 'invalid_client' }),
   }),
 };
 
@@ -158,7 +235,7 @@ describe('authorization matrix of every operation', () => {
   const others: Record<string, string> = {};
 
   beforeAll(async () => {
-    stack = await Stack.start({ presence: {}, interaction: { env: { TALKDESK_INTEGRATIONS: `org-a:acct-a:${TALKDESK_KEY}` } } });
+    stack = await Stack.start({ presence: {}, snapshot: {}, gateway: { signedUrlOrigins: ['http://127.0.0.1'] }, interaction: { env: { TALKDESK_INTEGRATIONS: `org-a:acct-a:${TALKDESK_KEY}` } } });
     doc = (await stack.anonymous().request('GET', '/rtc-api/docs/openapi.json')).body;
     const agent = await stack.api('mx-agent', 'org-a', ['AGENT']);
     const customer = await stack.api('mx-customer', 'org-a', ['CUSTOMER']);
@@ -168,7 +245,21 @@ describe('authorization matrix of every operation', () => {
     await customer.post('/conferences/join', { conferenceId: body.id, userEndpointId: 'ep-c' });
     const created = await customer.post('/interactions', { type: 'video call' });
     const session = await agent.post('/chat-sessions', { participants: ['mx-agent', 'mx-customer'] });
-    scene = { conferenceId: body.id, interactionId: created.body.interactionId, chatSessionId: session.body.id };
+    await agent.post('/users/endpoints/register', { userEndpointId: 'ep-snap', keepAliveSeconds: 600 });
+    const snapshot = await agent.post('/snapshots/request', { applicationId: 'app-a', userEndpointId: 'ep-snap', targetUserId: 'mx-customer', targetUserEndpointId: 'ep-c', interactionId: 'int-snap' });
+    expect((await customer.request('POST', '/rtc-api/snapshots/acquire', imageForm({ snapshotId: snapshot.body.snapshotId, userEndpointId: 'ep-c' }))).status).toBe(204);
+    const camera = await agent.post('/snapshots/cameraRequest', { userEndpointId: 'ep-snap', targetUserId: 'mx-customer', targetUserEndpointId: 'ep-c', cameraRequestType: 'CAMERA_SWITCH' });
+    const transfer = await agent.request('POST', '/rtc-api/filetransfers?targetType=user', fileForm({ applicationId: 'app-a', targetId: 'mx-customer' }));
+    const admin = await stack.api('mx-admin', 'org-a', ['ADMIN']);
+    expect((await admin.request('POST', '/rtc-api/assets/asset-a', fileForm({ applicationId: 'app-a', category: 'logo', rolesAllowedAccess: 'agent,customer,service,admin' }))).status).toBe(204);
+    scene = {
+      conferenceId: body.id,
+      interactionId: created.body.interactionId,
+      chatSessionId: session.body.id,
+      snapshotId: snapshot.body.snapshotId,
+      cameraRequestId: camera.body,
+      fileTransferId: transfer.body.fileTransferId,
+    };
     await agent.post('/talkdesk-integration/create', { data: { contact_id: 'ct-a' } });
     await customer.post('/ratings', { sessionType: 'CONFERENCE', sessionId: body.id, interactionId: created.body.interactionId, rating: 3 });
     for (const role of ROLES) tokens[role] = await stack.token(`mx-${role.toLowerCase()}`, 'org-a', [role]);
@@ -203,9 +294,9 @@ describe('authorization matrix of every operation', () => {
     for (const operation of operationsOf(doc)) {
       const fixture = FIXTURES[operation.name](scene);
       if (operation.op['x-parley-public']) {
-        // The token endpoint authenticates clients: no credentials is RFC 6749's invalid_client.
-        const res = await call(operation, { ...fixture, body: 'grant_type=client_credentials' });
-        expect({ op: operation.name, status: res.status, error: res.body?.error }).toEqual({ op: operation.name, status: 401, error: 'invalid_client' });
+        // It authenticates its callers its own way (client credentials, a signature).
+        expect({ op: operation.name, anonymous: typeof fixture.anonymous }).toEqual({ op: operation.name, anonymous: 'function' });
+        fixture.anonymous!(await call(operation, fixture));
         continue;
       }
       for (const [what, token] of [['no token', undefined], ...Object.entries(bad)] as [string, string | undefined][]) {

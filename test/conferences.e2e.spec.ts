@@ -388,15 +388,15 @@ describe('conferences over HTTP', () => {
       const ui = await stack.anonymous().request('GET', '/rtc-api/docs');
       expect(ui.status).toBe(200);
       expect(String(ui.body)).toMatch(/swagger/i);
-      // This stack runs no media service: /health is 503 and says which parts are down, service by service.
+      // This stack runs no snapshot or media service: /health is 503 and says which parts are down, service by service.
       const health = await stack.anonymous().request('GET', '/health');
       expect(health.status).toBe(503);
       expect(health.body).toMatchObject({
         status: 'unavailable',
         nats: 'connected',
-        services: { conference: { status: 'ok', database: { status: 'up' }, relay: { status: 'up', lag: expect.any(Number), deadLetters: 0 } }, presence: { status: 'ok' }, media: { status: 'unavailable' } },
-        down: ['media'],
-        warnings: [expect.stringMatching(/media is not answering/)],
+        services: { conference: { status: 'ok', database: { status: 'up' }, relay: { status: 'up', lag: expect.any(Number), deadLetters: 0 } }, presence: { status: 'ok' }, snapshot: { status: 'unavailable' }, media: { status: 'unavailable' } },
+        down: ['snapshot', 'media'],
+        warnings: [expect.stringMatching(/snapshot is not answering/), expect.stringMatching(/media is not answering/)],
       });
       // Prometheus' metrics: on the metrics listener, never on the public port.
       expect((await stack.anonymous().request('GET', '/metrics')).status).toBe(404);

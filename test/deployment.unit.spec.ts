@@ -75,7 +75,7 @@ describe('docker-compose.yml and deploy/', () => {
     const natsPasswords = Object.keys(NATS_PERMISSIONS).map(natsPasswordVariable);
     const identityKeys = PARLEY_SERVICES.map((s) => identityKeyVariable(s.name));
     const secrets = [...new Set(['JWT_SECRET', 'POSTGRES_PASSWORD', 'TURN_SECRET', ...natsPasswords, ...identityKeys, 'PARLEY_TRUSTED_KEYS', ...declaredSecrets])];
-    const required = ['JWT_SECRET', 'POSTGRES_PASSWORD', 'TURN_SECRET', ...natsPasswords, ...identityKeys, 'PARLEY_TRUSTED_KEYS'];
+    const required = ['JWT_SECRET', 'POSTGRES_PASSWORD', 'TURN_SECRET', ...natsPasswords, ...identityKeys, 'PARLEY_TRUSTED_KEYS', 'SIGNED_URL_KEYS'];
 
     it('no secret variable has a default (no ${SECRET:-…} or ${SECRET-…}), and no secret setting is written in the file', () => {
       const defaulted = references.filter((r) => secrets.includes(r.name) && /^:?[-+]/.test(r.rest)).map((r) => `\${${r.name}${r.rest}}`);
@@ -109,7 +109,7 @@ describe('docker-compose.yml and deploy/', () => {
   });
 
   describe('connect every process to NATS as its own user', () => {
-    const env = Object.fromEntries([...Object.keys(NATS_PERMISSIONS).map(natsPasswordVariable), ...PARLEY_SERVICES.map((s) => identityKeyVariable(s.name)), 'PARLEY_TRUSTED_KEYS', 'JWT_SECRET', 'POSTGRES_PASSWORD', 'TURN_SECRET'].map((n) => [n, `${n}-value`]));
+    const env = Object.fromEntries([...Object.keys(NATS_PERMISSIONS).map(natsPasswordVariable), ...PARLEY_SERVICES.map((s) => identityKeyVariable(s.name)), 'PARLEY_TRUSTED_KEYS', 'JWT_SECRET', 'POSTGRES_PASSWORD', 'TURN_SECRET', 'SIGNED_URL_KEYS'].map((n) => [n, `${n}-value`]));
     const deployed = parse(interpolate(read('docker-compose.yml'), env), { merge: true }) as { services: Record<string, ComposeService & { volumes?: string[] }> };
 
     it('deploy/nats/authorization.conf is NATS_PERMISSIONS rendered, and every node includes it and is given every password', () => {

@@ -3,6 +3,7 @@ import type { NatsConnection } from 'nats';
 import { type SyntheticMedia, type WrtcPeerConnection, peerConnection, receiveOffer, sendOffer, syntheticMedia } from '@parley/testing';
 import { type Dictionary, type FuzzRequest, type OpenApiDocument, type Operation, documented5xx, operationsOf, requestsFor } from './support/openapi-fuzz';
 import { settledEventCount } from './support/quiescence';
+import { pngImage } from './support/images';
 import { type Api, Stack } from './support/stack';
 
 /** Requests per operation (FUZZ_RUNS; 1,000 in `npm test`). FUZZ_SEED replays a run fast-check reported. */
@@ -42,15 +43,18 @@ describe('fuzzing every operation of the OpenAPI document', () => {
   beforeAll(async () => {
     stack = await Stack.start({
       // Rate limits would turn most of the fuzzer's requests into 429s: they have their own tests.
-      gateway: { longPollTimeoutMs: 5, rateLimits: { windowMs: 60_000, perToken: 1e9, perAddress: 1e9, tokenPerClient: 1e9, tokenPerAddress: 1e9 } },
+      // Uploads of at most 64 KB: the generator sends some larger (413), many times.
+      gateway: { longPollTimeoutMs: 5, uploadMaxBytes: 65_536, rateLimits: { windowMs: 60_000, perToken: 1e9, perAddress: 1e9, tokenPerClient: 1e9, tokenPerAddress: 1e9 } },
       presence: { clock: frozen },
       interaction: { clock: frozen },
+      snapshot: { clock: frozen, env: { UPLOAD_MAX_BYTES: '65536' } },
       media: { env: { STUN_URLS: 'stun:stun.example.org:3478', TURN_URLS: 'turn:turn.example.org:3478', TURN_SECRET: 'fuzz-secret', TURN_TTL_SECONDS: '3600' } },
     });
     nc = await stack.connectNats();
     doc = (await stack.anonymous().request('GET', '/rtc-api/docs/openapi.json')).body;
     agent = await stack.api('fz-agent', 'org-f', ['AGENT']);
     customer = await stack.api('fz-customer', 'org-f', ['CUSTOMER']);
+    admin = await stack.api('fz-admin', 'org-f', ['ADMIN']);
     host = await stack.api('fz-host', 'org-f', ['AGENT']);
     const media = syntheticMedia();
     sources.push(media);
@@ -66,6 +70,7 @@ describe('fuzzing every operation of the OpenAPI document', () => {
 
   let agent: Api;
   let customer: Api;
+  let admin: Api;
   let host: Api;
   let sdpOffers: string[];
   let tokens: Record<string, string>;
@@ -96,6 +101,14 @@ describe('fuzzing every operation of the OpenAPI document', () => {
     await agent.post('/conferences/viewStream', { conferenceId: scene, userEndpointId: 'ep-fa', streamId: 'st-1', viewerId: 'vw-1', sdpOffer: sdpOffers[2] });
     const missing = `missing-${n}`; // a fresh one each time: an operation's requests may create it
     const session = await agent.post('/chat-sessions', { participants: ['fz-agent', 'fz-customer'], room: scene });
+    // A snapshot asked of the customer (REQUESTED), one it answered (UPLOADED), a camera request, a file, an asset.
+    const ask = { applicationId: 'app-f', userEndpointId: 'ep-fa', targetUserId: 'fz-customer', targetUserEndpointId: 'ep-fc', interactionId: 'int-1' };
+    const requested = (await agent.post('/snapshots/request', ask)).body.snapshotId;
+    const answered = (await agent.post('/snapshots/request', ask)).body.snapshotId;
+    await customer.upload('/snapshots/acquire', { snapshotId: answered, userEndpointId: 'ep-fc' }, { field: 'image', bytes: pngImage(), type: 'image/png' });
+    const camera = (await agent.post('/snapshots/cameraRequest', { userEndpointId: 'ep-fa', targetUserId: 'fz-customer', targetUserEndpointId: 'ep-fc', cameraRequestType: 'FLASH_ON' })).body;
+    const transfer = (await agent.upload('/filetransfers?targetType=user', { applicationId: 'app-f', targetId: 'fz-customer', conferenceId: scene }, { field: 'file', bytes: Buffer.from('notes') })).body.fileTransferId;
+    await admin.upload(`/assets/asset-${n}`, { applicationId: 'app-f', category: 'logo', rolesAllowedAccess: 'agent,customer' }, { field: 'file', bytes: pngImage() });
     return {
       known: {
         conferenceId: [scene, scene, missing],
@@ -106,6 +119,24 @@ describe('fuzzing every operation of the OpenAPI document', () => {
         organizationId: ['org-f', 'org-g'],
         interactionId: ['int-1'],
         chatSessionId: [session.body.id, missing],
+        snapshotId: [requested, answered, missing],
+        relatedSnapshotId: [answered, missing],
+        snapshotCameraRequestId: [camera, missing],
+        fileTransferId: [transfer, missing],
+        assetId: [`asset-${n}`, missing],
+        applicationId: ['app-f'],
+        targetUserId: ['fz-customer', 'fz-agent', missing],
+        targetUserEndpointId: ['ep-fc', 'ep-fa', missing],
+        targetId: ['fz-customer', missing],
+        snapshotType: ['doc', 'id-card'],
+        category: ['logo'],
+        rolesAllowedAccess: ['agent,customer', 'admin', 'customer,nobody'],
+        cameraRequestType: ['CAMERA_SWITCH', 'FLASH_OFF'],
+        targetType: ['user', 'USER', 'group'],
+        referer: [`${stack.gateway.url}/demo/`, 'https://elsewhere.example/'],
+        'x-auvious-createinternalsignedurl': ['true', 'false'],
+        expiration: [String(Math.floor(Date.now() / 1000) + 3600), '1'],
+        signature: ['k.org-f.AAAA'],
         key: ['topic', 'k'],
       },
       tokens,

@@ -78,7 +78,7 @@ describe('npm start', () => {
 
     const first = pids().find((p) => p.name === 'conference')!;
     const others = pids().filter((p) => p.name !== 'conference');
-    expect(others.map((p) => p.name).sort()).toEqual(['coturn', 'gateway', 'interaction', 'media', 'nats', 'presence']);
+    expect(others.map((p) => p.name).sort()).toEqual(['coturn', 'gateway', 'interaction', 'media', 'nats', 'presence', 'snapshot']);
     process.kill(first.pid, 'SIGKILL');
 
     await explain(waitFor(() => /\[parley\] conference exited \(SIGKILL\); starting it again in 1 s/.test(output), { timeoutMs: 10_000, description: 'the restart announced' }));

@@ -9,7 +9,7 @@ describe('what an operator sees', () => {
   describe('/health', () => {
     let stack: Stack;
     beforeAll(async () => {
-      stack = await Stack.start({ postgres: true, presence: {}, interaction: {}, media: {} });
+      stack = await Stack.start({ postgres: true, presence: {}, interaction: {}, snapshot: {}, media: {} });
     });
     afterAll(() => stack?.stop());
 
@@ -22,6 +22,7 @@ describe('what an operator sees', () => {
           conference: { status: 'ok', database: { status: 'up' }, relay: { status: 'up', lag: 0, deadLetters: 0 } },
           presence: { status: 'ok', database: { status: 'up' } },
           interaction: { status: 'ok', database: { status: 'up' } },
+          snapshot: { status: 'ok', database: { status: 'up' } },
           media: { status: 'ok', gauges: { rooms: 0 } },
         },
       });
@@ -35,7 +36,7 @@ describe('what an operator sees', () => {
       );
       expect(down.body).toMatchObject({
         status: 'unavailable',
-        down: ['conference.database', 'presence.database', 'interaction.database'],
+        down: ['conference.database', 'presence.database', 'interaction.database', 'snapshot.database'],
         services: { conference: { status: 'down', database: { status: 'down', error: expect.any(String) } }, media: { status: 'ok' } },
       });
     });

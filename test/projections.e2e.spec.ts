@@ -3,6 +3,7 @@ import { type ProjectionStatus, type RunningService, askProjectionAdmin } from '
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { REPOSITORY_ROOT, waitFor } from '@parley/testing';
+import { snapshotServiceFlows } from './support/images';
 import { Stack } from './support/stack';
 import { testOperator, testOperatorEnv } from './support/secrets';
 import { settledEventCount } from './support/quiescence';
@@ -18,7 +19,7 @@ describe('projections rebuilt from the events equal the ones written live', () =
   let nc: NatsConnection;
 
   beforeAll(async () => {
-    stack = await Stack.start({ presence: {}, interaction: {} });
+    stack = await Stack.start({ presence: {}, interaction: {}, snapshot: {} });
     nc = await stack.connectNats();
     const agent = await stack.api('agent-1', 'org-a', ['AGENT']);
     const customer = await stack.api('cust-1', 'org-a', ['CUSTOMER']);
@@ -49,6 +50,7 @@ describe('projections rebuilt from the events equal the ones written live', () =
     await agent.request('PATCH', `/rtc-api/chat-sessions/${session}`, { start: true, participants: ['agent-1', 'cust-1', 'nurse-1'] });
     await customer.request('PATCH', `/rtc-api/chat-sessions/${session}`, { accept: true });
     await other.post('/chat-sessions', { participants: ['agent-b'] });
+    await snapshotServiceFlows(agent, customer, { agent: 'agent-1', customer: 'cust-1', agentEp: 'ep-a', customerEp: 'ep-c' }, await stack.api('admin-1', 'org-a', ['ADMIN']));
     await settledEventCount(stack, nc);
   });
   afterAll(async () => {
@@ -71,6 +73,9 @@ describe('projections rebuilt from the events equal the ones written live', () =
     ['interaction', 'interaction_conferences'],
     ['interaction', 'chat_session_views'],
     ['presence', 'presence_chat_sessions'],
+    ['snapshot', 'snapshot_views'],
+    ['snapshot', 'file_transfer_views'],
+    ['snapshot', 'asset_views'],
   ])('%s: %s', async (serviceName, projection) => {
     const service = stack.services.get(serviceName)!;
     const listed = (await ask(serviceName, { action: 'list' })).projections as ProjectionStatus[];

@@ -1,4 +1,6 @@
+import { existsSync, readdirSync } from 'node:fs';
 import { connect as connectTcp } from 'node:net';
+import { join } from 'node:path';
 import { type SyntheticMedia, type WrtcPeerConnection, peerConnection, sendOffer, syntheticMedia, waitFor } from '@parley/testing';
 import { startGateway, type RunningGateway } from '../apps/gateway/src';
 import { EndpointSocket } from './support/endpoint-socket';
@@ -7,7 +9,7 @@ import { Api, Stack, testGatewayConfig } from './support/stack';
 /**
  * What an outside tester found (issue 8), each as a test: no request may take Parley down, wedge
  * a part of it, or let one user starve the others. The stack is the whole system on real parts
- * (NATS, PGlite, the conference, presence and media services, the gateway) with small quotas so
+ * (NATS, PGlite, the conference, presence, snapshot and media services, the gateway) with small quotas so
  * that each can be reached.
  */
 describe('robustness: no request takes Parley down or starves others', () => {
@@ -18,10 +20,11 @@ describe('robustness: no request takes Parley down or starves others', () => {
 
   beforeAll(async () => {
     stack = await Stack.start({
-      gateway: { longPollTimeoutMs, quotas: { parkedPolls: 3, pollSessions: 2, sockets: 2 } },
+      gateway: { longPollTimeoutMs, quotas: { parkedPolls: 3, pollSessions: 2, sockets: 2, uploads: 2 } },
       conference: { env: { QUOTA_CONFERENCE_PARTICIPANTS: '4', QUOTA_PARTICIPANT_PUBLICATIONS: '1', QUOTA_PARTICIPANT_VIEWS: '32', QUOTA_CONFERENCE_TRANSPORTS: '200', QUOTA_USER_ACTIVE_CONFERENCES: '3' } },
       presence: { env: { QUOTA_USER_ENDPOINTS: '3' } },
       interaction: {},
+      snapshot: {},
       media: {},
     });
   });
@@ -153,7 +156,7 @@ describe('robustness: no request takes Parley down or starves others', () => {
 
   describe('2b. a relay that cannot be stopped by one event', () => {
     it('dead-letters an event it can never publish (one stored before events were bounded), says so in /health and /metrics, and relays the rest', async () => {
-      const own = await Stack.start({ conference: { env: { RELAY_POLL_MS: '50' } }, presence: {}, interaction: {}, media: {} });
+      const own = await Stack.start({ conference: { env: { RELAY_POLL_MS: '50' } }, presence: {}, interaction: {}, snapshot: {}, media: {} });
       try {
         // Written by hand, as an older version without the bound could have: 1.2 MB, over NATS's max_payload.
         await own.conference!.kit.store.transaction((sql) =>
@@ -235,6 +238,50 @@ describe('robustness: no request takes Parley down or starves others', () => {
       await open[0].close();
       const again = await waitForSocket(stack.gateway.url, user.token!, 'w3');
       await Promise.all([again.close(), open[1].close()]);
+    });
+
+    it('uploads one user streams at once (QUOTA_USER_UPLOADS), freed when one ends; others upload meanwhile', async () => {
+      const user = await stack.api('user-3u', 'org-3', ['AGENT']);
+      const boundary = 'quota-boundary';
+      const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="applicationId"\r\n\r\napp\r\n--${boundary}\r\nContent-Disposition: form-data; name="targetId"\r\n\r\nsomeone\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="slow.txt"\r\n\r\n`);
+      const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+      /** An upload whose file part keeps coming until `finish` is called. */
+      const slowUpload = () => {
+        let finish!: () => void;
+        const ended = new Promise<void>((resolve) => (finish = resolve));
+        const body = new ReadableStream<Uint8Array>({
+          async start(controller) {
+            controller.enqueue(head);
+            // More than the gateway reads to tell the type: it is writing to the store from then on.
+            controller.enqueue(Buffer.alloc(5000, 'a'));
+            await ended;
+            controller.enqueue(tail);
+            controller.close();
+          },
+        });
+        const response = fetch(`${stack.gateway.url}/rtc-api/filetransfers?targetType=user`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${user.token}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
+          body,
+          duplex: 'half',
+        } as RequestInit);
+        return { response, finish };
+      };
+      const first = slowUpload();
+      const second = slowUpload();
+      // Both are streaming into the store (the quota is 2 in this stack): the third is refused at once.
+      const incoming = join(stack.dataDir, 'blobs', '.incoming');
+      await waitFor(() => existsSync(incoming) && readdirSync(incoming).length === 2, { description: 'two uploads being written' });
+      const third = await user.upload('/filetransfers?targetType=user', { applicationId: 'app', targetId: 'someone' }, { field: 'file', bytes: Buffer.from('x') });
+      expectQuota(third, 'uploads', 2, '30');
+      // Another user is not held up.
+      const other = await stack.api('user-3v', 'org-3', ['AGENT']);
+      expect((await other.upload('/filetransfers?targetType=user', { applicationId: 'app', targetId: 'someone' }, { field: 'file', bytes: Buffer.from('y') })).status).toBe(200);
+      first.finish();
+      expect((await first.response).status).toBe(200);
+      expect((await user.upload('/filetransfers?targetType=user', { applicationId: 'app', targetId: 'someone' }, { field: 'file', bytes: Buffer.from('z') })).status).toBe(200);
+      second.finish();
+      expect((await second.response).status).toBe(200);
     });
 
     it('participants per conference (QUOTA_CONFERENCE_PARTICIPANTS) and unended conferences per user (QUOTA_USER_ACTIVE_CONFERENCES)', async () => {

@@ -281,9 +281,21 @@ function pathParam(known: string[]): fc.Arbitrary<string> {
   );
 }
 
-function queryParam(doc: OpenApiDocument, p: { name: string; schema?: Schema }): fc.Arbitrary<string | undefined> {
+/** A query parameter: what exists (the dictionary's, the schema's enum, a boolean's words) or a number or short string, sometimes absent or odd. */
+function queryParam(doc: OpenApiDocument, p: { name: string; schema?: Schema }, dict: Dictionary): fc.Arbitrary<string | undefined> {
   const schema = deref(doc, p.schema);
-  const valid = schema.type === 'number' || schema.type === 'integer' ? fc.integer({ min: 0, max: 20 }).map(String) : p.name === 'ack' ? fc.array(fc.uuid(), { maxLength: 3 }).map((a) => a.join(',')) : fc.string({ maxLength: 10 });
+  const known = dict.known[p.name];
+  const valid = known?.length
+    ? fc.constantFrom(...known)
+    : schema.enum
+      ? fc.constantFrom(...(schema.enum as unknown[]).map(String))
+      : schema.type === 'boolean'
+        ? fc.constantFrom('true', 'false')
+        : schema.type === 'number' || schema.type === 'integer'
+          ? fc.integer({ min: 0, max: 20 }).map(String)
+          : p.name === 'ack'
+            ? fc.array(fc.uuid(), { maxLength: 3 }).map((a) => a.join(','))
+            : fc.string({ maxLength: 10 });
   return fc.oneof(
     { weight: 6, arbitrary: valid },
     { weight: 1, arbitrary: fc.constant(undefined) },
@@ -292,12 +304,15 @@ function queryParam(doc: OpenApiDocument, p: { name: string; schema?: Schema }):
 }
 
 /**
- * A header parameter (X-Auvious-TransactionId on every command): mostly absent or a sane value
+ * A header parameter (X-Auvious-TransactionId on every command): what the dictionary knows of it, or mostly absent or a sane value
  * from a small pool, so that requests of one run reuse ids (retries of the same body and the same
  * id with another body or route), sometimes a fresh id, sometimes something no header should hold.
  */
-function headerParam(): fc.Arbitrary<string | undefined> {
+function headerParam(name: string, dict: Dictionary): fc.Arbitrary<string | undefined> {
+  // A header the dictionary knows (the Referer of the gateway's own pages): mostly that.
+  const known = dict.known[name.toLowerCase()];
   return fc.oneof(
+    ...(known?.length ? [{ weight: 12, arbitrary: fc.constantFrom(...known) }] : []),
     { weight: 4, arbitrary: fc.constant(undefined) },
     { weight: 4, arbitrary: fc.constantFrom('tx-1', 'tx-2', 'tx-3') },
     { weight: 2, arbitrary: fc.uuid() },
@@ -310,8 +325,8 @@ export function requestsFor(doc: OpenApiDocument, operation: Operation, dict: Di
   const { op } = operation;
   const params = op.parameters ?? [];
   const pathArbs = params.filter((p) => p.in === 'path').map((p) => pathParam(knownFor(operation.path, p.name, dict)).map((v) => [p.name, v] as const));
-  const queryArbs = params.filter((p) => p.in === 'query').map((p) => queryParam(doc, p).map((v) => [p.name, v] as const));
-  const headerArbs = fc.tuple(...params.filter((p) => p.in === 'header').map((p) => headerParam().map((v) => [p.name.toLowerCase(), v] as const)));
+  const queryArbs = params.filter((p) => p.in === 'query').map((p) => queryParam(doc, p, dict).map((v) => [p.name, v] as const));
+  const headerArbs = fc.tuple(...params.filter((p) => p.in === 'header').map((p) => headerParam(p.name, dict).map((v) => [p.name.toLowerCase(), v] as const)));
   const url = fc.tuple(fc.tuple(...pathArbs), fc.tuple(...queryArbs), fc.boolean()).map(([path, query, repeat]) => {
     let u = operation.path;
     for (const [k, v] of path) u = u.replace(`{${k}}`, v);
@@ -340,7 +355,8 @@ export function requestsFor(doc: OpenApiDocument, operation: Operation, dict: Di
   const contents = Object.entries(op.requestBody?.content ?? {});
   const bodies: fc.Arbitrary<{ kind: string; body?: string | Uint8Array; contentType?: string }> = contents.length
     ? fc.oneof(
-        ...contents.flatMap(([contentType, { schema }]) => {
+        ...contents.flatMap(([contentType, { schema }]): fc.WeightedArbitrary<{ kind: string; body?: string | Uint8Array; contentType?: string }>[] => {
+          if (contentType.startsWith('multipart/')) return multipartBodies(doc, flatten(doc, schema), dict);
           const s = deref(doc, schema);
           const shaped = objectFor(doc, s, dict);
           const encode = (b: Record<string, unknown>) =>
@@ -369,4 +385,81 @@ export function requestsFor(doc: OpenApiDocument, operation: Operation, dict: Di
     kind: b.kind,
     caller: who,
   }));
+}
+
+// ---------------------------------------------------------------- multipart uploads
+
+/** A schema whose allOf parts (the fields' class and the file) are one object. */
+function flatten(doc: OpenApiDocument, schema: Schema): Schema {
+  const parts = ((schema.allOf as Schema[] | undefined) ?? [schema]).map((p) => deref(doc, p));
+  return {
+    type: 'object',
+    properties: Object.assign({}, ...parts.map((p) => p.properties ?? {})),
+    required: parts.flatMap((p) => (p.required as string[] | undefined) ?? []),
+  };
+}
+
+interface Part {
+  name: string;
+  value: string | Uint8Array;
+  filename?: string;
+  type?: string;
+}
+
+const BOUNDARY = 'fuzzBoundary7MA4YWxkTrZu0gW';
+const MULTIPART = `multipart/form-data; boundary=${BOUNDARY}`;
+
+/** A multipart/form-data body of `parts`, in order. */
+function multipartOf(parts: Part[]): Uint8Array {
+  const chunks: Buffer[] = [];
+  for (const p of parts) {
+    const disposition = `form-data; name="${p.name}"${p.filename !== undefined ? `; filename="${p.filename}"` : ''}`;
+    chunks.push(Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: ${disposition}\r\n${p.type ? `Content-Type: ${p.type}\r\n` : ''}\r\n`));
+    chunks.push(Buffer.from(p.value));
+    chunks.push(Buffer.from('\r\n'));
+  }
+  chunks.push(Buffer.from(`--${BOUNDARY}--\r\n`));
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
+/** A small real PNG (its signature and chunks), so that images get past the content check. */
+const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c4944415408d763f8cfc000000301010018dd8db00000000049454e44ae426082', 'hex');
+
+/** A file's bytes: an image, text, nothing, noise, or more than the fuzz stack's UPLOAD_MAX_BYTES (64 KB). */
+const fileBytes: fc.Arbitrary<{ bytes: Uint8Array; what: string }> = fc.oneof(
+  { weight: 6, arbitrary: fc.constant({ bytes: new Uint8Array(PNG), what: 'png' }) },
+  { weight: 2, arbitrary: fc.string({ maxLength: 200 }).map((t) => ({ bytes: new Uint8Array(Buffer.from(t)), what: 'text' })) },
+  { weight: 1, arbitrary: fc.constant({ bytes: new Uint8Array(0), what: 'empty' }) },
+  { weight: 1, arbitrary: fc.uint8Array({ maxLength: 300 }).map((bytes) => ({ bytes, what: 'noise' })) },
+  { weight: 1, arbitrary: fc.constant({ bytes: new Uint8Array(70_000).fill(0x41), what: 'too large' }) },
+);
+
+/** Valid-shaped uploads (the fields, then the file) and the ways a multipart body goes wrong. */
+function multipartBodies(doc: OpenApiDocument, schema: Schema, dict: Dictionary): fc.WeightedArbitrary<{ kind: string; body: Uint8Array; contentType: string }>[] {
+  const props = schema.properties as Record<string, Schema>;
+  const fileField = Object.keys(props).find((k) => props[k].format === 'binary') ?? 'file';
+  const fieldSchema = { ...schema, properties: Object.fromEntries(Object.entries(props).filter(([k]) => k !== fileField)), required: (schema.required as string[]).filter((k) => k !== fileField) };
+  const required = fieldSchema.required as string[];
+  const fields = objectFor(doc, fieldSchema, dict).map((o) => Object.entries(o).map(([name, v]): Part => ({ name, value: typeof v === 'string' ? v : JSON.stringify(v) })));
+  const file = fc.tuple(fileBytes, fc.constantFrom('a.png', 'notes.txt', '../../etc/passwd', 'ü n i.jpg', '')).map(([f, filename]): Part => ({ name: fileField, value: f.bytes, filename, type: 'image/jpeg' }));
+  const body = (kind: string) => (parts: Part[]) => ({ kind, body: multipartOf(parts), contentType: MULTIPART });
+  return [
+    { weight: 10, arbitrary: fc.tuple(fields, file).map(([f, x]) => body('valid-shaped')([...f, x])) },
+    {
+      weight: 6,
+      arbitrary: fc.oneof(
+        fc.tuple(fields, file, pick(required)).map(([f, x, k]) => body('missing field')([...f.filter((p) => p.name !== k), x])),
+        fc.tuple(fields, file).map(([f, x]) => body('file before the fields')([x, ...f])),
+        fc.tuple(fields, file).map(([f, x]) => body('a field twice')([...f, ...f.slice(0, 1), x])),
+        fields.map((f) => body('no file')(f)),
+        fc.tuple(fields, file).map(([f, x]) => body('file in another part')([...f, { ...x, name: 'other' }])),
+        fc.tuple(fields, file).map(([f, x]) => body('two files')([...f, x, x])),
+        fc.tuple(fields, file, pick(required)).map(([f, x, k]) => body('huge field')([...f.map((p) => (p.name === k ? { ...p, value: 'h'.repeat(5000) } : p)), x])),
+        fc.tuple(fields, file, pick(required), fc.constantFrom(...ODD_STRINGS)).map(([f, x, k, v]) => body('odd field value')([...f.map((p) => (p.name === k ? { ...p, value: v } : p)), x])),
+        fc.tuple(fields, file).map(([f, x]) => ({ kind: 'truncated', body: multipartOf([...f, x]).slice(0, 60), contentType: MULTIPART })),
+        fc.tuple(fields, file).map(([f, x]) => ({ kind: 'another boundary', body: multipartOf([...f, x]), contentType: 'multipart/form-data; boundary=nope' })),
+        fc.tuple(fields, file).map(([f, x]) => ({ kind: 'no boundary', body: multipartOf([...f, x]), contentType: 'multipart/form-data' })),
+      ),
+    },
+  ];
 }

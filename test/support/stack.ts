@@ -30,6 +30,8 @@ export interface StackOptions {
   presence?: ServiceOptions;
   /** The interaction service too. */
   interaction?: ServiceOptions;
+  /** The snapshot service too (its blobs and the gateway's are the stack's DATA_DIR/blobs). */
+  snapshot?: ServiceOptions;
 }
 
 export interface ApiResponse<T = any> {
@@ -49,11 +51,12 @@ export class Api {
     const res = await fetch(`${this.baseUrl}${path}`, {
       method,
       headers: {
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        // A FormData body sets its own multipart content type (with the boundary).
+        ...(body !== undefined && !(body instanceof FormData) ? { 'content-type': 'application/json' } : {}),
         ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
         ...headers,
       },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      body: body === undefined ? undefined : typeof body === 'string' || body instanceof FormData ? body : JSON.stringify(body),
     });
     const text = await res.text();
     let parsed: unknown = text;
@@ -71,6 +74,27 @@ export class Api {
   get<T = any>(path: string, headers?: Record<string, string>) {
     return this.request<T>('GET', `/rtc-api${path}`, undefined, headers);
   }
+  /** A multipart/form-data POST: the fields in order, then the file. */
+  upload<T = any>(path: string, fields: Record<string, string>, file: UploadFile, headers?: Record<string, string>) {
+    return this.request<T>('POST', `/rtc-api${path}`, formOf(fields, file), headers);
+  }
+}
+
+/** A file part of a multipart request. */
+export interface UploadFile {
+  field: string;
+  bytes: Uint8Array;
+  filename?: string;
+  /** The type the client declares (the server goes by the content). */
+  type?: string;
+}
+
+/** The multipart body of an upload: the fields in order, then the file. */
+export function formOf(fields: Record<string, string>, file: UploadFile): FormData {
+  const form = new FormData();
+  for (const [k, v] of Object.entries(fields)) form.append(k, v);
+  form.append(file.field, new Blob([file.bytes], { type: file.type ?? 'application/octet-stream' }), file.filename ?? 'upload');
+  return form;
 }
 
 /**
@@ -106,9 +130,9 @@ export class Stack {
     const dataDir = mkdtempSync(join(tmpdir(), 'parley-stack-'));
     // Two OAuth clients: a CRM of org-a, and a reseller's integration that may act for org-b too.
     const auth = authConfigFromEnv({ JWT_SECRET: TEST_SECRETS.jwtSecret, OAUTH_CLIENTS: 'crm:crm-secret:org-a:SERVICE,reseller:reseller-secret:org-a+org-b:SERVICE' });
-    const gateway = await startGateway(testGatewayConfig(nats.url, options.gateway), auth);
+    const gateway = await startGateway(testGatewayConfig(nats.url, { dataDir, ...options.gateway }), auth);
     const stack = new Stack(nats, pg, gateway, auth, dataDir);
-    const wanted: Record<string, ServiceOptions | false | undefined> = { conference: options.conference ?? {}, presence: options.presence, media: options.media, interaction: options.interaction };
+    const wanted: Record<string, ServiceOptions | false | undefined> = { conference: options.conference ?? {}, presence: options.presence, media: options.media, interaction: options.interaction, snapshot: options.snapshot };
     for (const entry of PARLEY_SERVICES) {
       const o = wanted[entry.name];
       if (entry.kind === 'service' && o) await stack.startService(entry.name, o);

@@ -40,15 +40,13 @@ import {
   ConferenceIdQuery,
   ActiveConferencesQuery,
   type ActiveConferencesPage,
-  PresenceQueries,
-  type UserEndpointView,
 } from '@parley/contracts';
 import { deliverToEndpoints, maskEvent, parleyValidationPipe, problemWithMasks, requestContextOf, requestFrom } from '@parley/messaging';
 import type { ConferenceCommand, ConferenceCommandBody } from './domain/commands';
 import { guards } from './domain/decider';
 import type { ConferenceState } from './domain/state';
 import { ConferenceService } from './conference.service';
-import { KIT } from '@parley/service-kit';
+import { KIT, endpointOwner } from '@parley/service-kit';
 import type { ConferenceKit } from './settings';
 
 const valid = parleyValidationPipe();
@@ -72,17 +70,8 @@ export class ConferenceController {
    * presence service knows). When it cannot be asked, the join cannot be decided: 503, never a
    * guess that nobody registered it (which would let staff join with a customer's endpoint).
    */
-  private async endpointOwner(userEndpointId: string, ctx: RequestContext): Promise<string | undefined> {
-    try {
-      const view = await this.kit.rpc.request<UserEndpointView>(PresenceQueries.endpoint, { userEndpointId }, ctx, { timeoutMs: this.kit.settings.presenceTimeoutMs });
-      return view.userId;
-    } catch (e) {
-      if (e instanceof ParleyError && e.code === 'NOT_FOUND') return undefined;
-      if (e instanceof ParleyError && (e.code === 'UNAVAILABLE' || e.code === 'TIMEOUT')) {
-        throw new ParleyError('UNAVAILABLE', `The presence service did not answer (${e.message}); a join needs it to know whose endpoint ${userEndpointId} is`);
-      }
-      throw e;
-    }
+  private endpointOwner(userEndpointId: string, ctx: RequestContext): Promise<string | undefined> {
+    return endpointOwner(this.kit.rpc, userEndpointId, ctx, this.kit.settings.presenceTimeoutMs, 'a join');
   }
 
   private summary(s: ConferenceState): ConferenceSummary {

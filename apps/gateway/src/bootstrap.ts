@@ -6,12 +6,14 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { connect } from 'nats';
 import { type AuthConfig, TokenVerifier, checkProductionAuth } from '@parley/auth';
-import { CallerAssertions, NatsRpcClient, callerIdentity, checkNatsCredentials, natsConnectOptions, reportSettings } from '@parley/messaging';
+import { CallerAssertions, NatsRpcClient, SettingError, callerIdentity, checkNatsCredentials, natsConnectOptions, reportSettings } from '@parley/messaging';
+import { checkStorageSettings } from '@parley/storage';
 import { type GatewayConfig, apiDocsPublic, gatewaySettings } from './config';
 import { DEMO_DIR } from './demo.controller';
 import { EndpointSessions } from './endpoint-sessions';
 import { GatewayModule } from './gateway.module';
 import { clientErrorHandler, registerBodyParsers } from './http-input';
+import { API_PREFIX } from './http-params';
 import { Metrics } from './metrics';
 import { type MetricsListener, startMetricsListener } from './metrics-listener';
 import { registerRateLimits } from './rate-limits';
@@ -28,16 +30,20 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-export const API_PREFIX = 'rtc-api';
+export { API_PREFIX };
 
 /**
  * What the gateway refuses to start with, before it connects to anything: outside development
  * mode (PARLEY_MODE=production, the default), authentication anyone could forge (see
- * checkProductionAuth). Throws an error that names the variable and how to make a value.
+ * checkProductionAuth) or signed URLs (SIGNED_URL_KEYS), and storage settings that do not fit together. Throws an error that names the variable and how to make a value.
  */
 export function checkGatewaySettings(config: GatewayConfig, auth: AuthConfig): void {
-  if (config.mode !== 'development') checkProductionAuth(auth);
+  if (config.mode !== 'development') {
+    checkProductionAuth(auth);
+    if (!config.signedUrlKeys) throw new SettingError('SIGNED_URL_KEYS is not set: in production the gateway signs download URLs with a key of its own (`npm run -s secrets` makes one; docs/security.md); PARLEY_MODE=development uses a public development key');
+  }
   checkNatsCredentials(config);
+  checkStorageSettings(config);
 }
 
 /**
@@ -64,7 +70,7 @@ export async function startGateway(config: GatewayConfig, auth: AuthConfig): Pro
     const metrics = app.get(Metrics);
     const fastify = app.getHttpAdapter().getInstance();
     registerSecurityHeaders(fastify);
-    registerBodyParsers(fastify, config.bodyLimitBytes);
+    await registerBodyParsers(fastify, config.bodyLimitBytes);
     await registerRateLimits(fastify, config.rateLimits, (limit) => metrics.rateLimited.inc({ limit }));
     fastify.addHook('onResponse', async (req, reply) => {
       const route = req.routeOptions.url ?? 'unmatched';

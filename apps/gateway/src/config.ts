@@ -1,5 +1,6 @@
-import { type Setting, type SettingsOf, SettingError, int, readSettings, text } from '@parley/messaging';
+import { type Setting, type SettingsOf, SettingError, int, optional, readSettings, text } from '@parley/messaging';
 import { platformSettings } from '@parley/service-kit';
+import { type SigningKey, parseSigningKeys, storageSettings } from '@parley/storage';
 
 /**
  * Which proxies' X-Forwarded-For to believe (TRUST_PROXY): unset, none (the client address is
@@ -39,6 +40,47 @@ const apiDocs: Setting<'public' | 'off' | undefined> = {
   },
 };
 
+/**
+ * The keys of the signed download URLs (SIGNED_URL_KEYS): `<key id>:<secret, base64>`, comma-
+ * separated, the signing key first (the others still verify the URLs they signed: a rotation).
+ * Unset: none, which production refuses (checkGatewaySettings) and development replaces with a
+ * public development key.
+ */
+const signedUrlKeys: Setting<SigningKey[] | undefined> = {
+  env: 'SIGNED_URL_KEYS',
+  doc: 'the keys of signed download URLs, <key id>:<secret, base64 of at least 32 bytes>, comma-separated, the signing key first (npm run -s secrets makes one); required in production',
+  secret: true,
+  defaultText: '',
+  read(raw) {
+    if (raw === undefined || raw.trim() === '') return undefined;
+    try {
+      return parseSigningKeys(raw);
+    } catch (e) {
+      throw new SettingError((e as Error).message);
+    }
+  },
+};
+
+/** Origins, comma-separated (SIGNED_URL_ORIGINS): each `scheme://host[:port]`. */
+const origins: Setting<string[]> = {
+  env: 'SIGNED_URL_ORIGINS',
+  doc: "the origins whose pages may ask for signed URLs (their Referer), comma-separated; unset: the gateway's own (PUBLIC_URL, or the request's)",
+  defaultText: '',
+  read(raw) {
+    const list = (raw ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+    return list.map((o) => {
+      let url: URL;
+      try {
+        url = new URL(o);
+      } catch {
+        throw new SettingError(`SIGNED_URL_ORIGINS: ${JSON.stringify(o)} is not an origin (scheme://host[:port])`);
+      }
+      if (url.origin !== o.replace(/\/$/, '')) throw new SettingError(`SIGNED_URL_ORIGINS: ${JSON.stringify(o)} is not an origin (scheme://host[:port], no path)`);
+      return url.origin;
+    });
+  },
+};
+
 /** The gateway's settings, declared like every service's (the same naming scheme, read and reported the same way). */
 export const gatewaySettings = {
   mode: platformSettings.mode,
@@ -55,6 +97,13 @@ export const gatewaySettings = {
   trustedKeys: platformSettings.trustedKeys,
   logLevel: platformSettings.logLevel,
   logFormat: platformSettings.logFormat,
+  dataDir: platformSettings.dataDir,
+  /** Where uploads are streamed to and downloads read from (the snapshot service reads the same). */
+  ...storageSettings,
+  signedUrlKeys,
+  signedUrlTtlSeconds: int('SIGNED_URL_TTL_SECONDS', 3600, 'how long a signed download URL works', { min: 1, max: 7 * 24 * 3600 }),
+  signedUrlOrigins: origins,
+  publicUrl: optional('PUBLIC_URL', "the gateway's public origin (e.g. https://video.example.com): signed URLs are built on it; unset: the request's own scheme and Host"),
   bodyLimitBytes: int('BODY_LIMIT_BYTES', 256 * 1024, 'the largest request body; larger is 413'),
   longPollTimeoutMs: int('LONG_POLL_TIMEOUT_MS', 5000, 'how long a long poll waits for an event before it answers []'),
   rpcTimeoutMs: int('RPC_TIMEOUT_MS', 15000, 'upper bound on a request to a service over NATS'),
@@ -72,6 +121,7 @@ export const gatewaySettings = {
     parkedPolls: int('QUOTA_USER_PARKED_POLLS', 20, 'long polls one user may have waiting'),
     pollSessions: int('QUOTA_USER_POLL_SESSIONS', 20, 'endpoint long-poll sessions one user may hold'),
     sockets: int('QUOTA_USER_SOCKETS', 20, 'WebSocket push channels one user may hold'),
+    uploads: int('QUOTA_USER_UPLOADS', 4, 'uploads (snapshots, file transfers, assets) one user may stream at once'),
   },
 };
 

@@ -5,6 +5,7 @@ import { logTransport } from '@parley/service-kit';
 import type { NatsConnection } from 'nats';
 import { type AuthConfig, AuthGuard, AuthModule } from '@parley/auth';
 import { type CallerAssertions, NatsRpcClient, parleyValidationPipe } from '@parley/messaging';
+import { AssetsController } from './assets.controller';
 import { AsyncApiController } from './asyncapi.controller';
 import { ConferenceEventsHub } from './conference-events.hub';
 import { ChatSessionsController } from './chat-sessions.controller';
@@ -13,11 +14,14 @@ import { type GatewayConfig, apiDocsPublic } from './config';
 import { DemoController } from './demo.controller';
 import { DevSignInController } from './dev-sign-in.controller';
 import { EndpointSessions } from './endpoint-sessions';
+import { FileTransfersController } from './file-transfers.controller';
+import { GatewayFiles } from './files';
 import { HealthController } from './health.controller';
 import { HttpErrorFilter } from './http-error.filter';
 import { IceServersController } from './ice-servers.controller';
 import { InteractionsController } from './interactions.controller';
 import { RatingsController } from './ratings.controller';
+import { SnapshotsController } from './snapshots.controller';
 import { TalkdeskController } from './talkdesk.controller';
 import { redactRequest, redactResponse } from './log-redaction';
 import { LongPollSessions } from './long-poll-sessions';
@@ -74,6 +78,9 @@ export class GatewayModule {
         RatingsController,
         TalkdeskController,
         ChatSessionsController,
+        SnapshotsController,
+        FileTransfersController,
+        AssetsController,
         UsersController,
         IceServersController,
         OAuthController,
@@ -87,6 +94,7 @@ export class GatewayModule {
       providers: [
         ConferenceEventsHub,
         EndpointSessions,
+        GatewayFiles,
         LongPollSessions,
         Metrics,
         ServicesHealth,

@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
+import multipart from '@fastify/multipart';
 import type { FastifyInstance } from 'fastify';
 import secureJson from 'secure-json-parse';
 import { Limits, ParleyError, jsonNestingDepth, problemWithJsonStrings } from '@parley/contracts';
@@ -50,8 +51,12 @@ export function parseFormBody(body: Buffer): Record<string, string> {
   return { ...out };
 }
 
-/** The gateway's only body parsers: JSON and form bodies, up to `bodyLimit` bytes (413 beyond). */
-export function registerBodyParsers(fastify: FastifyInstance, bodyLimit: number): void {
+/**
+ * The gateway's only body parsers: JSON and form bodies, up to `bodyLimit` bytes (413 beyond), and
+ * multipart bodies, which are never parsed whole: the upload routes read their parts as a stream
+ * (GatewayFiles.upload, with its own limits).
+ */
+export async function registerBodyParsers(fastify: FastifyInstance, bodyLimit: number): Promise<void> {
   const parser = (parse: (body: Buffer) => unknown) => (_req: unknown, body: Buffer, done: (err: Error | null, value?: unknown) => void) => {
     let value: unknown;
     try {
@@ -63,6 +68,8 @@ export function registerBodyParsers(fastify: FastifyInstance, bodyLimit: number)
   };
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit }, parser(parseJsonBody));
   fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer', bodyLimit }, parser(parseFormBody));
+  // Field names and headers of a part are bounded here; the rest per route.
+  await fastify.register(multipart, { limits: { fieldNameSize: 100, headerPairs: 32 } });
 }
 
 /**

@@ -1,5 +1,8 @@
 import { ID_PATTERN, ParleyError } from '@parley/contracts';
 
+/** Where the API's routes are: /rtc-api/…, as the spec's. */
+export const API_PREFIX = 'rtc-api';
+
 /** A path or query parameter that names something by its id (letters, digits, "-" and "_", at most 128), else 400 naming it. */
 export function idParam(value: string, name = 'id'): string {
   if (!ID_PATTERN.test(value)) throw new ParleyError('BAD_REQUEST', `${name} must be 1 to 128 letters, digits, "-" or "_"`, { fields: [name] });

@@ -58,6 +58,7 @@ export class UserQuotas {
   readonly parkedPolls: PerUserQuota;
   readonly pollSessions: PerUserQuota;
   readonly sockets: PerUserQuota;
+  readonly uploads: PerUserQuota;
 
   constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
     const { quotas } = config;
@@ -65,5 +66,6 @@ export class UserQuotas {
     this.parkedPolls = new PerUserQuota('parkedPolls', quotas.parkedPolls, 'long polls waiting', Math.max(1, Math.ceil(config.longPollTimeoutMs / 1000)));
     this.pollSessions = new PerUserQuota('pollSessions', quotas.pollSessions, 'endpoint long-poll sessions', QUOTA_RETRY_AFTER_SECONDS);
     this.sockets = new PerUserQuota('sockets', quotas.sockets, 'WebSocket push channels open', QUOTA_RETRY_AFTER_SECONDS);
+    this.uploads = new PerUserQuota('uploads', quotas.uploads, 'uploads under way', QUOTA_RETRY_AFTER_SECONDS);
   }
 }

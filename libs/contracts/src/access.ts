@@ -242,6 +242,76 @@ export const ACCESS = {
       'one the caller takes part in, with the caller left out of its participants': staff,
     },
   },
+  askForCamera: {
+    routes: ['POST /rtc-api/snapshots/request', 'POST /rtc-api/snapshots/cameraRequest'],
+    what: "ask a user's camera for a snapshot, or to switch it or its flash",
+    cases: {
+      // The requester's endpoint receives what the target answers: it must be the caller's own.
+      'from an endpoint the caller registered': staff,
+      'from an endpoint the caller did not register': nobody,
+    },
+  },
+  uploadSnapshot: {
+    routes: ['POST /rtc-api/snapshots/upload'],
+    what: 'send a snapshot to a user',
+    cases: {
+      'from an endpoint the caller registered': everyone,
+      'from an endpoint the caller did not register': nobody,
+    },
+  },
+  answerCameraRequest: {
+    routes: ['POST /rtc-api/snapshots/acquire', 'POST /rtc-api/snapshots/cameraRequestRespond'],
+    what: 'answer a snapshot or camera request',
+    cases: {
+      'one asked of the caller': everyone,
+      // Only the target answers; a customer does not learn of another user's request.
+      'one asked of another user': row('forbidden', 'hidden', 'forbidden', 'forbidden'),
+    },
+  },
+  judgeSnapshot: {
+    routes: ['POST /rtc-api/snapshots/approve', 'POST /rtc-api/snapshots/discard'],
+    what: 'approve or discard a snapshot',
+    cases: {
+      'one the caller asked for or was asked for': everyone,
+      'any other of its organization': row('forbidden', 'hidden', 'forbidden', 'forbidden'),
+    },
+  },
+  readSnapshot: {
+    routes: ['GET /rtc-api/snapshots/{snapshotId}', 'GET /rtc-api/snapshots', 'POST /rtc-api/snapshots/signedUrl'],
+    what: 'see a snapshot or download it',
+    cases: {
+      'one the caller asked for or was asked for': everyone,
+      'any other of its organization': staffSeesIt,
+    },
+  },
+  transferFile: {
+    routes: ['POST /rtc-api/filetransfers'],
+    what: 'send a file to a user',
+    cases: { 'a user of its own organization': everyone },
+  },
+  readFileTransfer: {
+    routes: ['GET /rtc-api/filetransfers', 'POST /rtc-api/filetransfers/{fileTransferId}/signedUrl'],
+    what: 'see a file transfer or download its file',
+    cases: {
+      'one the caller sent or received': everyone,
+      // A list shows them with all=true.
+      'any other of its organization': staffSeesIt,
+    },
+  },
+  manageAssets: {
+    routes: ['POST /rtc-api/assets/{assetId}', 'DELETE /rtc-api/assets/{assetId}'],
+    what: "upload or delete the organization's assets",
+    cases: { 'an asset of its own organization': privileged },
+  },
+  readAsset: {
+    routes: ['GET /rtc-api/assets', 'POST /rtc-api/assets/{assetId}/signedUrl'],
+    what: 'see an asset or download it',
+    cases: {
+      "one whose rolesAllowedAccess names one of the caller's roles": everyone,
+      // Those who manage assets see them all.
+      "one whose rolesAllowedAccess names none of the caller's roles": row('hidden', 'hidden', 'yes', 'yes'),
+    },
+  },
   iceServers: {
     routes: ['GET /rtc-api/iceServers/v2'],
     what: 'get STUN/TURN servers and credentials',

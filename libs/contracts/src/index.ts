@@ -9,6 +9,7 @@ export * from './conference';
 export * from './presence';
 export * from './interaction';
 export * from './chat-session';
+export * from './snapshot';
 export * from './published-events';
 
 import { conferenceUpcasters } from './conference/upcasters';

@@ -5,6 +5,7 @@ import type { ConferenceEvent } from './conference/views';
 import { ENDPOINT_HEALTH, type UserEndpointDomainEvent, type UserEventDomainEvent } from './presence';
 import { type InteractionDomainEvent, type RatingDomainEvent, SESSION_TYPES } from './interaction';
 import { CHAT_SESSION_CONTEXT, CHAT_SESSION_TYPES, type ChatSessionDomainEvent } from './chat-session';
+import { ASSET_CONTEXT, CAMERA_REQUEST_CONTEXT, FILE_TRANSFER_CONTEXT, SESSION_TYPES_OF_SNAPSHOTS, SNAPSHOT_CONTEXT, type SnapshotDomainEvent } from './snapshot';
 import { DEAD_LETTER_SUBJECT_ROOT, EVENTS_SUBJECT_ROOT } from './subjects';
 
 /**
@@ -16,12 +17,12 @@ import { DEAD_LETTER_SUBJECT_ROOT, EVENTS_SUBJECT_ROOT } from './subjects';
  */
 export type JsonSchema = Record<string, unknown>;
 
-type PublishedUnion = ConferenceDomainEvent | UserEndpointDomainEvent | UserEventDomainEvent | InteractionDomainEvent | RatingDomainEvent | ChatSessionDomainEvent;
+type PublishedUnion = ConferenceDomainEvent | UserEndpointDomainEvent | UserEventDomainEvent | InteractionDomainEvent | RatingDomainEvent | ChatSessionDomainEvent | SnapshotDomainEvent;
 export type PublishedEventType = PublishedUnion['type'];
 
 export interface PublishedEvent<V extends number = number> {
   /** The context of its stream: its subjects are `parley.evt.<context>.…`. */
-  context: 'conference' | 'userendpoint' | 'userevent' | 'interaction' | 'rating' | typeof CHAT_SESSION_CONTEXT;
+  context: 'conference' | 'userendpoint' | 'userevent' | 'interaction' | 'rating' | typeof CHAT_SESSION_CONTEXT | typeof SNAPSHOT_CONTEXT | typeof CAMERA_REQUEST_CONTEXT | typeof FILE_TRANSFER_CONTEXT | typeof ASSET_CONTEXT;
   /** The payload's version: the schemaVersion its producer records now (older ones are upcast on read). */
   version: V;
   summary: string;
@@ -45,6 +46,12 @@ const metadataEntry = object({ value: text(), userId: text(), lastModified: inst
 const endpointRef = { userEndpointId: text(), organizationId: text(), userId: text() };
 const chatSessionRef = { chatSessionId: text(), organizationId: text() };
 const accounts: JsonSchema = { type: 'array', items: text('an account (user) id') };
+const orgRef = { organizationId: text() };
+const storedFile = object(
+  { key: text("the blob's key in the store (organization first)"), size: { type: 'integer', minimum: 0 }, sha256: text('SHA-256 of the bytes, hex'), mimeType: text("the content's type, from its first bytes") },
+  { extension: text("the content's extension"), filename: text('the name the client gave') },
+);
+const session = { sessionType: oneOfWords(SESSION_TYPES_OF_SNAPSHOTS), sessionId: text() };
 const ENDPOINT_DELIVERY = object(
   { id: text('the delivery id; a qos 1 delivery is acknowledged with it'), qos: { type: 'integer', enum: [0, 1] }, event: freeObject('the event as sent') },
   { expiresAt: instant('a delivery that waited for the endpoint to connect is dropped after this instant') },
@@ -226,6 +233,93 @@ export const PUBLISHED_EVENTS: { [K in PublishedEventType]: PublishedEvent<Extra
     summary: 'A chat session was finished (accepted → finished), with the reason when one was given.',
     payload: object({ ...chatSessionRef, finishedBy: text('who finished it'), finishedAt: instant() }, { finishReason: text() }),
   },
+  SnapshotRequestedEvent: {
+    context: SNAPSHOT_CONTEXT,
+    version: 1,
+    summary: "A user's camera was asked for a snapshot (REQUESTED); its target endpoint is pushed the request.",
+    payload: object(
+      { snapshotId: text(), ...orgRef, applicationId: text(), requesterUserId: text(), requesterUserEndpointId: text(), userId: text('the target'), userEndpointId: text("the target's endpoint"), requestedAt: instant() },
+      { ...session, interactionId: text(), snapshotType: text() },
+    ),
+  },
+  SnapshotAcquiredEvent: {
+    context: SNAPSHOT_CONTEXT,
+    version: 1,
+    summary: 'The target answered a snapshot request with its image (UPLOADED).',
+    payload: object({ snapshotId: text(), ...orgRef, file: storedFile, path: text("the image's place in the organization's storage"), requesterUserEndpointId: text('who hears of it'), acquiredAt: instant() }, { snapshotType: text() }),
+  },
+  SnapshotUploadedEvent: {
+    context: SNAPSHOT_CONTEXT,
+    version: 1,
+    summary: 'A user sent a snapshot unasked (UPLOADED); the requester fields name who receives it.',
+    payload: object(
+      {
+        snapshotId: text(),
+        ...orgRef,
+        applicationId: text(),
+        requesterUserId: text('who receives it'),
+        requesterUserEndpointId: text(),
+        userId: text('who sent it'),
+        userEndpointId: text(),
+        snapshotType: text(),
+        file: storedFile,
+        path: text(),
+        uploadedAt: instant(),
+      },
+      { relatedSnapshotId: text(), interactionId: text() },
+    ),
+  },
+  SnapshotApprovedEvent: {
+    context: SNAPSHOT_CONTEXT,
+    version: 1,
+    summary: 'A snapshot was approved (APPROVED), with its type when the approval changed it.',
+    payload: object({ snapshotId: text(), ...orgRef, approvedBy: text(), userEndpointId: text("the approver's endpoint"), requesterUserEndpointId: text(), targetUserEndpointId: text(), approvedAt: instant() }, { snapshotType: text() }),
+  },
+  SnapshotDiscardedEvent: {
+    context: SNAPSHOT_CONTEXT,
+    version: 1,
+    summary: 'A snapshot was discarded (DISCARDED): its image is removed.',
+    payload: object({ snapshotId: text(), ...orgRef, discardedBy: text(), userEndpointId: text("the discarder's endpoint"), requesterUserEndpointId: text(), targetUserEndpointId: text(), discardedAt: instant() }),
+  },
+  SnapshotCameraRequestedEvent: {
+    context: CAMERA_REQUEST_CONTEXT,
+    version: 1,
+    summary: "A user's camera was asked to do something (CAMERA_SWITCH, FLASH_ON, FLASH_OFF or a word of the caller's); its target endpoint is pushed the request.",
+    payload: object(
+      { snapshotCameraRequestId: text(), ...orgRef, requesterUserId: text(), requesterUserEndpointId: text(), userId: text('the target'), userEndpointId: text("the target's endpoint"), cameraRequestType: text(), requestedAt: instant() },
+      session,
+    ),
+  },
+  SnapshotCameraRequestRespondedEvent: {
+    context: CAMERA_REQUEST_CONTEXT,
+    version: 1,
+    summary: 'The target answered a camera request: whether it succeeded.',
+    payload: object(
+      { snapshotCameraRequestId: text(), ...orgRef, userId: text('who answered'), userEndpointId: text(), requesterUserEndpointId: text('who hears of it'), succeeded: { type: 'boolean' }, respondedAt: instant() },
+      { additionalInformation: text() },
+    ),
+  },
+  FileTransferCreatedEvent: {
+    context: FILE_TRANSFER_CONTEXT,
+    version: 1,
+    summary: "A user sent a file to another; every endpoint of the target is pushed a FileTransferEvent.",
+    payload: object(
+      { fileTransferId: text(), ...orgRef, applicationId: text(), senderUserId: text(), targetType: oneOfWords(['user']), targetId: text('the user it is for'), file: storedFile, createdAt: instant() },
+      { userEndpointId: text(), interactionId: text(), conferenceId: text() },
+    ),
+  },
+  AssetUploadedEvent: {
+    context: ASSET_CONTEXT,
+    version: 1,
+    summary: 'An asset was uploaded, or replaced (its earlier file is removed).',
+    payload: object({ assetId: text(), ...orgRef, applicationId: text(), category: text(), rolesAllowedAccess: { type: 'array', items: text('a role') }, file: storedFile, uploadedBy: text(), uploadedAt: instant() }),
+  },
+  AssetDeletedEvent: {
+    context: ASSET_CONTEXT,
+    version: 1,
+    summary: 'An asset was deleted: its URLs stop working and its file is removed.',
+    payload: object({ assetId: text(), ...orgRef, deletedBy: text(), deletedAt: instant() }),
+  },
 };
 
 /** The declared fields of an event's payload (an unknown type, from a newer producer, passes as it is). */
@@ -281,6 +375,10 @@ export function asyncApiDocument(version: string): JsonSchema {
     },
     interactionEvents: scopedEventsChannel('interaction', 'interactionId', 'the interaction', 'Interaction events', 'Every event of every interaction, in order per interaction (PARLEY_EVENTS).'),
     ratingEvents: scopedEventsChannel('rating', 'ratingId', 'the rating', 'Rating events', 'Every rating of a call or conference (PARLEY_EVENTS).'),
+    snapshotEvents: scopedEventsChannel(SNAPSHOT_CONTEXT, 'snapshotId', 'the snapshot', 'Snapshot events', 'Every event of every snapshot, in order per snapshot (PARLEY_EVENTS). The presence service pushes each to the endpoints it concerns.'),
+    cameraRequestEvents: scopedEventsChannel(CAMERA_REQUEST_CONTEXT, 'snapshotCameraRequestId', 'the camera request', 'Camera request events', 'Every camera request and its answer (PARLEY_EVENTS).'),
+    fileTransferEvents: scopedEventsChannel(FILE_TRANSFER_CONTEXT, 'fileTransferId', 'the file transfer', 'File transfer events', 'Every file sent between users (PARLEY_EVENTS).'),
+    assetEvents: scopedEventsChannel(ASSET_CONTEXT, 'assetId', 'the asset', 'Asset events', "Every change of the organizations' assets (PARLEY_EVENTS)."),
     chatSessionEvents: scopedEventsChannel(CHAT_SESSION_CONTEXT, 'chatSessionId', 'the chat session', 'Chat session events', 'Every event of every telemedicine chat session, in order per session (PARLEY_EVENTS). The presence service pushes each to the endpoints of its participants and of its room\'s conference.'),
     endpointDeliveries: {
       address: 'parley.deliver.{organizationId}.{userEndpointId}',
@@ -325,7 +423,7 @@ export function asyncApiDocument(version: string): JsonSchema {
       },
     },
   };
-  const channelOf = { conference: 'conferenceEvents', userendpoint: 'userEndpointEvents', userevent: 'userEvents', interaction: 'interactionEvents', rating: 'ratingEvents', [CHAT_SESSION_CONTEXT]: 'chatSessionEvents' } as const;
+  const channelOf = { conference: 'conferenceEvents', userendpoint: 'userEndpointEvents', userevent: 'userEvents', interaction: 'interactionEvents', rating: 'ratingEvents', [CHAT_SESSION_CONTEXT]: 'chatSessionEvents', [SNAPSHOT_CONTEXT]: 'snapshotEvents', [CAMERA_REQUEST_CONTEXT]: 'cameraRequestEvents', [FILE_TRANSFER_CONTEXT]: 'fileTransferEvents', [ASSET_CONTEXT]: 'assetEvents' } as const;
   for (const [type, e] of Object.entries(PUBLISHED_EVENTS) as Array<[string, PublishedEvent]>) {
     (channels[channelOf[e.context]].messages as Record<string, JsonSchema>)[type] = {
       name: type,

@@ -20,6 +20,7 @@ export const PARLEY_SERVICES: readonly RegisteredService[] = [
   { name: 'conference', app: 'apps/conference', kind: 'service', eventStore: true },
   { name: 'presence', app: 'apps/presence', kind: 'service', eventStore: true },
   { name: 'interaction', app: 'apps/interaction', kind: 'service', eventStore: true },
+  { name: 'snapshot', app: 'apps/snapshot', kind: 'service', eventStore: true },
   { name: 'media', app: 'apps/media', kind: 'service', eventStore: false, needs: ['mediasoup-worker'] },
   { name: 'gateway', app: 'apps/gateway', kind: 'gateway', eventStore: false },
 ];

@@ -47,8 +47,9 @@ export const OPERATOR = 'operator';
  */
 export const CALLERS: Readonly<Record<string, readonly string[]>> = {
   conference: ['gateway', 'presence'],
-  presence: ['gateway', 'conference'],
+  presence: ['gateway', 'conference', 'snapshot'],
   interaction: ['gateway'],
+  snapshot: ['gateway'],
   media: ['gateway', 'conference'],
   gateway: [],
 };

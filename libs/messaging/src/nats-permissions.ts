@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ConnectionOptions } from 'nats';
 import { natsServers } from './rpc-client';
 import { SettingError, optional } from './settings';
-import { CHAT_SESSION_CONTEXT, CONFERENCE_CONTEXT, DEAD_LETTER_STREAM, DEAD_LETTER_SUBJECT_ROOT, DELIVERY_STREAM, EVENTS_STREAM, EVENTS_SUBJECT_ROOT, INTERACTION_CONTEXT, RATING_CONTEXT, USER_ENDPOINT_CONTEXT, USER_EVENT_CONTEXT } from '@parley/contracts';
+import { ASSET_CONTEXT, CAMERA_REQUEST_CONTEXT, CHAT_SESSION_CONTEXT, CONFERENCE_CONTEXT, DEAD_LETTER_STREAM, DEAD_LETTER_SUBJECT_ROOT, DELIVERY_STREAM, EVENTS_STREAM, EVENTS_SUBJECT_ROOT, FILE_TRANSFER_CONTEXT, INTERACTION_CONTEXT, RATING_CONTEXT, SNAPSHOT_CONTEXT, USER_ENDPOINT_CONTEXT, USER_EVENT_CONTEXT } from '@parley/contracts';
 
 /**
  * Who may publish and subscribe to what on NATS: one user per process, each limited to the
@@ -54,7 +54,7 @@ const REPLAYS = 'parley.replay.>';
 export const NATS_PERMISSIONS: Readonly<Record<string, NatsUserPermissions>> = {
   gateway: {
     publish: {
-      allow: ['parley.conference.cmd.*', 'parley.conference.qry.*', 'parley.presence.cmd.*', 'parley.presence.qry.*', 'parley.interaction.cmd.*', 'parley.interaction.qry.*', 'parley.media.qry.*', 'parley.session.>', '$JS.API.INFO', ...consumersOn(DELIVERY_STREAM, 'parley.deliverq.>')],
+      allow: ['parley.conference.cmd.*', 'parley.conference.qry.*', 'parley.presence.cmd.*', 'parley.presence.qry.*', 'parley.interaction.cmd.*', 'parley.interaction.qry.*', 'parley.snapshot.cmd.*', 'parley.snapshot.qry.*', 'parley.media.qry.*', 'parley.session.>', '$JS.API.INFO', ...consumersOn(DELIVERY_STREAM, 'parley.deliverq.>')],
       // Commands only services send: the presence service's verdict on a participant.
       deny: ['parley.conference.cmd.updateParticipantState'],
     },
@@ -78,7 +78,7 @@ export const NATS_PERMISSIONS: Readonly<Record<string, NatsUserPermissions>> = {
         ...events(USER_ENDPOINT_CONTEXT, USER_EVENT_CONTEXT),
         deadLetters,
         ...provisioning,
-        ...consumersOn(EVENTS_STREAM, ...events(USER_ENDPOINT_CONTEXT, CONFERENCE_CONTEXT, CHAT_SESSION_CONTEXT)),
+        ...consumersOn(EVENTS_STREAM, ...events(USER_ENDPOINT_CONTEXT, CONFERENCE_CONTEXT, CHAT_SESSION_CONTEXT, SNAPSHOT_CONTEXT, CAMERA_REQUEST_CONTEXT, FILE_TRANSFER_CONTEXT)),
         // An endpoint that is gone: its queue purged, its delivery consumer deleted.
         `$JS.API.STREAM.PURGE.${DELIVERY_STREAM}`,
         `$JS.API.CONSUMER.DELETE.${DELIVERY_STREAM}.*`,
@@ -89,6 +89,10 @@ export const NATS_PERMISSIONS: Readonly<Record<string, NatsUserPermissions>> = {
   interaction: {
     publish: { allow: ['parley.interaction.qry.health', ...events(INTERACTION_CONTEXT, RATING_CONTEXT, CHAT_SESSION_CONTEXT), deadLetters, ...provisioning, ...consumersOn(EVENTS_STREAM, ...events(CONFERENCE_CONTEXT))] },
     subscribe: { allow: [`${inboxPrefixOf('interaction')}.>`, ...own('interaction'), REPLAYS] },
+  },
+  snapshot: {
+    publish: { allow: ['parley.snapshot.qry.health', 'parley.presence.qry.endpoint', ...events(SNAPSHOT_CONTEXT, CAMERA_REQUEST_CONTEXT, FILE_TRANSFER_CONTEXT, ASSET_CONTEXT), ...provisioning] },
+    subscribe: { allow: [`${inboxPrefixOf('snapshot')}.>`, ...own('snapshot')] },
   },
   media: {
     publish: { allow: ['parley.media.qry.health', deadLetters, ...provisioning, ...consumersOn(EVENTS_STREAM, ...events(CONFERENCE_CONTEXT))] },

@@ -162,8 +162,22 @@ export const commandEventId = (streamId: string, streamVersion: number): string 
 /** Commands are `parley.<service>.cmd.<name>` (subjects.ts); queries and the rest are answered as they come. */
 const isCommandSubject = (subject: string): boolean => subject.split('.')[2] === 'cmd';
 
-/** The fingerprint a retry must match: the subject and the body (keys in any order). */
-export const fingerprintOf = (subject: string, body: unknown): string => createHash('sha256').update(`${subject}\n${stringify(body ?? null)}`).digest('base64url');
+/**
+ * An upload's body without where its bytes were put: the gateway stores each attempt's file under a
+ * key of its own before it sends the command (`file.key`), so a retry of the same upload differs
+ * from the first only there. The file's size, hash and type stay in the fingerprint: another file
+ * under the same transaction id is another request.
+ */
+function withoutUploadKey(body: unknown): unknown {
+  if (typeof body !== 'object' || body === null || !('file' in body)) return body;
+  const file = (body as { file: unknown }).file;
+  if (typeof file !== 'object' || file === null || !('key' in file)) return body;
+  const { key: _key, ...rest } = file as Record<string, unknown>;
+  return { ...body, file: rest };
+}
+
+/** The fingerprint a retry must match: the subject and the body (keys in any order), an upload's key aside (withoutUploadKey). */
+export const fingerprintOf = (subject: string, body: unknown): string => createHash('sha256').update(`${subject}\n${stringify(withoutUploadKey(body ?? null))}`).digest('base64url');
 
 /**
  * Refusals a retry would meet again are answers too (a 404, a 409 because the conference ended):

@@ -21,6 +21,7 @@ export { openEventStore, upcasterRegistry } from './stores';
 export { askProjectionAdmin, type ProjectionAdminAnswer } from './projection-admin';
 export { defineService, startService, logTransport, type ServiceDefinition, type RunningService, type StartOptions, type Part } from './service';
 export { runMain } from './main';
+export { endpointOwner } from './endpoint-owner';
 export {
   type ParleySecrets,
   makeSecrets,

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { NatsConnection } from 'nats';
+import type { RequestContext } from '@parley/contracts';
 import type { SqlEventStore } from '@parley/eventsourcing';
 import type { CallerAssertions, NatsRpcClient } from '@parley/messaging';
 import type { platformSettings } from './platform-settings';
@@ -37,4 +38,11 @@ export interface Kit<S extends SettingsSpec = SettingsSpec> {
   readonly projections: Projections;
   /** Wakes the relay now (a commit's events go out in milliseconds instead of at the next poll). */
   committed(): void;
+  /**
+   * Whether the caller's X-Auvious-TransactionId was answered already (a command under it stored
+   * its answer, still kept): a question asked before a retried command (an upload's, whose file
+   * the gateway must stream before the command can be matched to the first) answers as it did the
+   * first time instead of deciding again on what the first attempt changed. False without one.
+   */
+  answeredBefore(ctx: RequestContext): Promise<boolean>;
 }

@@ -4,7 +4,7 @@ import { NATS_PERMISSIONS, OPERATOR, generateIdentityKeys, newNatsPassword, rend
 
 /**
  * Every secret a Parley installation needs, made in one place: the token secret, the database
- * and TURN passwords, one NATS password per NATS user (each process, and `operator` for the
+ * and TURN passwords, the key of the gateway's signed URLs, one NATS password per NATS user (each process, and `operator` for the
  * CLIs), and one Ed25519 key per process (and the operator's) for the callers it signs on the
  * bus. `npm run -s secrets` prints them as a `.env` for docker compose; `npm start` makes them
  * once and keeps them under DATA_DIR; the test harness makes them once per run. All three then
@@ -15,6 +15,8 @@ export interface ParleySecrets {
   postgresPassword: string;
   /** Letters and digits only: coturn's image passes it through a shell `eval`. */
   turnSecret: string;
+  /** SIGNED_URL_KEYS: what the gateway signs its download URLs with (`<key id>:<secret, base64>`; docs/security.md). */
+  signedUrlKeys: string;
   /** By NATS user. */
   nats: Record<string, string>;
   /** By process: its private key, and its public key for the others to trust. */
@@ -29,6 +31,7 @@ export function makeSecrets(): ParleySecrets {
     jwtSecret: randomBytes(48).toString('base64url'),
     postgresPassword: randomBytes(24).toString('hex'),
     turnSecret: randomBytes(32).toString('hex'),
+    signedUrlKeys: `k${Date.now().toString(36)}:${randomBytes(32).toString('base64')}`,
     nats: Object.fromEntries(Object.keys(NATS_PERMISSIONS).map((user) => [user, newNatsPassword()])),
     identities: Object.fromEntries(signers().map((name) => [name, generateIdentityKeys()])),
   };
@@ -41,7 +44,14 @@ export const trustedKeys = (secrets: ParleySecrets): string => trustedKeysValue(
 export function processSecretsEnv(secrets: ParleySecrets, name: string): Record<string, string> {
   const identity = secrets.identities[name];
   if (!identity || !secrets.nats[name]) throw new Error(`no secrets for a process named ${name}`);
-  return { NATS_USER: name, NATS_PASSWORD: secrets.nats[name], PARLEY_IDENTITY_KEY: identity.privateKey, PARLEY_TRUSTED_KEYS: trustedKeys(secrets) };
+  return {
+    NATS_USER: name,
+    NATS_PASSWORD: secrets.nats[name],
+    PARLEY_IDENTITY_KEY: identity.privateKey,
+    PARLEY_TRUSTED_KEYS: trustedKeys(secrets),
+    // The gateway signs and checks the download URLs.
+    ...(name === 'gateway' && secrets.signedUrlKeys ? { SIGNED_URL_KEYS: secrets.signedUrlKeys } : {}),
+  };
 }
 
 /** The operator's NATS credentials and signing key (the CLIs, and the test harness's own connections). */
@@ -69,6 +79,7 @@ export function secretsEnvFile(secrets: ParleySecrets, madeAt: string): string {
     `JWT_SECRET=${secrets.jwtSecret}`,
     `POSTGRES_PASSWORD=${secrets.postgresPassword}`,
     `TURN_SECRET=${secrets.turnSecret}`,
+    `SIGNED_URL_KEYS=${secrets.signedUrlKeys}`,
     ...Object.entries(secrets.nats).map(([user, password]) => `${natsPasswordVariable(user)}=${password}`),
     ...Object.entries(secrets.identities).map(([name, keys]) => `${identityKeyVariable(name)}=${keys.privateKey}`),
     `PARLEY_TRUSTED_KEYS=${trustedKeys(secrets)}`,

@@ -210,6 +210,8 @@ export async function startService<S extends SettingsSpec>(def: ServiceDefinitio
         relay?.kick();
         runners?.kick();
       },
+      answeredBefore: async (ctx) =>
+        answers !== undefined && ctx.transactionId !== undefined && (await answers.find({ organizationId: ctx.actor.organizationId, callerId: ctx.actor.userId, transactionId: ctx.transactionId })) !== undefined,
     };
 
     const parts: Part[] = [];

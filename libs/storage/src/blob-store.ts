@@ -23,6 +23,8 @@ export interface BlobStore {
   delete(key: string): Promise<void>;
   /** Every blob under `prefix` (a key's first segments; '' for all), in no particular order. */
   list(prefix: string): AsyncIterable<ListedBlob>;
+  /** Lets go of what it holds open (S3's connections); nothing to do for the filesystem. */
+  close(): void;
 }
 
 export interface PutOptions {

@@ -78,4 +78,8 @@ export class FileSystemBlobStore implements BlobStore {
       if (s) yield { key: relative(this.root, path).split(sep).join('/'), size: s.size, modifiedAt: s.mtime };
     }
   }
+
+  close(): void {
+    // Nothing is held open between calls.
+  }
 }

@@ -9,8 +9,9 @@ export interface S3Config {
   endpoint?: string;
   region: string;
   bucket: string;
-  accessKeyId: string;
-  secretAccessKey: string;
+  /** Both, or neither: the AWS SDK's own chain (environment, instance role) finds them. */
+  accessKeyId?: string;
+  secretAccessKey?: string;
   /** `https://host/bucket/key` instead of `https://bucket.host/key` (most self-hosted services want it). */
   forcePathStyle: boolean;
 }
@@ -35,7 +36,7 @@ export class S3BlobStore implements BlobStore {
       region: config.region,
       ...(config.endpoint ? { endpoint: config.endpoint } : {}),
       forcePathStyle: config.forcePathStyle,
-      credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
+      ...(config.accessKeyId && config.secretAccessKey ? { credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey } } : {}),
     });
   }
 

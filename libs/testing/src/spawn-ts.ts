@@ -35,7 +35,7 @@ export function spawnTs(file: string, options: SpawnTsOptions = {}): TsChildHand
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
-  const tail = new OutputTail(16_384);
+  const tail = new OutputTail(65_536);
   tail.attach(child);
   const resourceId = trackResource({ pid: child.pid, signal: 'SIGKILL' });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {

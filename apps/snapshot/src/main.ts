@@ -1,0 +1,4 @@
+import { runMain } from '@parley/service-kit';
+import { snapshotService } from './service';
+
+runMain(snapshotService);
