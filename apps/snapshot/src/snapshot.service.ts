@@ -23,7 +23,7 @@ import {
 } from '@parley/contracts';
 import { Aggregate, KIT, causeOf, endpointOwner, instantOf } from '@parley/service-kit';
 import { type CameraRequestCommand, type CameraRequestState, cameraRequestDecider } from './domain/camera-request';
-import { type SnapshotCommand, type SnapshotState, snapshotDecider, snapshotNotFound, snapshotReadable, snapshotsVisibleTo, toSnapshot } from './domain/snapshot';
+import { type AskOfCamera, type SnapshotCommand, type SnapshotState, snapshotDecider, snapshotNotFound, snapshotReadable, snapshotsVisibleTo, toSnapshot } from './domain/snapshot';
 import { snapshotsOfInteraction } from './infra/views';
 import { type Upload, blobRef, defaultFileName, newBlobKey, pathOf, upload } from './uploads';
 import type { SnapshotKit } from './settings';
@@ -53,23 +53,30 @@ export class SnapshotService {
     return { fromOwnEndpoint: mine === ctx.actor.userId, ...(theirs !== undefined ? { targetEndpointOwner: theirs } : {}) };
   }
 
-  async request(dto: SnapshotRequestWebCommand, ctx: RequestContext): Promise<SnapshotRequestResult> {
-    const snapshotId = unguessableId();
-    const { organizationId } = ctx.actor;
-    const now = instantOf(this.kit.clock);
-    const command: SnapshotCommand = {
-      kind: 'request',
-      snapshotId,
-      organizationId,
+  /** What a snapshot request and a camera request both tell their decider: who asks from where, of whom, in what session. */
+  private async ask(dto: SnapshotCameraRequestWebCommand | SnapshotRequestWebCommand, ctx: RequestContext): Promise<AskOfCamera> {
+    return {
       actor: ctx.actor,
-      now,
-      applicationId: dto.applicationId,
       requesterUserEndpointId: dto.userEndpointId,
       targetUserId: dto.targetUserId,
       targetUserEndpointId: dto.targetUserEndpointId,
       ...(await this.endpoints(dto.userEndpointId, dto.targetUserEndpointId, ctx)),
       ...(dto.sessionType !== undefined ? { sessionType: dto.sessionType } : {}),
       ...(dto.sessionId !== undefined ? { sessionId: dto.sessionId } : {}),
+    };
+  }
+
+  async request(dto: SnapshotRequestWebCommand, ctx: RequestContext): Promise<SnapshotRequestResult> {
+    const snapshotId = unguessableId();
+    const { organizationId } = ctx.actor;
+    const now = instantOf(this.kit.clock);
+    const command: SnapshotCommand = {
+      ...(await this.ask(dto, ctx)),
+      kind: 'request',
+      snapshotId,
+      organizationId,
+      now,
+      applicationId: dto.applicationId,
       ...(dto.interactionId !== undefined ? { interactionId: dto.interactionId } : {}),
       ...(dto.snapshotType !== undefined ? { snapshotType: dto.snapshotType } : {}),
     };
@@ -179,20 +186,7 @@ export class SnapshotService {
     const id = unguessableId();
     const { organizationId } = ctx.actor;
     const now = instantOf(this.kit.clock);
-    const command: CameraRequestCommand = {
-      kind: 'request',
-      snapshotCameraRequestId: id,
-      organizationId,
-      actor: ctx.actor,
-      now,
-      requesterUserEndpointId: dto.userEndpointId,
-      targetUserId: dto.targetUserId,
-      targetUserEndpointId: dto.targetUserEndpointId,
-      ...(await this.endpoints(dto.userEndpointId, dto.targetUserEndpointId, ctx)),
-      ...(dto.sessionType !== undefined ? { sessionType: dto.sessionType } : {}),
-      ...(dto.sessionId !== undefined ? { sessionId: dto.sessionId } : {}),
-      cameraRequestType: dto.cameraRequestType,
-    };
+    const command: CameraRequestCommand = { ...(await this.ask(dto, ctx)), kind: 'request', snapshotCameraRequestId: id, organizationId, now, cameraRequestType: dto.cameraRequestType };
     const { answer } = await this.cameraRequests.execute(organizationId, id, command, { ...causeOf(ctx), time: now }, { answer: () => id });
     return answer;
   }

@@ -81,19 +81,25 @@ interface Ref {
   organizationId: string;
 }
 
+/** Who asked whose camera, in what session: what a snapshot request and a camera request both record. */
+export interface CameraAsk {
+  requesterUserId: string;
+  requesterUserEndpointId: string;
+  /** The target. */
+  userId: string;
+  userEndpointId: string;
+  sessionType?: SessionType;
+  sessionId?: string;
+}
+
 export type SnapshotDomainEvent =
   | {
       type: 'SnapshotRequestedEvent';
       schemaVersion: 1;
-      data: Ref & {
+      data: Ref &
+        CameraAsk & {
         snapshotId: string;
         applicationId: string;
-        requesterUserId: string;
-        requesterUserEndpointId: string;
-        userId: string;
-        userEndpointId: string;
-        sessionType?: SessionType;
-        sessionId?: string;
         interactionId?: string;
         snapshotType?: string;
         requestedAt: string;
@@ -139,14 +145,9 @@ export type SnapshotDomainEvent =
   | {
       type: 'SnapshotCameraRequestedEvent';
       schemaVersion: 1;
-      data: Ref & {
+      data: Ref &
+        CameraAsk & {
         snapshotCameraRequestId: string;
-        requesterUserId: string;
-        requesterUserEndpointId: string;
-        userId: string;
-        userEndpointId: string;
-        sessionType?: SessionType;
-        sessionId?: string;
         cameraRequestType: string;
         requestedAt: string;
       };

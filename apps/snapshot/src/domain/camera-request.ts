@@ -1,6 +1,6 @@
 import { type Actor, ParleyError, type SnapshotDomainEvent, authorize } from '@parley/contracts';
 import type { Decider } from '@parley/eventsourcing';
-import { checkTargetEndpoint } from './snapshot';
+import { type AskOfCamera, decideAsk } from './snapshot';
 
 type CameraRequestEvent = Extract<SnapshotDomainEvent, { type: 'SnapshotCameraRequestedEvent' | 'SnapshotCameraRequestRespondedEvent' }>;
 
@@ -40,17 +40,7 @@ interface Base {
 
 export type CameraRequestCommand = Base &
   (
-    | {
-        kind: 'request';
-        requesterUserEndpointId: string;
-        fromOwnEndpoint: boolean;
-        targetUserId: string;
-        targetUserEndpointId: string;
-        targetEndpointOwner?: string;
-        sessionType?: 'UNKNOWN' | 'CALL' | 'CONFERENCE';
-        sessionId?: string;
-        cameraRequestType: string;
-      }
+    | (AskOfCamera & { kind: 'request'; cameraRequestType: string })
     | { kind: 'respond'; userEndpointId: string; succeeded: boolean; additionalInformation?: string }
   );
 
@@ -59,26 +49,9 @@ const notFound = (id: string) => new ParleyError('NOT_FOUND', `Camera request ${
 export function decideCameraRequest(cmd: CameraRequestCommand, s: CameraRequestState): CameraRequestEvent[] {
   const ref = { snapshotCameraRequestId: cmd.snapshotCameraRequestId, organizationId: cmd.organizationId };
   if (cmd.kind === 'request') {
-    authorize('askForCamera', cmd.fromOwnEndpoint ? 'from an endpoint the caller registered' : 'from an endpoint the caller did not register', cmd.actor, () => notFound(cmd.snapshotCameraRequestId));
-    checkTargetEndpoint(cmd.targetUserId, cmd.targetUserEndpointId, cmd.targetEndpointOwner);
+    const ask = decideAsk(cmd, () => notFound(cmd.snapshotCameraRequestId));
     if (s.status !== 'none') throw new ParleyError('CONFLICT', `Camera request id ${cmd.snapshotCameraRequestId} is already taken`);
-    return [
-      {
-        type: 'SnapshotCameraRequestedEvent',
-        schemaVersion: 1,
-        data: {
-          ...ref,
-          requesterUserId: cmd.actor.userId,
-          requesterUserEndpointId: cmd.requesterUserEndpointId,
-          userId: cmd.targetUserId,
-          userEndpointId: cmd.targetUserEndpointId,
-          ...(cmd.sessionType !== undefined ? { sessionType: cmd.sessionType } : {}),
-          ...(cmd.sessionId !== undefined ? { sessionId: cmd.sessionId } : {}),
-          cameraRequestType: cmd.cameraRequestType,
-          requestedAt: cmd.now,
-        },
-      },
-    ];
+    return [{ type: 'SnapshotCameraRequestedEvent', schemaVersion: 1, data: { ...ref, ...ask, cameraRequestType: cmd.cameraRequestType, requestedAt: cmd.now } }];
   }
   if (s.status === 'none' || s.organizationId !== cmd.actor.organizationId) throw notFound(cmd.snapshotCameraRequestId);
   authorize('answerCameraRequest', s.userId === cmd.actor.userId ? 'one asked of the caller' : 'one asked of another user', cmd.actor, () => notFound(cmd.snapshotCameraRequestId));

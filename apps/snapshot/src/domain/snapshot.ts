@@ -1,4 +1,4 @@
-import { type Actor, ParleyError, type Snapshot, type SnapshotDomainEvent, type SnapshotStateName, type StoredFile, authorize, mayAccess } from '@parley/contracts';
+import { type Actor, type CameraAsk, ParleyError, type Snapshot, type SnapshotDomainEvent, type SnapshotStateName, type StoredFile, authorize, mayAccess } from '@parley/contracts';
 import type { Decider } from '@parley/eventsourcing';
 
 type SnapshotEvent = Extract<SnapshotDomainEvent, { type: `Snapshot${'Requested' | 'Acquired' | 'Uploaded' | 'Approved' | 'Discarded'}Event` }>;
@@ -51,23 +51,28 @@ interface Base {
   now: string;
 }
 
+/** A request of a user's camera (a snapshot, a camera request): who asks from where, of whom, in what session. */
+export interface AskOfCamera {
+  actor: Actor;
+  requesterUserEndpointId: string;
+  /** The caller registered the requester endpoint (presence knows). */
+  fromOwnEndpoint: boolean;
+  targetUserId: string;
+  targetUserEndpointId: string;
+  /** Who registered the target endpoint, if anyone did (presence knows). */
+  targetEndpointOwner?: string;
+  sessionType?: SessionType;
+  sessionId?: string;
+}
+
 export type SnapshotCommand = Base &
   (
-    | {
+    | (AskOfCamera & {
         kind: 'request';
         applicationId: string;
-        requesterUserEndpointId: string;
-        /** The caller registered the requester endpoint (presence knows). */
-        fromOwnEndpoint: boolean;
-        targetUserId: string;
-        targetUserEndpointId: string;
-        /** Who registered the target endpoint, if anyone did (presence knows). */
-        targetEndpointOwner?: string;
-        sessionType?: SessionType;
-        sessionId?: string;
         interactionId?: string;
         snapshotType?: string;
-      }
+      })
     | { kind: 'acquire'; userEndpointId: string; snapshotType?: string; file: StoredFile; path: string }
     | {
         kind: 'upload';
@@ -96,6 +101,23 @@ export function checkTargetEndpoint(targetUserId: string, targetUserEndpointId: 
   }
 }
 
+/**
+ * Decides a request of a user's camera (askForCamera: staff, from an endpoint of their own, to a
+ * registered endpoint of the target) and answers what its event records of it.
+ */
+export function decideAsk(cmd: AskOfCamera, notFound: () => ParleyError): CameraAsk {
+  authorize('askForCamera', cmd.fromOwnEndpoint ? 'from an endpoint the caller registered' : 'from an endpoint the caller did not register', cmd.actor, notFound);
+  checkTargetEndpoint(cmd.targetUserId, cmd.targetUserEndpointId, cmd.targetEndpointOwner);
+  return {
+    requesterUserId: cmd.actor.userId,
+    requesterUserEndpointId: cmd.requesterUserEndpointId,
+    userId: cmd.targetUserId,
+    userEndpointId: cmd.targetUserEndpointId,
+    ...(cmd.sessionType !== undefined ? { sessionType: cmd.sessionType } : {}),
+    ...(cmd.sessionId !== undefined ? { sessionId: cmd.sessionId } : {}),
+  };
+}
+
 /** Only images: the content's type (the gateway sniffed it), whatever the client declared. */
 export function checkImage(file: StoredFile): void {
   if (!file.mimeType.startsWith('image/')) throw new ParleyError('BAD_REQUEST', `A snapshot must be an image; the file's content is ${file.mimeType}`, { fields: ['image'] });
@@ -121,8 +143,7 @@ export function decideSnapshot(cmd: SnapshotCommand, s: SnapshotState): Snapshot
   const ref = { snapshotId: cmd.snapshotId, organizationId: cmd.organizationId };
   switch (cmd.kind) {
     case 'request': {
-      authorize('askForCamera', cmd.fromOwnEndpoint ? 'from an endpoint the caller registered' : 'from an endpoint the caller did not register', cmd.actor, () => snapshotNotFound(cmd.snapshotId));
-      checkTargetEndpoint(cmd.targetUserId, cmd.targetUserEndpointId, cmd.targetEndpointOwner);
+      const ask = decideAsk(cmd, () => snapshotNotFound(cmd.snapshotId));
       if (s.status !== 'none') throw new ParleyError('CONFLICT', `Snapshot id ${cmd.snapshotId} is already taken`);
       return [
         {
@@ -131,12 +152,7 @@ export function decideSnapshot(cmd: SnapshotCommand, s: SnapshotState): Snapshot
           data: {
             ...ref,
             applicationId: cmd.applicationId,
-            requesterUserId: cmd.actor.userId,
-            requesterUserEndpointId: cmd.requesterUserEndpointId,
-            userId: cmd.targetUserId,
-            userEndpointId: cmd.targetUserEndpointId,
-            ...(cmd.sessionType !== undefined ? { sessionType: cmd.sessionType } : {}),
-            ...(cmd.sessionId !== undefined ? { sessionId: cmd.sessionId } : {}),
+            ...ask,
             ...(cmd.interactionId !== undefined ? { interactionId: cmd.interactionId } : {}),
             ...(cmd.snapshotType !== undefined ? { snapshotType: cmd.snapshotType } : {}),
             requestedAt: cmd.now,
@@ -214,22 +230,27 @@ export function decideSnapshot(cmd: SnapshotCommand, s: SnapshotState): Snapshot
   }
 }
 
+/** A new snapshot's state from the event that made it (a request, or an upload): its two sides. */
+const created = (d: Pick<CameraAsk, 'requesterUserId' | 'requesterUserEndpointId' | 'userId' | 'userEndpointId'> & { snapshotId: string; organizationId: string; applicationId: string }, version: number) => ({
+  ...initialSnapshotState(),
+  version,
+  id: d.snapshotId,
+  organizationId: d.organizationId,
+  applicationId: d.applicationId,
+  requesterUserId: d.requesterUserId,
+  requesterUserEndpointId: d.requesterUserEndpointId,
+  userId: d.userId,
+  userEndpointId: d.userEndpointId,
+});
+
 export function evolveSnapshot(s: SnapshotState, e: SnapshotEvent): SnapshotState {
   const version = s.version + 1;
   switch (e.type) {
     case 'SnapshotRequestedEvent': {
       const d = e.data;
       return {
-        ...initialSnapshotState(),
+        ...created(d, version),
         status: 'REQUESTED',
-        version,
-        id: d.snapshotId,
-        organizationId: d.organizationId,
-        applicationId: d.applicationId,
-        requesterUserId: d.requesterUserId,
-        requesterUserEndpointId: d.requesterUserEndpointId,
-        userId: d.userId,
-        userEndpointId: d.userEndpointId,
         ...(d.sessionType !== undefined ? { sessionType: d.sessionType } : {}),
         ...(d.sessionId !== undefined ? { sessionId: d.sessionId } : {}),
         ...(d.interactionId !== undefined ? { interactionId: d.interactionId } : {}),
@@ -240,16 +261,8 @@ export function evolveSnapshot(s: SnapshotState, e: SnapshotEvent): SnapshotStat
     case 'SnapshotUploadedEvent': {
       const d = e.data;
       return {
-        ...initialSnapshotState(),
+        ...created(d, version),
         status: 'UPLOADED',
-        version,
-        id: d.snapshotId,
-        organizationId: d.organizationId,
-        applicationId: d.applicationId,
-        requesterUserId: d.requesterUserId,
-        requesterUserEndpointId: d.requesterUserEndpointId,
-        userId: d.userId,
-        userEndpointId: d.userEndpointId,
         ...(d.relatedSnapshotId !== undefined ? { relatedSnapshotId: d.relatedSnapshotId } : {}),
         ...(d.interactionId !== undefined ? { interactionId: d.interactionId } : {}),
         type: d.snapshotType,
