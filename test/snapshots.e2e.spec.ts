@@ -1,6 +1,7 @@
 import { FileSystemBlobStore, S3BlobStore, UrlSigner, parseSigningKeys } from '@parley/storage';
 import { type S3ServerHandle, startS3Server } from '@parley/testing';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { EndpointSocket } from './support/endpoint-socket';
 import { pngImage } from './support/images';
 import { TEST_SECRETS } from './support/secrets';
@@ -191,6 +192,27 @@ describe('snapshots, camera requests, file transfers and assets', () => {
     expect(blobsBefore.filter((k) => !after.includes(k))).toEqual(removed);
     expect(removed.length).toBeGreaterThanOrEqual(1);
     expect(removed).toContain(`org-s/${(await agent.api.get(`/snapshots/${snapshotId}`)).body.path}`);
+  });
+
+  it('sweeps a blob no event names (an upload whose command never came), once old enough, and keeps every blob an event names', async () => {
+    const agent = await user('agent-8', ['AGENT']);
+    const customer = await user('customer-8', ['CUSTOMER']);
+    const snapshotId = await requested(agent, 'customer-8', customer.ep, { interactionId: 'int-8' });
+    expect((await acquire(customer.api, snapshotId, customer.ep)).status).toBe(204);
+    // What a gateway leaves when it dies between storing a file and sending its command.
+    const store = new FileSystemBlobStore(join(stack.dataDir, 'blobs'));
+    await store.put('org-s/filetransfers/orphan-of-a-crash', Readable.from([Buffer.from('bytes nobody names')]), { maxBytes: 100 });
+    const { BlobSweeper } = await import('../apps/snapshot/src/blob-sweeper');
+    const sweeper = stack.services.get('snapshot')!.get(BlobSweeper);
+    // Younger than BLOB_SWEEP_AGE_MS (an upload whose command may be on its way): kept.
+    expect(await sweeper.sweep()).toEqual([]);
+    const named = (await blobs()).filter((k) => k !== 'org-s/filetransfers/orphan-of-a-crash');
+    const removed = await sweeper.sweep(0);
+    expect(removed).toContain('org-s/filetransfers/orphan-of-a-crash');
+    expect(await blobs()).toEqual(named.filter((k) => !removed.includes(k)));
+    // The snapshot's image is named by its event: still there, still served.
+    const { body } = await agent.api.post('/snapshots/signedUrl', { snapshotId }, referer());
+    expect((await fetch(body.url)).status).toBe(200);
   });
 
   it('sends a camera request to the target endpoint and its answer to the requester, once', async () => {
