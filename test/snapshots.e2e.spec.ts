@@ -125,6 +125,10 @@ describe('snapshots, camera requests, file transfers and assets', () => {
     expect(part.status).toBe(206);
     expect(part.headers.get('content-range')).toBe(`bytes 8-15/${image.length}`);
     expect(Buffer.from(await part.arrayBuffer()).equals(image.subarray(8, 16))).toBe(true);
+    const beyond = await fetch(signed.body.url, { headers: { range: `bytes=${image.length + 10}-` } });
+    expect(beyond.status).toBe(416);
+    expect(beyond.headers.get('content-range')).toBe(`bytes */${image.length}`);
+    expect(((await beyond.json()) as { message: string }).message).toMatch(/is not within the file's/);
   });
 
   it('checks an image by its content: not an image is 400, larger than UPLOAD_MAX_BYTES is 413, and neither keeps a byte or an event', async () => {

@@ -19,6 +19,7 @@ import {
 import { type NatsRpcClient, parleyValidationPipe, serviceActor } from '@parley/messaging';
 import { type BlobStore, S3BlobStore, UrlSigner, blobStoreFrom, parseSigningKeys, sniffContent } from '@parley/storage';
 import type { GatewayConfig } from './config';
+import { sendError } from './http-error.filter';
 import { API_PREFIX } from './http-params';
 import { GATEWAY_CONFIG, RPC_CLIENT } from './tokens';
 import { UserQuotas } from './user-quotas';
@@ -209,7 +210,10 @@ export class GatewayFiles implements OnModuleDestroy {
     const ctx: RequestContext = { actor: serviceActor('gateway', verdict.organizationId), correlationId: req.id, causationId: req.id };
     const ref = await this.rpc.request<BlobRef>(SnapshotQueries.blob, { kind, id }, ctx);
     const ranges = typeof req.headers.range === 'string' ? rangeParser(ref.size, req.headers.range, { combine: true }) : undefined;
-    if (ranges === -1) return reply.status(416).header('content-range', `bytes */${ref.size}`).header('accept-ranges', 'bytes').send();
+    if (ranges === -1) {
+      void reply.header('content-range', `bytes */${ref.size}`);
+      return sendError(reply, { status: 416, message: `The range ${req.headers.range?.slice(0, 64)} is not within the file's ${ref.size} bytes` });
+    }
     // One range is served; a request for several (rare, multipart/byteranges) gets the whole file.
     const range = Array.isArray(ranges) && ranges.type === 'bytes' && ranges.length === 1 ? ranges[0] : undefined;
     const content = await this.blobs.get(ref.key, range);

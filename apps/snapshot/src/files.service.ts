@@ -14,6 +14,7 @@ import {
   type UploadAnswer,
   type UploadAssetCommand,
   type UploadTarget,
+  pageOf,
   unguessableId,
 } from '@parley/contracts';
 import { Aggregate, KIT, causeOf, instantOf } from '@parley/service-kit';
@@ -98,13 +99,15 @@ export class FilesService {
     return null;
   }
 
-  listFileTransfers(q: FileTransferListQuery, ctx: RequestContext): Promise<FileTransfer[]> {
+  /** The file transfers the caller may see, newest first, as many as fit in one answer (Limits.pageBytes). */
+  async listFileTransfers(q: FileTransferListQuery, ctx: RequestContext): Promise<FileTransfer[]> {
     if (q.interactionId !== undefined && q.conferenceId !== undefined) throw new ParleyError('BAD_REQUEST', 'interactionId and conferenceId cannot both be given', { fields: ['interactionId', 'conferenceId'] });
-    return fileTransfersPage(this.kit.store, ctx.actor.organizationId, q, fileTransfersVisibleTo(ctx.actor, q.all));
+    return pageOf(await fileTransfersPage(this.kit.store, ctx.actor.organizationId, q, fileTransfersVisibleTo(ctx.actor, q.all)));
   }
 
-  listAssets(applicationId: string, ctx: RequestContext): Promise<Asset[]> {
-    return assetsOfApplication(this.kit.store, ctx.actor.organizationId, applicationId, assetsVisibleTo(ctx.actor));
+  /** An application's assets the caller may see, by id, as many as fit in one answer (Limits.pageBytes). */
+  async listAssets(applicationId: string, ctx: RequestContext): Promise<Asset[]> {
+    return pageOf(await assetsOfApplication(this.kit.store, ctx.actor.organizationId, applicationId, assetsVisibleTo(ctx.actor)));
   }
 
   /** The blob of a file transfer or asset the caller may see; 404 otherwise. */

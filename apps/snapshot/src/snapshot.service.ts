@@ -19,6 +19,7 @@ import {
   type UploadSnapshotCommand,
   type UploadTarget,
   type UploadedFile,
+  pageOf,
   unguessableId,
 } from '@parley/contracts';
 import { Aggregate, KIT, causeOf, endpointOwner, instantOf } from '@parley/service-kit';
@@ -178,8 +179,9 @@ export class SnapshotService {
     return blobRef({ kind: 'snapshot', id: snapshotId }, s.organizationId, s.file, defaultFileName('snapshot', snapshotId, s.file));
   }
 
-  list(interactionId: string, ctx: RequestContext): Promise<Snapshot[]> {
-    return snapshotsOfInteraction(this.kit.store, ctx.actor.organizationId, interactionId, snapshotsVisibleTo(ctx.actor));
+  /** An interaction's snapshots the caller may see, newest first, as many as fit in one answer (Limits.pageBytes). */
+  async list(interactionId: string, ctx: RequestContext): Promise<Snapshot[]> {
+    return pageOf(await snapshotsOfInteraction(this.kit.store, ctx.actor.organizationId, interactionId, snapshotsVisibleTo(ctx.actor)));
   }
 
   async cameraRequest(dto: SnapshotCameraRequestWebCommand, ctx: RequestContext): Promise<string> {
