@@ -93,8 +93,10 @@ COPY --from=worker /opt/mediasoup-worker /opt/mediasoup-worker
 # Fail the build here, not at the first conference, if a runtime library is missing.
 RUN if ldd /opt/mediasoup-worker | grep 'not found'; then echo 'mediasoup-worker: missing runtime libraries' >&2; exit 1; fi
 COPY --from=build /out/ ./
-# Without DATABASE_URL a service embeds PGlite under ./.data; make that writable for `node`.
-RUN mkdir -p /app/.data && chown node:node /app/.data
+# Without DATABASE_URL a service embeds PGlite under ./.data; make that writable for `node`. The
+# blob store's directory too (docker-compose.yml mounts the volume `blobs` there: a new named
+# volume takes the owner of the directory it is mounted on).
+RUN mkdir -p /app/.data /data/blobs && chown node:node /app/.data /data/blobs
 USER node
 # gateway's HTTP port (the other apps only speak NATS).
 EXPOSE 8080

@@ -60,6 +60,19 @@ describe('docker-compose.yml and deploy/', () => {
     }
   });
 
+  it("make every directory an app's volume is mounted on in the image, owned by the user the apps run as", () => {
+    const dockerfile = read('Dockerfile');
+    expect(dockerfile).toMatch(/^USER node$/m);
+    const made = dockerfile.match(/^RUN mkdir -p ([^&]+) && chown node:node (.+)$/m);
+    expect(made).not.toBeNull();
+    const mounts = PARLEY_SERVICES.flatMap((s) => ((compose.services[s.name] as { volumes?: string[] }).volumes ?? []).map((v) => v.split(':')[1]));
+    expect(mounts.length).toBeGreaterThan(0);
+    for (const dir of mounts) {
+      expect(made![1].split(/\s+/)).toContain(dir);
+      expect(made![2].split(/\s+/)).toContain(dir);
+    }
+  });
+
   it('give the gateway only settings it declares (or its authentication reads)', () => {
     const auth = ['JWT_SECRET', 'JWT_ISSUER', 'JWT_AUDIENCE', 'JWKS_URL', 'OAUTH_CLIENTS', 'TOKEN_TTL_SECONDS'];
     const declared = new Set([...listSettings(gatewaySettings).map((s) => s.env), ...auth]);

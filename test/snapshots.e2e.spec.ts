@@ -1,5 +1,5 @@
 import { FileSystemBlobStore, S3BlobStore, UrlSigner, parseSigningKeys } from '@parley/storage';
-import { type S3ServerHandle, startS3Server } from '@parley/testing';
+import { type S3ServerHandle, startS3Server, waitFor } from '@parley/testing';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { EndpointSocket } from './support/endpoint-socket';
@@ -20,7 +20,7 @@ describe('snapshots, camera requests, file transfers and assets', () => {
   const origin = () => stack.gateway.url;
 
   beforeAll(async () => {
-    stack = await Stack.start({ presence: {}, snapshot: { env: { UPLOAD_MAX_BYTES: '100000' } }, gateway: { uploadMaxBytes: 100_000 } });
+    stack = await Stack.start({ presence: {}, snapshot: { env: { UPLOAD_MAX_BYTES: '100000' } }, gateway: { uploadMaxBytes: 100_000, uploadTimeoutMs: 3000 } });
   }, 60_000);
   afterAll(async () => {
     await Promise.all(sockets.map((s) => s.close()));
@@ -158,6 +158,36 @@ describe('snapshots, camera requests, file transfers and assets', () => {
     expect((await agent.api.get(`/snapshots/${snapshotId}`)).body.state).toBe('REQUESTED');
   });
 
+  it('cuts off an upload slower than UPLOAD_TIMEOUT_MS, keeping nothing of it', async () => {
+    const agent = await user('agent-9', ['AGENT']);
+    const before = await blobs();
+    const boundary = 'slow-boundary';
+    let stop!: () => void;
+    const stopped = new Promise<void>((resolve) => (stop = resolve));
+    const body = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        controller.enqueue(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="applicationId"\r\n\r\napp-1\r\n--${boundary}\r\nContent-Disposition: form-data; name="targetId"\r\n\r\ncustomer-9\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="slow.bin"\r\n\r\n`));
+        controller.enqueue(Buffer.alloc(5000, 1)); // past what the type is read from: the store is being written
+        await stopped; // and then nothing more
+        controller.close();
+      },
+    });
+    const started = Date.now();
+    const outcome = await fetch(`${origin()}/rtc-api/filetransfers?targetType=user`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${agent.api.token}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
+      body,
+      duplex: 'half',
+    } as RequestInit).then(
+      (res) => `status ${res.status}`,
+      () => 'connection closed',
+    );
+    stop();
+    expect(outcome).toBe('connection closed');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2900);
+    await waitFor(async () => JSON.stringify(await blobs()) === JSON.stringify(before), { description: 'nothing of the upload kept' });
+  });
+
   it('refuses what a state does not allow with 409 naming it, and lets only the requester and the target act', async () => {
     const agent = await user('agent-3', ['AGENT']);
     const customer = await user('customer-3', ['CUSTOMER']);
@@ -180,7 +210,8 @@ describe('snapshots, camera requests, file transfers and assets', () => {
     // Staff see it; a customer that is neither side does not.
     expect((await otherAgent.api.get(`/snapshots/${snapshotId}`)).status).toBe(200);
     expect((await stranger.api.get(`/snapshots/${snapshotId}`)).status).toBe(404);
-    const blobsBefore = await blobs();
+    const imageKey = `org-s/${(await agent.api.get(`/snapshots/${snapshotId}`)).body.path}`;
+    expect(await blobs()).toContain(imageKey);
     expect((await customer.api.post('/snapshots/discard', { snapshotId, userEndpointId: customer.ep })).status).toBe(204);
     await agent.socket.next((d) => d.event.type === 'SnapshotDiscardedEvent' && d.event.snapshotId === snapshotId, 0, 'the discard pushed to the requester');
     expect((await customer.api.post('/snapshots/discard', { snapshotId, userEndpointId: customer.ep })).status).toBe(204);
@@ -188,14 +219,9 @@ describe('snapshots, camera requests, file transfers and assets', () => {
     expect(approveDiscarded.status).toBe(409);
     expect(approveDiscarded.body.message).toMatch(/is DISCARDED/);
     expect((await agent.api.get(`/snapshots/${snapshotId}`)).body).toMatchObject({ state: 'DISCARDED', approved: false, approvalProcessingResult: { succeeded: false }, version: 3 });
-    // A discarded snapshot's image is no longer served, and the sweeper removes it once old enough.
+    // A discarded snapshot's image is deleted at once, and no longer served.
+    expect(await blobs()).not.toContain(imageKey);
     expect((await agent.api.post('/snapshots/signedUrl', { snapshotId }, referer())).status).toBe(404);
-    const { BlobSweeper } = await import('../apps/snapshot/src/blob-sweeper');
-    const removed = await stack.services.get('snapshot')!.get(BlobSweeper).sweep(0);
-    const after = await blobs();
-    expect(blobsBefore.filter((k) => !after.includes(k))).toEqual(removed);
-    expect(removed.length).toBeGreaterThanOrEqual(1);
-    expect(removed).toContain(`org-s/${(await agent.api.get(`/snapshots/${snapshotId}`)).body.path}`);
   });
 
   it('sweeps a blob no event names (an upload whose command never came), once old enough, and keeps every blob an event names', async () => {
@@ -253,7 +279,7 @@ describe('snapshots, camera requests, file transfers and assets', () => {
     expect((await fetch(url)).status).toBe(200);
     const withSignature = (sig: string) => `${url.origin}${url.pathname}?signature=${encodeURIComponent(sig)}`;
     // Tampered: a character of the MAC changed; the organization named changed; another snapshot's path.
-    const mac = signature.split('.')[2];
+    const mac = signature.split('.')[3];
     const flipped = `${signature.slice(0, -mac.length)}${mac[0] === 'A' ? 'B' : 'A'}${mac.slice(1)}`;
     for (const bad of [withSignature(flipped), withSignature(signature.replace('.org-s.', '.org-x.')), withSignature('nonsense'), `${url.origin}${url.pathname.replace(snapshotId, 'other-id')}?signature=${encodeURIComponent(signature)}`]) {
       const res = await fetch(bad);
@@ -261,13 +287,14 @@ describe('snapshots, camera requests, file transfers and assets', () => {
     }
     // Expired: genuinely signed (with SIGNED_URL_KEYS, as this gateway is given them), a second in the past.
     const signer = new UrlSigner(parseSigningKeys(TEST_SECRETS.signedUrlKeys));
+    const version = signature.split('.')[2];
     const past = Math.floor(Date.now() / 1000) - 1;
-    const expired = await fetch(`${origin()}/rtc-api/snapshots/signed/${snapshotId}/${past}?signature=${encodeURIComponent(signer.sign({ kind: 'snapshot', organizationId: 'org-s', id: snapshotId, expiration: past }))}`);
+    const expired = await fetch(`${origin()}/rtc-api/snapshots/signed/${snapshotId}/${past}?signature=${encodeURIComponent(signer.sign({ kind: 'snapshot', organizationId: 'org-s', id: snapshotId, expiration: past, version }))}`);
     expect(expired.status).toBe(403);
     expect(((await expired.json()) as { message: string }).message).toBe('This signed URL has expired');
     // A file transfer's signature does not open a snapshot of the same id.
     const future = Math.floor(Date.now() / 1000) + 60;
-    const otherKind = await fetch(`${origin()}/rtc-api/snapshots/signed/${snapshotId}/${future}?signature=${encodeURIComponent(signer.sign({ kind: 'filetransfer', organizationId: 'org-s', id: snapshotId, expiration: future }))}`);
+    const otherKind = await fetch(`${origin()}/rtc-api/snapshots/signed/${snapshotId}/${future}?signature=${encodeURIComponent(signer.sign({ kind: 'filetransfer', organizationId: 'org-s', id: snapshotId, expiration: future, version }))}`);
     expect(otherKind.status).toBe(403);
     // The Referer: required, and of the gateway's own origin (SIGNED_URL_ORIGINS unset).
     const noReferer = await agent.api.post('/snapshots/signedUrl', { snapshotId });
@@ -329,7 +356,7 @@ describe('snapshots, camera requests, file transfers and assets', () => {
     expect((await agent.api.upload('/filetransfers?targetType=group', { applicationId: 'app-1', targetId: 'customer-6' }, { field: 'file', bytes })).status).toBe(400);
   });
 
-  it('keeps assets for the roles they name: replaced by a new upload, gone (with their URLs) once deleted', async () => {
+  it('keeps assets for the roles they name: replaced by a new upload (the old URLs do not open it), gone (with their URLs) once deleted', async () => {
     const admin = await stack.api('admin-7', 'org-s', ['ADMIN']);
     const agent = await stack.api('agent-7', 'org-s', ['AGENT']);
     const customer = await stack.api('customer-7', 'org-s', ['CUSTOMER']);
@@ -353,11 +380,18 @@ describe('snapshots, camera requests, file transfers and assets', () => {
     const newer = pngImage(3, 3, 8);
     expect((await put('logo-a', 'agent,customer', newer)).status).toBe(204);
     expect(Buffer.from(await (await fetch((await customer.post('/assets/logo-a/signedUrl', undefined, referer())).body.url)).arrayBuffer()).equals(newer)).toBe(true);
+    // The earlier file is deleted at once; a URL made for it does not open the new one (it may be meant for other roles).
+    expect((await blobs()).filter((k) => k.startsWith('org-s/assets/logo-a/'))).toHaveLength(1);
+    const stale = await fetch(url.body.url);
+    expect(stale.status).toBe(404);
+    expect(((await stale.json()) as { message: string }).message).toMatch(/made for a file asset logo-a no longer has/);
     expect((await admin.get('/assets?applicationId=app-7')).body.find((a: { id: string }) => a.id === 'logo-a')).toMatchObject({ category: 'logo', filename: 'logo-a.png', rolesAllowedAccess: ['AGENT', 'CUSTOMER'], mimeType: 'image/png', size: newer.length, version: 2 });
     // Deleted: its URL stops working at once; deleting again is 204.
+    const current = (await customer.post('/assets/logo-a/signedUrl', undefined, referer())).body.url;
     const before = await stack.eventCount();
     expect((await admin.request('DELETE', '/rtc-api/assets/logo-a')).status).toBe(204);
-    expect((await fetch(url.body.url)).status).toBe(404);
+    expect((await fetch(current)).status).toBe(404);
+    expect((await blobs()).filter((k) => k.startsWith('org-s/assets/logo-a/'))).toEqual([]);
     expect((await admin.request('DELETE', '/rtc-api/assets/logo-a')).status).toBe(204);
     expect((await admin.request('DELETE', '/rtc-api/assets/never-was')).status).toBe(204);
     expect(await stack.eventCount()).toBe(before + 1);

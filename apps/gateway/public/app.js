@@ -418,7 +418,8 @@ function setSnapshotState(entry, snapshotState, text) {
 async function showSnapshot(snapshotId) {
   const entry = snapshotEntry(snapshotId);
   if (entry.figure.dataset.state !== 'REQUESTED') return; // discarded while the image was on its way
-  const { url } = await api('/snapshots/signedUrl', { snapshotId }, SIGNED_URL_CALL);
+  // Parley's own URL even when files are in S3: the page's policy allows images of this origin only.
+  const { url } = await api('/snapshots/signedUrl', { snapshotId, createInternalSignedUrl: true }, SIGNED_URL_CALL);
   entry.img.src = url;
   entry.img.hidden = false;
   setSnapshotState(entry, 'UPLOADED', 'Approve it to keep it, or discard it');
@@ -524,7 +525,11 @@ async function showFile(event) {
 
 /** Points the link at a fresh signed URL of the file; answers when that URL stops working (ms). */
 async function refreshLink(link, fileTransferId) {
-  const { url, validUntil } = await api(`/filetransfers/${encodeURIComponent(fileTransferId)}/signedUrl`, undefined, { method: 'POST', ...SIGNED_URL_CALL });
+  const { url, validUntil } = await api(`/filetransfers/${encodeURIComponent(fileTransferId)}/signedUrl`, undefined, {
+    method: 'POST',
+    ...SIGNED_URL_CALL,
+    headers: { authorization: `Bearer ${state.token}`, 'x-auvious-createinternalsignedurl': 'true' },
+  });
   link.href = url;
   return Date.parse(validUntil);
 }

@@ -100,6 +100,7 @@ export const gatewaySettings = {
   dataDir: platformSettings.dataDir,
   /** Where uploads are streamed to and downloads read from (the snapshot service reads the same). */
   ...storageSettings,
+  uploadTimeoutMs: int('UPLOAD_TIMEOUT_MS', 600_000, 'the longest an upload may take to arrive; a slower one is cut off and nothing is kept (the snapshot service\'s BLOB_SWEEP_AGE_MS must stay well above it)', { min: 1000 }),
   signedUrlKeys,
   signedUrlTtlSeconds: int('SIGNED_URL_TTL_SECONDS', 3600, 'how long a signed download URL works', { min: 1, max: 7 * 24 * 3600 }),
   signedUrlOrigins: origins,

@@ -17,7 +17,7 @@ import {
   httpStatusOf,
 } from '@parley/contracts';
 import { type NatsRpcClient, parleyValidationPipe, serviceActor } from '@parley/messaging';
-import { type BlobStore, S3BlobStore, UrlSigner, blobStoreFrom, parseSigningKeys, sniffContent } from '@parley/storage';
+import { type BlobStore, S3BlobStore, UrlSigner, blobStoreFrom, cleanFileName, parseSigningKeys, sniffContent } from '@parley/storage';
 import type { GatewayConfig } from './config';
 import { sendError } from './http-error.filter';
 import { API_PREFIX } from './http-params';
@@ -76,78 +76,102 @@ export class GatewayFiles implements OnModuleDestroy {
    * refusal deletes the stored file; so does a retry's answer, which names the first attempt's.
    */
   async upload<R>(req: FastifyRequest, ctx: RequestContext, route: UploadRoute): Promise<R> {
-    try {
-      return await this.receive<R>(req, ctx, route);
-    } catch (e) {
-      // The client may still be sending: it reads the refusal once its body is in (up to a bound).
+    // The client may still be sending when it is refused: it reads the refusal once its body is in
+    // (up to a bound), which is drained while the caller's quota place is still held.
+    const drained = async (e: unknown): Promise<never> => {
       await drain(req.raw, this.config.uploadMaxBytes + DRAIN_SLACK_BYTES, DRAIN_MS);
       throw e;
+    };
+    try {
+      return await this.quotas.uploads.hold(ctx.actor, () => this.receive<R>(req, ctx, route).catch(drained));
+    } catch (e) {
+      return drained(e); // refused before (no quota place): drained all the same
     }
   }
 
+  /**
+   * An upload that takes longer than UPLOAD_TIMEOUT_MS to arrive is cut off (its connection closed,
+   * its partial blob dropped): a trickle cannot hold a quota place, a file and the store's
+   * connection for ever, and the sweeper, which judges blobs older than BLOB_SWEEP_AGE_MS, never
+   * meets one still arriving.
+   */
   private async receive<R>(req: FastifyRequest, ctx: RequestContext, route: UploadRoute): Promise<R> {
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      req.raw.destroy();
+    }, this.config.uploadTimeoutMs);
+    try {
+      return await this.receiveParts<R>(req, ctx, route);
+    } catch (e) {
+      if (timedOut) throw new ParleyError('REQUEST_TIMEOUT', `The upload took longer than ${this.config.uploadTimeoutMs} ms to arrive (UPLOAD_TIMEOUT_MS)`);
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async receiveParts<R>(req: FastifyRequest, ctx: RequestContext, route: UploadRoute): Promise<R> {
     if (!req.isMultipart()) throw bad(`Send multipart/form-data: the fields, then the file in the part "${route.fileField}"`);
-    return this.quotas.uploads.hold(ctx.actor, async () => {
-      const fields: Record<string, string> = {};
-      let body: Record<string, unknown> | undefined;
-      let stored: UploadedFile | undefined;
-      // What the client's body did wrong (a part cut short, a boundary that never comes): 400, not the server's fault.
-      let broken: unknown;
-      const parts = req.parts({ limits: { fields: MAX_FIELDS, fieldSize: MAX_FIELD_BYTES, files: 1, fileSize: this.config.uploadMaxBytes + 1, parts: MAX_FIELDS + 1 } })[Symbol.asyncIterator]();
-      try {
-        for (;;) {
-          const next = await parts.next().catch((e: unknown) => {
-            throw malformed(e);
-          });
-          if (next.done) break;
-          const part = next.value;
-          if (stored !== undefined || body !== undefined) throw bad(`The file ("${route.fileField}") must be the last part; "${part.fieldname}" came after it`, part.fieldname);
-          if (part.type === 'field') {
-            if (Object.hasOwn(fields, part.fieldname)) throw bad(`The field "${part.fieldname.slice(0, 64)}" is given more than once`, part.fieldname);
-            if (part.valueTruncated) throw bad(`The field "${part.fieldname.slice(0, 64)}" is longer than ${MAX_FIELD_BYTES} bytes`, part.fieldname);
-            fields[part.fieldname] = String(part.value);
-            continue;
-          }
-          if (part.fieldname !== route.fileField) throw bad(`The file goes in the part "${route.fileField}", not "${part.fieldname.slice(0, 64)}"`, route.fileField);
-          body = { ...((await this.validation.transform({ ...fields }, { type: 'body', metatype: route.fields })) as object), ...route.extra };
-          const target = await this.rpc.request<UploadTarget>(route.target, body, ctx);
-          part.file.once('error', (e) => (broken = e));
-          const sniffed = await sniffContent(part.file).catch((e: unknown) => {
-            throw malformed(broken ?? e);
-          });
-          if (target.imagesOnly && !sniffed.mimeType?.startsWith('image/')) {
-            sniffed.body.resume();
-            throw bad(`"${route.fileField}" must be an image; its content is ${sniffed.mimeType ?? 'not a type an image has'}`, route.fileField);
-          }
-          const mimeType = sniffed.mimeType ?? 'application/octet-stream';
-          const blob = await this.blobs.put(target.key, sniffed.body, { maxBytes: this.config.uploadMaxBytes, contentType: mimeType }).catch((e: unknown) => {
-            throw broken !== undefined ? malformed(broken) : e;
-          });
-          stored = {
-            key: target.key,
-            size: blob.size,
-            sha256: blob.sha256,
-            mimeType,
-            ...(sniffed.extension !== undefined ? { extension: sniffed.extension } : {}),
-            ...(part.filename ? { filename: cleanFileName(part.filename) } : {}),
-          };
+    const fields: Record<string, string> = {};
+    let body: Record<string, unknown> | undefined;
+    let stored: UploadedFile | undefined;
+    // What the client's body did wrong (a part cut short, a boundary that never comes): 400, not the server's fault.
+    let broken: unknown;
+    const parts = req.parts({ limits: { fields: MAX_FIELDS, fieldSize: MAX_FIELD_BYTES, files: 1, fileSize: this.config.uploadMaxBytes + 1, parts: MAX_FIELDS + 1 } })[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        const next = await parts.next().catch((e: unknown) => {
+          throw malformed(e);
+        });
+        if (next.done) break;
+        const part = next.value;
+        if (stored !== undefined || body !== undefined) throw bad(`The file ("${route.fileField}") must be the last part; "${part.fieldname}" came after it`, part.fieldname);
+        if (part.type === 'field') {
+          if (Object.hasOwn(fields, part.fieldname)) throw bad(`The field "${part.fieldname.slice(0, 64)}" is given more than once`, part.fieldname);
+          if (part.valueTruncated) throw bad(`The field "${part.fieldname.slice(0, 64)}" is longer than ${MAX_FIELD_BYTES} bytes`, part.fieldname);
+          fields[part.fieldname] = String(part.value);
+          continue;
         }
-      } catch (e) {
-        if (stored !== undefined) await this.forget(stored.key);
-        throw e;
+        if (part.fieldname !== route.fileField) throw bad(`The file goes in the part "${route.fileField}", not "${part.fieldname.slice(0, 64)}"`, route.fileField);
+        body = { ...((await this.validation.transform({ ...fields }, { type: 'body', metatype: route.fields })) as object), ...route.extra };
+        const target = await this.rpc.request<UploadTarget>(route.target, body, ctx);
+        part.file.once('error', (e) => (broken = e));
+        const sniffed = await sniffContent(part.file).catch((e: unknown) => {
+          throw malformed(broken ?? e);
+        });
+        if (target.imagesOnly && !sniffed.mimeType?.startsWith('image/')) {
+          sniffed.body.resume();
+          throw bad(`"${route.fileField}" must be an image; its content is ${sniffed.mimeType ?? 'not a type an image has'}`, route.fileField);
+        }
+        const mimeType = sniffed.mimeType ?? 'application/octet-stream';
+        const blob = await this.blobs.put(target.key, sniffed.body, { maxBytes: this.config.uploadMaxBytes, contentType: mimeType }).catch((e: unknown) => {
+          throw broken !== undefined ? malformed(broken) : e;
+        });
+        stored = {
+          key: target.key,
+          size: blob.size,
+          sha256: blob.sha256,
+          mimeType,
+          ...(sniffed.extension !== undefined ? { extension: sniffed.extension } : {}),
+          ...(part.filename ? { filename: cleanFileName(part.filename) } : {}),
+        };
       }
-      if (body === undefined || stored === undefined) throw bad(`No file: send it in the part "${route.fileField}", after the other fields`, route.fileField);
-      let answer: UploadAnswer<R>;
-      try {
-        answer = await this.rpc.request<UploadAnswer<R>>(route.command, { ...body, file: stored }, ctx);
-      } catch (e) {
-        // A timeout or a crash may have come after the event was stored: the sweeper judges those.
-        if (refusedByService(e)) await this.forget(stored.key);
-        throw e;
-      }
-      if (answer.storedKey !== stored.key) await this.forget(stored.key);
-      return answer.reply;
-    });
+    } catch (e) {
+      if (stored !== undefined) await this.forget(stored.key);
+      throw e;
+    }
+    if (body === undefined || stored === undefined) throw bad(`No file: send it in the part "${route.fileField}", after the other fields`, route.fileField);
+    let answer: UploadAnswer<R>;
+    try {
+      answer = await this.rpc.request<UploadAnswer<R>>(route.command, { ...body, file: stored }, ctx);
+    } catch (e) {
+      // A timeout or a crash may have come after the event was stored: the sweeper judges those.
+      if (refusedByService(e)) await this.forget(stored.key);
+      throw e;
+    }
+    if (answer.storedKey !== stored.key) await this.forget(stored.key);
+    return answer.reply;
   }
 
   onModuleDestroy(): void {
@@ -193,7 +217,7 @@ export class GatewayFiles implements OnModuleDestroy {
       const url = await this.blobs.presignedUrl(ref.key, ttl, { contentType: ref.mimeType, contentDisposition: contentDisposition(ref.filename) });
       return { url, validUntil };
     }
-    const signature = this.signer.sign({ kind: ref.kind, organizationId: ref.organizationId, id: ref.id, expiration });
+    const signature = this.signer.sign({ kind: ref.kind, organizationId: ref.organizationId, id: ref.id, expiration, version: versionOf(ref) });
     return { url: `${this.publicOrigin(req)}/${API_PREFIX}/${signedPathOf(ref.kind)}/${encodeURIComponent(ref.id)}/${expiration}?signature=${encodeURIComponent(signature)}`, validUntil };
   }
 
@@ -209,6 +233,8 @@ export class GatewayFiles implements OnModuleDestroy {
     if (!verdict.ok) throw new ParleyError('FORBIDDEN', verdict.why === 'expired' ? 'This signed URL has expired' : 'This URL is not signed by Parley (or not for this file)');
     const ctx: RequestContext = { actor: serviceActor('gateway', verdict.organizationId), correlationId: req.id, causationId: req.id };
     const ref = await this.rpc.request<BlobRef>(SnapshotQueries.blob, { kind, id }, ctx);
+    // Signed for another file of the thing (an asset replaced since): not this one's URL.
+    if (verdict.version !== versionOf(ref)) throw new ParleyError('NOT_FOUND', `This URL was made for a file ${kind} ${id} no longer has`);
     const ranges = typeof req.headers.range === 'string' ? rangeParser(ref.size, req.headers.range, { combine: true }) : undefined;
     if (ranges === -1) {
       void reply.header('content-range', `bytes */${ref.size}`);
@@ -222,7 +248,9 @@ export class GatewayFiles implements OnModuleDestroy {
       .header('content-disposition', contentDisposition(ref.filename))
       .header('x-content-type-options', 'nosniff')
       .header('accept-ranges', 'bytes')
-      .header('cache-control', 'private, no-store');
+      .header('cache-control', 'private, no-store')
+      // A signed URL is made to be used by the pages of SIGNED_URL_ORIGINS too (an <img>, a link).
+      .header('cross-origin-resource-policy', 'cross-origin');
     if (range) void reply.status(206).header('content-range', `bytes ${range.start}-${range.end}/${ref.size}`).header('content-length', String(range.end - range.start + 1));
     else void reply.header('content-length', String(ref.size));
     return reply.send(content.body);
@@ -275,12 +303,9 @@ function malformed(e: unknown): unknown {
   return bad(`The multipart body is malformed: ${e instanceof Error ? e.message : String(e)}`);
 }
 
+/** Which file of a thing a signed URL is for: its blob's own name (the last segment of its key, new for each upload). */
+const versionOf = (ref: BlobRef): string => ref.key.slice(ref.key.lastIndexOf('/') + 1);
+
 /** Where a kind's signed URLs are served: `snapshots/signed`, `filetransfers/signed`, `assets/signed`. */
 export const signedPathOf = (kind: BlobKind): string => `${kind}s/signed`;
 
-/** A client's file name, kept for Content-Disposition: its last path segment, no control characters, at most 255 characters. */
-export function cleanFileName(name: string): string {
-  const last = name.split(/[\\/]/).pop() ?? '';
-  // eslint-disable-next-line no-control-regex
-  return last.replace(/[\u0000-\u001f\u007f]/g, '').slice(0, 255) || 'file';
-}

@@ -18,10 +18,12 @@ import {
   unguessableId,
 } from '@parley/contracts';
 import { Aggregate, KIT, causeOf, instantOf } from '@parley/service-kit';
+import { type BlobStore, cleanFileName } from '@parley/storage';
 import { type AssetCommand, type AssetState, type FileTransferState, type TransferFileCommand, assetDecider, assetReadable, assetsVisibleTo, fileTransferDecider, fileTransferReadable, fileTransfersVisibleTo } from './domain/files';
 import { assetsOfApplication, fileTransfersPage } from './infra/views';
 import type { SnapshotKit } from './settings';
-import { blobRef, defaultFileName, newBlobKey, upload } from './uploads';
+import { BLOB_STORE } from './blob-sweeper';
+import { blobRef, defaultFileName, forgetBlob, newBlobKey, upload } from './uploads';
 
 type FileTransferEvent = Parameters<typeof fileTransferDecider.evolve>[1];
 type AssetEvent = Parameters<typeof assetDecider.evolve>[1];
@@ -32,7 +34,10 @@ export class FilesService {
   private readonly transfers: Aggregate<TransferFileCommand, FileTransferEvent, FileTransferState>;
   private readonly assets: Aggregate<AssetCommand, AssetEvent, AssetState>;
 
-  constructor(@Inject(KIT) private readonly kit: SnapshotKit) {
+  constructor(
+    @Inject(KIT) private readonly kit: SnapshotKit,
+    @Inject(BLOB_STORE) private readonly blobs: BlobStore,
+  ) {
     const tooFast = (what: string) => (id: string) => new ParleyError('CONFLICT', `${what} ${id} is changing too fast; try again`);
     this.transfers = new Aggregate(kit, { context: FILE_TRANSFER_CONTEXT, decider: fileTransferDecider, cacheSize: kit.settings.cacheSize, tooManyConflicts: tooFast('File transfer') });
     this.assets = new Aggregate(kit, { context: ASSET_CONTEXT, decider: assetDecider, cacheSize: kit.settings.cacheSize, tooManyConflicts: tooFast('Asset') });
@@ -80,22 +85,28 @@ export class FilesService {
         applicationId: dto.applicationId,
         category: dto.category,
         rolesAllowedAccess: dto.rolesAllowedAccess,
-        file: { ...(u.file ?? u.placeholder), ...(dto.filename !== undefined ? { filename: dto.filename } : {}) },
+        file: { ...(u.file ?? u.placeholder), ...(dto.filename !== undefined ? { filename: cleanFileName(dto.filename) } : {}) },
       };
       if (u.file === undefined) {
         assetDecider.decide(command, assetDecider.initialState());
         return;
       }
       const key = u.file.key;
-      const { answer } = await this.assets.execute(organizationId, dto.assetId, command, { ...causeOf(ctx), time: now }, { answer: () => ({ reply: null, storedKey: key }) });
+      const replaced = (await this.assets.load(organizationId, dto.assetId)).asset?.file.key;
+      const { answer, state } = await this.assets.execute(organizationId, dto.assetId, command, { ...causeOf(ctx), time: now }, { answer: () => ({ reply: null, storedKey: key }) });
+      // The file it replaced is no one's now (unless this was that very upload, answered again).
+      if (replaced !== undefined && replaced !== state.asset?.file.key) await forgetBlob(this.blobs, this.kit, replaced);
       return answer;
     });
   }
 
+  /** Deletes the asset; its file is deleted at once (its URLs stop). */
   async deleteAsset(assetId: string, ctx: RequestContext): Promise<null> {
     const { organizationId } = ctx.actor;
     const now = instantOf(this.kit.clock);
-    await this.assets.execute(organizationId, assetId, { kind: 'delete', assetId, organizationId, actor: ctx.actor, now }, { ...causeOf(ctx), time: now });
+    const file = (await this.assets.load(organizationId, assetId)).asset?.file.key;
+    const { state } = await this.assets.execute(organizationId, assetId, { kind: 'delete', assetId, organizationId, actor: ctx.actor, now }, { ...causeOf(ctx), time: now });
+    if (file !== undefined && state.status !== 'LIVE') await forgetBlob(this.blobs, this.kit, file);
     return null;
   }
 

@@ -23,10 +23,12 @@ import {
   unguessableId,
 } from '@parley/contracts';
 import { Aggregate, KIT, causeOf, endpointOwner, instantOf } from '@parley/service-kit';
+import type { BlobStore } from '@parley/storage';
 import { type CameraRequestCommand, type CameraRequestState, cameraRequestDecider } from './domain/camera-request';
 import { type AskOfCamera, type SnapshotCommand, type SnapshotState, snapshotDecider, snapshotNotFound, snapshotReadable, snapshotsVisibleTo, toSnapshot } from './domain/snapshot';
 import { snapshotsOfInteraction } from './infra/views';
-import { type Upload, blobRef, defaultFileName, newBlobKey, pathOf, upload } from './uploads';
+import { BLOB_STORE } from './blob-sweeper';
+import { type Upload, blobRef, defaultFileName, forgetBlob, newBlobKey, pathOf, upload } from './uploads';
 import type { SnapshotKit } from './settings';
 
 type SnapshotEvent = Parameters<typeof snapshotDecider.evolve>[1];
@@ -38,7 +40,10 @@ export class SnapshotService {
   private readonly snapshots: Aggregate<SnapshotCommand, SnapshotEvent, SnapshotState>;
   private readonly cameraRequests: Aggregate<CameraRequestCommand, CameraRequestEvent, CameraRequestState>;
 
-  constructor(@Inject(KIT) private readonly kit: SnapshotKit) {
+  constructor(
+    @Inject(KIT) private readonly kit: SnapshotKit,
+    @Inject(BLOB_STORE) private readonly blobs: BlobStore,
+  ) {
     const tooFast = (what: string) => (id: string) => new ParleyError('CONFLICT', `${what} ${id} is changing too fast; try again`);
     this.snapshots = new Aggregate(kit, { context: SNAPSHOT_CONTEXT, decider: snapshotDecider, cacheSize: kit.settings.cacheSize, tooManyConflicts: tooFast('Snapshot') });
     this.cameraRequests = new Aggregate(kit, { context: CAMERA_REQUEST_CONTEXT, decider: cameraRequestDecider, cacheSize: kit.settings.cacheSize, tooManyConflicts: tooFast('Camera request') });
@@ -154,10 +159,12 @@ export class SnapshotService {
     return null;
   }
 
+  /** Discards the snapshot; its image, if it came, is deleted at once (its URLs stop). */
   async discard(dto: SnapshotDiscardWebCommand, ctx: RequestContext): Promise<null> {
     const now = instantOf(this.kit.clock);
     const { organizationId } = ctx.actor;
-    await this.snapshots.execute(organizationId, dto.snapshotId, { kind: 'discard', snapshotId: dto.snapshotId, organizationId, actor: ctx.actor, now, userEndpointId: dto.userEndpointId }, { ...causeOf(ctx), time: now });
+    const { state } = await this.snapshots.execute(organizationId, dto.snapshotId, { kind: 'discard', snapshotId: dto.snapshotId, organizationId, actor: ctx.actor, now, userEndpointId: dto.userEndpointId }, { ...causeOf(ctx), time: now });
+    if (state.status === 'DISCARDED' && state.file) await forgetBlob(this.blobs, this.kit, state.file.key);
     return null;
   }
 

@@ -1,4 +1,5 @@
 import type { Kit } from '@parley/service-kit';
+import type { BlobStore } from '@parley/storage';
 import { type BlobQuery, type BlobRef, ParleyError, type RequestContext, type StoredFile, type UploadTarget, type UploadedFile, unguessableId } from '@parley/contracts';
 
 /*
@@ -23,17 +24,25 @@ export const newBlobKey = (organizationId: string, segments: readonly string[]):
 /** A blob's path within its organization's storage (the snapshot's `path`). */
 export const pathOf = (organizationId: string, key: string): string => key.slice(organizationId.length + 1);
 
+/** What a decision refuses on the state it finds (which a first attempt of the same command may have made). */
+const REFUSALS = ['FORBIDDEN', 'NOT_FOUND', 'CONFLICT'];
+
 /**
  * Runs an upload's decision: without a file, answers `target` (where the gateway is to store it)
- * once `run` has found nothing to refuse (or at once for a retry of an answered transaction id);
- * with one, answers what `run` answers. A file outside the
+ * once `run` has found nothing to refuse (or refused a retry of an answered transaction id, whose
+ * command answers as the first did); with one, answers what `run` answers. A file outside the
  * caller's organization's keys is refused (a key is the gateway's, never a client's).
  */
 export async function upload<A>(kit: Kit, ctx: RequestContext, file: UploadedFile | undefined, target: UploadTarget, run: (u: Upload) => Promise<A | void>): Promise<UploadTarget | A> {
   const placeholder: UploadedFile = { key: target.key, size: 0, sha256: '0'.repeat(64), mimeType: target.imagesOnly ? 'image/png' : 'application/octet-stream' };
   if (file === undefined) {
-    // A retry: its command will answer what the first answered (or 422); deciding again on what the first changed would refuse it.
-    if (!(await kit.answeredBefore(ctx))) await run({ ctx, placeholder });
+    try {
+      await run({ ctx, placeholder });
+    } catch (e) {
+      // A retry of an answered transaction id: deciding again on what the first attempt changed
+      // refuses it, but its command will answer what the first answered (or 422).
+      if (!(e instanceof ParleyError && REFUSALS.includes(e.code)) || !(await kit.answeredBefore(ctx))) throw e;
+    }
     return target;
   }
   if (!file.key.startsWith(`${ctx.actor.organizationId}/`)) throw new ParleyError('BAD_REQUEST', "The file's key is not one of the caller's organization", { fields: ['file'] });
@@ -53,3 +62,12 @@ export const blobRef = (q: BlobQuery, organizationId: string, file: StoredFile, 
   mimeType: file.mimeType,
   filename,
 });
+
+/**
+ * Deletes a blob no live snapshot or asset names any more (a discarded snapshot's image, a replaced
+ * or deleted asset's file) right after the event that let go of it, so its S3 URLs stop too; a
+ * failure is logged and left to the sweeper.
+ */
+export function forgetBlob(blobs: BlobStore, kit: Kit, key: string): Promise<void> {
+  return blobs.delete(key).catch((err: unknown) => kit.log.warn({ err }, `could not delete blob ${key}; the sweeper will`));
+}

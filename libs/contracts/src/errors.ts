@@ -4,6 +4,8 @@ export const ErrorCodes = {
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  /** The request did not arrive in time (an upload slower than UPLOAD_TIMEOUT_MS). */
+  REQUEST_TIMEOUT: 408,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNPROCESSABLE: 422,

@@ -61,9 +61,12 @@ export interface ListedBlob {
 const SEGMENT = '[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}';
 const KEY = new RegExp(`^${SEGMENT}(?:/${SEGMENT}){0,7}$`);
 
+/** Whether a key is one Parley could have made (see checkKey). */
+export const isBlobKey = (key: string): boolean => KEY.test(key);
+
 /** Refuses a key no adapter could keep safely (a path that leaves the root, a character S3 or a file system reads otherwise). */
 export function checkKey(key: string): string {
-  if (!KEY.test(key)) throw new Error(`blob key ${JSON.stringify(key.slice(0, 80))} is not 1 to 8 segments of letters, digits, ".", "-", "_" (not starting with ".")`);
+  if (!isBlobKey(key)) throw new Error(`blob key ${JSON.stringify(key.slice(0, 80))} is not 1 to 8 segments of letters, digits, ".", "-", "_" (not starting with ".")`);
   return key;
 }
 

@@ -41,3 +41,21 @@ export async function sniffContent(body: Readable): Promise<Sniffed> {
   }
   return { body: Readable.from(all()), ...(type ? { mimeType: type.mime, extension: type.ext } : {}) };
 }
+
+/** Half of a surrogate pair without the other half (not text: JSON and headers refuse it). */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** The most characters of a file name kept. */
+export const FILE_NAME_CHARS = 255;
+
+/**
+ * A client's file name as it is kept (for Content-Disposition): its last path segment, without
+ * control characters, at most FILE_NAME_CHARS characters (whole ones: never half of a surrogate
+ * pair), 'file' when nothing is left.
+ */
+export function cleanFileName(name: string): string {
+  const last = name.split(/[\\/]/).pop() ?? '';
+  // eslint-disable-next-line no-control-regex
+  const printable = last.replace(/[\u0000-\u001f\u007f]/g, '').replace(LONE_SURROGATE, '\ufffd');
+  return Array.from(printable).slice(0, FILE_NAME_CHARS).join('') || 'file';
+}

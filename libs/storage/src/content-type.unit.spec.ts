@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { sniffContent } from './content-type';
+import { cleanFileName, sniffContent } from './content-type';
 
 // The smallest files of each kind: their signatures are what file-type reads.
 const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201a3d5e8b60000000049454e44ae426082', 'hex');
@@ -33,5 +33,15 @@ describe('sniffContent', () => {
     const sniffed = await sniffContent(Readable.from([text]));
     expect(sniffed.mimeType).toBeUndefined();
     expect((await buffer(sniffed.body)).equals(text)).toBe(true);
+  });
+
+  it('keeps a file name as its last path segment, printable, at most 255 whole characters', () => {
+    expect(cleanFileName('C:\\Users\\me\\report.pdf')).toBe('report.pdf');
+    expect(cleanFileName('../../etc/passwd')).toBe('passwd');
+    expect(cleanFileName('a\u0000b\nc\u007f.txt')).toBe('abc.txt');
+    expect(cleanFileName('')).toBe('file');
+    const long = `${'x'.repeat(254)}😀😀.png`;
+    expect(cleanFileName(long)).toBe(`${'x'.repeat(254)}😀`);
+    expect(cleanFileName('half\ud800.txt')).toBe('half\ufffd.txt');
   });
 });

@@ -3,7 +3,7 @@ import { UrlSigner, parseSigningKeys } from './signed-urls';
 
 const key = (id: string) => ({ id, secret: randomBytes(32) });
 const NOW = 1_800_000_000;
-const snapshot = { kind: 'snapshot', organizationId: 'org-a', id: 'snap-1', expiration: NOW + 300 };
+const snapshot = { kind: 'snapshot', organizationId: 'org-a', id: 'snap-1', expiration: NOW + 300, version: 'v1' };
 
 describe('signed URLs', () => {
   const k1 = key('k1');
@@ -11,20 +11,22 @@ describe('signed URLs', () => {
   const signature = signer.sign(snapshot);
 
   it('verifies what it signed until it expires, and names its organization', () => {
-    expect(signature).toMatch(/^k1\.org-a\.[A-Za-z0-9_-]{43}$/);
-    expect(signer.verify('snapshot', 'snap-1', NOW + 300, signature, NOW)).toEqual({ ok: true, organizationId: 'org-a' });
+    expect(signature).toMatch(/^k1\.org-a\.v1\.[A-Za-z0-9_-]{43}$/);
+    expect(signer.verify('snapshot', 'snap-1', NOW + 300, signature, NOW)).toEqual({ ok: true, organizationId: 'org-a', version: 'v1' });
     expect(signer.verify('snapshot', 'snap-1', NOW + 300, signature, NOW + 300)).toEqual({ ok: false, why: 'expired' });
   });
 
-  it('refuses anything changed: the id, the expiration, the kind, the organization, the MAC, the key id', () => {
-    const [, , mac] = signature.split('.');
+  it('refuses anything changed: the id, the expiration, the kind, the organization, the version, the MAC, the key id', () => {
+    const [, , , mac] = signature.split('.');
     const refused = [
       signer.verify('snapshot', 'snap-2', NOW + 300, signature, NOW),
       signer.verify('snapshot', 'snap-1', NOW + 3000, signature, NOW),
       signer.verify('asset', 'snap-1', NOW + 300, signature, NOW),
-      signer.verify('snapshot', 'snap-1', NOW + 300, `k1.org-b.${mac}`, NOW),
-      signer.verify('snapshot', 'snap-1', NOW + 300, `k1.org-a.${mac[0] === 'A' ? 'B' : 'A'}${mac.slice(1)}`, NOW),
-      signer.verify('snapshot', 'snap-1', NOW + 300, `k9.org-a.${mac}`, NOW),
+      signer.verify('snapshot', 'snap-1', NOW + 300, `k1.org-b.v1.${mac}`, NOW),
+      signer.verify('snapshot', 'snap-1', NOW + 300, `k1.org-a.v2.${mac}`, NOW),
+      signer.verify('snapshot', 'snap-1', NOW + 300, `k1.org-a.${mac}`, NOW),
+      signer.verify('snapshot', 'snap-1', NOW + 300, `k1.org-a.v1.${mac[0] === 'A' ? 'B' : 'A'}${mac.slice(1)}`, NOW),
+      signer.verify('snapshot', 'snap-1', NOW + 300, `k9.org-a.v1.${mac}`, NOW),
       signer.verify('snapshot', 'snap-1', NOW + 300, `${signature}.x`, NOW),
       signer.verify('snapshot', 'snap-1', NOW + 300, '', NOW),
       signer.verify('snapshot', 'snap-1', Number.NaN, signature, NOW),
@@ -38,7 +40,7 @@ describe('signed URLs', () => {
     const k2 = key('k2');
     const rotated = new UrlSigner([k2, k1]);
     expect(rotated.sign(snapshot)).toMatch(/^k2\./);
-    expect(rotated.verify('snapshot', 'snap-1', NOW + 300, signature, NOW)).toEqual({ ok: true, organizationId: 'org-a' });
+    expect(rotated.verify('snapshot', 'snap-1', NOW + 300, signature, NOW)).toEqual({ ok: true, organizationId: 'org-a', version: 'v1' });
     expect(new UrlSigner([k2]).verify('snapshot', 'snap-1', NOW + 300, signature, NOW)).toEqual({ ok: false, why: 'invalid' });
   });
 

@@ -1,4 +1,4 @@
-import type { BlobStore } from './blob-store';
+import { type BlobStore, isBlobKey } from './blob-store';
 
 export interface SweepOptions {
   /** Where to look ('' for everywhere). */
@@ -21,7 +21,8 @@ export async function sweepOrphanBlobs(store: BlobStore, o: SweepOptions): Promi
   const removed: string[] = [];
   for await (const blob of store.list(o.prefix)) {
     if (removed.length >= o.limit) break;
-    if (blob.modifiedAt >= o.writtenBefore || (await o.isReferenced(blob.key))) continue;
+    // A key Parley cannot have made is not Parley's to judge (nor to delete: checkKey refuses it).
+    if (!isBlobKey(blob.key) || blob.modifiedAt >= o.writtenBefore || (await o.isReferenced(blob.key))) continue;
     await store.delete(blob.key);
     removed.push(blob.key);
   }
