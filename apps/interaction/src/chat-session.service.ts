@@ -13,7 +13,7 @@ import {
   unguessableId,
   wholePage,
 } from '@parley/contracts';
-import { Aggregate, KIT, causeOf, instantOf } from '@parley/service-kit';
+import { Aggregate, KIT, causeOf, instantOf, changingTooFast } from '@parley/service-kit';
 import { type ChatSessionCommand, type ChatSessionState, chatSessionDecider, chatSessionNotFound, chatSessionReadable, chatSessionsVisibleTo, toChatSession } from './domain/chat-session';
 import { chatSessionsPage } from './infra/chat-session-views';
 import { tookPartInConference } from './infra/interaction-conferences';
@@ -29,7 +29,7 @@ export class ChatSessionService {
       context: CHAT_SESSION_CONTEXT,
       decider: chatSessionDecider,
       cacheSize: kit.settings.cacheSize,
-      tooManyConflicts: (id) => new ParleyError('CONFLICT', `Chat session ${id} is changing too fast; try again`),
+      tooManyConflicts: changingTooFast('Chat session'),
     });
   }
 

@@ -17,7 +17,7 @@ import {
   unguessableId,
   wholePage,
 } from '@parley/contracts';
-import { Aggregate, KIT, causeOf, instantOf } from '@parley/service-kit';
+import { Aggregate, KIT, causeOf, instantOf, changingTooFast } from '@parley/service-kit';
 import { type InteractionCommand, type InteractionState, interactionDecider, notFound, readable } from './domain/decider';
 import { conferencesOfInteraction, tookPart } from './infra/interaction-conferences';
 import { interactionsPage } from './infra/interaction-views';
@@ -33,7 +33,7 @@ export class InteractionService {
       context: INTERACTION_CONTEXT,
       decider: interactionDecider,
       cacheSize: kit.settings.cacheSize,
-      tooManyConflicts: (id) => new ParleyError('CONFLICT', `Interaction ${id} is changing too fast; try again`),
+      tooManyConflicts: changingTooFast('Interaction'),
     });
   }
 

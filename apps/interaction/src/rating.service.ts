@@ -10,7 +10,7 @@ import {
   type RequestContext,
   pageOf,
 } from '@parley/contracts';
-import { Aggregate, KIT, causeOf, instantOf } from '@parley/service-kit';
+import { Aggregate, KIT, causeOf, instantOf, changingTooFast } from '@parley/service-kit';
 import { type RateCommand, type RatingState, ratingDecider, ratingIdOf, ratingsVisibleTo } from './domain/rating';
 import { ratingsOf } from './infra/rating-views';
 import type { InteractionKit } from './settings';
@@ -26,7 +26,7 @@ export class RatingService {
       decider: ratingDecider,
       // A rating is written once and never read back through its stream: nothing worth keeping in memory.
       cacheSize: 0,
-      tooManyConflicts: (id) => new ParleyError('CONFLICT', `Rating ${id} is changing too fast; try again`),
+      tooManyConflicts: changingTooFast('Rating'),
     });
   }
 

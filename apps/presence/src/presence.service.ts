@@ -18,7 +18,7 @@ import {
   userEventStreamId,
 } from '@parley/contracts';
 import { KeyedMutex } from '@parley/eventsourcing';
-import { Aggregate, type AggregateExecuteOptions, type Cause, KIT, appendAnswered, causeOf, instantOf } from '@parley/service-kit';
+import { Aggregate, type AggregateExecuteOptions, type Cause, KIT, appendAnswered, causeOf, instantOf, changingTooFast } from '@parley/service-kit';
 import { deliverToEndpoints, maskEvent, problemWithMasks, purgeEndpointQueue, serviceActor } from '@parley/messaging';
 import { type EndpointCommand, type EndpointState, makeEndpointDecider } from './domain/decider';
 import { type EndpointKey, endpointsOfUser, findEndpoint } from './infra/presence-views';
@@ -43,7 +43,7 @@ export class PresenceService {
       context: USER_ENDPOINT_CONTEXT,
       decider: makeEndpointDecider(kit.settings.quotas),
       cacheSize: kit.settings.cacheSize,
-      tooManyConflicts: (id) => new ParleyError('CONFLICT', `User endpoint ${id} is changing too fast; try again`),
+      tooManyConflicts: changingTooFast('User endpoint'),
     });
   }
 

@@ -17,7 +17,7 @@ import {
   pageOf,
   unguessableId,
 } from '@parley/contracts';
-import { Aggregate, KIT, causeOf, instantOf } from '@parley/service-kit';
+import { Aggregate, KIT, causeOf, changingTooFast, instantOf } from '@parley/service-kit';
 import { type BlobStore, cleanFileName } from '@parley/storage';
 import { type AssetCommand, type AssetState, type FileTransferState, type TransferFileCommand, assetDecider, assetReadable, assetsVisibleTo, fileTransferDecider, fileTransferReadable, fileTransfersVisibleTo } from './domain/files';
 import { assetsOfApplication, fileTransfersPage } from './infra/views';
@@ -38,9 +38,8 @@ export class FilesService {
     @Inject(KIT) private readonly kit: SnapshotKit,
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
   ) {
-    const tooFast = (what: string) => (id: string) => new ParleyError('CONFLICT', `${what} ${id} is changing too fast; try again`);
-    this.transfers = new Aggregate(kit, { context: FILE_TRANSFER_CONTEXT, decider: fileTransferDecider, cacheSize: kit.settings.cacheSize, tooManyConflicts: tooFast('File transfer') });
-    this.assets = new Aggregate(kit, { context: ASSET_CONTEXT, decider: assetDecider, cacheSize: kit.settings.cacheSize, tooManyConflicts: tooFast('Asset') });
+    this.transfers = new Aggregate(kit, { context: FILE_TRANSFER_CONTEXT, decider: fileTransferDecider, cacheSize: kit.settings.cacheSize, tooManyConflicts: changingTooFast('File transfer') });
+    this.assets = new Aggregate(kit, { context: ASSET_CONTEXT, decider: assetDecider, cacheSize: kit.settings.cacheSize, tooManyConflicts: changingTooFast('Asset') });
   }
 
   /** Sends a file to every endpoint of the target user; without `file`, where the gateway is to store it. */

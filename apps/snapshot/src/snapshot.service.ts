@@ -22,7 +22,7 @@ import {
   pageOf,
   unguessableId,
 } from '@parley/contracts';
-import { Aggregate, KIT, causeOf, endpointOwner, instantOf } from '@parley/service-kit';
+import { Aggregate, KIT, causeOf, changingTooFast, endpointOwner, instantOf } from '@parley/service-kit';
 import type { BlobStore } from '@parley/storage';
 import { type CameraRequestCommand, type CameraRequestState, cameraRequestDecider } from './domain/camera-request';
 import { type AskOfCamera, type SnapshotCommand, type SnapshotState, snapshotDecider, snapshotNotFound, snapshotReadable, snapshotsVisibleTo, toSnapshot } from './domain/snapshot';
@@ -44,9 +44,8 @@ export class SnapshotService {
     @Inject(KIT) private readonly kit: SnapshotKit,
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
   ) {
-    const tooFast = (what: string) => (id: string) => new ParleyError('CONFLICT', `${what} ${id} is changing too fast; try again`);
-    this.snapshots = new Aggregate(kit, { context: SNAPSHOT_CONTEXT, decider: snapshotDecider, cacheSize: kit.settings.cacheSize, tooManyConflicts: tooFast('Snapshot') });
-    this.cameraRequests = new Aggregate(kit, { context: CAMERA_REQUEST_CONTEXT, decider: cameraRequestDecider, cacheSize: kit.settings.cacheSize, tooManyConflicts: tooFast('Camera request') });
+    this.snapshots = new Aggregate(kit, { context: SNAPSHOT_CONTEXT, decider: snapshotDecider, cacheSize: kit.settings.cacheSize, tooManyConflicts: changingTooFast('Snapshot') });
+    this.cameraRequests = new Aggregate(kit, { context: CAMERA_REQUEST_CONTEXT, decider: cameraRequestDecider, cacheSize: kit.settings.cacheSize, tooManyConflicts: changingTooFast('Camera request') });
   }
 
   private owner(userEndpointId: string, ctx: RequestContext): Promise<string | undefined> {

@@ -13,6 +13,15 @@ export interface AggregateDefinition<C, E extends DomainEvent, S extends { versi
   tooManyConflicts: (id: string, command: C) => Error;
 }
 
+/**
+ * The usual `tooManyConflicts`: "<What> <id> is changing too fast; try again" (a 409 the kit marks
+ * retryable), naming the aggregate by its id rather than its stream.
+ */
+export const changingTooFast =
+  (what: string) =>
+  (streamId: string): ParleyError =>
+    new ParleyError('CONFLICT', `${what} ${streamId.slice(streamId.lastIndexOf('/') + 1)} is changing too fast; try again`);
+
 /** Who a command's events are by (the rest of their metadata comes from the command). */
 export type Cause = Pick<EventMetadata, 'correlationId' | 'causationId' | 'userId'>;
 

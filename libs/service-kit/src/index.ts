@@ -1,7 +1,7 @@
 export { type Setting, type SettingsSpec, type SettingsOf, SettingError, int, text, optional, oneOf, readSettings, listSettings, reportSettings, mask } from '@parley/messaging';
 export { PARLEY_MODES, type ParleyMode, platformSettings } from './platform-settings';
 export { KIT, type Kit, type Clock, systemClock, instantOf } from './kit';
-export { Aggregate, appendAnswered, causeOf, type AggregateDefinition, type AggregateExecuteOptions, type Cause, type Outcome } from './aggregate';
+export { Aggregate, appendAnswered, causeOf, changingTooFast, type AggregateDefinition, type AggregateExecuteOptions, type Cause, type Outcome } from './aggregate';
 export { CommandAnswers, type StoredAnswer, fingerprintOf } from './command-answers';
 export { eventConsumer, skip, type EventConsumer, type EventConsumerDefinition, type EventHandler, type EventHandlers } from './consumers';
 export {
