@@ -20,7 +20,7 @@ describe('snapshots, camera requests, file transfers and assets', () => {
   const origin = () => stack.gateway.url;
 
   beforeAll(async () => {
-    stack = await Stack.start({ presence: {}, snapshot: { env: { UPLOAD_MAX_BYTES: '100000' } }, gateway: { uploadMaxBytes: 100_000, uploadTimeoutMs: 3000 } });
+    stack = await Stack.start({ presence: {}, snapshot: { env: { UPLOAD_MAX_BYTES: '100000', QUOTA_ORGANIZATION_STORED_BYTES: '300000' } }, gateway: { uploadMaxBytes: 100_000, uploadTimeoutMs: 3000 } });
   }, 60_000);
   afterAll(async () => {
     await Promise.all(sockets.map((s) => s.close()));
@@ -354,6 +354,22 @@ describe('snapshots, camera requests, file transfers and assets', () => {
     expect(Buffer.from(await download.arrayBuffer()).equals(bytes)).toBe(true);
     expect((await stranger.post(`/filetransfers/${fileTransferId}/signedUrl`, undefined, referer())).status).toBe(404);
     expect((await agent.api.upload('/filetransfers?targetType=group', { applicationId: 'app-1', targetId: 'customer-6' }, { field: 'file', bytes })).status).toBe(400);
+  });
+
+  it("keeps an organization's files within QUOTA_ORGANIZATION_STORED_BYTES: past it is 429 with nothing kept, and what is deleted makes room", async () => {
+    const admin = await stack.api('admin-q', 'org-q', ['ADMIN']);
+    const put = (id: string) => admin.upload(`/assets/${id}`, { applicationId: 'app-q', category: 'doc', rolesAllowedAccess: 'admin' }, { field: 'file', bytes: Buffer.alloc(90_000, id.charCodeAt(id.length - 1)), filename: `${id}.bin` });
+    for (const id of ['q1', 'q2', 'q3']) expect((await put(id)).status).toBe(204);
+    const before = await blobs();
+    const events = await stack.eventCount();
+    const over = await put('q4');
+    expect({ status: over.status, quota: over.body.details?.quota, limit: over.body.details?.limit }).toEqual({ status: 429, quota: 'organizationStoredBytes', limit: 300_000 });
+    expect(over.body.message).toMatch(/keeps 270000 bytes of files, and this one is 90000 more/);
+    expect({ blobs: await blobs(), events: await stack.eventCount() }).toEqual({ blobs: before, events });
+    // Another organization is not held up.
+    expect((await (await stack.api('admin-q2', 'org-q2', ['ADMIN'])).upload('/assets/q1', { applicationId: 'app-q', category: 'doc', rolesAllowedAccess: 'admin' }, { field: 'file', bytes: Buffer.alloc(90_000, 1) })).status).toBe(204);
+    expect((await admin.request('DELETE', '/rtc-api/assets/q1')).status).toBe(204);
+    expect((await put('q4')).status).toBe(204);
   });
 
   it('keeps assets for the roles they name: replaced by a new upload (the old URLs do not open it), gone (with their URLs) once deleted', async () => {

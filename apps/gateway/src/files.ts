@@ -46,8 +46,8 @@ export interface UploadRoute {
   command: string;
 }
 
-/** A refusal the service gave (it answered): the blob a refused command named is no one's. */
-const refusedByService = (e: unknown): boolean => e instanceof ParleyError && httpStatusOf(e.code) >= 400 && httpStatusOf(e.code) < 500 && e.code !== 'TOO_MANY_REQUESTS';
+/** A refusal the service gave (it answered, a quota's 429 too): the blob a refused command named is no one's. */
+const refusedByService = (e: unknown): boolean => e instanceof ParleyError && httpStatusOf(e.code) >= 400 && httpStatusOf(e.code) < 500;
 
 /**
  * Files in and out of the gateway (docs/architecture.md): a multipart upload is streamed to the

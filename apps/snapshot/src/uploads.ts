@@ -1,4 +1,7 @@
 import type { Kit } from '@parley/service-kit';
+import { checkStorageQuota } from './domain/storage-quota';
+import { storedBytes } from './infra/views';
+import type { SnapshotKit } from './settings';
 import type { BlobStore } from '@parley/storage';
 import { type BlobQuery, type BlobRef, ParleyError, type RequestContext, type StoredFile, type UploadTarget, type UploadedFile, unguessableId } from '@parley/contracts';
 
@@ -25,7 +28,7 @@ export const newBlobKey = (organizationId: string, segments: readonly string[]):
 export const pathOf = (organizationId: string, key: string): string => key.slice(organizationId.length + 1);
 
 /** What a decision refuses on the state it finds (which a first attempt of the same command may have made). */
-const REFUSALS = ['FORBIDDEN', 'NOT_FOUND', 'CONFLICT'];
+const REFUSALS = ['FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'TOO_MANY_REQUESTS'];
 
 /**
  * Runs an upload's decision: without a file, answers `target` (where the gateway is to store it)
@@ -33,10 +36,14 @@ const REFUSALS = ['FORBIDDEN', 'NOT_FOUND', 'CONFLICT'];
  * command answers as the first did); with one, answers what `run` answers. A file outside the
  * caller's organization's keys is refused (a key is the gateway's, never a client's).
  */
-export async function upload<A>(kit: Kit, ctx: RequestContext, file: UploadedFile | undefined, target: UploadTarget, run: (u: Upload) => Promise<A | void>): Promise<UploadTarget | A> {
+export async function upload<A>(kit: SnapshotKit, ctx: RequestContext, file: UploadedFile | undefined, target: UploadTarget, run: (u: Upload) => Promise<A | void>): Promise<UploadTarget | A> {
   const placeholder: UploadedFile = { key: target.key, size: 0, sha256: '0'.repeat(64), mimeType: target.imagesOnly ? 'image/png' : 'application/octet-stream' };
+  const { organizationId } = ctx.actor;
+  // Counted just before deciding, as other quotas: uploads racing on other replicas may pass it by one file each.
+  const stored = await storedBytes(kit.store, organizationId);
   if (file === undefined) {
     try {
+      checkStorageQuota(organizationId, stored, 0, kit.settings.quotaStoredBytes);
       await run({ ctx, placeholder });
     } catch (e) {
       // A retry of an answered transaction id: deciding again on what the first attempt changed
@@ -45,7 +52,8 @@ export async function upload<A>(kit: Kit, ctx: RequestContext, file: UploadedFil
     }
     return target;
   }
-  if (!file.key.startsWith(`${ctx.actor.organizationId}/`)) throw new ParleyError('BAD_REQUEST', "The file's key is not one of the caller's organization", { fields: ['file'] });
+  if (!file.key.startsWith(`${organizationId}/`)) throw new ParleyError('BAD_REQUEST', "The file's key is not one of the caller's organization", { fields: ['file'] });
+  checkStorageQuota(organizationId, stored, file.size, kit.settings.quotaStoredBytes);
   return (await run({ ctx, file, placeholder })) as A;
 }
 

@@ -3,6 +3,7 @@ import { deciderSpec } from '@parley/eventsourcing';
 import { type CameraRequestCommand, cameraRequestDecider } from './camera-request';
 import { type AssetCommand, assetDecider, assetReadable, fileTransferDecider, fileTransferReadable, fileTransfersVisibleTo, parseRoles } from './files';
 import { type SnapshotCommand, snapshotDecider, snapshotReadable, snapshotsVisibleTo, toSnapshot } from './snapshot';
+import { checkStorageQuota } from './storage-quota';
 
 type Ev<T extends SnapshotDomainEvent['type']> = Extract<SnapshotDomainEvent, { type: T }>;
 
@@ -215,3 +216,21 @@ describe('Asset decider', () => {
     expect(assetReadable(deleted, admin)).toBe(false);
   });
 });
+
+describe("An organization's storage quota", () => {
+  it('takes a file while what is kept and the file fit; refuses with 429 naming the quota past it, and the question when nothing is left', () => {
+    expect(() => checkStorageQuota('org-a', 700, 300, 1000)).not.toThrow();
+    expect(() => checkStorageQuota('org-a', 999, 0, 1000)).not.toThrow();
+    const refusal = (f: () => void) => {
+      try {
+        f();
+      } catch (e) {
+        return { code: (e as { code: string }).code, details: (e as { details: unknown }).details };
+      }
+      return undefined;
+    };
+    expect(refusal(() => checkStorageQuota('org-a', 700, 301, 1000))).toEqual({ code: 'TOO_MANY_REQUESTS', details: { quota: 'organizationStoredBytes', limit: 1000, retryAfterSeconds: 30 } });
+    expect(refusal(() => checkStorageQuota('org-a', 1000, 0, 1000))).toMatchObject({ code: 'TOO_MANY_REQUESTS' });
+  });
+});
+

@@ -10,9 +10,10 @@ import { type SnapshotState, evolveSnapshot, initialSnapshotState, toSnapshot } 
  * names and removes what none does: a discarded snapshot's image, a replaced or deleted asset's file).
  */
 
-const SNAPSHOTS = { name: 'snapshot_views', version: 1 };
-const TRANSFERS = { name: 'file_transfer_views', version: 1 };
-const ASSETS = { name: 'asset_views', version: 1 };
+// v2: the bytes of the blob each row names (blob_bytes), which the organization's storage quota sums.
+const SNAPSHOTS = { name: 'snapshot_views', version: 2 };
+const TRANSFERS = { name: 'file_transfer_views', version: 2 };
+const ASSETS = { name: 'asset_views', version: 2 };
 
 export const snapshotViews = stateProjection<SnapshotState>({
   ...SNAPSHOTS,
@@ -26,21 +27,25 @@ export const snapshotViews = stateProjection<SnapshotState>({
       user_id text not null,
       created_at timestamptz not null,
       blob_key text,
+      blob_bytes bigint,
       view jsonb not null,
       version int not null,
       primary key (organization_id, snapshot_id)
     )`,
     `create index ${t}_interaction on ${t} (organization_id, interaction_id, created_at desc) where interaction_id is not null`,
     `create index ${t}_blob on ${t} (blob_key) where blob_key is not null`,
+    `create index ${t}_bytes on ${t} (organization_id) include (blob_bytes) where blob_key is not null`,
   ],
   initialState: initialSnapshotState,
   evolve: (s, e) => evolveSnapshot(s, e as Parameters<typeof evolveSnapshot>[1]),
   async save(sql, t, s) {
+    // A discarded snapshot's image is no one's (deleted, and no longer counted).
+    const kept = s.status === 'DISCARDED' ? undefined : s.file;
     await sql.query(
-      `insert into ${t} (organization_id, snapshot_id, interaction_id, requester_user_id, user_id, created_at, blob_key, view, version) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-       on conflict (organization_id, snapshot_id) do update set blob_key = excluded.blob_key, view = excluded.view, version = excluded.version
+      `insert into ${t} (organization_id, snapshot_id, interaction_id, requester_user_id, user_id, created_at, blob_key, blob_bytes, view, version) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       on conflict (organization_id, snapshot_id) do update set blob_key = excluded.blob_key, blob_bytes = excluded.blob_bytes, view = excluded.view, version = excluded.version
        where ${t}.version < excluded.version`,
-      [s.organizationId, s.id, s.interactionId ?? null, s.requesterUserId, s.userId, s.createdAt, s.status === 'DISCARDED' ? null : (s.file?.key ?? null), JSON.stringify(toSnapshot(s)), s.version],
+      [s.organizationId, s.id, s.interactionId ?? null, s.requesterUserId, s.userId, s.createdAt, kept?.key ?? null, kept?.size ?? null, JSON.stringify(toSnapshot(s)), s.version],
     );
   },
 });
@@ -58,6 +63,7 @@ export const fileTransferViews = stateProjection<FileTransferState>({
       conference_id text,
       created_at timestamptz not null,
       blob_key text not null,
+      blob_bytes bigint not null,
       view jsonb not null,
       primary key (organization_id, file_transfer_id)
     )`,
@@ -65,6 +71,7 @@ export const fileTransferViews = stateProjection<FileTransferState>({
     `create index ${t}_interaction on ${t} (organization_id, interaction_id) where interaction_id is not null`,
     `create index ${t}_conference on ${t} (organization_id, conference_id) where conference_id is not null`,
     `create index ${t}_blob on ${t} (blob_key)`,
+    `create index ${t}_bytes on ${t} (organization_id) include (blob_bytes)`,
   ],
   initialState: initialFileTransferState,
   evolve: (s, e) => evolveFileTransfer(s, e as Parameters<typeof evolveFileTransfer>[1]),
@@ -72,8 +79,8 @@ export const fileTransferViews = stateProjection<FileTransferState>({
     const x = s.transfer;
     if (!x) return;
     await sql.query(
-      `insert into ${t} values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict (organization_id, file_transfer_id) do nothing`,
-      [x.organizationId, x.fileTransferId, x.senderUserId, x.targetId, x.interactionId ?? null, x.conferenceId ?? null, x.createdAt, x.file.key, JSON.stringify(toFileTransfer(x))],
+      `insert into ${t} values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) on conflict (organization_id, file_transfer_id) do nothing`,
+      [x.organizationId, x.fileTransferId, x.senderUserId, x.targetId, x.interactionId ?? null, x.conferenceId ?? null, x.createdAt, x.file.key, x.file.size, JSON.stringify(toFileTransfer(x))],
     );
   },
 });
@@ -89,20 +96,22 @@ export const assetViews = stateProjection<AssetState>({
       roles text[] not null,
       live boolean not null,
       blob_key text,
+      blob_bytes bigint,
       view jsonb,
       version int not null,
       primary key (organization_id, asset_id)
     )`,
     `create index ${t}_application on ${t} (organization_id, application_id) where live`,
     `create index ${t}_blob on ${t} (blob_key) where blob_key is not null`,
+    `create index ${t}_bytes on ${t} (organization_id) include (blob_bytes) where blob_key is not null`,
   ],
   initialState: initialAssetState,
   evolve: (s, e) => evolveAsset(s, e as Parameters<typeof evolveAsset>[1]),
   async save(sql, t, s) {
     const live = s.status === 'LIVE' && s.asset !== undefined;
     await sql.query(
-      `insert into ${t} values ($1, $2, $3, $4, $5, $6, $7, $8)
-       on conflict (organization_id, asset_id) do update set application_id = excluded.application_id, roles = excluded.roles, live = excluded.live, blob_key = excluded.blob_key, view = excluded.view, version = excluded.version
+      `insert into ${t} values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       on conflict (organization_id, asset_id) do update set application_id = excluded.application_id, roles = excluded.roles, live = excluded.live, blob_key = excluded.blob_key, blob_bytes = excluded.blob_bytes, view = excluded.view, version = excluded.version
        where ${t}.version < excluded.version`,
       [
         s.organizationId,
@@ -111,6 +120,7 @@ export const assetViews = stateProjection<AssetState>({
         s.asset?.rolesAllowedAccess ?? [],
         live,
         s.asset?.file.key ?? null,
+        s.asset?.file.size ?? null,
         s.asset ? JSON.stringify(toAsset(s.asset, s.version)) : null,
         s.version,
       ],
@@ -168,3 +178,17 @@ export async function blobReferenced(sql: SqlExecutor, key: string): Promise<boo
   );
   return rows[0]?.referenced === true;
 }
+
+/** The bytes of every blob a live snapshot, file transfer or asset of the organization names (what its storage quota counts). */
+export async function storedBytes(sql: SqlExecutor, organizationId: string): Promise<number> {
+  const { rows } = await sql.query<{ bytes: string | number | null }>(
+    `select coalesce(sum(b), 0) as bytes from (
+       select blob_bytes as b from ${tableOf(SNAPSHOTS)} where organization_id = $1 and blob_key is not null
+       union all select blob_bytes from ${tableOf(TRANSFERS)} where organization_id = $1
+       union all select blob_bytes from ${tableOf(ASSETS)} where organization_id = $1 and blob_key is not null
+     ) as stored`,
+    [organizationId],
+  );
+  return Number(rows[0]?.bytes ?? 0);
+}
+
