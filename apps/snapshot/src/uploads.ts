@@ -1,9 +1,9 @@
+import { type BlobQuery, type BlobRef, ParleyError, type RequestContext, type StoredFile, type UploadTarget, type UploadedFile, unguessableId } from '@parley/contracts';
 import type { Kit } from '@parley/service-kit';
+import type { BlobStore } from '@parley/storage';
 import { checkStorageQuota } from './domain/storage-quota';
 import { storedBytes } from './infra/views';
 import type { SnapshotKit } from './settings';
-import type { BlobStore } from '@parley/storage';
-import { type BlobQuery, type BlobRef, ParleyError, type RequestContext, type StoredFile, type UploadTarget, type UploadedFile, unguessableId } from '@parley/contracts';
 
 /*
  * Every upload command runs twice through the same decision: first without its file, when the
