@@ -7,7 +7,7 @@ import { Access, Command } from './access';
 import { ApiCommonErrors } from './api-docs';
 import { GatewayFiles } from './files';
 import { ApiInternalSignedUrlHeader, ApiMultipartUpload, ApiSignedUrl, SignedDownload, internalSignedUrlHeader } from './files-docs';
-import { idParam, singleQuery } from './http-params';
+import { idParam, idQuery, singleQuery } from './http-params';
 import { Ctx } from './request-context';
 import { RPC_CLIENT } from './tokens';
 
@@ -32,7 +32,7 @@ export class AssetsController {
   @ApiQuery({ name: 'applicationId', required: true, type: String })
   @ApiOkResponse({ type: [Asset] })
   list(@Query('applicationId') applicationId: unknown, @Ctx() ctx: RequestContext): Promise<Asset[]> {
-    return this.rpc.request(SnapshotQueries.assets, { applicationId: idParam(singleQuery(applicationId, 'applicationId') ?? '', 'applicationId') }, ctx);
+    return this.rpc.request(SnapshotQueries.assets, { applicationId: idQuery(applicationId, 'applicationId') }, ctx);
   }
 
   @Post(':assetId')

@@ -11,18 +11,16 @@ import {
   ChatSessionQueries,
   type ChatSessionStateName,
   CreateChatSessionWebCommand,
-  ParleyError,
   PatchChatSessionWebCommand,
   type RequestContext,
 } from '@parley/contracts';
 import type { NatsRpcClient } from '@parley/messaging';
 import { Access, Command } from './access';
 import { ApiCommonErrors } from './api-docs';
-import { idParam, intQuery, singleQuery } from './http-params';
+import { badField, idParam, intQuery, optionalIdQuery, singleQuery } from './http-params';
 import { Ctx } from './request-context';
 import { RPC_CLIENT } from './tokens';
 
-const bad = (field: string, message: string) => new ParleyError('BAD_REQUEST', message, { fields: [field] });
 const NOT_FOUND = 'No such chat session in your organization (or not one you may see).';
 
 /** The telemedicine API's chat sessions: decided by the interaction service over NATS. */
@@ -48,9 +46,8 @@ export class ChatSessionsController {
   @ApiOkResponse({ type: [ChatSession] })
   list(@Query('state') state: unknown, @Query('participant') participant: unknown, @Query('page') page: unknown, @Query('size') size: unknown, @Ctx() ctx: RequestContext): Promise<ChatSession[]> {
     const stateValue = singleQuery(state, 'state');
-    if (stateValue !== undefined && !(CHAT_SESSION_STATES as readonly string[]).includes(stateValue)) throw bad('state', `state must be one of: ${CHAT_SESSION_STATES.join(', ')}`);
-    const given = singleQuery(participant, 'participant');
-    const participantValue = given === undefined ? undefined : idParam(given, 'participant');
+    if (stateValue !== undefined && !(CHAT_SESSION_STATES as readonly string[]).includes(stateValue)) throw badField('state', `state must be one of: ${CHAT_SESSION_STATES.join(', ')}`);
+    const participantValue = optionalIdQuery(participant, 'participant');
     const query: ChatSessionListQuery = {
       ...(stateValue !== undefined ? { state: stateValue as ChatSessionStateName } : {}),
       ...(participantValue !== undefined ? { participant: participantValue } : {}),

@@ -20,17 +20,10 @@ import { Access, Command } from './access';
 import { ApiCommonErrors } from './api-docs';
 import { GatewayFiles } from './files';
 import { ApiInternalSignedUrlHeader, ApiMultipartUpload, ApiSignedUrl, SignedDownload, internalSignedUrlHeader } from './files-docs';
-import { idParam, singleQuery } from './http-params';
+import { badField, idParam, optionalIdQuery, singleQuery } from './http-params';
 import { Ctx } from './request-context';
 import { RPC_CLIENT } from './tokens';
 
-const bad = (field: string, message: string) => new ParleyError('BAD_REQUEST', message, { fields: [field] });
-
-/** An optional id in the query. */
-const optionalId = (value: unknown, name: string): string | undefined => {
-  const v = singleQuery(value, name);
-  return v === undefined ? undefined : idParam(v, name);
-};
 
 /** The spec's File Transfers endpoints: decided by the snapshot service, the files streamed by the gateway. */
 @ApiTags('File_Transfers')
@@ -57,7 +50,7 @@ export class FileTransfersController {
   @ApiOkResponse({ type: FileTransferResult })
   transfer(@Query('targetType') targetType: unknown, @Req() req: FastifyRequest, @Ctx() ctx: RequestContext): Promise<FileTransferResult> {
     const t = singleQuery(targetType, 'targetType');
-    if (t === undefined || t.toLowerCase() !== 'user') throw bad('targetType', 'targetType must be user');
+    if (t === undefined || t.toLowerCase() !== 'user') throw badField('targetType', 'targetType must be user');
     return this.files.upload(req, ctx, { fileField: 'file', fields: FileTransferFields, target: UploadTargetQueries.transferFile, command: SnapshotCommands.transferFile });
   }
 
@@ -73,9 +66,9 @@ export class FileTransfersController {
   @ApiOkResponse({ type: [FileTransfer] })
   list(@Query('interactionId') interactionId: unknown, @Query('conferenceId') conferenceId: unknown, @Query('all') all: unknown, @Ctx() ctx: RequestContext): Promise<FileTransfer[]> {
     const a = singleQuery(all, 'all');
-    if (a !== undefined && a !== 'true' && a !== 'false') throw bad('all', 'all must be true or false');
-    const interaction = optionalId(interactionId, 'interactionId');
-    const conference = optionalId(conferenceId, 'conferenceId');
+    if (a !== undefined && a !== 'true' && a !== 'false') throw badField('all', 'all must be true or false');
+    const interaction = optionalIdQuery(interactionId, 'interactionId');
+    const conference = optionalIdQuery(conferenceId, 'conferenceId');
     if (interaction !== undefined && conference !== undefined) throw new ParleyError('BAD_REQUEST', 'interactionId and conferenceId cannot both be given', { fields: ['interactionId', 'conferenceId'] });
     const q: FileTransferListQuery = { ...(interaction !== undefined ? { interactionId: interaction } : {}), ...(conference !== undefined ? { conferenceId: conference } : {}), all: a === 'true' };
     return this.rpc.request(SnapshotQueries.fileTransfers, q, ctx);

@@ -27,7 +27,7 @@ import { UserQuotas } from './user-quotas';
 const bad = (message: string, field?: string) => new ParleyError('BAD_REQUEST', message, field ? { fields: [field] } : undefined);
 
 /** The public development key of signed URLs: what development mode signs with when SIGNED_URL_KEYS is unset (production refuses to start without one). */
-export const DEVELOPMENT_SIGNED_URL_KEYS = `dev:${Buffer.from('parley development signed url key, public: never use').toString('base64')}`;
+const DEVELOPMENT_SIGNED_URL_KEYS = `dev:${Buffer.from('parley development signed url key, public: never use').toString('base64')}`;
 
 /** The most fields a multipart upload may have besides its file, and the most bytes in one. */
 const MAX_FIELDS = 16;

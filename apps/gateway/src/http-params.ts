@@ -9,6 +9,18 @@ export function idParam(value: string, name = 'id'): string {
   return value;
 }
 
+/** A 400 naming the parameter or field at fault. */
+export const badField = (field: string, message: string): ParleyError => new ParleyError('BAD_REQUEST', message, { fields: [field] });
+
+/** A query parameter that names something by its id and must be given (once). */
+export const idQuery = (value: unknown, name: string): string => idParam(singleQuery(value, name) ?? '', name);
+
+/** A query parameter that names something by its id, when given (once). */
+export function optionalIdQuery(value: unknown, name: string): string | undefined {
+  const v = singleQuery(value, name);
+  return v === undefined ? undefined : idParam(v, name);
+}
+
 /** A query parameter that may be given once (`?v=1&v=2` is a 400). */
 export function singleQuery(value: unknown, name: string): string | undefined {
   if (Array.isArray(value)) throw new ParleyError('BAD_REQUEST', `${name} may be given once`, { fields: [name] });

@@ -14,26 +14,24 @@ import {
   InteractionQueries,
   type InteractionSortOrder,
   PageInteraction,
-  ParleyError,
   type RequestContext,
   UpdateInteractionWebCommand,
 } from '@parley/contracts';
 import type { NatsRpcClient } from '@parley/messaging';
 import { Access, Command } from './access';
 import { ApiCommonErrors } from './api-docs';
-import { idParam, intQuery, singleQuery } from './http-params';
+import { badField, idParam, intQuery, singleQuery } from './http-params';
 import { Ctx } from './request-context';
 import { RPC_CLIENT } from './tokens';
 
-const bad = (field: string, message: string) => new ParleyError('BAD_REQUEST', message, { fields: [field] });
 
 /** An ISO-8601 date-time with its offset (`2019-08-24T14:15:22Z`), as the spec's `date-time`. */
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/;
 
 function instantQuery(value: unknown, name: string): string {
   const v = singleQuery(value, name);
-  if (v === undefined || v === '') throw bad(name, `${name} is required: an ISO-8601 date-time such as 2019-08-24T14:15:22Z`);
-  if (!DATE_TIME.test(v) || Number.isNaN(Date.parse(v))) throw bad(name, `${name} must be an ISO-8601 date-time with its offset, such as 2019-08-24T14:15:22Z`);
+  if (v === undefined || v === '') throw badField(name, `${name} is required: an ISO-8601 date-time such as 2019-08-24T14:15:22Z`);
+  if (!DATE_TIME.test(v) || Number.isNaN(Date.parse(v))) throw badField(name, `${name} must be an ISO-8601 date-time with its offset, such as 2019-08-24T14:15:22Z`);
   return new Date(v).toISOString();
 }
 
@@ -42,11 +40,11 @@ function paramsQuery(value: unknown): Record<string, string> {
   if (value === undefined) return {};
   const items = [value].flat().flatMap((v) => String(v).split(','));
   if (items.length === 1 && items[0] === '') return {};
-  if (items.length % 2 !== 0) throw bad('params', `params must be key,value pairs (key,value,key,value…); it has ${items.length} items`);
-  if (items.length / 2 > INTERACTION_FILTERS_MAX) throw bad('params', `params may hold at most ${INTERACTION_FILTERS_MAX} pairs`);
+  if (items.length % 2 !== 0) throw badField('params', `params must be key,value pairs (key,value,key,value…); it has ${items.length} items`);
+  if (items.length / 2 > INTERACTION_FILTERS_MAX) throw badField('params', `params may hold at most ${INTERACTION_FILTERS_MAX} pairs`);
   const out: Record<string, string> = {};
   for (let i = 0; i < items.length; i += 2) {
-    if (!items[i]) throw bad('params', `params item ${i + 1} is an empty key`);
+    if (!items[i]) throw badField('params', `params item ${i + 1} is an empty key`);
     out[items[i]] = items[i + 1];
   }
   return out;
@@ -55,12 +53,12 @@ function paramsQuery(value: unknown): Record<string, string> {
 /** `property,asc|desc`, repeatable (Spring's Pageable): the direction defaults to asc. */
 function sortQuery(value: unknown): InteractionSortOrder[] {
   const given = value === undefined ? [] : [value].flat().map(String);
-  if (given.length > INTERACTION_FILTERS_MAX) throw bad('sort', `sort may be given at most ${INTERACTION_FILTERS_MAX} times`);
+  if (given.length > INTERACTION_FILTERS_MAX) throw badField('sort', `sort may be given at most ${INTERACTION_FILTERS_MAX} times`);
   return given.map((s) => {
     const [property, direction = 'asc', ...rest] = s.split(',');
-    if (!(INTERACTION_SORT_PROPERTIES as readonly string[]).includes(property)) throw bad('sort', `sort property ${JSON.stringify(property)} is unknown; it may be ${INTERACTION_SORT_PROPERTIES.join(', ')}`);
+    if (!(INTERACTION_SORT_PROPERTIES as readonly string[]).includes(property)) throw badField('sort', `sort property ${JSON.stringify(property)} is unknown; it may be ${INTERACTION_SORT_PROPERTIES.join(', ')}`);
     const dir = direction.toUpperCase();
-    if ((dir !== 'ASC' && dir !== 'DESC') || rest.length > 0) throw bad('sort', `sort ${JSON.stringify(s)} must be property,asc or property,desc`);
+    if ((dir !== 'ASC' && dir !== 'DESC') || rest.length > 0) throw badField('sort', `sort ${JSON.stringify(s)} must be property,asc or property,desc`);
     return { property: property as InteractionSortOrder['property'], direction: dir };
   });
 }
@@ -116,8 +114,8 @@ export class InteractionsController {
       size: intQuery(size, 'size', INTERACTION_PAGE_DEFAULT, 1, INTERACTION_PAGE_MAX),
       sort: orders.length > 0 ? orders : [{ property: 'createdAt', direction: 'DESC' }],
     };
-    if (Date.parse(query.end) < Date.parse(query.start)) throw bad('end', `end (${query.end}) is before start (${query.start})`);
-    if (query.page * query.size > INTERACTION_OFFSET_MAX) throw bad('page', `page × size may be at most ${INTERACTION_OFFSET_MAX}: narrow start and end to reach older interactions`);
+    if (Date.parse(query.end) < Date.parse(query.start)) throw badField('end', `end (${query.end}) is before start (${query.start})`);
+    if (query.page * query.size > INTERACTION_OFFSET_MAX) throw badField('page', `page × size may be at most ${INTERACTION_OFFSET_MAX}: narrow start and end to reach older interactions`);
     return this.rpc.request(InteractionQueries.page, query, ctx);
   }
 

@@ -25,7 +25,7 @@ import { Access, Command } from './access';
 import { ApiCommonErrors } from './api-docs';
 import { GatewayFiles } from './files';
 import { ApiMultipartUpload, ApiSignedUrl, SignedDownload } from './files-docs';
-import { idParam, singleQuery } from './http-params';
+import { idParam, idQuery, singleQuery } from './http-params';
 import { Ctx } from './request-context';
 import { RPC_CLIENT } from './tokens';
 
@@ -144,8 +144,7 @@ export class SnapshotsController {
   @ApiQuery({ name: 'interactionId', required: true, type: String })
   @ApiOkResponse({ type: [Snapshot] })
   list(@Query('interactionId') interactionId: unknown, @Ctx() ctx: RequestContext): Promise<Snapshot[]> {
-    const given = singleQuery(interactionId, 'interactionId');
-    return this.rpc.request(SnapshotQueries.list, { interactionId: idParam(given ?? '', 'interactionId') }, ctx);
+    return this.rpc.request(SnapshotQueries.list, { interactionId: idQuery(interactionId, 'interactionId') }, ctx);
   }
 
   @Get(':snapshotId')

@@ -55,7 +55,7 @@ export const FILE_NAME_CHARS = 255;
  */
 export function cleanFileName(name: string): string {
   const last = name.split(/[\\/]/).pop() ?? '';
-  // eslint-disable-next-line no-control-regex
-  const printable = last.replace(/[\u0000-\u001f\u007f]/g, '').replace(LONE_SURROGATE, '\ufffd');
-  return Array.from(printable).slice(0, FILE_NAME_CHARS).join('') || 'file';
+  // Whole characters (a surrogate pair is one), control characters (U+0000 to U+001F, U+007F) left out.
+  const printable = Array.from(last.replace(LONE_SURROGATE, '\ufffd')).filter((c) => c > '\u001f' && c !== '\u007f');
+  return printable.slice(0, FILE_NAME_CHARS).join('') || 'file';
 }
