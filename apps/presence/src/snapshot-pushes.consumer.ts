@@ -25,6 +25,16 @@ export function snapshotPushes(kit: PresenceKit): EventConsumer[] {
   };
   const image = (file: { mimeType: string; extension?: string; size: number }) => ({ mimeType: file.mimeType, ...(file.extension ? { suffix: file.extension } : {}), size: file.size });
   const options = { from: 'new' as const, maxDeliver: 20, backoffMs: [100, 500, 2000, 5000, 15000] };
+  /** The image arrived (asked for, or sent unasked): its requester (its receiver) hears of it, without where it is stored. */
+  const imageToRequester = async (e: Of<'SnapshotAcquiredEvent' | 'SnapshotUploadedEvent'>) => {
+    const { organizationId, file, path: _path, ...d } = e.data;
+    await push(e, organizationId, [d.requesterUserEndpointId], { ...d, ...image(file) });
+  };
+  /** Approved or discarded: both sides hear of it. */
+  const judgementToBothSides = async (e: Of<'SnapshotApprovedEvent' | 'SnapshotDiscardedEvent'>) => {
+    const { organizationId, ...d } = e.data;
+    await push(e, organizationId, [d.requesterUserEndpointId, d.targetUserEndpointId], d);
+  };
 
   return [
     eventConsumer<Extract<SnapshotDomainEvent, { type: `Snapshot${'Requested' | 'Acquired' | 'Uploaded' | 'Approved' | 'Discarded'}Event` }>>({
@@ -36,22 +46,10 @@ export function snapshotPushes(kit: PresenceKit): EventConsumer[] {
           const { organizationId, ...d } = e.data;
           await push(e, organizationId, [d.userEndpointId], d);
         },
-        SnapshotAcquiredEvent: async (e: Of<'SnapshotAcquiredEvent'>) => {
-          const { organizationId, file, path: _path, ...d } = e.data;
-          await push(e, organizationId, [d.requesterUserEndpointId], { ...d, ...image(file) });
-        },
-        SnapshotUploadedEvent: async (e: Of<'SnapshotUploadedEvent'>) => {
-          const { organizationId, file, path: _path, ...d } = e.data;
-          await push(e, organizationId, [d.requesterUserEndpointId], { ...d, ...image(file) });
-        },
-        SnapshotApprovedEvent: async (e: Of<'SnapshotApprovedEvent'>) => {
-          const { organizationId, ...d } = e.data;
-          await push(e, organizationId, [d.requesterUserEndpointId, d.targetUserEndpointId], d);
-        },
-        SnapshotDiscardedEvent: async (e: Of<'SnapshotDiscardedEvent'>) => {
-          const { organizationId, ...d } = e.data;
-          await push(e, organizationId, [d.requesterUserEndpointId, d.targetUserEndpointId], d);
-        },
+        SnapshotAcquiredEvent: imageToRequester,
+        SnapshotUploadedEvent: imageToRequester,
+        SnapshotApprovedEvent: judgementToBothSides,
+        SnapshotDiscardedEvent: judgementToBothSides,
       },
     }),
     eventConsumer<Extract<SnapshotDomainEvent, { type: `SnapshotCameraRequest${string}` }>>({
